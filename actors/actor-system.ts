@@ -1,0 +1,451 @@
+/**
+ * ActorSystem: actors on a piscina pool used as a supervisor, not a task queue.
+ *
+ * Shape: `threads` workers (minThreads = maxThreads, idleTimeout ∞, atomics disabled so an
+ * idle worker's event loop keeps running), each running exactly ONE long-lived host task
+ * (actor-host-worker.ts) that hosts several actors. The load balancer hands a host task only
+ * to a worker that runs no task, so each worker runs one host task and a host owns its worker
+ * for its whole life. Control traffic goes over each host's own ports (control-plane.ts),
+ * never `pool.run()`.
+ *
+ * Supervision (decisions in supervision.ts):
+ *   - an actor's run() rejects → `actor-error` for that actor only;
+ *   - a worker dies → piscina rejects its host task → every actor of that host is reported
+ *     (`worker-exit` with the exit code, or `worker-error`), their `done` reject, and a fresh
+ *     host task is started on piscina's replacement worker (within a restart budget).
+ *
+ * Every wait on another thread is raced against that host's death and, where a wedged
+ * worker could stall it, a deadline: nothing hangs. Shutdown stops every actor (bounded by
+ * `stopTimeoutMs`), then destroys the pool (bounded by `destroyTimeoutMs`).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Transferable } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import { reviveError, WeirError } from '../common/weir-error.ts';
+import { collectTransferables, HostConnection, type HostEvent, type HostTask } from './control-plane.ts';
+import { createLogger } from './logger.ts';
+import { classifyHostFailure, describeHostDeath, hostFailureCause, RestartBudget, type ActorFailure } from './supervision.ts';
+import { workerExecArgv } from './worker-exec-argv.ts';
+
+/** Options of {@link ActorSystem.start}. */
+export interface ActorSystemOptions {
+  /** Worker threads = hosts (default `os.availableParallelism()`). */
+  threads?: number;
+  /** Name used in logs and as piscina's pool name. */
+  name?: string;
+  /** Extra bindings on every log line (main thread and workers). */
+  logBindings?: Record<string, unknown>;
+  /** Per-worker V8 limits; exceeding them kills the worker (reported as `worker-error`). */
+  resourceLimits?: ResourceLimits;
+  /** Extra execArgv for workers, appended to {@link workerExecArgv}(). */
+  execArgv?: string[];
+  /** How long `ActorRef.stop()` and `shutdown()` wait for run() to settle (default 5000 ms). */
+  stopTimeoutMs?: number;
+  /** How long a host task may take to come up (default 30 000 ms). */
+  startTimeoutMs?: number;
+  /** How long `shutdown()` waits for the pool to terminate its workers (default 5000 ms). */
+  destroyTimeoutMs?: number;
+  /** Host restarts allowed per host within `restartWindowMs` (default 10 / 60 s). */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  /** Time source for the restart budget (default `Date.now`). */
+  clock?: { now(): number };
+}
+
+/** What {@link ActorSystem.spawn} needs. */
+export interface SpawnSpec<A> {
+  /** Unique among live actors of this system. */
+  id: string;
+  /** Actor module: a URL (`new URL('./x.ts', import.meta.url)`), an absolute path, or a bare specifier. */
+  module: string | URL;
+  /** Export holding the `defineActor()` result (default `'default'`). */
+  exportName?: string;
+  /** Passed to the factory. SharedArrayBuffers arrive shared; MessagePorts found inside are transferred. */
+  args: A;
+  /** Host index (worker), or round-robin when omitted. */
+  host?: number;
+  /** Extra bindings on the actor's logger. */
+  logBindings?: Record<string, unknown>;
+  /** Further transferables inside `args` (e.g. ArrayBuffers to move rather than copy). */
+  transfer?: Transferable[];
+}
+
+/** Handle on a running actor, valid until its `done` settles. */
+export interface ActorRef {
+  readonly id: string;
+  readonly host: number;
+  /** Invoke a behavior method in the worker; resolves with its (structured-cloned) result. */
+  call<R = unknown>(method: string, ...args: unknown[]): Promise<R>;
+  /** Ask the actor to stop; resolves once its run() settled (rejects `WEIR_ACTOR_STOP_TIMEOUT` if it does not). */
+  stop(reason?: string): Promise<void>;
+  /** Settles when run() settles: resolves on normal completion, rejects with the failure cause. */
+  readonly done: Promise<void>;
+}
+
+export type { ActorFailure, ActorFailureKind } from './supervision.ts';
+
+type HostState = 'starting' | 'ready' | 'failed' | 'broken' | 'stopping' | 'stopped';
+
+/** One generation of one host: its ports, state and actors. Replaced as a whole on restart. */
+interface HostSlot {
+  readonly index: number;
+  readonly generation: number;
+  state: HostState;
+  threadId: number;
+  exitCode?: number;
+  readonly connection: HostConnection;
+  readonly events: MessagePort;
+  readonly ready: Deferred<void>;
+  /** Rejects when this generation dies; every cross-thread wait races it. */
+  readonly dead: Deferred<never>;
+  readonly actors: Set<string>;
+}
+
+interface ActorRecord {
+  readonly id: string;
+  readonly slot: HostSlot;
+  readonly done: Deferred<void>;
+  /** True once the actor is known to have started (spawn replied or an event arrived). */
+  started: boolean;
+}
+
+const HOST_WORKER = new URL('./actor-host-worker.ts', import.meta.url);
+
+/** Actors on worker threads, supervised. Create with {@link ActorSystem.start}. */
+export class ActorSystem {
+  readonly threads: number;
+  readonly name: string;
+  readonly #pool: Piscina;
+  readonly #logger: Logger;
+  readonly #opts: Required<Pick<ActorSystemOptions, 'stopTimeoutMs' | 'startTimeoutMs' | 'destroyTimeoutMs'>> & ActorSystemOptions;
+  readonly #budget: RestartBudget;
+  readonly #hosts: HostSlot[] = [];
+  readonly #actors = new Map<string, ActorRecord>();
+  readonly #failureListeners = new Set<(f: ActorFailure) => void>();
+  readonly #messageListeners = new Set<(actorId: string, message: unknown) => void>();
+  #nextHost = 0;
+  #shutdown: Promise<void> | undefined;
+
+  private constructor(options: ActorSystemOptions) {
+    const threads = options.threads ?? os.availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new WeirError('WEIR_ACTOR_SYSTEM_OPTIONS_INVALID', `threads must be a positive integer, got ${threads}`, { threads });
+    }
+    this.threads = threads;
+    this.name = options.name ?? 'weir';
+    this.#opts = { stopTimeoutMs: 5000, startTimeoutMs: 30_000, destroyTimeoutMs: 5000, ...options };
+    this.#budget = new RestartBudget({ maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs, clock: options.clock });
+    this.#logger = createLogger({ system: this.name, ...options.logBindings });
+    this.#pool = new Piscina({
+      filename: HOST_WORKER.href,
+      name: 'default',
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      atomics: 'disabled',
+      concurrentTasksPerWorker: 1,
+      resourceLimits: options.resourceLimits,
+      execArgv: workerExecArgv(options.execArgv ?? []),
+      recordTiming: false,
+      // One host task per worker: only a worker running nothing may take one.
+      loadBalancer: (_task, workers) => workers.find((w) => w.currentUsage === 0 && !w.terminating && !w.destroyed) ?? null,
+    });
+    // A worker failing while it runs no task is reported here, not through a task.
+    this.#pool.on('error', (error: unknown) => this.#logger.error({ err: error }, 'piscina pool error'));
+  }
+
+  /** Start the pool and one host per worker; resolves when every host is ready. */
+  static async start(options: ActorSystemOptions = {}): Promise<ActorSystem> {
+    const system = new ActorSystem(options);
+    for (let i = 0; i < system.threads; i++) system.#hosts.push(system.#startHost(i, 0));
+    try {
+      await Promise.all(system.#hosts.map((h) => h.ready.promise));
+    } catch (error) {
+      await system.shutdown();
+      throw new WeirError('WEIR_ACTOR_SYSTEM_START_FAILED', `actor system "${system.name}" failed to start: ${(error as Error).message}`, { threads: system.threads }, { cause: error });
+    }
+    return system;
+  }
+
+  /** Spawn an actor on `spec.host` or round-robin. Resolves once its factory ran; rejects with the factory's error. */
+  async spawn<A>(spec: SpawnSpec<A>): Promise<ActorRef> {
+    if (this.#shutdown) throw new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `actor system "${this.name}" is shut down; cannot spawn "${spec.id}"`, { actorId: spec.id });
+    if (typeof spec.id !== 'string' || spec.id === '') throw new WeirError('WEIR_ACTOR_ID_INVALID', `actor id must be a non-empty string, got ${JSON.stringify(spec.id)}`, { actorId: spec.id });
+    if (this.#actors.has(spec.id)) throw new WeirError('WEIR_ACTOR_DUPLICATE_ID', `an actor with id "${spec.id}" is already running`, { actorId: spec.id });
+    const module = normalizeModule(spec.module);
+    const slot = await this.#readyHost(this.#pickHost(spec.host, spec.id), spec.id);
+    if (this.#shutdown) throw new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `actor system "${this.name}" is shut down; cannot spawn "${spec.id}"`, { actorId: spec.id });
+    if (this.#actors.has(spec.id)) throw new WeirError('WEIR_ACTOR_DUPLICATE_ID', `an actor with id "${spec.id}" is already running`, { actorId: spec.id });
+
+    // Register before asking: the actor's done/failed event may overtake the spawn reply.
+    const record: ActorRecord = { id: spec.id, slot, done: deferred<void>(), started: false };
+    this.#actors.set(spec.id, record);
+    slot.actors.add(spec.id);
+    const transfer = [...new Set([...(spec.transfer ?? []), ...collectTransferables(spec.args)])];
+    const request = { id: spec.id, module, exportName: spec.exportName ?? 'default', args: spec.args, logBindings: spec.logBindings ?? {} };
+    try {
+      await Promise.race([slot.connection.spawn(request, transfer), slot.dead.promise]);
+    } catch (error) {
+      this.#forget(record);
+      throw error;
+    }
+    record.started = true;
+    return this.#ref(record);
+  }
+
+  /** Subscribe to actor failures; returns the unsubscribe function. */
+  onFailure(listener: (f: ActorFailure) => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
+  }
+
+  /** Subscribe to messages actors send with `ctx.send`; returns the unsubscribe function. */
+  onMessage(listener: (actorId: string, message: unknown) => void): () => void {
+    this.#messageListeners.add(listener);
+    return () => this.#messageListeners.delete(listener);
+  }
+
+  /** Stops every actor, then destroys the pool. Never hangs (bounded by timeouts, then terminates). */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async #doShutdown(): Promise<void> {
+    const { stopTimeoutMs, destroyTimeoutMs } = this.#opts;
+    // 1. Ask every live host to stop its actors; a wedged host is given up after the deadline.
+    const live = this.#hosts.filter((h) => h.state === 'ready');
+    await Promise.all(live.map(async (slot) => {
+      slot.state = 'stopping';
+      try {
+        await withDeadline(Promise.race([slot.connection.shutdown('actor system shutdown', stopTimeoutMs), slot.dead.promise]), stopTimeoutMs + 2000, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer shutdown`, { host: slot.index }));
+        // done events were posted before the reply, on the other port: let them land.
+        const pending = [...slot.actors].map((id) => this.#actors.get(id)?.done.promise.catch(() => undefined));
+        await withDeadline(Promise.all(pending), 1000, () => new Error('late done events')).catch(() => undefined);
+      } catch (error) {
+        this.#logger.warn({ host: slot.index, err: error }, 'host did not shut down cleanly');
+      }
+    }));
+    // 2. Whatever is still registered did not stop: its worker is about to be terminated.
+    for (const record of [...this.#actors.values()]) {
+      this.#forget(record, new WeirError('WEIR_ACTOR_ABANDONED', `actor "${record.id}" did not stop within ${stopTimeoutMs} ms of shutdown; its worker was terminated`, { actorId: record.id, host: record.slot.index, stopTimeoutMs }));
+    }
+    for (const slot of this.#hosts) this.#closeHost(slot, 'stopped');
+    // 3. Terminate the workers. A worker stuck in native code could block destroy(): bounded.
+    try {
+      await withDeadline(this.#pool.destroy(), destroyTimeoutMs, () => new WeirError('WEIR_ACTOR_SYSTEM_DESTROY_TIMEOUT', `piscina did not terminate its workers within ${destroyTimeoutMs} ms`, { destroyTimeoutMs }));
+    } catch (error) {
+      this.#logger.error({ err: error }, 'actor system shutdown left workers behind');
+    }
+    this.#failureListeners.clear();
+    this.#messageListeners.clear();
+  }
+
+  #startHost(index: number, generation: number): HostSlot {
+    const control = new MessageChannel();
+    const events = new MessageChannel();
+    const slot: HostSlot = {
+      index, generation, state: 'starting', threadId: -1,
+      connection: new HostConnection(control.port1),
+      events: events.port1,
+      ready: deferred<void>(),
+      dead: deferred<never>(),
+      actors: new Set(),
+    };
+    events.port1.on('message', (event: HostEvent) => this.#onHostEvent(slot, event));
+    const task: HostTask = { index, generation, systemName: this.name, logBindings: this.#opts.logBindings ?? {}, control: control.port2, events: events.port2 };
+    this.#pool.run(task, { transferList: [control.port2, events.port2] }).then(
+      () => this.#onHostEnded(slot, new WeirError('WEIR_ACTOR_HOST_ENDED', `host ${index} task ended without a shutdown request`, { host: index })),
+      (error: unknown) => this.#onHostEnded(slot, error),
+    );
+    const timer = setTimeout(() => {
+      if (slot.state !== 'starting') return;
+      slot.state = 'broken';
+      slot.ready.reject(new WeirError('WEIR_ACTOR_HOST_START_TIMEOUT', `host ${index} did not start within ${this.#opts.startTimeoutMs} ms`, { host: index }));
+    }, this.#opts.startTimeoutMs);
+    timer.unref();
+    slot.ready.promise.then(() => clearTimeout(timer), () => clearTimeout(timer));
+    return slot;
+  }
+
+  #onHostEvent(slot: HostSlot, event: HostEvent): void {
+    if (event.type === 'ready') {
+      if (slot.state !== 'starting') return;
+      slot.threadId = event.threadId;
+      slot.state = 'ready';
+      // The worker's own 'exit' event carries the exit code; it fires just before piscina rejects the task.
+      this.#pool.threads.find((w) => w.threadId === event.threadId)?.once('exit', (code: number) => (slot.exitCode = code));
+      slot.ready.resolve();
+      return;
+    }
+    if (event.type === 'message') {
+      for (const listener of this.#messageListeners) {
+        try {
+          listener(event.actorId, event.message);
+        } catch (error) {
+          this.#logger.error({ actor: event.actorId, err: error }, 'onMessage listener threw');
+        }
+      }
+      return;
+    }
+    const record = this.#actors.get(event.actorId);
+    if (!record || record.slot !== slot) return;
+    record.started = true;
+    if (event.type === 'done') {
+      this.#forget(record);
+    } else {
+      const cause = reviveError(event.error);
+      this.#forget(record, cause);
+      this.#emitFailure({ actorId: record.id, host: slot.index, kind: 'actor-error', cause });
+    }
+  }
+
+  #onHostEnded(slot: HostSlot, error: unknown): void {
+    if (this.#shutdown || slot.state === 'stopping' || slot.state === 'stopped' || slot.state === 'failed') {
+      slot.dead.reject(new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `host ${slot.index} was shut down`, { host: slot.index }));
+      return;
+    }
+    const wasReady = slot.state === 'ready';
+    const failure = classifyHostFailure(error, slot.exitCode);
+    const death = { host: slot.index, threadId: slot.threadId, failure, error };
+    this.#logger.error({ host: slot.index, thread: slot.threadId, kind: failure.kind, exitCode: failure.exitCode, err: error, actors: [...slot.actors] }, 'actor host died');
+    slot.dead.reject(new WeirError('WEIR_ACTOR_HOST_DIED', `actor ${describeHostDeath(death)}`, { host: slot.index, exitCode: failure.exitCode }, { cause: error }));
+    slot.ready.reject(new WeirError('WEIR_ACTOR_HOST_UNAVAILABLE', `actor ${describeHostDeath(death)} before it was ready`, { host: slot.index }, { cause: error }));
+    for (const id of [...slot.actors]) {
+      const record = this.#actors.get(id);
+      if (!record) continue;
+      const cause = hostFailureCause(id, death);
+      this.#forget(record, cause);
+      if (record.started) this.#emitFailure({ actorId: id, host: slot.index, kind: failure.kind, cause });
+    }
+    this.#closeHost(slot, 'failed');
+    if (wasReady && this.#budget.tryAcquire(slot.index)) {
+      this.#hosts[slot.index] = this.#startHost(slot.index, slot.generation + 1);
+    } else {
+      this.#logger.error({ host: slot.index, restarts: this.#budget.used(slot.index) }, 'actor host not restarted (died while starting or restart budget spent)');
+      slot.state = 'broken';
+    }
+  }
+
+  #closeHost(slot: HostSlot, state: 'failed' | 'stopped'): void {
+    if (slot.state !== 'broken') slot.state = state;
+    slot.connection.release();
+    slot.events.close();
+  }
+
+  #emitFailure(failure: ActorFailure): void {
+    if (this.#failureListeners.size === 0) {
+      this.#logger.error({ actor: failure.actorId, host: failure.host, kind: failure.kind, err: failure.cause }, 'actor failed (no onFailure listener)');
+    }
+    for (const listener of this.#failureListeners) {
+      try {
+        listener(failure);
+      } catch (error) {
+        this.#logger.error({ actor: failure.actorId, err: error }, 'onFailure listener threw');
+      }
+    }
+  }
+
+  /** Drop a record and settle its `done` (resolve without `cause`, reject with it). */
+  #forget(record: ActorRecord, cause?: Error): void {
+    if (this.#actors.get(record.id) === record) this.#actors.delete(record.id);
+    record.slot.actors.delete(record.id);
+    if (cause) record.done.reject(cause);
+    else record.done.resolve();
+  }
+
+  #pickHost(requested: number | undefined, actorId: string): number {
+    if (requested !== undefined) {
+      if (!Number.isInteger(requested) || requested < 0 || requested >= this.threads) {
+        throw new WeirError('WEIR_ACTOR_HOST_INVALID', `host must be an integer in [0, ${this.threads - 1}], got ${requested}`, { host: requested, threads: this.threads, actorId });
+      }
+      return requested;
+    }
+    for (let i = 0; i < this.threads; i++) {
+      const index = (this.#nextHost + i) % this.threads;
+      if (this.#hosts[index]!.state !== 'broken') {
+        this.#nextHost = index + 1;
+        return index;
+      }
+    }
+    throw new WeirError('WEIR_ACTOR_HOST_UNAVAILABLE', `no host of actor system "${this.name}" is available for "${actorId}"`, { actorId });
+  }
+
+  /** The current slot of host `index` once it is ready (waits through a restart in progress). */
+  async #readyHost(index: number, actorId: string): Promise<HostSlot> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const slot = this.#hosts[index]!;
+      if (slot.state === 'ready') return slot;
+      if (slot.state !== 'starting') break;
+      await withDeadline(slot.ready.promise, this.#opts.startTimeoutMs, () => new WeirError('WEIR_ACTOR_HOST_UNAVAILABLE', `host ${index} did not become ready within ${this.#opts.startTimeoutMs} ms`, { host: index, actorId }));
+    }
+    const state = this.#hosts[index]!.state;
+    throw new WeirError('WEIR_ACTOR_HOST_UNAVAILABLE', `host ${index} is ${state}; cannot spawn "${actorId}"`, { host: index, actorId, state });
+  }
+
+  #ref(record: ActorRecord): ActorRef {
+    const system = this;
+    const { id, slot } = record;
+    const live = () => system.#actors.get(id) === record;
+    return {
+      id,
+      host: slot.index,
+      done: record.done.promise,
+      async call<R>(method: string, ...args: unknown[]): Promise<R> {
+        if (!live()) throw new WeirError('WEIR_ACTOR_NOT_RUNNING', `actor "${id}" is not running; cannot call ${method}()`, { actorId: id, method });
+        return (await Promise.race([slot.connection.call(id, method, args, collectTransferables(args)), slot.dead.promise])) as R;
+      },
+      async stop(reason?: string): Promise<void> {
+        if (!live()) return;
+        const { stopTimeoutMs } = system.#opts;
+        const stopped = Promise.race([slot.connection.stop(id, reason, stopTimeoutMs), slot.dead.promise]);
+        await withDeadline(stopped, stopTimeoutMs + 2000, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer stop("${id}")`, { actorId: id, host: slot.index }));
+        // The done/failed event was posted before the reply, on the events port.
+        await record.done.promise.catch(() => undefined);
+      },
+    };
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** A promise with its settle functions; marked handled so an unobserved rejection never crashes the process. */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** `promise`, or a rejection with `onTimeout()` after `ms`; the timer never keeps the process alive. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Module reference as the host will import it: URLs and bare specifiers pass, absolute paths become file URLs. */
+function normalizeModule(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module !== 'string' || module === '') throw new WeirError('WEIR_ACTOR_MODULE_INVALID', `actor module must be a URL or a non-empty string, got ${JSON.stringify(module)}`, { module: String(module) });
+  if (path.isAbsolute(module)) return pathToFileURL(module).href;
+  if (module.startsWith('./') || module.startsWith('../')) {
+    throw new WeirError('WEIR_ACTOR_MODULE_INVALID', `actor module "${module}" is relative; pass new URL('${module}', import.meta.url) instead`, { module });
+  }
+  return module;
+}

@@ -1,0 +1,19 @@
+/**
+ * Weir's public API. Everything a job, an embedding application or a tool
+ * needs is re-exported here; deep imports are not part of the contract.
+ */
+export { defineJob, JobDefinition, type JobBuildFunction } from './runtime/api/job-definition.ts';
+export { StreamEnvironment } from './runtime/api/stream-environment.ts';
+export { DataStream, SingleOutputStream, KeyedStream, SinkHandle, type NumericField } from './runtime/api/data-stream.ts';
+export type {
+  MapFunction, FilterFunction, FlatMapFunction, KeySelector, ReduceFunction, Collector, KeyedProcessFunction,
+  KeyedProcessContext, OnTimerContext, RuntimeContext, TimerContext, TaskInfo, WatermarkStrategy, KeyedStateAccess,
+} from './runtime/api/functions.ts';
+export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics } from './runtime/job/job-client.ts';
+export type { ExecuteOptions } from './runtime/job/execute-options.ts';
+export { RuntimeErrorCode } from './runtime/errors.ts';
+export { WeirError } from './common/weir-error.ts';
+export {
+  ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor,
+  type ValueState, type ListState, type MapState, type ReducingState, type AggregatingState, type StateTtlConfig,
+} from './state/index.ts';

@@ -1,0 +1,230 @@
+/**
+ * `DataStream<T>` and `KeyedStream<K, T>`: the typed, Flink-like builder API.
+ * Every method appends nodes to the environment's logical graph; nothing runs
+ * until the job is executed.
+ */
+import { StreamGraph, type Partitioning, type StreamEdge, type StreamNode, type OperatorSpec } from '../graph/stream-graph.ts';
+import type { SinkSpec } from '../graph/sink-spec.ts';
+import { invalidArgument, invalidGraph } from '../errors.ts';
+import type {
+  FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction, WatermarkStrategy,
+} from './functions.ts';
+
+/** An upstream node plus how records leave it. A union has several. */
+interface Upstream {
+  readonly nodeId: number;
+  readonly partitioning: Partitioning;
+  readonly keySelector?: (value: any) => unknown;
+}
+
+export class DataStream<T> {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly graph: StreamGraph,
+    /** @internal */ readonly upstreams: readonly Upstream[],
+  ) {}
+
+  /** The node this stream is the output of (undefined for a union or a repartitioned view). */
+  protected get node(): StreamNode | undefined {
+    if (this.upstreams.length !== 1) return undefined;
+    const u = this.upstreams[0]!;
+    return u.partitioning === 'auto' ? this.graph.node(u.nodeId) : undefined;
+  }
+
+  protected append<R>(spec: OperatorSpec, name: string, edgeOverride?: Partial<Upstream>): SingleOutputStream<R> {
+    const inputs: Omit<StreamEdge, 'to'>[] = this.upstreams.map((u) => ({
+      from: u.nodeId,
+      partitioning: edgeOverride?.partitioning ?? u.partitioning,
+      ...(edgeOverride?.keySelector ?? u.keySelector ? { keySelector: edgeOverride?.keySelector ?? u.keySelector } : {}),
+    }));
+    const node = this.graph.addNode(spec, inputs, name);
+    return new SingleOutputStream<R>(this.graph, node);
+  }
+
+  map<R>(fn: MapFunction<T, R>): SingleOutputStream<R> {
+    requireFunction(fn, 'map');
+    return this.append<R>({ kind: 'map', fn }, 'Map');
+  }
+
+  filter(fn: FilterFunction<T>): SingleOutputStream<T> {
+    requireFunction(fn, 'filter');
+    return this.append<T>({ kind: 'filter', fn }, 'Filter');
+  }
+
+  flatMap<R>(fn: FlatMapFunction<T, R>): SingleOutputStream<R> {
+    requireFunction(fn, 'flatMap');
+    return this.append<R>({ kind: 'flatMap', fn }, 'FlatMap');
+  }
+
+  /** Partition by key: records with the same key go to the same subtask (by key group, Flink's scheme). */
+  keyBy<K>(keySelector: KeySelector<T, K>): KeyedStream<K, T> {
+    requireFunction(keySelector, 'keyBy');
+    return new KeyedStream<K, T>(
+      this.graph,
+      this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'hash' as const, keySelector })),
+      keySelector,
+    );
+  }
+
+  /** Round-robin redistribution to the next operator's subtasks. */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'rebalance' as const })));
+  }
+
+  /** Merge streams of the same type; the next operator reads all of them (fairly). */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const o of others) {
+      if (o.graph !== this.graph) throw invalidGraph('union: all streams must come from the same environment');
+    }
+    return new DataStream<T>(this.graph, [...this.upstreams, ...others.flatMap((o) => o.upstreams)]);
+  }
+
+  /** Assign event timestamps and emit bounded-out-of-orderness watermarks. */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStream<T> {
+    requireFunction(strategy?.timestamp, 'assignTimestampsAndWatermarks (timestamp)');
+    if (strategy.maxOutOfOrdernessMs !== undefined && !(strategy.maxOutOfOrdernessMs >= 0)) {
+      throw invalidArgument(`assignTimestampsAndWatermarks: maxOutOfOrdernessMs must be >= 0, got ${strategy.maxOutOfOrdernessMs}`);
+    }
+    return this.append<T>({ kind: 'watermarks', strategy }, 'Timestamps/Watermarks');
+  }
+
+  // ---- sinks ----
+
+  /** Hand records to the calling thread: read them from the job client with `results(name)` / `collected(name)`. */
+  collect(name = 'default'): SinkHandle {
+    if (typeof name !== 'string' || name.length === 0) throw invalidArgument('collect: the name must be a non-empty string');
+    return this.sink({ type: 'collect', name }, `Collect(${name})`);
+  }
+
+  /** Print each record on stdout. */
+  print(prefix?: string): SinkHandle {
+    return this.sink({ type: 'console', ...(prefix !== undefined ? { prefix } : {}) }, 'Print');
+  }
+
+  /** Write JSON Lines, one part file per subtask, into `directory` (created if missing). */
+  writeJsonl(directory: string): SinkHandle {
+    if (typeof directory !== 'string' || directory.length === 0) throw invalidArgument('writeJsonl: directory must be a non-empty string');
+    return this.sink({ type: 'jsonl', directory }, 'JsonlSink');
+  }
+
+  /** Call `fn` for each record, in the worker. */
+  addSink(fn: (value: T) => void): SinkHandle {
+    requireFunction(fn, 'addSink');
+    return this.sink({ type: 'function', fn: fn as (v: unknown) => void }, 'Sink');
+  }
+
+  private sink(spec: SinkSpec, name: string): SinkHandle {
+    const s = this.append<never>({ kind: 'sink', sink: spec }, name);
+    return new SinkHandle(this.graph, s.nodeRef);
+  }
+}
+
+/** A stream produced by one operator: its parallelism, uid and name can be set. */
+export class SingleOutputStream<T> extends DataStream<T> {
+  /** @internal */
+  constructor(graph: StreamGraph, /** @internal */ readonly nodeRef: StreamNode) {
+    super(graph, [{ nodeId: nodeRef.id, partitioning: 'auto' }]);
+  }
+
+  /** Number of parallel subtasks of this operator. */
+  setParallelism(parallelism: number): this {
+    setNodeParallelism(this.nodeRef, parallelism);
+    return this;
+  }
+
+  /** Stable identity used to match state on restore (set it on every stateful operator, as in Flink). */
+  uid(uid: string): this {
+    setNodeUid(this.graph, this.nodeRef, uid);
+    return this;
+  }
+
+  name(name: string): this {
+    if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name must be a non-empty string');
+    this.nodeRef.name = name;
+    return this;
+  }
+
+  /** Do not chain this operator to its predecessor. */
+  startNewChain(): this {
+    this.nodeRef.chainingDisabled = true;
+    return this;
+  }
+}
+
+export class KeyedStream<K, T> extends DataStream<T> {
+  /** @internal */
+  constructor(graph: StreamGraph, upstreams: readonly Upstream[], /** @internal */ readonly keySelector: KeySelector<T, K>) {
+    super(graph, upstreams);
+  }
+
+  /** Rolling reduce per key: emits the updated value for every input record (Flink semantics). */
+  reduce(fn: ReduceFunction<T>): SingleOutputStream<T> {
+    requireFunction(fn, 'reduce');
+    return this.append<T>({ kind: 'keyedReduce', keySelector: this.keySelector, reduce: fn, aggregate: 'reduce' }, 'Reduce');
+  }
+
+  /** Rolling sum per key. Numbers: the sum; objects: the record with `field` replaced by the running sum. */
+  sum(field?: NumericField<T>): SingleOutputStream<T> {
+    return this.aggregateField('sum', field, (a, b) => a + b);
+  }
+
+  min(field?: NumericField<T>): SingleOutputStream<T> {
+    return this.aggregateField('min', field, (a, b) => Math.min(a, b));
+  }
+
+  max(field?: NumericField<T>): SingleOutputStream<T> {
+    return this.aggregateField('max', field, (a, b) => Math.max(a, b));
+  }
+
+  /** Rolling count per key: emits `[key, count]` for every input record. */
+  count(): SingleOutputStream<[K, number]> {
+    return this.append<[K, number]>({ kind: 'keyedCount', keySelector: this.keySelector }, 'Count');
+  }
+
+  /** Flink's KeyedProcessFunction: keyed state and timers. */
+  process<R>(fn: KeyedProcessFunction<K, T, R>): SingleOutputStream<R> {
+    if (!fn || typeof fn.processElement !== 'function') {
+      throw invalidArgument('process: expected an object with a processElement(value, ctx, out) method');
+    }
+    return this.append<R>({ kind: 'keyedProcess', keySelector: this.keySelector, fn }, 'KeyedProcess');
+  }
+
+  private aggregateField(kind: 'sum' | 'min' | 'max', field: NumericField<T> | undefined, op: (a: number, b: number) => number): SingleOutputStream<T> {
+    const f = field as string | undefined;
+    const reduce = f === undefined
+      ? (a: any, b: any) => op(a, b)
+      : (a: any, b: any) => ({ ...b, [f]: op(a[f], b[f]) });
+    return this.append<T>({ kind: 'keyedReduce', keySelector: this.keySelector, reduce, aggregate: f === undefined ? kind : `${kind}(${f})` }, kind[0]!.toUpperCase() + kind.slice(1));
+  }
+}
+
+/** Returned by sinks: a sink's parallelism, uid and name can still be set. */
+export class SinkHandle {
+  /** @internal */
+  constructor(/** @internal */ readonly graph: StreamGraph, /** @internal */ readonly nodeRef: StreamNode) {}
+  setParallelism(parallelism: number): this { setNodeParallelism(this.nodeRef, parallelism); return this; }
+  uid(uid: string): this { setNodeUid(this.graph, this.nodeRef, uid); return this; }
+  name(name: string): this { this.nodeRef.name = name; return this; }
+}
+
+export type NumericField<T> = { [P in keyof T]: T[P] extends number ? P : never }[keyof T];
+
+function requireFunction(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') throw invalidArgument(`${what}: expected a function, got ${fn === null ? 'null' : typeof fn}`);
+}
+
+function setNodeParallelism(node: StreamNode, parallelism: number): void {
+  if (!Number.isInteger(parallelism) || parallelism < 1) {
+    throw invalidArgument(`setParallelism on '${node.name}' (${node.uid}): expected an integer >= 1, got ${parallelism}`, { uid: node.uid });
+  }
+  node.parallelism = parallelism;
+}
+
+function setNodeUid(graph: StreamGraph, node: StreamNode, uid: string): void {
+  if (typeof uid !== 'string' || uid.length === 0) throw invalidArgument('uid must be a non-empty string');
+  if (!/^[A-Za-z0-9._-]+$/.test(uid)) throw invalidArgument(`uid '${uid}' may only contain letters, digits, '.', '_' and '-' (it names state directories)`);
+  const clash = graph.nodes.find((n) => n !== node && n.uid === uid);
+  if (clash) throw invalidGraph(`uid '${uid}' is used twice (operators '${clash.name}' and '${node.name}')`, { uid });
+  node.uid = uid;
+  node.uidExplicit = true;
+}

@@ -1,0 +1,151 @@
+/**
+ * A Weir job: a name, a build function and the module that defines it.
+ *
+ * Why a module: workers cannot receive closures. Like Flink ships the user jar
+ * to every TaskManager, every worker thread imports the job's module and runs
+ * the same build function to rebuild the same graph, with the user's closures,
+ * locally. Rules for a job module (checked, with a clear error when broken):
+ *   1. `defineJob(...)` runs when the module is imported (top level), so a
+ *      worker that imports the module finds the job by name.
+ *   2. Importing the module has no other side effects that matter: it is
+ *      imported once in every worker. Keep application code (servers, CLI
+ *      parsing, `execute()` calls) out of it or behind `isMainThread` — or put
+ *      the job in its own file, as `examples/embedded/` does.
+ *   3. The build function is deterministic for given params: the worker's graph
+ *      must equal the main thread's (`WEIR_JOB_GRAPH_MISMATCH` otherwise).
+ *   4. Params cross to workers by structured clone: plain data only.
+ *   5. User functions are synchronous and may only close over module-level
+ *      values that every worker recomputes the same way (not over main-thread
+ *      state such as a variable assigned after import).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StreamEnvironment } from './stream-environment.ts';
+import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
+import { WeirError } from '../../common/weir-error.ts';
+import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
+import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
+import { startJob } from '../job/job-master.ts';
+import type { ExecuteOptions } from '../job/execute-options.ts';
+import type { JobClient } from '../job/job-client.ts';
+
+export type JobBuildFunction<P> = (env: StreamEnvironment, params: P) => void;
+
+const REGISTRY_KEY = Symbol.for('weir.jobRegistry');
+type Registry = Map<string, JobDefinition<any>>;
+function registry(): Registry {
+  const g = globalThis as { [REGISTRY_KEY]?: Registry };
+  return (g[REGISTRY_KEY] ??= new Map());
+}
+const registryKey = (moduleUrl: string, name: string) => `${moduleUrl}::${name}`;
+
+export class JobDefinition<P = undefined> {
+  /** @internal */
+  constructor(
+    readonly name: string,
+    /** file: URL of the module that defines the job (what workers import). */
+    readonly moduleUrl: string,
+    /** @internal */ readonly build: JobBuildFunction<P>,
+  ) {}
+
+  /**
+   * Run the job on worker threads. Validates the graph synchronously (throws
+   * `WEIR_INVALID_GRAPH` / `WEIR_INVALID_ARGUMENT` before anything runs) and
+   * returns a client: `await client.done` for completion.
+   */
+  execute(options: ExecuteOptions<P> = {}): JobClient {
+    return startJob(this, options);
+  }
+
+  /** Build and validate the job graph (throws WEIR_INVALID_GRAPH before anything runs). */
+  graph(params: P, parallelism: number, maxParallelism: number = DEFAULT_MAX_PARALLELISM): JobGraph {
+    const env = new StreamEnvironment(parallelism, maxParallelism);
+    try {
+      this.build(env, params);
+    } catch (e) {
+      if (e instanceof WeirError) throw e;
+      throw new WeirError(RuntimeErrorCode.INVALID_GRAPH, `job '${this.name}': the build function threw: ${(e as Error)?.message ?? String(e)}`, { job: this.name }, { cause: e });
+    }
+    return buildJobGraph(env.graph, { parallelism, maxParallelism });
+  }
+}
+
+/**
+ * Define a job. Call it at the top level of a module; `module` defaults to the
+ * calling module (found from the call stack) — pass `import.meta.url` to be explicit.
+ */
+export function defineJob<P = undefined>(name: string, build: JobBuildFunction<P>, options: { module?: string | URL } = {}): JobDefinition<P> {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) {
+    throw invalidArgument(`defineJob: the name must be a non-empty string of letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+  }
+  if (typeof build !== 'function') throw invalidArgument(`defineJob('${name}'): expected a build function (env, params) => void`);
+  const moduleUrl = options.module !== undefined ? normalizeModuleUrl(options.module) : callerModuleUrl();
+  if (!moduleUrl) {
+    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `defineJob('${name}'): could not tell which module defines the job; pass { module: import.meta.url }`, { job: name });
+  }
+  const def = new JobDefinition<P>(name, moduleUrl, build);
+  const reg = registry();
+  const key = registryKey(moduleUrl, name);
+  if (reg.has(key)) {
+    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `defineJob('${name}'): a job with this name is already defined in ${moduleUrl}`, { job: name, module: moduleUrl });
+  }
+  reg.set(key, def);
+  return def;
+}
+
+/** In a worker: import the job module and find its definition. */
+export async function loadJobDefinition(moduleUrl: string, name: string): Promise<JobDefinition<unknown>> {
+  const key = registryKey(moduleUrl, name);
+  let def = registry().get(key);
+  if (def) return def;
+  try {
+    await import(moduleUrl);
+  } catch (e) {
+    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `cannot import job module ${moduleUrl} in a worker thread: ${(e as Error)?.message ?? String(e)}`, { module: moduleUrl, job: name }, { cause: e });
+  }
+  def = registry().get(key);
+  if (!def) {
+    const known = [...registry().keys()].filter((k) => k.startsWith(`${moduleUrl}::`)).map((k) => k.split('::')[1]);
+    throw new WeirError(
+      RuntimeErrorCode.JOB_MODULE,
+      `job '${name}' was not defined when ${moduleUrl} was imported in a worker: call defineJob('${name}', …) at the top level of that module` +
+        (known.length ? ` (it defines: ${known.join(', ')})` : ''),
+      { module: moduleUrl, job: name },
+    );
+  }
+  return def;
+}
+
+/** Jobs a module defined when it was imported (for the CLI). */
+export async function jobsInModule(moduleUrl: string): Promise<JobDefinition<unknown>[]> {
+  try {
+    await import(moduleUrl);
+  } catch (e) {
+    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `cannot import job module ${moduleUrl}: ${(e as Error)?.message ?? String(e)}`, { module: moduleUrl }, { cause: e });
+  }
+  return [...registry().values()].filter((d) => d.moduleUrl === moduleUrl);
+}
+
+export function normalizeModuleUrl(m: string | URL): string {
+  const s = String(m);
+  if (s.startsWith('file:')) return s;
+  return pathToFileURL(s).href;
+}
+
+/** The file: URL of the module that called defineJob, from the V8 stack. */
+function callerModuleUrl(): string | undefined {
+  const self = import.meta.url;
+  const stack = new Error().stack ?? '';
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /(file:\/\/[^\s)]+?|\/[^\s():]+?):\d+:\d+\)?\s*$/.exec(line);
+    if (!m) continue;
+    const url = m[1]!.startsWith('file:') ? m[1]! : pathToFileURL(m[1]!).href;
+    if (url === self) continue;
+    try {
+      fileURLToPath(url);
+    } catch {
+      continue;
+    }
+    return url;
+  }
+  return undefined;
+}

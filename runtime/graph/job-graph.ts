@@ -1,0 +1,146 @@
+/**
+ * Logical graph → job graph: validation, parallelism resolution and operator
+ * chaining. A *vertex* is a chain of operators that runs in one subtask actor
+ * per parallel instance (Flink's JobVertex); records inside a chain are passed
+ * by function call, records between vertices cross a ring-buffer channel.
+ *
+ * Chaining rule (Flink's, simplified): B is chained to A when A → B is a
+ * forward edge, both have the same parallelism, A has exactly one output, B
+ * exactly one input, B is not a source and did not ask for `startNewChain()`.
+ */
+import type { StreamGraph, StreamNode, Partitioning } from './stream-graph.ts';
+import { isParallelSource } from './source-spec.ts';
+import { invalidGraph } from '../errors.ts';
+
+export const MAX_MAX_PARALLELISM = 32768;
+
+export interface JobEdge {
+  readonly index: number;
+  readonly from: number; // vertex index
+  readonly to: number; // vertex index
+  readonly partitioning: Exclude<Partitioning, 'auto'>;
+  readonly keySelector?: (value: any) => unknown;
+  /** Which input of the consumer vertex (order of declaration). */
+  readonly inputOrdinal: number;
+}
+
+export interface JobVertex {
+  readonly index: number;
+  /** uid of the chain's head operator: the vertex's stable identity. */
+  readonly id: string;
+  readonly name: string;
+  readonly operators: readonly StreamNode[];
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly inputs: JobEdge[];
+  readonly outputs: JobEdge[];
+  readonly isSource: boolean;
+}
+
+export interface JobGraph {
+  readonly vertices: readonly JobVertex[];
+  readonly edges: readonly JobEdge[];
+  readonly maxParallelism: number;
+  readonly fingerprint: string;
+}
+
+const KEYED_KINDS = new Set(['keyedReduce', 'keyedCount', 'keyedProcess']);
+
+export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: number; maxParallelism: number }): JobGraph {
+  const { maxParallelism } = defaults;
+  if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > MAX_MAX_PARALLELISM) {
+    throw invalidGraph(`maxParallelism must be an integer in [1, ${MAX_MAX_PARALLELISM}], got ${maxParallelism}`);
+  }
+  if (!Number.isInteger(defaults.parallelism) || defaults.parallelism < 1) {
+    throw invalidGraph(`parallelism must be an integer >= 1, got ${defaults.parallelism}`);
+  }
+  const nodes = graph.nodes;
+  if (nodes.length === 0) throw invalidGraph('the job defines no operators: add a source and a sink');
+  const parallelismOf = (n: StreamNode) => n.parallelism ?? defaults.parallelism;
+  validate(graph, parallelismOf, maxParallelism);
+
+  // 1. Decide which nodes start a chain.
+  const outputs = nodes.map((n) => graph.outputsOf(n.id));
+  const chainedToPrevious = (n: StreamNode): boolean => {
+    if (n.spec.kind === 'source' || n.chainingDisabled || n.inputs.length !== 1) return false;
+    const e = n.inputs[0]!;
+    const up = graph.node(e.from);
+    const samePar = parallelismOf(up) === parallelismOf(n);
+    const forward = e.partitioning === 'forward' || (e.partitioning === 'auto' && samePar);
+    return forward && samePar && outputs[up.id]!.length === 1;
+  };
+
+  // 2. Group nodes into chains (node ids are in creation order, so inputs precede consumers).
+  const vertexOfNode = new Map<number, number>();
+  const chains: StreamNode[][] = [];
+  for (const n of nodes) {
+    if (chainedToPrevious(n)) {
+      const v = vertexOfNode.get(n.inputs[0]!.from)!;
+      chains[v]!.push(n);
+      vertexOfNode.set(n.id, v);
+    } else {
+      vertexOfNode.set(n.id, chains.length);
+      chains.push([n]);
+    }
+  }
+
+  // 3. Vertices and edges between them.
+  const vertices: JobVertex[] = chains.map((ops, index) => ({
+    index,
+    id: ops[0]!.uid,
+    name: ops.map((o) => o.name).join(' -> '),
+    operators: ops,
+    parallelism: parallelismOf(ops[0]!),
+    maxParallelism,
+    inputs: [],
+    outputs: [],
+    isSource: ops[0]!.spec.kind === 'source',
+  }));
+  const edges: JobEdge[] = [];
+  for (const v of vertices) {
+    const head = v.operators[0]!;
+    head.inputs.forEach((e, inputOrdinal) => {
+      const from = vertexOfNode.get(e.from)!;
+      const fromPar = vertices[from]!.parallelism;
+      const partitioning = e.partitioning === 'auto' ? (fromPar === v.parallelism ? 'forward' : 'rebalance') : e.partitioning;
+      const edge: JobEdge = { index: edges.length, from, to: v.index, partitioning, inputOrdinal, ...(e.keySelector ? { keySelector: e.keySelector } : {}) };
+      edges.push(edge);
+      v.inputs.push(edge);
+      vertices[from]!.outputs.push(edge);
+    });
+  }
+  const fingerprint = JSON.stringify({ g: graph.fingerprint(), p: defaults.parallelism, m: maxParallelism });
+  return { vertices, edges, maxParallelism, fingerprint };
+}
+
+function validate(graph: StreamGraph, parallelismOf: (n: StreamNode) => number, maxParallelism: number): void {
+  const consumed = new Set<number>();
+  for (const n of graph.nodes) for (const e of n.inputs) consumed.add(e.from);
+  let sinks = 0;
+  for (const n of graph.nodes) {
+    const where = `operator '${n.name}' (uid ${n.uid})`;
+    const p = parallelismOf(n);
+    if (p > maxParallelism) {
+      throw invalidGraph(`${where} has parallelism ${p}, above the max parallelism ${maxParallelism} (the number of key groups)`, { uid: n.uid, parallelism: p, maxParallelism });
+    }
+    if (n.spec.kind === 'source' && !isParallelSource(n.spec.source) && p !== 1) {
+      throw invalidGraph(`${where} is a non-parallel ${n.spec.source.type} source; its parallelism must be 1, got ${p}`, { uid: n.uid });
+    }
+    if (KEYED_KINDS.has(n.spec.kind)) {
+      const bad = n.inputs.find((e) => e.partitioning !== 'hash' || !e.keySelector);
+      if (bad || n.inputs.length === 0) {
+        throw invalidGraph(`${where} is a keyed operation and needs a keyed input: call keyBy() before it`, { uid: n.uid });
+      }
+    }
+    for (const e of n.inputs) {
+      if (e.partitioning === 'forward' && parallelismOf(graph.node(e.from)) !== p) {
+        throw invalidGraph(`${where}: a forward edge needs equal parallelism on both sides`, { uid: n.uid });
+      }
+    }
+    if (n.spec.kind === 'sink') sinks++;
+    else if (!consumed.has(n.id)) {
+      throw invalidGraph(`${where} has no consumer: its output reaches no sink (add a sink such as collect(), print() or writeJsonl())`, { uid: n.uid });
+    }
+  }
+  if (sinks === 0) throw invalidGraph('the job has no sink: add collect(), print(), writeJsonl() or addSink() to a stream');
+}

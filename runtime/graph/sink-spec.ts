@@ -1,0 +1,10 @@
+/** Declarative descriptions of the built-in sinks; executed by `runtime/operators/sinks/`. */
+export type SinkSpec =
+  /** Hands records to the calling thread (tests, embedding) through a ring buffer read on the main thread. */
+  | { type: 'collect'; name: string }
+  /** Writes each record to stdout, one line each. */
+  | { type: 'console'; prefix?: string }
+  /** JSON Lines, one part file per subtask in `directory`. */
+  | { type: 'jsonl'; directory: string }
+  /** A user sink function called per record in the worker (synchronous). */
+  | { type: 'function'; fn: (value: unknown) => void };

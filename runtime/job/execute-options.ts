@@ -1,0 +1,72 @@
+/** Options of `job.execute()`, their defaults and validation. */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { invalidArgument } from '../errors.ts';
+import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
+import { DEFAULT_BATCHING, type BatchingOptions } from '../task/record-writer.ts';
+
+export interface ExecuteOptions<P> {
+  /** Passed to the build function on the main thread and in every worker (structured-clone data). */
+  params?: P;
+  /** Default parallelism of operators. Default: the number of cores. */
+  parallelism?: number;
+  /** Number of key groups (upper bound of parallelism). Default 128. */
+  maxParallelism?: number;
+  /** Worker threads hosting the subtasks. Default: min(cores, number of subtasks). */
+  threads?: number;
+  /** Bytes of each channel's ring buffer (in-flight data per producer→consumer pair). Default 256 KiB. */
+  bufferBytes?: number;
+  /** Keyed state backend. Default 'lmdb'. */
+  stateBackend?: 'lmdb' | 'heap';
+  /** Where working state (LMDB environments) lives. Default '.weir/state'. */
+  stateDirectory?: string;
+  /** Job id (names checkpoint and state directories). Default: the job name plus a random suffix. */
+  jobId?: string;
+  /** Keep every collected record for `JobResult.collected` (turn off for long-running embedded jobs that consume `results()`). Default true. */
+  retainCollected?: boolean;
+  /** Record batching per output channel. */
+  batching?: Partial<BatchingOptions>;
+}
+
+export interface ResolvedExecuteOptions<P> {
+  readonly params: P;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly threads: number | undefined;
+  readonly bufferBytes: number;
+  readonly stateBackend: 'lmdb' | 'heap';
+  readonly stateDirectory: string;
+  readonly jobId: string;
+  readonly retainCollected: boolean;
+  readonly batching: BatchingOptions;
+}
+
+const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching']);
+
+export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
+  for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
+  const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (v === undefined) return undefined;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw invalidArgument(`execute(): ${name} must be an integer in [${min}, ${max}], got ${String(v)}`, { option: name, value: v });
+    return v as number;
+  };
+  const stateBackend = o.stateBackend ?? 'lmdb';
+  if (stateBackend !== 'lmdb' && stateBackend !== 'heap') throw invalidArgument(`execute(): stateBackend must be 'lmdb' or 'heap', got '${String(stateBackend)}'`, { option: 'stateBackend' });
+  const jobId = o.jobId ?? `${jobName}-${randomUUID().slice(0, 8)}`;
+  if (!/^[A-Za-z0-9._-]+$/.test(jobId)) throw invalidArgument(`execute(): jobId '${jobId}' may only contain letters, digits, '.', '_' and '-'`, { option: 'jobId' });
+  const batching = { ...DEFAULT_BATCHING, ...(o.batching ?? {}) };
+  int('batching.maxBatchRecords', batching.maxBatchRecords, 1);
+  int('batching.targetBatchBytes', batching.targetBatchBytes, 64);
+  return {
+    params: o.params as P,
+    parallelism: int('parallelism', o.parallelism, 1) ?? os.availableParallelism(),
+    maxParallelism: int('maxParallelism', o.maxParallelism, 1, 32768) ?? DEFAULT_MAX_PARALLELISM,
+    threads: int('threads', o.threads, 1, 256),
+    bufferBytes: int('bufferBytes', o.bufferBytes, 1024, 1 << 30) ?? 256 * 1024,
+    stateBackend,
+    stateDirectory: o.stateDirectory ?? '.weir/state',
+    jobId,
+    retainCollected: o.retainCollected ?? true,
+    batching,
+  };
+}

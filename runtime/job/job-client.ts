@@ -1,0 +1,149 @@
+/**
+ * What `job.execute()` returns: Flink's JobClient for an embedded job.
+ * A promise of completion, cancel(), status, metrics and collected results.
+ */
+import type { TaskMetrics } from '../task/stream-task.ts';
+import { invalidArgument } from '../errors.ts';
+
+export type JobStatus = 'initializing' | 'running' | 'finished' | 'failing' | 'failed' | 'cancelling' | 'cancelled';
+
+export interface VertexMetrics {
+  readonly id: string;
+  readonly name: string;
+  readonly parallelism: number;
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+  readonly bytesOut: number;
+  readonly subtasks: readonly TaskMetrics[];
+}
+
+export interface JobMetrics {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly durationMs: number;
+  readonly vertices: readonly VertexMetrics[];
+}
+
+export interface JobResult {
+  readonly jobId: string;
+  readonly name: string;
+  readonly status: 'finished' | 'cancelled';
+  readonly durationMs: number;
+  readonly metrics: JobMetrics;
+  /** Records of each collect sink, by name (empty when `retainCollected: false`). */
+  readonly collected: Readonly<Record<string, unknown[]>>;
+}
+
+/** Implemented by the job master; the client is a thin view over it. */
+export interface JobControl {
+  readonly jobId: string;
+  readonly name: string;
+  readonly done: Promise<JobResult>;
+  status(): JobStatus;
+  cancel(): Promise<void>;
+  metrics(): Promise<JobMetrics>;
+  collected(name: string): unknown[];
+  subscribe(name: string, listener: (records: unknown[]) => void): () => void;
+  sinkNames(): string[];
+  pauseResults(): void;
+  resumeResults(): void;
+  finishedReading(): boolean;
+  readingDone(): Promise<void>;
+}
+
+export class JobClient {
+  /** @internal */
+  constructor(private readonly control: JobControl) {
+    // Nobody awaiting `done` must not crash the process; awaiting it still rejects.
+    control.done.catch(() => {});
+  }
+
+  get jobId(): string { return this.control.jobId; }
+  get name(): string { return this.control.name; }
+  /** Resolves when every sink finished (bounded job) or after cancel(); rejects with the failure's WeirError. */
+  get done(): Promise<JobResult> { return this.control.done; }
+  get status(): JobStatus { return this.control.status(); }
+
+  /** Stop every subtask and free the workers. `done` then resolves with status 'cancelled'. */
+  cancel(): Promise<void> { return this.control.cancel(); }
+
+  /** Records in/out per vertex and subtask (live while running, final after). */
+  metrics(): Promise<JobMetrics> { return this.control.metrics(); }
+
+  /** Records a collect sink delivered so far. */
+  collected<T = unknown>(name = 'default'): T[] {
+    this.checkName(name);
+    return this.control.collected(name) as T[];
+  }
+
+  /**
+   * Stream a collect sink's records as they arrive. Iteration ends when the job
+   * ends. A slow consumer back-pressures the job (reading pauses beyond 10 000
+   * queued records). Only records arriving after the call are yielded.
+   */
+  results<T = unknown>(name = 'default', options: { highWaterMark?: number } = {}): AsyncIterableIterator<T> {
+    this.checkName(name);
+    const hwm = options.highWaterMark ?? 10_000;
+    const control = this.control;
+    let queue: unknown[] = [];
+    let head = 0;
+    let wake: (() => void) | undefined;
+    let paused = false;
+    const unsubscribe = control.subscribe(name, (records) => {
+      for (let i = 0; i < records.length; i++) queue.push(records[i]);
+      if (queue.length - head > hwm && !paused) {
+        paused = true;
+        control.pauseResults();
+      }
+      wake?.();
+    });
+    let ended = false;
+    void control.readingDone().then(() => {
+      ended = true;
+      wake?.();
+    }, () => {
+      ended = true;
+      wake?.();
+    });
+    const iterator: AsyncIterableIterator<T> = {
+      [Symbol.asyncIterator]() { return iterator; },
+      async next(): Promise<IteratorResult<T>> {
+        for (;;) {
+          if (head < queue.length) {
+            const v = queue[head++] as T;
+            if (head > 4096 && head * 2 > queue.length) {
+              queue = queue.slice(head);
+              head = 0;
+            }
+            if (paused && queue.length - head < hwm / 2) {
+              paused = false;
+              control.resumeResults();
+            }
+            return { value: v, done: false };
+          }
+          if (ended) {
+            unsubscribe();
+            if (paused) control.resumeResults();
+            return { value: undefined as never, done: true };
+          }
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+        }
+      },
+      async return(): Promise<IteratorResult<T>> {
+        unsubscribe();
+        if (paused) control.resumeResults();
+        ended = true;
+        return { value: undefined as never, done: true };
+      },
+    };
+    return iterator;
+  }
+
+  private checkName(name: string): void {
+    const names = this.control.sinkNames();
+    if (!names.includes(name)) {
+      throw invalidArgument(`no collect sink named '${name}' in job '${this.name}' (collect sinks: ${names.length ? names.join(', ') : 'none'})`, { sink: name });
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Keyed operators: rolling reduce/aggregates, count, and the keyed process
+ * function with state and timers. A keyed operator is always the head of its
+ * subtask's chain (its input is a hash edge, which never chains), so it owns
+ * the subtask's keyed state backend.
+ */
+import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from '../../state/index.ts';
+import type { Collector, KeyedProcessFunction, OnTimerContext, RuntimeContext, TaskInfo, TimerContext } from '../api/functions.ts';
+import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { WeirError } from '../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../errors.ts';
+
+function requireBackend(ctx: OperatorContext): KeyedStateBackend {
+  if (!ctx.keyedState) throw new WeirError(RuntimeErrorCode.INVALID_GRAPH, `operator '${ctx.info.operatorName}' needs keyed state but its subtask has no keyed state backend`);
+  return ctx.keyedState;
+}
+
+function extractKey(info: TaskInfo, keySelector: (v: any) => unknown, value: unknown): unknown {
+  let key: unknown;
+  try {
+    key = keySelector(value);
+  } catch (e) {
+    throw userFunctionFailed(info, 'key selector', value, e);
+  }
+  return key;
+}
+
+/** Rolling reduce per key (also sum/min/max): emits the new aggregate for every record. */
+export class KeyedReduceOperator implements StreamOperator {
+  private backend!: KeyedStateBackend;
+  private state!: ValueState<unknown>;
+  constructor(private readonly keySelector: (v: any) => unknown, private readonly reduce: (a: any, b: any) => any, private readonly out: Output<unknown>, private readonly info: TaskInfo) {}
+  open(ctx: OperatorContext): void {
+    this.backend = requireBackend(ctx);
+    this.state = this.backend.getState(new ValueStateDescriptor<unknown>('reduce'));
+  }
+  processElement(value: unknown, ts: number | undefined): void {
+    this.backend.setCurrentKey(extractKey(this.info, this.keySelector, value));
+    const current = this.state.value();
+    let next: unknown;
+    if (current === undefined) next = value;
+    else {
+      try {
+        next = this.reduce(current, value);
+      } catch (e) {
+        throw userFunctionFailed(this.info, 'reduce function', value, e);
+      }
+      if (isThenable(next)) throw asyncUserFunction(this.info, 'reduce function', value);
+    }
+    this.state.update(next);
+    this.out.collect(next, ts);
+  }
+  processWatermark(wm: number): void {
+    this.out.emitWatermark(wm);
+  }
+}
+
+/** Rolling count per key: emits `[key, count]`. */
+export class KeyedCountOperator implements StreamOperator {
+  private backend!: KeyedStateBackend;
+  private state!: ValueState<number>;
+  constructor(private readonly keySelector: (v: any) => unknown, private readonly out: Output<unknown>, private readonly info: TaskInfo) {}
+  open(ctx: OperatorContext): void {
+    this.backend = requireBackend(ctx);
+    this.state = this.backend.getState(new ValueStateDescriptor<number>('count'));
+  }
+  processElement(value: unknown, ts: number | undefined): void {
+    const key = extractKey(this.info, this.keySelector, value);
+    this.backend.setCurrentKey(key);
+    const n = (this.state.value() ?? 0) + 1;
+    this.state.update(n);
+    this.out.collect([key, n], ts);
+  }
+  processWatermark(wm: number): void {
+    this.out.emitWatermark(wm);
+  }
+}
+
+/** Flink's KeyedProcessOperator: user function with keyed state and timers. */
+export class KeyedProcessOperator implements StreamOperator {
+  private backend!: KeyedStateBackend;
+  private ctx!: OperatorContext;
+  private currentTimestamp: number | undefined;
+  private timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  private readonly collector: Collector<unknown>;
+  private readonly processCtx: OnTimerContext<unknown>;
+  constructor(private readonly keySelector: (v: any) => unknown, private readonly fn: KeyedProcessFunction<any, any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
+    this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
+    const self = this;
+    const timerService: TimerContext = {
+      currentProcessingTime: () => self.ctx.now(),
+      currentWatermark: () => self.ctx.currentWatermark(),
+      registerProcessingTimeTimer: (t) => self.backend.timers.registerProcessingTimeTimer(checkTs(t)),
+      registerEventTimeTimer: (t) => self.backend.timers.registerEventTimeTimer(checkTs(t)),
+      deleteProcessingTimeTimer: (t) => self.backend.timers.deleteProcessingTimeTimer(t),
+      deleteEventTimeTimer: (t) => self.backend.timers.deleteEventTimeTimer(t),
+    };
+    this.processCtx = {
+      getCurrentKey: () => self.backend.getCurrentKey(),
+      timestamp: () => self.currentTimestamp,
+      timerService: () => timerService,
+      timeDomain: () => self.timeDomain,
+    };
+  }
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    this.backend = requireBackend(ctx);
+    const b = this.backend;
+    const runtimeCtx: RuntimeContext = {
+      taskInfo: this.info,
+      getState: (d) => b.getState(d),
+      getListState: (d) => b.getState(d),
+      getMapState: (d) => b.getState(d),
+      getReducingState: (d) => b.getState(d),
+      getAggregatingState: (d) => b.getState(d),
+    };
+    if (this.fn.open) {
+      try {
+        this.fn.open(runtimeCtx);
+      } catch (e) {
+        throw userFunctionFailed(this.info, 'open()', undefined, e);
+      }
+    }
+  }
+  processElement(value: unknown, ts: number | undefined): void {
+    this.backend.setCurrentKey(extractKey(this.info, this.keySelector, value));
+    this.currentTimestamp = ts;
+    let r: unknown;
+    try {
+      r = this.fn.processElement(value, this.processCtx, this.collector);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'processElement', value, e);
+    }
+    if (isThenable(r)) throw asyncUserFunction(this.info, 'processElement', value);
+  }
+  processWatermark(wm: number): void {
+    if (this.fn.onTimer) {
+      this.timeDomain = 'event-time';
+      this.backend.timers.advanceWatermark(wm, (ts) => this.fireTimer(ts));
+    }
+    this.out.emitWatermark(wm);
+  }
+  onProcessingTime(now: number): number | undefined {
+    if (this.fn.onTimer) {
+      this.timeDomain = 'processing-time';
+      this.backend.timers.fireProcessingTimers(now, (ts) => this.fireTimer(ts));
+    }
+    return this.backend.timers.nextProcessingTimer();
+  }
+  close(): void {
+    if (this.fn.close) {
+      try {
+        this.fn.close();
+      } catch (e) {
+        throw userFunctionFailed(this.info, 'close()', undefined, e);
+      }
+    }
+  }
+  private fireTimer(ts: number): void {
+    this.currentTimestamp = this.timeDomain === 'event-time' ? ts : undefined;
+    try {
+      this.fn.onTimer!(ts, this.processCtx, this.collector);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'onTimer', { timer: ts, key: this.backend.getCurrentKey() }, e);
+    }
+  }
+}
+
+function checkTs(t: number): number {
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`timer timestamp must be a number, got ${String(t)}`);
+  return t;
+}

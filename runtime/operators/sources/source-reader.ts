@@ -1,0 +1,43 @@
+/**
+ * The contract of a source inside a source subtask, and the factory that turns
+ * a `SourceSpec` into a reader for subtask i of p.
+ *
+ * Call order: create (with the restored offset, if any) → read()* until
+ * `done` → close. `offset()` may be called between reads; it is what a
+ * checkpoint stores (in operator state) so the reader resumes exactly there.
+ */
+import type { SourceSpec } from '../../graph/source-spec.ts';
+import { createFileSourceReader } from './file-source.ts';
+import { ArraySourceReader, GeneratorSourceReader, IterableSourceReader, SequenceSourceReader } from './simple-sources.ts';
+
+export interface SourceBatch {
+  readonly records: unknown[];
+  /** No more records will ever come from this reader. */
+  readonly done: boolean;
+}
+
+export interface SourceReader {
+  /** Up to `max` records; synchronous when they are ready, a Promise when the reader must wait. */
+  read(max: number): SourceBatch | Promise<SourceBatch>;
+  /** Position to resume from after a restore (JSON-serializable). */
+  offset(): unknown;
+  close?(): void | Promise<void>;
+}
+
+export interface SourceReaderContext {
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly operatorName: string;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export function createSourceReader(spec: SourceSpec, ctx: SourceReaderContext, restoredOffset?: unknown): SourceReader {
+  switch (spec.type) {
+    case 'sequence': return new SequenceSourceReader(spec.from, spec.to, ctx, restoredOffset);
+    case 'array': return new ArraySourceReader(spec.items, restoredOffset);
+    case 'iterable': return new IterableSourceReader(spec.factory, ctx, restoredOffset);
+    case 'generator': return new GeneratorSourceReader(spec.fn, spec.count, spec.ratePerSecond, ctx, restoredOffset);
+    case 'file': return createFileSourceReader(spec.path, spec.format, ctx, restoredOffset);
+  }
+}

@@ -1,0 +1,113 @@
+/** map, filter, flatMap and timestamp/watermark assignment: no state, one record at a time. */
+import type { TaskInfo, WatermarkStrategy } from '../api/functions.ts';
+import { asyncUserFunction, isThenable, userFunctionFailed, type Output, type StreamOperator } from './operator.ts';
+
+export class MapOperator implements StreamOperator {
+  constructor(private readonly fn: (v: any) => any, private readonly out: Output<unknown>, private readonly info: TaskInfo) {}
+  processElement(value: unknown, ts: number | undefined): void {
+    let r: unknown;
+    try {
+      r = this.fn(value);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'map function', value, e);
+    }
+    if (isThenable(r)) throw asyncUserFunction(this.info, 'map function', value);
+    this.out.collect(r, ts);
+  }
+}
+
+export class FilterOperator implements StreamOperator {
+  constructor(private readonly fn: (v: any) => boolean, private readonly out: Output<unknown>, private readonly info: TaskInfo) {}
+  processElement(value: unknown, ts: number | undefined): void {
+    let keep: unknown;
+    try {
+      keep = this.fn(value);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'filter function', value, e);
+    }
+    if (isThenable(keep)) throw asyncUserFunction(this.info, 'filter function', value);
+    if (keep) this.out.collect(value, ts);
+  }
+}
+
+export class FlatMapOperator implements StreamOperator {
+  constructor(private readonly fn: (v: any) => Iterable<any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {}
+  processElement(value: unknown, ts: number | undefined): void {
+    let r: Iterable<unknown>;
+    try {
+      r = this.fn(value);
+      if (isThenable(r)) throw asyncUserFunction(this.info, 'flatMap function', value);
+      if (r === undefined || r === null) return;
+      if (Array.isArray(r)) {
+        for (let i = 0; i < r.length; i++) this.out.collect(r[i], ts);
+        return;
+      }
+      if (typeof (r as any)[Symbol.iterator] !== 'function') {
+        throw new TypeError(`flatMap must return an iterable (e.g. an array), got ${typeof r}`);
+      }
+      for (const x of r) this.out.collect(x, ts);
+    } catch (e) {
+      if ((e as { code?: string })?.code === 'WEIR_ASYNC_USER_FUNCTION') throw e;
+      throw userFunctionFailed(this.info, 'flatMap function', value, e);
+    }
+  }
+}
+
+/**
+ * Assigns event timestamps and emits bounded-out-of-orderness watermarks
+ * (watermark = max timestamp − maxOutOfOrderness − 1), at most every
+ * `intervalMs` of processing time, and a final +Infinity at end of input.
+ */
+export class WatermarkAssignerOperator implements StreamOperator {
+  private maxTs = -Infinity;
+  private lastEmitted = -Infinity;
+  private nextEmitAt = 0;
+  private readonly delay: number;
+  private readonly interval: number;
+  constructor(private readonly strategy: WatermarkStrategy<any>, private readonly out: Output<unknown>, private readonly info: TaskInfo, private readonly now: () => number) {
+    this.delay = strategy.maxOutOfOrdernessMs ?? 0;
+    this.interval = strategy.intervalMs ?? 200;
+  }
+  processElement(value: unknown): void {
+    let ts: number;
+    try {
+      ts = this.strategy.timestamp(value);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'timestamp assigner', value, e);
+    }
+    if (typeof ts !== 'number' || Number.isNaN(ts)) {
+      throw userFunctionFailed(this.info, 'timestamp assigner', value, new TypeError(`timestamp must be a number, got ${String(ts)}`));
+    }
+    if (ts > this.maxTs) this.maxTs = ts;
+    this.out.collect(value, ts);
+    const now = this.now();
+    if (now >= this.nextEmitAt) {
+      this.nextEmitAt = now + this.interval;
+      this.emitCurrent();
+    }
+  }
+  /** Upstream watermarks are replaced by the ones generated here (Flink semantics). */
+  processWatermark(watermark: number): void {
+    if (watermark === Infinity) this.emit(Infinity);
+  }
+  onProcessingTime(now: number): number | undefined {
+    if (now >= this.nextEmitAt) {
+      this.nextEmitAt = now + this.interval;
+      this.emitCurrent();
+    }
+    return this.nextEmitAt;
+  }
+  finish(): void {
+    this.emit(Infinity);
+  }
+  private emitCurrent(): void {
+    if (this.maxTs === -Infinity) return;
+    this.emit(this.maxTs - this.delay - 1);
+  }
+  private emit(wm: number): void {
+    if (wm > this.lastEmitted) {
+      this.lastEmitted = wm;
+      this.out.emitWatermark(wm);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Reads a subtask's input channels fairly (round-robin, one data frame per
+ * turn) and hands out one event at a time.
+ *
+ * Priority lanes are drained before every data frame, and a channel's reader
+ * refuses to return data while its priority lane holds anything: a priority
+ * element published before data frame k is therefore delivered before frame k.
+ * That is what lets an unaligned barrier carrying position p identify exactly
+ * the frames (index < p) it overtook.
+ *
+ * A blocked channel (aligned checkpoint alignment) is not read: its data stays
+ * in the ring, which back-pressures its producer. Its priority lane is still read.
+ */
+import type { ChannelReader, Doorbell } from '../../actors/index.ts';
+
+export interface InputEvent {
+  readonly channel: number;
+  readonly kind: number;
+  /** A view: valid until the next data read of the same channel (copy it to keep it). */
+  readonly payload: Uint8Array;
+  /** Data-lane frame index, or -1 for a priority frame. */
+  readonly index: number;
+  readonly priority: boolean;
+}
+
+export class InputGate {
+  readonly blocked: boolean[];
+  readonly ended: boolean[];
+  private endedCount = 0;
+  private nextChannel = 0;
+  private readonly queue: InputEvent[] = [];
+  /** Frames taken off each data lane so far (the next index to process). */
+  readonly nextIndex: number[];
+
+  constructor(readonly readers: readonly ChannelReader[], private readonly doorbell: Doorbell) {
+    this.blocked = readers.map(() => false);
+    this.ended = readers.map(() => false);
+    this.nextIndex = readers.map(() => 0);
+  }
+
+  get channelCount(): number {
+    return this.readers.length;
+  }
+
+  get allEnded(): boolean {
+    return this.endedCount === this.readers.length;
+  }
+
+  markEnded(channel: number): void {
+    if (!this.ended[channel]) {
+      this.ended[channel] = true;
+      this.endedCount++;
+    }
+  }
+
+  /** The next event, or null when nothing is available right now. */
+  poll(): InputEvent | null {
+    if (this.queue.length > 0) return this.queue.shift()!;
+    if (this.drainPriority()) return this.queue.shift()!;
+    const n = this.readers.length;
+    for (let k = 0; k < n; k++) {
+      const ch = (this.nextChannel + k) % n;
+      if (this.blocked[ch] || this.ended[ch]) continue;
+      // tryReadView returns null while the channel's priority lane holds anything
+      // (see actors/channel.ts): a priority frame is never delivered after data it overtook.
+      const f = this.readers[ch]!.tryReadView();
+      if (!f) {
+        if (this.drainPriority()) return this.queue.shift()!;
+        continue;
+      }
+      this.nextChannel = (ch + 1) % n;
+      this.nextIndex[ch] = f.index + 1;
+      return { channel: ch, kind: f.kind, payload: f.payload, index: f.index, priority: false };
+    }
+    return null;
+  }
+
+  /** Waits until some input may have something (or `timeoutMs` passed, or the doorbell was rung to interrupt). */
+  async waitForInput(timeoutMs?: number): Promise<void> {
+    const token = this.doorbell.prepareWait();
+    if (this.queue.length > 0 || this.anyAvailable()) {
+      this.doorbell.cancelWait();
+      return;
+    }
+    await this.doorbell.wait(token, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  /** Copies of the frames queued on a channel's data lane (not consumed). */
+  peek(channel: number) {
+    return this.readers[channel]!.peek();
+  }
+
+  private anyAvailable(): boolean {
+    if (this.drainPriority()) return true;
+    for (let ch = 0; ch < this.readers.length; ch++) {
+      if (!this.blocked[ch] && !this.ended[ch] && this.readers[ch]!.hasAny()) return true;
+    }
+    return false;
+  }
+
+  private drainPriority(): boolean {
+    let found = false;
+    for (let ch = 0; ch < this.readers.length; ch++) {
+      if (this.ended[ch]) continue;
+      let f = this.readers[ch]!.tryReadPriority();
+      while (f) {
+        this.queue.push({ channel: ch, kind: f.kind, payload: f.payload.slice(), index: -1, priority: true });
+        found = true;
+        f = this.readers[ch]!.tryReadPriority();
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Builds the operators of one vertex (a chain) for one subtask and wires them:
+ * operator i's output calls operator i+1; the tail's output goes to every
+ * output edge's RecordWriter (each downstream consumer gets every record).
+ */
+import type { JobVertex } from '../graph/job-graph.ts';
+import type { StreamNode } from '../graph/stream-graph.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import type { OperatorContext, Output, StreamOperator } from '../operators/operator.ts';
+import { FilterOperator, FlatMapOperator, MapOperator, WatermarkAssignerOperator } from '../operators/stateless-operators.ts';
+import { KeyedCountOperator, KeyedProcessOperator, KeyedReduceOperator } from '../operators/keyed-operators.ts';
+import { CollectSinkOperator, ConsoleSinkOperator, FunctionSinkOperator, JsonlSinkOperator } from '../operators/sink-operators.ts';
+import type { RecordWriter } from './record-writer.ts';
+
+export interface ChainMember {
+  readonly node: StreamNode;
+  readonly info: TaskInfo;
+  readonly operator: StreamOperator;
+}
+
+export interface BuiltChain {
+  /** Operators after the source (for a source vertex the first node is the source itself and has no operator). */
+  readonly members: ChainMember[];
+  /** Entry point of records into the chain. */
+  readonly input: Output<unknown>;
+  /** Sinks that buffer and want a flush when the input is idle. */
+  readonly flushables: Array<{ flush(): void }>;
+}
+
+export function buildOperatorChain(
+  vertex: JobVertex,
+  infoFor: (node: StreamNode) => TaskInfo,
+  tailWriters: readonly RecordWriter[],
+  collectWriter: RecordWriter | undefined,
+  now: () => number,
+): BuiltChain {
+  const tail: Output<unknown> = tailWriters.length === 1
+    ? { collect: (v, ts) => tailWriters[0]!.emit(v, ts), emitWatermark: (wm) => tailWriters[0]!.broadcast({ type: 'watermark', timestamp: wm }) }
+    : {
+        collect: (v, ts) => { for (let i = 0; i < tailWriters.length; i++) tailWriters[i]!.emit(v, ts); },
+        emitWatermark: (wm) => { for (const w of tailWriters) w.broadcast({ type: 'watermark', timestamp: wm }); },
+      };
+  const nodes = vertex.isSource ? vertex.operators.slice(1) : vertex.operators;
+  const members: ChainMember[] = [];
+  const flushables: Array<{ flush(): void }> = [];
+  let out = tail;
+  // Build from the tail backwards so each operator knows its successor.
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    const info = infoFor(node);
+    const op = createOperator(node, out, info, collectWriter, now);
+    if (op instanceof ConsoleSinkOperator || op instanceof JsonlSinkOperator) flushables.push(op);
+    members.unshift({ node, info, operator: op });
+    out = operatorAsOutput(op, out);
+  }
+  return { members, input: out, flushables };
+}
+
+function operatorAsOutput(op: StreamOperator, next: Output<unknown>): Output<unknown> {
+  return {
+    collect: (v, ts) => op.processElement(v, ts),
+    emitWatermark: op.processWatermark ? (wm) => op.processWatermark!(wm) : (wm) => next.emitWatermark(wm),
+  };
+}
+
+function createOperator(node: StreamNode, out: Output<unknown>, info: TaskInfo, collectWriter: RecordWriter | undefined, now: () => number): StreamOperator {
+  const s = node.spec;
+  switch (s.kind) {
+    case 'map': return new MapOperator(s.fn, out, info);
+    case 'filter': return new FilterOperator(s.fn, out, info);
+    case 'flatMap': return new FlatMapOperator(s.fn, out, info);
+    case 'watermarks': return new WatermarkAssignerOperator(s.strategy, out, info, now);
+    case 'keyedReduce': return new KeyedReduceOperator(s.keySelector, s.reduce, out, info);
+    case 'keyedCount': return new KeyedCountOperator(s.keySelector, out, info);
+    case 'keyedProcess': return new KeyedProcessOperator(s.keySelector, s.fn, out, info);
+    case 'sink':
+      switch (s.sink.type) {
+        case 'collect': return new CollectSinkOperator(collectWriter!);
+        case 'console': return new ConsoleSinkOperator(s.sink.prefix, info);
+        case 'jsonl': return new JsonlSinkOperator(s.sink.directory, info);
+        case 'function': return new FunctionSinkOperator(s.sink.fn, info);
+      }
+    // falls through (exhaustive above)
+    case 'source':
+      throw new Error(`a source cannot be chained after another operator (${node.uid})`);
+  }
+}
+
+/** Open operators tail → head, so an operator's successor is ready before it can emit. */
+export async function openChain(chain: BuiltChain, ctxFor: (m: ChainMember) => OperatorContext): Promise<void> {
+  for (let i = chain.members.length - 1; i >= 0; i--) {
+    const m = chain.members[i]!;
+    if (m.operator.open) await m.operator.open(ctxFor(m));
+  }
+}
+
+/** End of input: finish head → tail, so what a finishing operator emits reaches finished-later successors. */
+export async function finishChain(chain: BuiltChain): Promise<void> {
+  for (const m of chain.members) if (m.operator.finish) await m.operator.finish();
+}
+
+export async function closeChain(chain: BuiltChain): Promise<void> {
+  let first: unknown;
+  for (const m of chain.members) {
+    try {
+      if (m.operator.close) await m.operator.close();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first) throw first;
+}

@@ -1,0 +1,47 @@
+/**
+ * Choose the output channel of a record on one edge.
+ *   forward:   the single channel to the same-index subtask
+ *   rebalance: round-robin, starting at this subtask's index (spreads the first records)
+ *   hash:      key → key group (murmur hash mod max parallelism) → subtask
+ *              keyGroup × parallelism / maxParallelism (Flink's scheme)
+ */
+import { keyGroupFor, operatorIndexForKeyGroup } from '../../state/index.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import { userFunctionFailed } from '../operators/operator.ts';
+
+export interface Partitioner {
+  select(value: unknown): number;
+}
+
+export function forwardPartitioner(): Partitioner {
+  return { select: () => 0 };
+}
+
+export function rebalancePartitioner(channels: number, start: number): Partitioner {
+  let next = start % channels;
+  return {
+    select: () => {
+      const ch = next;
+      next = next + 1 === channels ? 0 : next + 1;
+      return ch;
+    },
+  };
+}
+
+export function hashPartitioner(keySelector: (v: any) => unknown, channels: number, maxParallelism: number, info: TaskInfo): Partitioner {
+  return {
+    select: (value) => {
+      let key: unknown;
+      try {
+        key = keySelector(value);
+      } catch (e) {
+        throw userFunctionFailed(info, 'key selector (keyBy)', value, e);
+      }
+      try {
+        return operatorIndexForKeyGroup(maxParallelism, channels, keyGroupFor(key, maxParallelism));
+      } catch (e) {
+        throw userFunctionFailed(info, 'key selector (keyBy)', value, e);
+      }
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * A subtask: one parallel instance of a vertex, hosted as an actor.
+ *
+ *   input gate → operator chain → record writers        (non-source vertex)
+ *   source reader → operator chain → record writers     (source vertex)
+ *
+ * Lifecycle: create (import job module, rebuild graph, check fingerprint, wire
+ * channels, create state) → run (loop until end of input or stop) → finish
+ * (operators flush, end-of-partition downstream) → close (operators, state).
+ *
+ * Several subtasks share one worker's event loop, so both loops yield to it
+ * regularly (setImmediate) — that is also when control-plane calls run.
+ */
+import type { ActorContext } from '../../actors/index.ts';
+import { ChannelReader, ChannelWriter, Doorbell } from '../../actors/index.ts';
+import {
+  createHeapKeyedStateBackend, createLmdbKeyedStateBackend, createOperatorStateStore, keyGroupRangeForSubtask,
+  type KeyedStateBackend, type OperatorStateStore,
+} from '../../state/index.ts';
+import { loadJobDefinition } from '../api/job-definition.ts';
+import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import type { StreamNode } from '../graph/stream-graph.ts';
+import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
+import { RecordWriter } from './record-writer.ts';
+import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
+import type { StreamTaskArgs } from './task-args.ts';
+import { InputGate } from './input-gate.ts';
+import { WeirError } from '../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../errors.ts';
+import path from 'node:path';
+
+/** Per-worker cache: every subtask of a job attempt on this worker shares one rebuilt graph. */
+const graphs = new Map<string, Promise<JobGraph>>();
+
+async function rebuildGraph(args: StreamTaskArgs): Promise<JobGraph> {
+  const key = `${args.jobId}/${args.attempt}`;
+  let g = graphs.get(key);
+  if (!g) {
+    g = (async () => {
+      const def = await loadJobDefinition(args.moduleUrl, args.jobName);
+      const graph = def.graph(args.params as never, args.parallelism, args.maxParallelism);
+      if (graph.fingerprint !== args.fingerprint) {
+        throw new WeirError(
+          RuntimeErrorCode.JOB_GRAPH_MISMATCH,
+          `job '${args.jobName}': the graph rebuilt in a worker differs from the main thread's. The build function must be deterministic for given params (module ${args.moduleUrl})`,
+          { job: args.jobName, main: args.fingerprint, worker: graph.fingerprint },
+        );
+      }
+      return graph;
+    })();
+    graphs.set(key, g);
+    g.catch(() => graphs.delete(key));
+  }
+  return g;
+}
+
+export interface TaskMetrics {
+  vertex: number;
+  subtask: number;
+  recordsIn: number;
+  recordsOut: number;
+  bytesOut: number;
+  framesIn: number;
+  busyMs: number;
+  finished: boolean;
+}
+
+export class StreamTask {
+  readonly vertex: JobVertex;
+  readonly writers: RecordWriter[];
+  readonly collectWriter: RecordWriter | undefined;
+  readonly chain: BuiltChain;
+  readonly gate: InputGate | undefined;
+  readonly doorbell: Doorbell;
+  keyedState: KeyedStateBackend | undefined;
+  readonly operatorState: OperatorStateStore;
+  stopping = false;
+  finished = false;
+  currentWatermark = -Infinity;
+  recordsIn = 0;
+  framesIn = 0;
+  private lastYield = Date.now();
+  /** Barriers and cancel markers (installed by the checkpointing layer). */
+  onControlElement?: (ev: import('./input-gate.ts').InputEvent, element: import('../io/stream-elements.ts').StreamElement) => void;
+
+  private constructor(readonly ctx: ActorContext, readonly args: StreamTaskArgs, readonly graph: JobGraph) {
+    this.vertex = graph.vertices[args.vertex]!;
+    this.doorbell = new Doorbell(args.doorbell);
+    const info = this.infoFor(this.vertex.operators[0]!);
+    this.writers = this.vertex.outputs.map((edge, i) => {
+      const outs = args.outputs[i]!;
+      const channelWriters = outs.map((o) => new ChannelWriter(o.channel, new Doorbell(o.doorbell)));
+      const partitioner = edge.partitioning === 'forward'
+        ? forwardPartitioner()
+        : edge.partitioning === 'rebalance'
+          ? rebalancePartitioner(outs.length, args.subtask)
+          : hashPartitioner(edge.keySelector!, outs.length, graph.maxParallelism, info);
+      return new RecordWriter(channelWriters, partitioner, args.batching);
+    });
+    this.collectWriter = args.collect
+      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching)
+      : undefined;
+    this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.writers, this.collectWriter, () => Date.now());
+    this.gate = this.vertex.isSource ? undefined : new InputGate(args.inputs.map((c) => new ChannelReader(c)), this.doorbell);
+    this.operatorState = createOperatorStateStore();
+  }
+
+  static async create(ctx: ActorContext, args: StreamTaskArgs): Promise<StreamTask> {
+    const graph = await rebuildGraph(args);
+    const task = new StreamTask(ctx, args, graph);
+    await task.open();
+    return task;
+  }
+
+  infoFor(node: StreamNode): TaskInfo {
+    return { operatorName: node.name, uid: node.uid, subtask: this.args.subtask, parallelism: this.vertex.parallelism, maxParallelism: this.graph.maxParallelism, attempt: this.args.attempt };
+  }
+
+  get isKeyed(): boolean {
+    const k = this.vertex.operators[0]!.spec.kind;
+    return k === 'keyedReduce' || k === 'keyedCount' || k === 'keyedProcess';
+  }
+
+  private async open(): Promise<void> {
+    if (this.isKeyed) {
+      const range = keyGroupRangeForSubtask(this.graph.maxParallelism, this.vertex.parallelism, this.args.subtask);
+      const opts = { keyGroupRange: range, maxParallelism: this.graph.maxParallelism };
+      this.keyedState = this.args.state.backend === 'heap'
+        ? createHeapKeyedStateBackend(opts)
+        : await createLmdbKeyedStateBackend({ ...opts, path: path.join(this.args.state.directory, this.args.jobId, String(this.args.attempt), `${this.vertex.id}-${this.args.subtask}`) });
+    }
+    await openChain(this.chain, (m) => ({
+      info: m.info,
+      keyedState: this.keyedState,
+      operatorState: this.operatorState,
+      now: () => Date.now(),
+      currentWatermark: () => this.currentWatermark,
+    }));
+  }
+
+  /** Lets sibling actors and control-plane calls run; cheap when called often. */
+  async maybeYield(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastYield >= 2) {
+      this.lastYield = now;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** Flush partial batches and buffered sinks (input idle), then wait for full rings. */
+  async flushOutputs(): Promise<void> {
+    for (const w of this.writers) w.flushAll();
+    this.collectWriter?.flushAll();
+    for (const f of this.chain.flushables) f.flush();
+    await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    for (const w of this.writers) if (w.hasPending) await w.drain();
+    if (this.collectWriter?.hasPending) await this.collectWriter.drain();
+  }
+
+  /** Processing-time timers of the chain; returns ms until the next one (undefined = none). */
+  fireProcessingTime(): number | undefined {
+    const now = Date.now();
+    let next: number | undefined;
+    const fire = () => {
+      for (const m of this.chain.members) {
+        if (!m.operator.onProcessingTime) continue;
+        const t = m.operator.onProcessingTime(now);
+        if (t !== undefined && (next === undefined || t < next)) next = t;
+      }
+    };
+    if (this.keyedState) this.keyedState.batch(fire);
+    else fire();
+    return next === undefined ? undefined : Math.max(0, next - now);
+  }
+
+  /** End of input: operators flush, end-of-partition goes downstream, everything is published. */
+  async finishInput(): Promise<void> {
+    await finishChain(this.chain);
+    for (const w of this.writers) w.broadcast({ type: 'end-of-partition' });
+    this.collectWriter?.broadcast({ type: 'end-of-partition' });
+    for (const f of this.chain.flushables) f.flush();
+    await this.drain();
+    this.finished = true;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await closeChain(this.chain);
+    } finally {
+      await this.keyedState?.dispose({ deleteFiles: true });
+      this.keyedState = undefined;
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.doorbell.ring();
+  }
+
+  metrics(): TaskMetrics {
+    let recordsOut = 0;
+    let bytesOut = 0;
+    for (const w of this.writers) {
+      recordsOut += w.recordsOut;
+      bytesOut += w.bytesOut;
+    }
+    if (this.collectWriter) {
+      recordsOut += this.collectWriter.recordsOut;
+      bytesOut += this.collectWriter.bytesOut;
+    }
+    return { vertex: this.args.vertex, subtask: this.args.subtask, recordsIn: this.recordsIn, recordsOut, bytesOut, framesIn: this.framesIn, busyMs: 0, finished: this.finished };
+  }
+}

@@ -1,0 +1,32 @@
+/** What the main thread sends a subtask actor (structured-clone safe: SABs are shared, not copied). */
+import type { ChannelSpec } from '../../actors/index.ts';
+import type { BatchingOptions } from './record-writer.ts';
+
+export interface OutputChannelArgs {
+  readonly channel: ChannelSpec;
+  /** Doorbell of the consumer (rung after every publish). */
+  readonly doorbell: SharedArrayBuffer;
+}
+
+export interface StreamTaskArgs {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly moduleUrl: string;
+  readonly attempt: number;
+  readonly params: unknown;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly fingerprint: string;
+  readonly vertex: number;
+  readonly subtask: number;
+  /** Input channels in input-index order. */
+  readonly inputs: readonly ChannelSpec[];
+  /** This subtask's own doorbell (its producers ring it). */
+  readonly doorbell: SharedArrayBuffer;
+  /** Per output edge (vertex.outputs order), per consumer subtask. */
+  readonly outputs: ReadonlyArray<ReadonlyArray<OutputChannelArgs>>;
+  /** Channel to the main thread for a collect sink in this chain. */
+  readonly collect?: OutputChannelArgs;
+  readonly state: { readonly backend: 'heap' | 'lmdb'; readonly directory: string };
+  readonly batching: BatchingOptions;
+}

@@ -1,0 +1,120 @@
+/**
+ * The two main loops of a subtask. Both process as much as is available
+ * without awaiting, flush partial batches when they go idle (low latency when
+ * traffic is light, full batches under load), await full rings (backpressure),
+ * and yield to the event loop every few milliseconds.
+ */
+import { decodeBatch } from '../io/record-codec.ts';
+import { decodeElement, RECORD_BATCH_KIND } from '../io/stream-elements.ts';
+import { createSourceReader, type SourceBatch } from '../operators/sources/source-reader.ts';
+import type { StreamTask } from './stream-task.ts';
+import type { InputEvent } from './input-gate.ts';
+
+const SOURCE_BATCH = 256;
+
+export async function runSourceLoop(task: StreamTask): Promise<void> {
+  const head = task.vertex.operators[0]!;
+  if (head.spec.kind !== 'source') throw new Error('not a source vertex');
+  const reader = createSourceReader(head.spec.source, {
+    subtask: task.args.subtask,
+    parallelism: task.vertex.parallelism,
+    operatorName: head.name,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
+  const input = task.chain.input;
+  try {
+    while (!task.stopping) {
+      let batch: SourceBatch | Promise<SourceBatch> = reader.read(SOURCE_BATCH);
+      if (batch instanceof Promise) {
+        // The source must wait: publish what we have first (latency), then wait.
+        await task.flushOutputs();
+        batch = await batch;
+      }
+      const records = batch.records;
+      for (let i = 0; i < records.length; i++) input.collect(records[i], undefined);
+      task.recordsIn += records.length;
+      await task.drain();
+      if (batch.done) break;
+      await task.maybeYield();
+    }
+    if (!task.stopping) await task.finishInput();
+  } finally {
+    await reader.close?.();
+  }
+}
+
+export async function runInputLoop(task: StreamTask): Promise<void> {
+  const gate = task.gate!;
+  const watermarks = new Float64Array(gate.channelCount).fill(-Infinity);
+  while (!task.stopping) {
+    const ev = gate.poll();
+    if (ev) {
+      handleEvent(task, ev, watermarks);
+      await task.drain();
+      if (gate.allEnded) break;
+      await task.maybeYield();
+      continue;
+    }
+    // Idle: publish partial batches, fire due processing-time timers, sleep.
+    await task.flushOutputs();
+    const nextTimerMs = task.fireProcessingTime();
+    await task.drain();
+    if (task.stopping) break;
+    await gate.waitForInput(nextTimerMs === undefined ? undefined : Math.max(1, nextTimerMs));
+  }
+  if (!task.stopping && gate.allEnded) await task.finishInput();
+}
+
+function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array): void {
+  task.framesIn++;
+  if (ev.kind === RECORD_BATCH_KIND) {
+    const { records, timestamps } = decodeBatch(ev.payload);
+    const input = task.chain.input;
+    const n = records.length;
+    const process = () => {
+      if (timestamps) {
+        for (let i = 0; i < n; i++) {
+          const t = timestamps[i]!;
+          input.collect(records[i], Number.isNaN(t) ? undefined : t);
+        }
+      } else {
+        for (let i = 0; i < n; i++) input.collect(records[i], undefined);
+      }
+    };
+    if (task.keyedState) task.keyedState.batch(process);
+    else process();
+    task.recordsIn += n;
+    return;
+  }
+  const el = decodeElement(ev.kind, ev.payload);
+  switch (el.type) {
+    case 'watermark': {
+      watermarks[ev.channel] = Math.max(watermarks[ev.channel]!, el.timestamp);
+      advanceWatermark(task, watermarks);
+      return;
+    }
+    case 'end-of-partition': {
+      task.gate!.markEnded(ev.channel);
+      // An ended channel no longer holds the watermark back.
+      if (!task.gate!.allEnded) advanceWatermark(task, watermarks);
+      return;
+    }
+    default:
+      // Barriers and cancel markers: handled by the checkpointing layer.
+      task.onControlElement?.(ev, el);
+  }
+}
+
+function advanceWatermark(task: StreamTask, watermarks: Float64Array): void {
+  let min = Infinity;
+  const ended = task.gate!.ended;
+  for (let i = 0; i < watermarks.length; i++) if (!ended[i] && watermarks[i]! < min) min = watermarks[i]!;
+  if (min === Infinity && !task.gate!.allEnded) return;
+  if (min > task.currentWatermark) {
+    task.currentWatermark = min;
+    const input = task.chain.input;
+    if (task.keyedState) task.keyedState.batch(() => input.emitWatermark(min));
+    else input.emitWatermark(min);
+  }
+}

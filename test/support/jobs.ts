@@ -1,0 +1,90 @@
+/**
+ * Jobs used by the integration tests. Every worker imports this module, so the
+ * jobs are defined at top level; inputs arrive as params (structured clone).
+ */
+import { isMainThread } from 'node:worker_threads';
+import { defineJob } from '../../index.ts';
+
+export interface Pair { key: string; value: number }
+
+/** map → filter → flatMap over an array source. */
+export const statelessJob = defineJob('t-stateless', (env, p: { items: number[] }) => {
+  env.fromArray(p.items)
+    .map((x) => x * 2 + 1)
+    .filter((x) => x % 3 !== 0)
+    .flatMap((x) => (x % 5 === 0 ? [] : [x, -x]))
+    .collect('out');
+});
+
+/** keyBy → reduce (rolling sum) and count, from a non-parallel source (per-key order is defined). */
+export const keyedJob = defineJob('t-keyed', (env, p: { items: Pair[] }) => {
+  const s = env.fromArray(p.items);
+  s.keyBy((r) => r.key).reduce((a, b) => ({ key: a.key, value: a.value + b.value })).uid('sum').collect('sums');
+  s.keyBy((r) => r.key).count().uid('count').collect('counts');
+  s.keyBy((r) => r.key).max('value').uid('max').collect('max');
+});
+
+/** Parallel sources, union, rebalance, per-operator parallelism. */
+export const unionJob = defineJob('t-union', (env, p: { to: number; gen: number; mapParallelism: number }) => {
+  const a = env.fromSequence(1, p.to);
+  const b = env.fromGenerator((i) => -(i + 1), { count: p.gen }).setParallelism(1);
+  a.union(b).rebalance().map((x) => x * 10).setParallelism(p.mapParallelism).name('Times10').collect('out');
+});
+
+/** A parallel keyed sum after a parallel stage (multi-input keyed subtasks). */
+export const parallelKeyedJob = defineJob('t-parallel-keyed', (env, p: { to: number; keys: number }) => {
+  env.fromSequence(0, p.to - 1)
+    .map((i) => ({ key: `k${i % p.keys}`, value: i }))
+    .keyBy((r) => r.key)
+    .sum('value')
+    .uid('sum')
+    .collect('out');
+});
+
+/** Files in, files out. */
+export const fileJob = defineJob('t-files', (env, p: { lines: string; jsonl: string; outDir: string }) => {
+  env.readTextFile(p.lines).map((l) => l.length).collect('lengths');
+  env.readTextFile<{ id: number }>(p.jsonl, { format: 'jsonl' }).map((o) => o.id).collect('ids');
+  env.fromSequence(1, 100).writeJsonl(p.outDir);
+});
+
+export const iterableJob = defineJob('t-iterable', (env, p: { n: number }) => {
+  env.fromAsyncIterable(async function* () {
+    for (let i = 0; i < p.n; i++) {
+      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 1));
+      yield i;
+    }
+  }).map((x) => x + 1).collect('out');
+});
+
+// ---- failure cases ----
+
+export const throwingJob = defineJob('t-throwing', (env, p: { bad: number; to: number }) => {
+  env.fromSequence(1, p.to)
+    .map((x) => {
+      if (x === p.bad) throw new Error(`bad value ${x}`);
+      return x;
+    })
+    .uid('explode')
+    .name('Explode')
+    .collect('out');
+});
+
+export const asyncFunctionJob = defineJob('t-async', (env) => {
+  env.fromSequence(1, 10).map(async (x) => x).collect('out');
+});
+
+export const badJsonlJob = defineJob('t-bad-jsonl', (env, p: { path: string }) => {
+  env.readTextFile(p.path, { format: 'jsonl' }).collect('out');
+});
+
+export const unboundedJob = defineJob('t-unbounded', (env) => {
+  env.fromGenerator((i) => i, { ratePerSecond: 50_000 }).keyBy((i) => i % 10).count().collect('out');
+});
+
+/** Builds a different graph in workers than on the main thread: must be refused. */
+export const nondeterministicJob = defineJob('t-nondeterministic', (env) => {
+  let s = env.fromSequence(1, 10);
+  if (!isMainThread) s = s.map((x) => x);
+  s.collect('out');
+});
