@@ -61,7 +61,10 @@ export default async function actorHostTask(task: HostTask): Promise<HostExit> {
 class ActorHost implements HostApi {
   readonly finished: Promise<HostExit>;
   readonly #task: HostTask;
+  /** Host-level lines: `{ system, thread, host }`. */
   readonly #logger: Logger;
+  /** Parent of actor loggers, without `host` so that each child binds it exactly once. */
+  readonly #rootLogger: Logger;
   readonly #actors = new Map<string, ActorSlot>();
   #finish!: (exit: HostExit) => void;
   #shuttingDown = false;
@@ -69,7 +72,8 @@ class ActorHost implements HostApi {
   constructor(task: HostTask) {
     this.#task = task;
     this.finished = new Promise((resolve) => (this.#finish = resolve));
-    this.#logger = createLogger({ system: task.systemName, host: task.index, thread: threadId, ...task.logBindings });
+    this.#rootLogger = createLogger({ system: task.systemName, thread: threadId, ...task.logBindings });
+    this.#logger = this.#rootLogger.child({ host: task.index });
     exposeHostApi(this, task.control);
     this.#post({ type: 'ready', index: task.index, generation: task.generation, threadId });
     this.#logger.debug({ generation: task.generation }, 'actor host ready');
@@ -123,7 +127,7 @@ class ActorHost implements HostApi {
       return fail(error);
     }
     if (!(await settlesWithin(slot.settled, timeoutMs))) {
-      return fail(new WeirError('WEIR_ACTOR_STOP_TIMEOUT', `actor "${actorId}" did not finish run() within ${timeoutMs} ms of stop()`, { actorId, timeoutMs, reason }));
+      return fail(new WeirError('WEIR_ACTOR_STOP_TIMEOUT', `actor "${actorId}" did not finish run() within ${timeoutMs} ms of stop()`, { actorId, timeoutMs, ...(reason !== undefined ? { reason } : {}) }));
     }
     return { ok: true, value: null };
   }
@@ -175,7 +179,7 @@ class ActorHost implements HostApi {
     return {
       actorId,
       host,
-      logger: this.#logger.child({ actor: actorId, host, ...request.logBindings }),
+      logger: this.#rootLogger.child({ actor: actorId, host, ...request.logBindings }),
       send(message: unknown): void {
         events.postMessage({ type: 'message', actorId, message } satisfies HostEvent);
       },

@@ -19,15 +19,13 @@
  * `stopTimeoutMs`), then destroys the pool (bounded by `destroyTimeoutMs`).
  */
 import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, type ResourceLimits, type Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { reviveError, WeirError } from '../common/weir-error.ts';
-import { collectTransferables, HostConnection, type HostEvent, type HostTask } from './control-plane.ts';
+import { collectTransferables, deferred, HostConnection, toModuleSpecifier, withDeadline, type Deferred, type HostEvent, type HostTask } from './control-plane.ts';
 import { createLogger } from './logger.ts';
-import { classifyHostFailure, describeHostDeath, hostFailureCause, RestartBudget, type ActorFailure } from './supervision.ts';
+import { classifyHostFailure, describeHostDeath, hostFailureCause, RestartBudget, type ActorFailure, type WorkerObservation } from './supervision.ts';
 import { workerExecArgv } from './worker-exec-argv.ts';
 
 /** Options of {@link ActorSystem.start}. */
@@ -48,8 +46,9 @@ export interface ActorSystemOptions {
   startTimeoutMs?: number;
   /** How long `shutdown()` waits for the pool to terminate its workers (default 5000 ms). */
   destroyTimeoutMs?: number;
-  /** Host restarts allowed per host within `restartWindowMs` (default 10 / 60 s). */
+  /** Host restarts allowed per host within `restartWindowMs` (default 10); a host over budget stays down. */
   maxRestarts?: number;
+  /** Sliding window of the restart budget (default 60 000 ms). */
   restartWindowMs?: number;
   /** Time source for the restart budget (default `Date.now`). */
   clock?: { now(): number };
@@ -95,7 +94,8 @@ interface HostSlot {
   readonly generation: number;
   state: HostState;
   threadId: number;
-  exitCode?: number;
+  /** What the worker's own 'exit'/'error' events said (they fire just before piscina rejects the task). */
+  readonly observed: WorkerObservation;
   readonly connection: HostConnection;
   readonly events: MessagePort;
   readonly ready: Deferred<void>;
@@ -113,10 +113,14 @@ interface ActorRecord {
 }
 
 const HOST_WORKER = new URL('./actor-host-worker.ts', import.meta.url);
+/** Beyond the host-side stop timeout, how long the main thread waits for the host's reply before calling it wedged. */
+const REPLY_GRACE_MS = 1000;
 
 /** Actors on worker threads, supervised. Create with {@link ActorSystem.start}. */
 export class ActorSystem {
+  /** Number of worker threads, i.e. hosts; valid `spawn({ host })` values are 0 … threads − 1. */
   readonly threads: number;
+  /** Name bound to every log line as `system`. */
   readonly name: string;
   readonly #pool: Piscina;
   readonly #logger: Logger;
@@ -175,7 +179,7 @@ export class ActorSystem {
     if (this.#shutdown) throw new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `actor system "${this.name}" is shut down; cannot spawn "${spec.id}"`, { actorId: spec.id });
     if (typeof spec.id !== 'string' || spec.id === '') throw new WeirError('WEIR_ACTOR_ID_INVALID', `actor id must be a non-empty string, got ${JSON.stringify(spec.id)}`, { actorId: spec.id });
     if (this.#actors.has(spec.id)) throw new WeirError('WEIR_ACTOR_DUPLICATE_ID', `an actor with id "${spec.id}" is already running`, { actorId: spec.id });
-    const module = normalizeModule(spec.module);
+    const module = toModuleSpecifier(spec.module);
     const slot = await this.#readyHost(this.#pickHost(spec.host, spec.id), spec.id);
     if (this.#shutdown) throw new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `actor system "${this.name}" is shut down; cannot spawn "${spec.id}"`, { actorId: spec.id });
     if (this.#actors.has(spec.id)) throw new WeirError('WEIR_ACTOR_DUPLICATE_ID', `an actor with id "${spec.id}" is already running`, { actorId: spec.id });
@@ -221,12 +225,14 @@ export class ActorSystem {
     await Promise.all(live.map(async (slot) => {
       slot.state = 'stopping';
       try {
-        await withDeadline(Promise.race([slot.connection.shutdown('actor system shutdown', stopTimeoutMs), slot.dead.promise]), stopTimeoutMs + 2000, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer shutdown`, { host: slot.index }));
-        // done events were posted before the reply, on the other port: let them land.
-        const pending = [...slot.actors].map((id) => this.#actors.get(id)?.done.promise.catch(() => undefined));
+        const result = await withDeadline(Promise.race([slot.connection.shutdown('actor system shutdown', stopTimeoutMs), slot.dead.promise]), stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer shutdown`, { host: slot.index }));
+        // done events of the stopped actors were posted before the reply, on the other port: let them land.
+        const pending = result.stopped.map((id) => this.#actors.get(id)?.done.promise.catch(() => undefined));
         await withDeadline(Promise.all(pending), 1000, () => new Error('late done events')).catch(() => undefined);
       } catch (error) {
-        this.#logger.warn({ host: slot.index, err: error }, 'host did not shut down cleanly');
+        // The host task may end (and `dead` reject with SHUT_DOWN) before its reply lands: that is a clean stop.
+        if ((error as { code?: string })?.code === 'WEIR_ACTOR_SYSTEM_SHUT_DOWN') this.#logger.debug({ host: slot.index }, 'host ended before its shutdown reply');
+        else this.#logger.warn({ host: slot.index, err: error }, 'host did not shut down cleanly');
       }
     }));
     // 2. Whatever is still registered did not stop: its worker is about to be terminated.
@@ -248,7 +254,7 @@ export class ActorSystem {
     const control = new MessageChannel();
     const events = new MessageChannel();
     const slot: HostSlot = {
-      index, generation, state: 'starting', threadId: -1,
+      index, generation, state: 'starting', threadId: -1, observed: {},
       connection: new HostConnection(control.port1),
       events: events.port1,
       ready: deferred<void>(),
@@ -276,8 +282,10 @@ export class ActorSystem {
       if (slot.state !== 'starting') return;
       slot.threadId = event.threadId;
       slot.state = 'ready';
-      // The worker's own 'exit' event carries the exit code; it fires just before piscina rejects the task.
-      this.#pool.threads.find((w) => w.threadId === event.threadId)?.once('exit', (code: number) => (slot.exitCode = code));
+      // The worker's own events tell exit from crash; they fire just before piscina rejects the task.
+      const worker = this.#pool.threads.find((w) => w.threadId === event.threadId);
+      worker?.once('exit', (code: number) => (slot.observed.exitCode = code));
+      worker?.once('error', () => (slot.observed.errored = true));
       slot.ready.resolve();
       return;
     }
@@ -309,7 +317,7 @@ export class ActorSystem {
       return;
     }
     const wasReady = slot.state === 'ready';
-    const failure = classifyHostFailure(error, slot.exitCode);
+    const failure = classifyHostFailure(error, slot.observed);
     const death = { host: slot.index, threadId: slot.threadId, failure, error };
     this.#logger.error({ host: slot.index, thread: slot.threadId, kind: failure.kind, exitCode: failure.exitCode, err: error, actors: [...slot.actors] }, 'actor host died');
     slot.dead.reject(new WeirError('WEIR_ACTOR_HOST_DIED', `actor ${describeHostDeath(death)}`, { host: slot.index, exitCode: failure.exitCode }, { cause: error }));
@@ -332,6 +340,9 @@ export class ActorSystem {
 
   #closeHost(slot: HostSlot, state: 'failed' | 'stopped'): void {
     if (slot.state !== 'broken') slot.state = state;
+    // Settle anything still waiting on this host (no-op if it already died).
+    slot.dead.reject(new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `host ${slot.index} was shut down`, { host: slot.index }));
+    slot.ready.reject(new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `host ${slot.index} was shut down`, { host: slot.index }));
     slot.connection.release();
     slot.events.close();
   }
@@ -402,50 +413,10 @@ export class ActorSystem {
         if (!live()) return;
         const { stopTimeoutMs } = system.#opts;
         const stopped = Promise.race([slot.connection.stop(id, reason, stopTimeoutMs), slot.dead.promise]);
-        await withDeadline(stopped, stopTimeoutMs + 2000, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer stop("${id}")`, { actorId: id, host: slot.index }));
+        await withDeadline(stopped, stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer stop("${id}")`, { actorId: id, host: slot.index }));
         // The done/failed event was posted before the reply, on the events port.
         await record.done.promise.catch(() => undefined);
       },
     };
   }
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-/** A promise with its settle functions; marked handled so an unobserved rejection never crashes the process. */
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
-/** `promise`, or a rejection with `onTimeout()` after `ms`; the timer never keeps the process alive. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Module reference as the host will import it: URLs and bare specifiers pass, absolute paths become file URLs. */
-function normalizeModule(module: string | URL): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module === '') throw new WeirError('WEIR_ACTOR_MODULE_INVALID', `actor module must be a URL or a non-empty string, got ${JSON.stringify(module)}`, { module: String(module) });
-  if (path.isAbsolute(module)) return pathToFileURL(module).href;
-  if (module.startsWith('./') || module.startsWith('../')) {
-    throw new WeirError('WEIR_ACTOR_MODULE_INVALID', `actor module "${module}" is relative; pass new URL('${module}', import.meta.url) instead`, { module });
-  }
-  return module;
 }

@@ -39,7 +39,10 @@
  * 4. Wake-ups. Every publish (data or priority, every fragment) rings the
  *    consumer's doorbell, which costs one atomic load unless the consumer is
  *    asleep. Consumer loop: drain → `token = bell.prepareWait()` → if no
- *    input `hasAny()` → `await bell.wait(token)` (see doorbell.ts).
+ *    input `hasAny()` → `await bell.wait(token)` (see doorbell.ts). For a
+ *    channel it does not read right now (blocked by alignment) it re-checks
+ *    `hasPriority()` only. A wake-up costs ~70 µs, so batch records into
+ *    frames (the record codec's BatchBuilder) rather than sending one each.
  * 5. Closing. Either end may `close()`. After the writer closes, the reader
  *    still drains everything published before, then `isFinished()` is true.
  *    After the reader closes (cancel), pending and later writes reject with
@@ -190,6 +193,20 @@ export class ChannelReader {
   /** True when either lane holds published bytes not yet consumed. */
   hasAny(): boolean {
     return this.priority.hasUnread() || this.data.hasUnread();
+  }
+
+  /** True when the priority lane holds published bytes not yet consumed. */
+  hasPriority(): boolean {
+    return this.priority.hasUnread();
+  }
+
+  /**
+   * True when the data lane holds published bytes not yet consumed. A consumer
+   * that has blocked this channel (aligned checkpoint) re-checks only
+   * `hasPriority()` for it before sleeping — `hasAny()` would never let it sleep.
+   */
+  hasData(): boolean {
+    return this.data.hasUnread();
   }
 
   /** Next priority frame (a copy), or null. */

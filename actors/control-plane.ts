@@ -16,6 +16,8 @@
  * to every `wrap()` result (a collected proxy drops its calls silently): `HostConnection`
  * owns it until `release()`.
  */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MessagePort, type Transferable } from 'node:worker_threads';
 import type * as ComlinkTypes from 'comlink';
 // @ts-expect-error -- the ESM build ships no .d.mts; it is typed from the package's own declarations below
@@ -195,6 +197,50 @@ export class HostConnection {
     }
     return unwrapEnvelope(envelope) as T;
   }
+}
+
+/** A promise with its settle functions. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** A promise with its settle functions; marked handled so an unobserved rejection never crashes the process. */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** `promise`, or a rejection with `onTimeout()` after `ms`; the timer never keeps the process alive. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Module reference as the host will import it: URLs and bare specifiers pass, absolute paths
+ * become file URLs; relative paths are refused (relative to what, in a worker?).
+ */
+export function toModuleSpecifier(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module !== 'string' || module === '') throw new WeirError('WEIR_ACTOR_MODULE_INVALID', `actor module must be a URL or a non-empty string, got ${JSON.stringify(module)}`, { module: String(module) });
+  if (path.isAbsolute(module)) return pathToFileURL(module).href;
+  if (module.startsWith('./') || module.startsWith('../')) {
+    throw new WeirError('WEIR_ACTOR_MODULE_INVALID', `actor module "${module}" is relative; pass new URL('${module}', import.meta.url) instead`, { module });
+  }
+  return module;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -5,9 +5,9 @@
  * starts a replacement host.
  *
  * Call order when a host worker dies (see actor-system.ts):
- *   1. piscina rejects the host task (and, for `process.exit`, the worker's 'exit' event
- *      delivered the code just before)
- *   2. `classifyHostFailure(error, exitCode)` → kind + exit code
+ *   1. piscina rejects the host task; the worker's own 'error' / 'exit' events, seen just
+ *      before, were recorded as a {@link WorkerObservation}
+ *   2. `classifyHostFailure(error, observation)` → kind + exit code
  *   3. `hostFailureCause(...)` once per actor on that host → the cause its `done` rejects with
  *   4. `RestartBudget.tryAcquire(host)` → start a fresh host task on the replacement worker or
  *      mark the host unavailable (crash loop)
@@ -37,14 +37,23 @@ export interface HostFailureClass {
 /** piscina's message when a worker exits while running a task: "worker exited with code: 3". */
 const PISCINA_EXIT = /worker exited with code:?\s*(-?\d+)/i;
 
+/** What the worker itself reported before piscina rejected its task. */
+export interface WorkerObservation {
+  /** Code of the worker's 'exit' event, when it was seen. */
+  exitCode?: number;
+  /** True when the worker emitted 'error' (uncaught exception, out of memory, failed load). */
+  errored?: boolean;
+}
+
 /**
- * Classify why a host task ended with `error`. `observedExitCode` is the code from the
- * worker's own 'exit' event when it was seen before the rejection (the reliable source);
- * otherwise piscina's message is parsed. Anything else (uncaught exception, out of memory,
- * failed module load) is a `worker-error`.
+ * Classify why a host task ended with `error`. A worker that emitted 'error' is a
+ * `worker-error` even though it also exits (Node emits 'error' then 'exit' with code 1 for an
+ * out-of-memory kill, in one go). Otherwise the exit code from the worker's own 'exit' event is
+ * the reliable source; failing that, piscina's message is parsed.
  */
-export function classifyHostFailure(error: unknown, observedExitCode?: number): HostFailureClass {
-  if (observedExitCode !== undefined) return { kind: 'worker-exit', exitCode: observedExitCode };
+export function classifyHostFailure(error: unknown, observed: WorkerObservation = {}): HostFailureClass {
+  if (observed.errored) return { kind: 'worker-error' };
+  if (observed.exitCode !== undefined) return { kind: 'worker-exit', exitCode: observed.exitCode };
   const message = error instanceof Error ? error.message : String(error);
   const match = PISCINA_EXIT.exec(message);
   if (match) return { kind: 'worker-exit', exitCode: Number(match[1]) };

@@ -14,8 +14,8 @@
  *   0x07 string  UTF-8 with 0x00 escaped as 00 FF, terminated by 00 01
  *   0x08 bytes   Uint8Array contents, escaped and terminated like a string
  *   0x09 array   encoded elements, then 0x00
- *   0x0A object  plain object: (escaped UTF-8 property name + 00 01, encoded value)* sorted by
- *                property name (JS string order), then 0x00
+ *   0x0A object  plain object: (0x01, escaped UTF-8 property name + 00 01, encoded value)* sorted
+ *                by property name (JS string order), then 0x00
  * ```
  * The encoding is prefix-free (no encoded key is a prefix of another), so it can be followed by
  * more bytes (a MapState user key, a list sequence number) inside one LMDB key. Equal keys
@@ -67,7 +67,7 @@ export class KeyWriter {
 
   /** Copies the written bytes into a fresh Uint8Array. */
   toBytes(): Uint8Array {
-    return new Uint8Array(this.buf.subarray(0, this.pos));
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
   }
 }
 
@@ -269,6 +269,7 @@ export function writeKey(w: KeyWriter, key: unknown, depth = 0): void {
       const rec = key as Record<string, unknown>;
       const names = Object.keys(rec).sort();
       for (const name of names) {
+        w.byte(1);
         writeEscaped(w, name);
         writeKey(w, rec[name], depth + 1);
       }
@@ -318,8 +319,8 @@ export function skipKey(b: Uint8Array, off: number): number {
     case T_OBJECT: {
       let i = off + 1;
       while (b[i] !== 0) {
-        if (i >= b.length) throw corrupt('unterminated object');
-        i = skipKey(b, skipEscaped(b, i));
+        if (i >= b.length || b[i] !== 1) throw corrupt('malformed object');
+        i = skipKey(b, skipEscaped(b, i + 1));
       }
       return i + 1;
     }
@@ -377,8 +378,8 @@ function readKey(b: Uint8Array, off: number): { value: unknown; end: number } {
       const out: Record<string, unknown> = {};
       let i = off + 1;
       while (b[i] !== 0) {
-        if (i >= b.length) throw corrupt('unterminated object');
-        const name = readEscaped(b, i);
+        if (i >= b.length || b[i] !== 1) throw corrupt('malformed object');
+        const name = readEscaped(b, i + 1);
         const r = readKey(b, name.end);
         out[Buffer.from(name.bytes.buffer, name.bytes.byteOffset, name.bytes.length).toString('utf8')] = r.value;
         i = r.end;

@@ -25,6 +25,15 @@ export function packValueCopy(value: unknown): Buffer {
   return Buffer.from(packValue(value));
 }
 
+/** Decodes `bytes[start, end)` (no subarray allocation; works on lmdb's reused read buffer). */
+export function unpackValueRange(bytes: Uint8Array, start: number, end: number): unknown {
+  try {
+    return packr.unpack(bytes, { start, end });
+  } catch (cause) {
+    throw new WeirError('WEIR_STATE_CORRUPT', `Cannot decode a stored state value (${end - start} bytes): ${(cause as Error).message}`, {}, { cause });
+  }
+}
+
 /** Decodes bytes produced by {@link packValue}; the result shares no memory with `bytes`. */
 export function unpackValue(bytes: Uint8Array): unknown {
   try {

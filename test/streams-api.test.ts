@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { statelessJob, keyedJob, unionJob, parallelKeyedJob, fileJob, iterableJob, type Pair } from './support/jobs.ts';
+import { statelessJob, keyedJob, unionJob, parallelKeyedJob, fileJob, iterableJob, twoConsumersJob, type Pair } from './support/jobs.ts';
 import { randomInts, rng, sortNumbers, groupBy } from './support/random.ts';
 
 const PARALLELISMS = [1, 2, 4];
@@ -106,4 +106,22 @@ test('file sources (lines and JSONL) and the JSONL file sink', async () => {
 test('async iterable source keeps order through a forward chain', async () => {
   const result = await iterableJob.execute({ ...base, parallelism: 1, params: { n: 1000 } }).done;
   assert.deepEqual(result.collected.out, Array.from({ length: 1000 }, (_, i) => i + 1));
+});
+
+describe('a stream consumed twice (forward edge + keyBy edge from one source)', () => {
+  for (const p of PARALLELISMS) {
+    test(`parallelism ${p}`, async () => {
+      const to = 3001;
+      const result = await twoConsumersJob.execute({ ...base, params: { to }, parallelism: p }).done;
+      assert.deepEqual(sortNumbers(result.collected.even as number[]), Array.from({ length: 1500 }, (_, i) => (i + 1) * 2));
+      const counts = result.collected.counts as Array<[number, number]>;
+      assert.equal(counts.length, to);
+      for (const k of [0, 1, 2]) {
+        const seq = counts.filter((c) => c[0] === k).map((c) => c[1]);
+        // Count emits 1..n per key; with several source subtasks the per-key sequence is still 1..n in order.
+        assert.deepEqual(seq, Array.from({ length: seq.length }, (_, i) => i + 1));
+      }
+      assert.deepEqual(counts.filter((c) => c[0] === 0).length, 1000);
+    });
+  }
 });

@@ -19,3 +19,18 @@ export default defineActor((ctx, args: { tickMs: number; ignoreStop?: boolean })
     ticks: () => ticks,
   };
 });
+
+/** On `spin()`, blocks its worker in a synchronous loop forever (no stop, no reply, ever). */
+export const busyLoop = defineActor(() => {
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  return {
+    run: () => finished,
+    stop: () => finish(),
+    spin(): never {
+      for (;;) {
+        // wedged: only Worker.terminate() ends this
+      }
+    },
+  };
+});

@@ -39,7 +39,9 @@ export const atomicsWaiter = defineActor((ctx, args: { sab: SharedArrayBuffer })
   const view = new Int32Array(args.sab);
   return {
     async run() {
-      const result = Atomics.waitAsync(view, 0, 0);
+      // Atomics.waitAsync is ES2024 (Node 20 has it; the project's lib is ES2023).
+      const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+      const result = waitAsync(view, 0, 0);
       ctx.send({ state: 'waiting', async: result.async });
       const outcome = await result.value;
       Atomics.store(view, 1, Atomics.load(view, 0) * 2);

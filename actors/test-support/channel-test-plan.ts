@@ -54,11 +54,20 @@ export function digest(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('hex');
 }
 
-/** Start the channel test worker (TypeScript, through tsx). */
+/**
+ * Start a TypeScript worker. On Node 20 `execArgv: ['--import', 'tsx']` does
+ * not apply tsx's hooks to a worker's entry module (ERR_UNKNOWN_FILE_EXTENSION),
+ * so a tiny eval'd bootstrap registers tsx's ESM hooks, then imports the file.
+ */
+export function startTsWorker(file: URL): Worker {
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const code = `import(${api}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); })`;
+  return new Worker(code, { eval: true });
+}
+
+/** Start the channel test worker. */
 export function startChannelTestWorker(): Worker {
-  return new Worker(new URL('./channel-test-worker.ts', import.meta.url), {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-  });
+  return startTsWorker(new URL('./channel-test-worker.ts', import.meta.url));
 }
 
 /** Send one command to a test worker and resolve with its final reply; `onEvent` sees interim events. */

@@ -62,7 +62,7 @@ export class StreamEnvironment {
   /** Lines of a text file, or parsed JSON Lines with `format: 'jsonl'` (non-parallel; resumes from a byte offset). */
   readTextFile(path: string, options?: { format?: 'lines' }): SingleOutputStream<string>;
   readTextFile<T = unknown>(path: string, options: { format: 'jsonl' }): SingleOutputStream<T>;
-  readTextFile(path: string, options: { format?: 'lines' | 'jsonl' } = {}): SingleOutputStream<unknown> {
+  readTextFile(path: string, options: { format?: 'lines' | 'jsonl' } = {}): SingleOutputStream<any> {
     if (typeof path !== 'string' || path.length === 0) throw invalidArgument('readTextFile: path must be a non-empty string');
     const format = options.format ?? 'lines';
     if (format !== 'lines' && format !== 'jsonl') throw invalidArgument(`readTextFile: format must be 'lines' or 'jsonl', got '${String(format)}'`);

@@ -29,7 +29,7 @@
 import { WeirError } from '../../common/weir-error.ts';
 import { barrierAlignmentFor, type CheckpointConfig } from './checkpoint-config.ts';
 import { CheckpointFailureCounter, CheckpointFailureReason, isCheckpointFailureReason } from './checkpoint-failure-reason.ts';
-import { subtaskId, type CompletedCheckpoint, type CompletedCheckpointDraft, type SubtaskKey, type VertexInfo } from './checkpoint-metadata.ts';
+import { subtaskId, type CompletedCheckpoint, type SubtaskKey, type VertexInfo } from './checkpoint-metadata.ts';
 import { CheckpointStatsTracker } from './checkpoint-stats.ts';
 import {
   PendingCheckpoint, compareKeys,
@@ -37,7 +37,7 @@ import {
 } from './pending-checkpoint.ts';
 import type { Cancel, Clock, TimerService } from './timer-service.ts';
 
-export type { SubtaskKey } from './checkpoint-metadata.ts';
+export type { SubtaskKey, CompletedCheckpoint, CompletedCheckpointDraft } from './checkpoint-metadata.ts';
 export type {
   SubtaskAck, TriggerSourcesOptions, DiscardReason, DiscardInfo, CoordinatorEffects, CoordinatorLogger, JobTerminalStatus, TriggerOptions,
 } from './pending-checkpoint.ts';
@@ -59,7 +59,7 @@ export class CheckpointCoordinator {
   private readonly vertices: VertexInfo[];
   private readonly finished = new Set<string>();
   private readonly pending = new Map<number, PendingCheckpoint>();
-  private readonly aborted = new Map<number, 'checkpoint' | 'savepoint'>();
+  private readonly aborted = new Map<number, { kind: 'checkpoint' | 'savepoint'; directory?: string }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private retained: CompletedCheckpoint[];
   private forRecovery: CompletedCheckpoint | undefined;
@@ -146,10 +146,10 @@ export class CheckpointCoordinator {
     try {
       const p = this.pending.get(checkpointId);
       if (!p) {
-        const kind = this.aborted.get(checkpointId);
-        if (kind !== undefined && Array.isArray(ack?.files) && ack.files.length > 0) {
+        const was = this.aborted.get(checkpointId);
+        if (was !== undefined && Array.isArray(ack?.files) && ack.files.length > 0) {
           this.log.info({ checkpointId, subtask: subtaskId(subtask) }, 'late acknowledgement of an aborted checkpoint: discarding its files');
-          this.discard(checkpointId, 'aborted', { kind, files: ack.files });
+          this.discard(checkpointId, 'aborted', { ...was, files: ack.files });
         } else {
           this.log.debug({ checkpointId, subtask: subtaskId(subtask) }, 'acknowledgement for an unknown or finished checkpoint ignored');
         }
@@ -290,8 +290,12 @@ export class CheckpointCoordinator {
       return;
     }
     if (this.finished.size < this.tasks.size) {
-      const p = this.startCheckpoint('checkpoint', 'periodic');
-      p.result.catch(() => {}); // nobody awaits a periodic checkpoint; failures live in stats/logs
+      try {
+        const p = this.startCheckpoint('checkpoint', 'periodic');
+        p.result.catch(() => {}); // nobody awaits a periodic checkpoint; failures live in stats/logs
+      } catch (e) {
+        this.log.warn({ err: e }, 'periodic checkpoint not triggered');
+      }
     }
     this.schedulePeriodic(this.clock.now() + interval);
   }
@@ -359,7 +363,7 @@ export class CheckpointCoordinator {
     p.status = 'aborted';
     p.cancelTimeout();
     this.pending.delete(id);
-    this.aborted.set(id, p.kind);
+    this.aborted.set(id, { kind: p.kind, ...(p.targetDirectory ? { directory: p.targetDirectory } : {}) });
     if (this.aborted.size > ABORTED_MEMORY) this.aborted.delete(this.aborted.keys().next().value!);
     const now = this.clock.now();
     this.lastEnd = now;

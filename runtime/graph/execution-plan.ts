@@ -32,7 +32,7 @@ export interface SubtaskPlan {
   readonly host: number;
   /** Channel ids, by consumer input index. */
   readonly inputChannels: number[];
-  /** Per output edge (in vertex.outputs order): channel ids indexed by consumer subtask. */
+  /** Per output edge (in vertex.outputs order): channel ids indexed by consumer subtask (forward: the single channel). */
   readonly outputChannels: number[][];
 }
 
@@ -71,7 +71,8 @@ export function buildExecutionPlan(job: JobGraph, hosts: number): ExecutionPlan 
           const ch: ChannelPlan = { id: channels.length, edge: edge.index, fromVertex: from.index, fromSubtask: p, toVertex: v.index, toSubtask: c, inputIndex: consumer.inputChannels.length };
           channels.push(ch);
           consumer.inputChannels.push(ch.id);
-          byVertex[from.index]![p]!.outputChannels[outputOrdinal]![c] = ch.id;
+          // Forward: the producer's only channel on this edge; all-to-all: indexed by consumer subtask.
+          byVertex[from.index]![p]!.outputChannels[outputOrdinal]![edge.partitioning === 'forward' ? 0 : c] = ch.id;
         }
       }
     }

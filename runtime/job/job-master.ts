@@ -30,7 +30,7 @@ export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = 
   return new JobClient(master);
 }
 
-class JobMaster implements JobControl {
+class JobMaster<P> implements JobControl {
   readonly jobId: string;
   readonly name: string;
   readonly done: Promise<JobResult>;

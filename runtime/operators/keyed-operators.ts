@@ -136,14 +136,14 @@ export class KeyedProcessOperator implements StreamOperator {
   processWatermark(wm: number): void {
     if (this.fn.onTimer) {
       this.timeDomain = 'event-time';
-      this.backend.timers.advanceWatermark(wm, (ts) => this.fireTimer(ts));
+      this.backend.timers.advanceWatermark(wm, (ts: number) => this.fireTimer(ts));
     }
     this.out.emitWatermark(wm);
   }
   onProcessingTime(now: number): number | undefined {
     if (this.fn.onTimer) {
       this.timeDomain = 'processing-time';
-      this.backend.timers.fireProcessingTimers(now, (ts) => this.fireTimer(ts));
+      this.backend.timers.fireProcessingTimers(now, (ts: number) => this.fireTimer(ts));
     }
     return this.backend.timers.nextProcessingTimer();
   }

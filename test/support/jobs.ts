@@ -43,8 +43,8 @@ export const parallelKeyedJob = defineJob('t-parallel-keyed', (env, p: { to: num
 
 /** Files in, files out. */
 export const fileJob = defineJob('t-files', (env, p: { lines: string; jsonl: string; outDir: string }) => {
-  env.readTextFile(p.lines).map((l) => l.length).collect('lengths');
-  env.readTextFile<{ id: number }>(p.jsonl, { format: 'jsonl' }).map((o) => o.id).collect('ids');
+  env.readTextFile(p.lines).map((l) => l.length).setParallelism(1).collect('lengths');
+  env.readTextFile<{ id: number }>(p.jsonl, { format: 'jsonl' }).map((o) => o.id).setParallelism(1).collect('ids');
   env.fromSequence(1, 100).writeJsonl(p.outDir);
 });
 
@@ -87,4 +87,11 @@ export const nondeterministicJob = defineJob('t-nondeterministic', (env) => {
   let s = env.fromSequence(1, 10);
   if (!isMainThread) s = s.map((x) => x);
   s.collect('out');
+});
+
+/** One stream consumed twice: a forward (unchained) edge and a keyBy edge from the same source. */
+export const twoConsumersJob = defineJob('t-two-consumers', (env, p: { to: number }) => {
+  const s = env.fromSequence(1, p.to);
+  s.filter((x) => x % 2 === 0).collect('even');
+  s.keyBy((x) => x % 3).count().collect('counts');
 });

@@ -1,0 +1,32 @@
+/**
+ * Benchmark results as JSON: `benchmarks/results/<name>.json` =
+ * `{ "benchmark": name, "results": [...], ...extra, "machine": {...}, "node": "v20…", "date": "…" }`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where results go (benchmarks/results/). */
+export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+
+/** A short description of the host, stored with every result. */
+export function machineInfo(): { cpus: number; cpuModel: string; totalMemoryMiB: number; platform: string; arch: string } {
+  const cpus = os.cpus();
+  return {
+    cpus: os.availableParallelism?.() ?? cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    platform: os.platform(),
+    arch: os.arch(),
+  };
+}
+
+/** Write the results of benchmark `name`; returns the file path. */
+export function writeResults(name: string, results: readonly unknown[], extra: Record<string, unknown> = {}): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  const body = { benchmark: name, results, ...extra, machine: machineInfo(), node: process.version, date: new Date().toISOString() };
+  fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
+  return file;
+}

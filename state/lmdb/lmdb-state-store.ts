@@ -1,0 +1,225 @@
+/**
+ * Keyed state on LMDB for the current key (layout in lmdb-layout.ts).
+ *
+ * One scratch {@link KeyWriter} holds `kg | sid | key` for the current key (rebuilt when the key
+ * context's version changes); map keys are appended after it per call. All writes are
+ * synchronous `putSync`/`removeSync`: inside `batch()` they join its write transaction, outside
+ * one each commits on its own (correct, slow). Incremental tracking marks the latin1 string of the
+ * prefix (value, list, whole map) or of the full map-entry key.
+ */
+import type { Database } from 'lmdb';
+import { KeyWriter, decodeKeyAt, writeKey } from '../key-codec.ts';
+import type { KeyContext } from '../keyed/key-context.ts';
+import type { KeyedStateStore, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
+import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
+import { packValue } from '../value-codec.ts';
+import { checkKeySize, decodeStored, encodeStored, rangeEnd } from './lmdb-layout.ts';
+
+/** LMDB database with binary keys and values. */
+export type BinaryDb = Database<Buffer, Buffer>;
+
+/**
+ * Reads a value into lmdb's reused buffer, valid until the next read. Its `length` property is
+ * the value's size but `byteLength` is the whole buffer: index with explicit ends, never
+ * `subarray(start)` without an end.
+ */
+export function fastGet(db: BinaryDb, key: Buffer, txn?: unknown): Buffer | undefined {
+  // lmdb's typings omit getBinaryFast's options argument; the implementation honours `transaction`.
+  return txn ? (getBinaryFast.call(db, key, { transaction: txn }) as Buffer | undefined) : db.getBinaryFast(key);
+}
+
+type GetBinaryFast = (this: BinaryDb, k: Buffer, o?: { transaction: unknown }) => Buffer | undefined;
+let getBinaryFast: GetBinaryFast;
+
+/** Deletes every record in `[start, end)`; returns how many. */
+export function deleteRange(db: BinaryDb, start: Buffer, end: Buffer): number {
+  const keys = [...db.getKeys({ start, end })] as Buffer[];
+  for (const k of keys) db.removeSync(k);
+  return keys.length;
+}
+
+const MAP_CHUNK = 256;
+
+/** The LMDB store for the current key. */
+export class LmdbStateStore implements KeyedStateStore {
+  private readonly kw = new KeyWriter(512);
+  private prefixVersion = -1;
+  private keyLen = 0;
+  /** View of `kw.buf[0, 4 + keyLen)` (the value key), rebuilt when the key or buffer changes. */
+  private view: Buffer | undefined;
+  private readonly valScratch = { buf: Buffer.allocUnsafe(1024) };
+
+  constructor(
+    private readonly db: BinaryDb,
+    private readonly ctx: KeyContext,
+    private readonly chain: ChangeTracker<Set<string>>,
+    private readonly kindOf: (sid: number) => 'value' | 'list' | 'map',
+  ) {
+    getBinaryFast ??= db.getBinaryFast as unknown as GetBinaryFast;
+  }
+
+  /** Writes `kg | sid | key` into the scratch writer; returns the prefix length. */
+  prefix(sid: number): number {
+    const ctx = this.ctx;
+    const kw = this.kw;
+    if (this.prefixVersion !== ctx.version) {
+      ctx.require();
+      kw.reset();
+      kw.ensure(4);
+      kw.pos = 4;
+      writeKey(kw, ctx.key);
+      kw.buf.writeUInt16BE(ctx.kg, 0);
+      this.keyLen = kw.pos - 4;
+      this.prefixVersion = ctx.version;
+      this.view = undefined;
+      checkKeySize(kw.pos);
+    }
+    kw.buf.writeUInt16BE(sid, 2);
+    kw.pos = 4 + this.keyLen;
+    return kw.pos;
+  }
+
+  private key(n: number): Buffer {
+    return this.kw.buf.subarray(0, n);
+  }
+
+  /** The value key of `sid` for the current key (cached view). */
+  private valueKey(sid: number): Buffer {
+    const n = this.prefix(sid);
+    let v = this.view;
+    if (v === undefined || v.buffer !== this.kw.buf.buffer || v.byteOffset !== this.kw.buf.byteOffset) v = this.view = this.kw.buf.subarray(0, n);
+    return v;
+  }
+
+  /** Prefix plus an encoded user key; returns the total length. */
+  private mapKey(sid: number, uk: unknown): number {
+    this.prefix(sid);
+    writeKey(this.kw, uk);
+    checkKeySize(this.kw.pos);
+    return this.kw.pos;
+  }
+
+  private mark(n: number): void {
+    const m = this.chain.marks;
+    if (m !== undefined) {
+      m.add(this.kw.buf.toString('latin1', 0, n));
+      this.chain.counted();
+    }
+  }
+
+  private markPrefix(p: Buffer): void {
+    const m = this.chain.marks;
+    if (m !== undefined) {
+      m.add(p.toString('latin1'));
+      this.chain.counted();
+    }
+  }
+
+  private put(key: Buffer, v: unknown, t: number): void {
+    this.db.putSync(key, encodeStored(packValue(v), t, this.valScratch));
+  }
+
+  getValue(sid: number): StoredValue | undefined {
+    const b = this.db.getBinaryFast(this.valueKey(sid));
+    return b === undefined ? undefined : decodeStored(b);
+  }
+
+  putValue(sid: number, v: unknown, t: number): void {
+    const key = this.valueKey(sid);
+    this.put(key, v, t);
+    this.mark(key.length);
+  }
+
+  clearKey(sid: number): void {
+    const n = this.prefix(sid);
+    const p = Buffer.from(this.key(n));
+    if (this.kindOf(sid) === 'value') this.db.removeSync(p);
+    else deleteRange(this.db, p, rangeEnd(p));
+    this.markPrefix(p);
+  }
+
+  getList(sid: number): readonly StoredValue[] | undefined {
+    const n = this.prefix(sid);
+    const p = Buffer.from(this.key(n));
+    const out: StoredValue[] = [];
+    for (const { value } of this.db.getRange({ start: p, end: rangeEnd(p) })) out.push(decodeStored(value));
+    return out.length === 0 ? undefined : out;
+  }
+
+  private lastSeq(p: Buffer): number {
+    for (const k of this.db.getKeys({ start: rangeEnd(p), end: p, reverse: true, limit: 1 })) {
+      return (k as Buffer).readUInt32BE(p.length);
+    }
+    return -1;
+  }
+
+  private writeList(p: Buffer, first: number, items: readonly StoredValue[]): void {
+    const k = Buffer.allocUnsafe(p.length + 4);
+    p.copy(k, 0);
+    for (let i = 0; i < items.length; i++) {
+      k.writeUInt32BE(first + i, p.length);
+      this.db.putSync(k, encodeStored(packValue(items[i]!.v), items[i]!.t, this.valScratch));
+    }
+  }
+
+  appendList(sid: number, items: StoredValue[]): void {
+    const n = this.prefix(sid);
+    const p = Buffer.from(this.key(n));
+    const last = this.lastSeq(p);
+    if (last + items.length >= 0xffffffff) {
+      // Sequence space exhausted: renumber the whole list from 0.
+      const all = [...(this.getList(sid) ?? []), ...items];
+      deleteRange(this.db, p, rangeEnd(p));
+      this.writeList(p, 0, all);
+    } else {
+      this.writeList(p, last + 1, items);
+    }
+    this.markPrefix(p);
+  }
+
+  putList(sid: number, items: StoredValue[]): void {
+    const n = this.prefix(sid);
+    const p = Buffer.from(this.key(n));
+    deleteRange(this.db, p, rangeEnd(p));
+    this.writeList(p, 0, items);
+    this.markPrefix(p);
+  }
+
+  getMapEntry(sid: number, uk: unknown): StoredValue | undefined {
+    const b = this.db.getBinaryFast(this.key(this.mapKey(sid, uk)));
+    return b === undefined ? undefined : decodeStored(b);
+  }
+
+  putMapEntry(sid: number, uk: unknown, v: unknown, t: number): void {
+    const n = this.mapKey(sid, uk);
+    this.put(this.key(n), v, t);
+    this.mark(n);
+  }
+
+  removeMapEntry(sid: number, uk: unknown): void {
+    const n = this.mapKey(sid, uk);
+    if (this.db.removeSync(this.key(n))) this.mark(n);
+  }
+
+  *mapEntries(sid: number): Iterable<StoredMapEntry> {
+    const n = this.prefix(sid);
+    const p = Buffer.from(this.key(n));
+    const end = rangeEnd(p);
+    let start: Buffer = p;
+    let exclusiveStart = false;
+    for (;;) {
+      const chunk: StoredMapEntry[] = [];
+      let lastKey: Buffer | undefined;
+      for (const { key, value } of this.db.getRange({ start, end, exclusiveStart, limit: MAP_CHUNK })) {
+        const k = key as Buffer;
+        const { v, t } = decodeStored(value);
+        chunk.push({ k: decodeKeyAt(k, n).value, v, t });
+        lastKey = k;
+      }
+      yield* chunk;
+      if (chunk.length < MAP_CHUNK || !lastKey) return;
+      start = lastKey;
+      exclusiveStart = true;
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock, NO_WATERMARK, ValueStateDescriptor, keyGroupFor, type KeyedStateBackend } from './index.ts';
+import { BACKENDS, makeBackend, removeDir, tempDir } from './testing/backend-fixtures.ts';
+
+const root = tempDir();
+after(() => removeDir(root));
+
+for (const kind of BACKENDS) {
+  describe(`timers on ${kind}`, () => {
+    const run = async (fn: (b: KeyedStateBackend, clock: ManualClock) => void): Promise<void> => {
+      const clock = new ManualClock(1000);
+      const b = await makeBackend(kind, root, { clock });
+      try {
+        fn(b, clock);
+      } finally {
+        await b.dispose({ deleteFiles: true });
+      }
+    };
+
+    test('event-time timers fire in timestamp order with their key current, deduplicated', () =>
+      run((b) => {
+        const t = b.timers;
+        assert.equal(t.currentWatermark(), NO_WATERMARK);
+        b.batch(() => {
+          for (const [key, ts] of [['a', 30], ['b', 10], ['c', 20], ['a', 10], ['b', 10], [[1, 'x'], 25], ['d', 40]] as const) {
+            b.setCurrentKey(key);
+            t.registerEventTimeTimer(ts);
+          }
+        });
+        assert.equal(t.size(), 6);
+        assert.equal(t.nextEventTimeTimer(), 10);
+        const fired: Array<[number, unknown, unknown]> = [];
+        const n = t.advanceWatermark(30, (ts, key) => fired.push([ts, key, b.getCurrentKey()]));
+        assert.equal(n, 5);
+        assert.deepEqual(fired.map((f) => f[0]), [10, 10, 20, 25, 30]);
+        assert.deepEqual(new Set(fired.slice(0, 2).map((f) => f[1])), new Set(['a', 'b']));
+        assert.deepEqual(fired.slice(2).map((f) => f[1]), ['c', [1, 'x'], 'a']);
+        for (const f of fired) assert.deepEqual(f[2], f[1]);
+        assert.equal(t.currentWatermark(), 30);
+        assert.equal(t.advanceWatermark(35, () => assert.fail('nothing due')), 0);
+        assert.equal(t.nextEventTimeTimer(), 40);
+        assert.equal(t.size(), 1);
+      }));
+
+    test('delete removes only the given (key, timestamp, domain)', () =>
+      run((b) => {
+        const t = b.timers;
+        b.batch(() => {
+          b.setCurrentKey('a');
+          t.registerEventTimeTimer(5);
+          t.registerProcessingTimeTimer(5);
+          t.registerEventTimeTimer(6);
+          b.setCurrentKey('b');
+          t.registerEventTimeTimer(5);
+          b.setCurrentKey('a');
+          t.deleteEventTimeTimer(5);
+          t.deleteEventTimeTimer(99);
+        });
+        const fired: string[] = [];
+        t.advanceWatermark(10, (ts, key) => fired.push(`${String(key)}@${ts}`));
+        assert.deepEqual(fired, ['b@5', 'a@6']);
+        assert.equal(t.nextProcessingTimer(), 5);
+      }));
+
+    test('timers registered while firing fire in the same call when due, and state sees the timer key', () =>
+      run((b) => {
+        const t = b.timers;
+        const count = b.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }));
+        b.batch(() => {
+          b.setCurrentKey('x');
+          t.registerEventTimeTimer(1);
+        });
+        const fired: number[] = [];
+        t.advanceWatermark(100, (ts) => {
+          fired.push(ts);
+          count.update(count.value()! + 1);
+          if (ts < 50) t.registerEventTimeTimer(ts * 2);
+        });
+        assert.deepEqual(fired, [1, 2, 4, 8, 16, 32, 64]);
+        b.setCurrentKey('x');
+        assert.equal(count.value(), 7);
+      }));
+
+    test('processing-time timers fire when due; the next one is reported for wake-ups', () =>
+      run((b, clock) => {
+        const t = b.timers;
+        assert.equal(t.currentProcessingTime(), 1000);
+        assert.equal(t.nextProcessingTimer(), undefined);
+        b.batch(() => {
+          b.setCurrentKey(7);
+          t.registerProcessingTimeTimer(1500);
+          t.registerProcessingTimeTimer(1200);
+          b.setCurrentKey(8);
+          t.registerProcessingTimeTimer(1200);
+        });
+        assert.equal(t.nextProcessingTimer(), 1200);
+        clock.set(1100);
+        assert.equal(t.fireProcessingTimers(clock.now(), () => assert.fail('not due')), 0);
+        const fired: Array<[number, unknown]> = [];
+        clock.set(1300);
+        assert.equal(t.fireProcessingTimers(clock.now(), (ts, key) => fired.push([ts, key])), 2);
+        assert.deepEqual(fired.sort(), [[1200, 7], [1200, 8]]);
+        assert.equal(t.nextProcessingTimer(), 1500);
+        assert.equal(t.nextEventTimeTimer(), undefined);
+      }));
+
+    test('timers of many keys over many key groups come out sorted', () =>
+      run((b) => {
+        const t = b.timers;
+        const expected: number[] = [];
+        b.batch(() => {
+          for (let i = 0; i < 500; i++) {
+            b.setCurrentKey(`key-${i}`);
+            const ts = (i * 7919) % 1000;
+            t.registerEventTimeTimer(ts);
+            expected.push(ts);
+          }
+        });
+        const kgs = new Set(Array.from({ length: 500 }, (_, i) => keyGroupFor(`key-${i}`, 128)));
+        assert.ok(kgs.size > 100);
+        const fired: number[] = [];
+        assert.equal(t.advanceWatermark(Number.POSITIVE_INFINITY, (ts) => fired.push(ts)), 500);
+        assert.deepEqual(fired, expected.sort((x, y) => x - y));
+        assert.equal(t.size(), 0);
+      }));
+
+    test('bad timestamps and missing keys are rejected', () =>
+      run((b) => {
+        assert.throws(() => b.timers.registerEventTimeTimer(1), { code: 'WEIR_NO_CURRENT_KEY' });
+        b.setCurrentKey('k');
+        assert.throws(() => b.timers.registerEventTimeTimer(Number.NaN), { code: 'WEIR_INVALID_TIMER' });
+      }));
+  });
+}
