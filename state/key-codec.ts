@@ -402,30 +402,3 @@ export function decodeKey(bytes: Uint8Array): unknown {
 export function decodeKeyAt(bytes: Uint8Array, off: number): { value: unknown; end: number } {
   return readKey(bytes, off);
 }
-
-/**
- * A cheap identity for a key, usable as a JS `Map` key with the same equality as
- * {@link encodeKey}: primitives stand for themselves (strings starting with U+0000 get one more
- * U+0000 in front), composite keys (arrays, objects, Dates, bytes) become `"\0\x01" + latin1(bytes)`.
- */
-export function keyIdentity(key: unknown): unknown {
-  switch (typeof key) {
-    case 'string':
-      return key.length > 0 && key.charCodeAt(0) === 0 ? `\u0000${key}` : key;
-    case 'number':
-      if (Number.isNaN(key)) throw invalid(key, 'NaN is not equal to itself and cannot be a key');
-      return key === 0 ? 0 : key;
-    case 'boolean':
-    case 'bigint':
-      return key;
-    case 'object':
-      if (key === null) return null;
-      sharedWriter.reset();
-      writeKey(sharedWriter, key);
-      return `\u0000\u0001${sharedWriter.buf.toString('latin1', 0, sharedWriter.pos)}`;
-    default:
-      sharedWriter.reset();
-      writeKey(sharedWriter, key); // throws the right WEIR_INVALID_KEY
-      return undefined;
-  }
-}

@@ -11,7 +11,8 @@ import {
   murmurHash,
   operatorIndexForKeyGroup,
 } from './index.ts';
-import { keyIdentity, skipKey } from './key-codec.ts';
+import { skipKey } from './key-codec.ts';
+import { keyIdentity } from './key-identity.ts';
 
 const keyArb: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   leaf: fc.oneof(

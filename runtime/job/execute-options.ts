@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from '../task/record-writer.ts';
+import { resolveCheckpointConfig, type CheckpointConfig, type CheckpointConfigInput } from '../checkpoint/checkpoint-config.ts';
 
 export interface ExecuteOptions<P> {
   /** Passed to the build function on the main thread and in every worker (structured-clone data). */
@@ -26,6 +27,12 @@ export interface ExecuteOptions<P> {
   retainCollected?: boolean;
   /** Record batching per output channel. */
   batching?: Partial<BatchingOptions>;
+  /**
+   * Enable checkpointing (Flink's names and defaults; see docs/checkpointing.md). Present =
+   * enabled: manual triggers and the final checkpoint of a bounded job work even without
+   * `intervalMs`; with `intervalMs` checkpoints are also taken periodically.
+   */
+  checkpointing?: CheckpointConfigInput;
 }
 
 export interface ResolvedExecuteOptions<P> {
@@ -39,9 +46,10 @@ export interface ResolvedExecuteOptions<P> {
   readonly jobId: string;
   readonly retainCollected: boolean;
   readonly batching: BatchingOptions;
+  readonly checkpointing: CheckpointConfig | undefined;
 }
 
-const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching']);
+const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing']);
 
 export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
@@ -68,5 +76,6 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
     jobId,
     retainCollected: o.retainCollected ?? true,
     batching,
+    checkpointing: o.checkpointing === undefined ? undefined : resolveCheckpointConfig(o.checkpointing),
   };
 }

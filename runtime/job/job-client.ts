@@ -4,6 +4,8 @@
  */
 import type { TaskMetrics } from '../task/stream-task.ts';
 import { invalidArgument } from '../errors.ts';
+import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
+import type { CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
 
 export type JobStatus = 'initializing' | 'running' | 'finished' | 'failing' | 'failed' | 'cancelling' | 'cancelled';
 
@@ -32,6 +34,8 @@ export interface JobResult {
   readonly metrics: JobMetrics;
   /** Records of each collect sink, by name (empty when `retainCollected: false`). */
   readonly collected: Readonly<Record<string, unknown[]>>;
+  /** Checkpoint statistics (Flink's checkpoint tab), when checkpointing was enabled. */
+  readonly checkpoints?: CheckpointStatsSnapshot;
 }
 
 /** Implemented by the job master; the client is a thin view over it. */
@@ -49,6 +53,10 @@ export interface JobControl {
   resumeResults(): void;
   finishedReading(): boolean;
   readingDone(): Promise<void>;
+  triggerCheckpoint(): Promise<CompletedCheckpoint>;
+  triggerSavepoint(directory: string): Promise<CompletedCheckpoint>;
+  abortCheckpoint(checkpointId: number): boolean;
+  checkpointStats(): CheckpointStatsSnapshot | undefined;
 }
 
 export class JobClient {
@@ -69,6 +77,18 @@ export class JobClient {
 
   /** Records in/out per vertex and subtask (live while running, final after). */
   metrics(): Promise<JobMetrics> { return this.control.metrics(); }
+
+  /** Take a checkpoint now; resolves when its `_metadata` is durable (rejects `WEIR_CHECKPOINT_FAILED` with `details.reason`). */
+  triggerCheckpoint(): Promise<CompletedCheckpoint> { return this.control.triggerCheckpoint(); }
+
+  /** Take a savepoint (always aligned, self-contained) into `<directory>/savepoint-<job>-<id>`. */
+  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.control.triggerSavepoint(directory); }
+
+  /** Abort an in-progress checkpoint (the job keeps running). Returns false if it was not pending. */
+  abortCheckpoint(checkpointId: number): boolean { return this.control.abortCheckpoint(checkpointId); }
+
+  /** Checkpoint statistics as Flink's checkpoint tab shows them; undefined without checkpointing. */
+  checkpointStats(): CheckpointStatsSnapshot | undefined { return this.control.checkpointStats(); }
 
   /** Records a collect sink delivered so far. */
   collected<T = unknown>(name = 'default'): T[] {

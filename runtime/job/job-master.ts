@@ -19,6 +19,10 @@ import { CollectReader, type CollectSource } from './collect-reader.ts';
 import type { StreamTaskArgs, OutputChannelArgs } from '../task/task-args.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
+import { createLogger } from '../../actors/index.ts';
+import { JobCheckpointing, checkpointRoot } from './job-checkpointing.ts';
+import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
+import type { CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 
 const TASK_MODULE = new URL('../task/stream-task-actor.ts', import.meta.url);
@@ -47,12 +51,24 @@ class JobMaster<P> implements JobControl {
   private cancelRequested = false;
   private readonly finalMetrics = new Map<string, TaskMetrics>();
   private readonly sinkNameList: string[];
+  private readonly logger;
+  private checkpointing: JobCheckpointing | undefined;
 
   constructor(private readonly def: JobDefinition<P>, private readonly opts: ResolvedExecuteOptions<P>, private readonly graph: JobGraph) {
     this.jobId = opts.jobId;
     this.name = def.name;
     this.sinkNameList = [...new Set(graph.vertices.flatMap((v) => v.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.type === 'collect' ? [o.spec.sink.name] : []))))];
     this.collectReady = new Promise((r) => (this.markCollectReady = r));
+    this.logger = createLogger({ job: opts.jobId });
+    if (opts.checkpointing) {
+      this.checkpointing = new JobCheckpointing({
+        jobId: this.jobId,
+        config: opts.checkpointing,
+        graph,
+        logger: this.logger,
+        failJob: (error) => this.fail(error),
+      });
+    }
     this.done = this.run();
   }
 
@@ -91,6 +107,7 @@ class JobMaster<P> implements JobControl {
       status: this.state === 'cancelled' ? 'cancelled' : 'finished',
       durationMs: this.endedAt - this.startedAt,
       metrics: await this.metrics(),
+      ...(this.checkpointing ? { checkpoints: this.checkpointing.coordinator.stats.toJSON() } : {}),
       collected: Object.fromEntries(this.sinkNameList.map((n) => [n, this.collect?.collected(n) ?? []])),
     };
   }
@@ -135,6 +152,7 @@ class JobMaster<P> implements JobControl {
         ...(collect ? { collect } : {}),
         state: { backend: opts.stateBackend, directory: opts.stateDirectory },
         batching: opts.batching,
+        ...(opts.checkpointing ? { checkpointing: { mode: opts.checkpointing.mode, root: checkpointRoot(opts.checkpointing, this.jobId), incremental: opts.checkpointing.incremental } } : {}),
       };
     });
     this.collect = new CollectReader(collectSources, mainBell, opts.retainCollected);
@@ -147,6 +165,11 @@ class JobMaster<P> implements JobControl {
       host: st.host,
       logBindings: { vertex: graph.vertices[st.vertex]!.id, subtask: st.subtask, attempt: 0 },
     })));
+    for (const [i, r] of this.refs.entries()) {
+      const st = plan.subtasks[i]!;
+      r.done.then(() => this.checkpointing?.subtaskDone({ vertexId: graph.vertices[st.vertex]!.id, subtask: st.subtask }), () => {});
+    }
+    this.checkpointing?.attach(this.refs);
   }
 
   private async waitForCompletion(): Promise<void> {
@@ -159,16 +182,21 @@ class JobMaster<P> implements JobControl {
   private rejectRunning: ((e: Error) => void) | undefined;
 
   private onFailure(f: ActorFailure): void {
+    const cause = reviveError(f.cause);
+    this.fail(f.kind === 'actor-error'
+      ? cause
+      : new WeirError(RuntimeErrorCode.WORKER_LOST, `worker ${f.host} running subtask ${f.actorId} was lost (${f.kind}): ${cause.message}`, { subtask: f.actorId, host: f.host, kind: f.kind }, { cause }));
+  }
+
+  private fail(error: Error): void {
     if (this.state === 'finished' || this.state === 'cancelled' || this.state === 'failed') return;
     if (this.failure || this.cancelRequested) return;
-    const cause = reviveError(f.cause);
-    this.failure = f.kind === 'actor-error'
-      ? cause
-      : new WeirError(RuntimeErrorCode.WORKER_LOST, `worker ${f.host} running subtask ${f.actorId} was lost (${f.kind}): ${cause.message}`, { subtask: f.actorId, host: f.host, kind: f.kind }, { cause });
+    this.failure = error;
     this.rejectRunning?.(this.failure);
   }
 
   private onMessage(actorId: string, msg: unknown): void {
+    if (this.checkpointing?.onMessage(actorId, msg)) return;
     const m = msg as { type?: string; metrics?: TaskMetrics };
     if (m?.type === 'metrics' && m.metrics) this.finalMetrics.set(actorId, m.metrics);
   }
@@ -184,6 +212,10 @@ class JobMaster<P> implements JobControl {
   /** Stop every subtask: wake everything blocked on a ring, ask actors to stop, shut the pool down. */
   private async teardown(): Promise<void> {
     const abnormal = this.state !== 'finished';
+    if (this.checkpointing) {
+      this.checkpointing.stop(this.state === 'finished' ? 'finished' : this.cancelRequested && !this.failure ? 'cancelled' : 'failed');
+      await this.checkpointing.whenIdle().catch(() => {});
+    }
     if (abnormal) {
       for (const ch of this.channels) closeChannel(ch);
       await Promise.allSettled(this.refs.map((r) => r.stop('job ' + this.state)));
@@ -224,6 +256,28 @@ class JobMaster<P> implements JobControl {
 
   collected(name: string): unknown[] {
     return this.collect?.collected(name) ?? [];
+  }
+
+  triggerCheckpoint(): Promise<CompletedCheckpoint> {
+    return this.requireCheckpointing().trigger('checkpoint');
+  }
+
+  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {
+    return this.requireCheckpointing().savepoint(directory);
+  }
+
+  abortCheckpoint(checkpointId: number): boolean {
+    return this.requireCheckpointing().abort(checkpointId);
+  }
+
+  checkpointStats(): CheckpointStatsSnapshot | undefined {
+    return this.checkpointing?.coordinator.stats.toJSON();
+  }
+
+  private requireCheckpointing(): JobCheckpointing {
+    if (!this.checkpointing) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' runs without checkpointing: pass the 'checkpointing' option to execute()`);
+    if (this.state !== 'running') throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' is ${this.state}: checkpoints can only be triggered while it runs`);
+    return this.checkpointing;
   }
 
   subscribe(name: string, listener: (records: unknown[]) => void): () => void {

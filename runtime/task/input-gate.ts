@@ -75,6 +75,12 @@ export class InputGate {
     return null;
   }
 
+  /** The next priority event only (data stays queued): used while the task waits for output space. */
+  pollPriority(): InputEvent | null {
+    if (this.queue.length === 0) this.drainPriority();
+    return this.queue.length > 0 ? this.queue.shift()! : null;
+  }
+
   /** Waits until some input may have something (or `timeoutMs` passed, or the doorbell was rung to interrupt). */
   async waitForInput(timeoutMs?: number): Promise<void> {
     const token = this.doorbell.prepareWait();

@@ -29,7 +29,7 @@ export interface BatchingOptions {
 
 export const DEFAULT_BATCHING: BatchingOptions = { targetBatchBytes: 32 * 1024, maxBatchRecords: 1024 };
 
-interface Frame { kind: number; payload: Uint8Array }
+export interface Frame { kind: number; payload: Uint8Array }
 
 class ChannelBatch {
   records: unknown[] = [];
@@ -52,6 +52,12 @@ export class RecordWriter {
   private readonly batches: ChannelBatch[];
   private readonly pending: Frame[][];
   private pendingCount = 0;
+  /** Per channel: the frame handed to ChannelWriter.write() whose promise has not settled … */
+  private readonly inFlight: (Frame | undefined)[];
+  /** … and the writer's published-frame count when that write started (published iff it grew). */
+  private readonly inFlightBase: number[];
+  /** Frames ever handed to each channel, in order: the data-lane index the next frame will get. */
+  private readonly enqueued: number[];
   /** Records and bytes handed to channels (metrics). */
   recordsOut = 0;
   bytesOut = 0;
@@ -63,6 +69,9 @@ export class RecordWriter {
   ) {
     this.batches = writers.map(() => new ChannelBatch(opts));
     this.pending = writers.map(() => []);
+    this.inFlight = writers.map(() => undefined);
+    this.inFlightBase = writers.map(() => 0);
+    this.enqueued = writers.map((w) => w.dataFramesWritten);
   }
 
   get channelCount(): number {
@@ -111,11 +120,23 @@ export class RecordWriter {
     return this.batches[ch]!.records.length;
   }
 
+  /** Send a frame to channel `ch` after everything emitted to it before (output state replay). */
+  sendFrame(ch: number, kind: number, payload: Uint8Array): void {
+    this.flushChannel(ch);
+    this.put(ch, kind, payload);
+  }
+
   /** Send an element to every channel, after everything emitted before it. */
   broadcast(element: StreamElement): void {
     this.flushAll();
     const { kind, payload } = encodeElement(element);
     for (let ch = 0; ch < this.writers.length; ch++) this.put(ch, kind, payload);
+  }
+
+  /** Publish an element on channel `ch`'s priority lane now (overtaking queued data); false if that lane is full. */
+  trySendPriority(ch: number, element: StreamElement): boolean {
+    const { kind, payload } = encodeElement(element);
+    return this.writers[ch]!.tryWritePriority(kind, payload);
   }
 
   /** Send an element to one channel, after everything emitted to it before. */
@@ -125,31 +146,62 @@ export class RecordWriter {
     this.put(ch, kind, payload);
   }
 
-  /** Frames published on channel `ch`'s data lane, plus those queued behind a full ring. */
-  framesIncludingPending(ch: number): number {
-    return this.writers[ch]!.dataFramesWritten + this.pending[ch]!.length;
+  /** The data-lane index the next frame handed to channel `ch` will get (published + in flight + queued). */
+  nextFrameIndex(ch: number): number {
+    return this.enqueued[ch]!;
+  }
+
+  /**
+   * Frames handed to channel `ch` but not yet published on its ring, in order: what an
+   * unaligned barrier overtakes on the producer side (Flink's output channel state).
+   * Exact: only the one in-flight `write()` can be published, and it is iff the ring's
+   * published count grew since it started (`tryWrite` refuses while a write is pending).
+   */
+  unpublishedFrames(ch: number): Frame[] {
+    const out: Frame[] = [];
+    const f = this.inFlight[ch];
+    if (f && this.writers[ch]!.dataFramesWritten === this.inFlightBase[ch]) out.push(f);
+    for (const q of this.pending[ch]!) out.push(q);
+    return out;
   }
 
   writer(ch: number): ChannelWriter {
     return this.writers[ch]!;
   }
 
-  /** Wait until every queued frame is on its ring (backpressure). */
-  async drain(): Promise<void> {
+  /**
+   * Wait until every queued frame is on its ring (backpressure). `whileBlocked`, when
+   * given, is awaited in a race with a blocked write: it resolves when something else
+   * needs the task (a priority barrier) and is called again until the write completes.
+   */
+  async drain(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
     for (let ch = 0; ch < this.pending.length; ch++) {
       const q = this.pending[ch]!;
       while (q.length > 0) {
-        const f = q[0]!;
-        await this.writers[ch]!.write(f.kind, f.payload);
-        q.shift();
-        this.pendingCount--;
+        const f = q.shift()!;
+        const w = this.writers[ch]!;
+        this.inFlightBase[ch] = w.dataFramesWritten;
+        this.inFlight[ch] = f;
+        try {
+          const p = w.write(f.kind, f.payload);
+          if (whileBlocked && w.pendingDataWrites > 0) {
+            let settled = false;
+            p.then(() => (settled = true), () => (settled = true));
+            while (!settled) await whileBlocked(p);
+          }
+          await p;
+        } finally {
+          this.inFlight[ch] = undefined;
+          this.pendingCount--;
+        }
       }
     }
   }
 
   private put(ch: number, kind: number, payload: Uint8Array): void {
     const q = this.pending[ch]!;
-    if (q.length === 0 && this.writers[ch]!.tryWrite(kind, payload)) return;
+    this.enqueued[ch]!++;
+    if (q.length === 0 && this.inFlight[ch] === undefined && this.writers[ch]!.tryWrite(kind, payload)) return;
     q.push({ kind, payload });
     this.pendingCount++;
   }

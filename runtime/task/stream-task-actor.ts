@@ -6,6 +6,7 @@ import { defineActor } from '../../actors/index.ts';
 import { StreamTask } from './stream-task.ts';
 import { runInputLoop, runSourceLoop } from './task-loops.ts';
 import type { StreamTaskArgs } from './task-args.ts';
+import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
 
 export default defineActor(async (ctx, args: StreamTaskArgs) => {
   const task = await StreamTask.create(ctx, args);
@@ -26,5 +27,29 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
       task.stop();
     },
     metrics: () => task.metrics(),
+    /** Coordinator → source subtask: inject barrier n. */
+    triggerCheckpoint(barrier: CheckpointBarrier): void {
+      if (!task.checkpointer) throw new Error('checkpointing is not enabled for this job');
+      if (!task.vertex.isSource) throw new Error(`subtask ${ctx.actorId} is not a source`);
+      if (task.finished || task.stopping) return;
+      task.checkpointer.triggerAtSource(barrier);
+      task.wakeUp();
+      void task.drain().catch(() => {});
+    },
+    notifyCheckpointComplete(checkpointId: number): void {
+      task.checkpointer?.notifyComplete(checkpointId);
+    },
+    notifyCheckpointAborted(checkpointId: number, reason: string): void {
+      task.checkpointer?.notifyAborted(checkpointId, reason);
+      task.wakeUp();
+    },
+    prepareSavepoint(directory: string): void {
+      task.checkpointer?.prepareSavepoint(directory);
+    },
+    /** After the final checkpoint: sources end their partitions. */
+    endInput(): void {
+      task.endInputRequested = true;
+      task.wakeUp();
+    },
   };
 });

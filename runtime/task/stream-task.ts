@@ -23,9 +23,13 @@ import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
 import { RecordWriter } from './record-writer.ts';
+import { decodeElement } from '../io/stream-elements.ts';
 import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
 import type { StreamTaskArgs } from './task-args.ts';
-import { InputGate } from './input-gate.ts';
+import { InputGate, type InputEvent } from './input-gate.ts';
+import { SubtaskCheckpointer } from './subtask-checkpointer.ts';
+import type { SourceReader } from '../operators/sources/source-reader.ts';
+import type { StreamElement } from '../io/stream-elements.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import path from 'node:path';
@@ -81,8 +85,13 @@ export class StreamTask {
   recordsIn = 0;
   framesIn = 0;
   private lastYield = Date.now();
-  /** Barriers and cancel markers (installed by the checkpointing layer). */
-  onControlElement?: (ev: import('./input-gate.ts').InputEvent, element: import('../io/stream-elements.ts').StreamElement) => void;
+  readonly checkpointer: SubtaskCheckpointer | undefined;
+  /** The running source reader (source subtasks): its offset goes into checkpoints. */
+  sourceReader: SourceReader | undefined;
+  /** Source subtasks with checkpointing: set by the job master's endInput() after the final checkpoint. */
+  endInputRequested = false;
+  private wake: (() => void) | undefined;
+  private draining: Promise<void> | undefined;
 
   private constructor(readonly ctx: ActorContext, readonly args: StreamTaskArgs, readonly graph: JobGraph) {
     this.vertex = graph.vertices[args.vertex]!;
@@ -104,6 +113,7 @@ export class StreamTask {
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.writers, this.collectWriter, () => Date.now());
     this.gate = this.vertex.isSource ? undefined : new InputGate(args.inputs.map((c) => new ChannelReader(c)), this.doorbell);
     this.operatorState = createOperatorStateStore();
+    this.checkpointer = args.checkpointing ? new SubtaskCheckpointer(this, ctx, args.checkpointing) : undefined;
   }
 
   static async create(ctx: ActorContext, args: StreamTaskArgs): Promise<StreamTask> {
@@ -156,9 +166,106 @@ export class StreamTask {
     await this.drain();
   }
 
+  get hasPendingOutput(): boolean {
+    return this.writers.some((w) => w.hasPending) || (this.collectWriter?.hasPending ?? false);
+  }
+
+  /**
+   * Wait until every queued output frame is on its ring. One drain at a time (a
+   * control call may kick one while the loop runs another). While a write is
+   * blocked on a full ring, priority barriers on the inputs are still handled:
+   * that is what lets unaligned checkpoints complete under backpressure.
+   */
   async drain(): Promise<void> {
-    for (const w of this.writers) if (w.hasPending) await w.drain();
-    if (this.collectWriter?.hasPending) await this.collectWriter.drain();
+    while (this.hasPendingOutput) {
+      if (this.draining) {
+        await this.draining;
+        continue;
+      }
+      this.draining = this.drainOnce().finally(() => (this.draining = undefined));
+      await this.draining;
+    }
+  }
+
+  private async drainOnce(): Promise<void> {
+    const whileBlocked = this.gate && this.checkpointer ? (w: Promise<void>) => this.waitWhileOutputBlocked(w) : undefined;
+    for (const w of this.writers) if (w.hasPending) await w.drain(whileBlocked);
+    if (this.collectWriter?.hasPending) await this.collectWriter.drain(whileBlocked);
+  }
+
+  private async waitWhileOutputBlocked(write: Promise<void>): Promise<void> {
+    const gate = this.gate!;
+    for (;;) {
+      if (this.stopping) {
+        await write.catch(() => {});
+        return;
+      }
+      let handled = false;
+      for (let ev = gate.pollPriority(); ev; ev = gate.pollPriority()) {
+        this.handleControlEvent(ev);
+        handled = true;
+      }
+      if (handled) return;
+      const token = this.doorbell.prepareWait();
+      const ev = gate.pollPriority();
+      if (ev) {
+        this.doorbell.cancelWait();
+        this.handleControlEvent(ev);
+        return;
+      }
+      const bell = this.doorbell.wait(token);
+      const which = await Promise.race([write.then(() => 0, () => 0), bell.then(() => 1)]);
+      if (which === 0) {
+        // Never leave a stale waiter on the doorbell: it would disarm the next one.
+        this.doorbell.forceRing();
+        await bell;
+        return;
+      }
+    }
+  }
+
+  /** Barriers, announcements, cancel markers and end-of-partition, for the barrier handler. */
+  handleControlEvent(ev: InputEvent, decoded?: StreamElement): void {
+    const el = decoded ?? decodeElement(ev.kind, ev.payload);
+    const h = this.checkpointer?.handler;
+    switch (el.type) {
+      case 'barrier':
+        if (h) h.onBarrier(ev.channel, el.barrier);
+        return;
+      case 'priority-barrier':
+        if (h) h.onPriorityBarrier(ev.channel, el.barrier);
+        return;
+      case 'cancel-checkpoint':
+        if (h) h.onCancelMarker(ev.channel, el.checkpointId);
+        return;
+      default:
+        throw new Error(`unexpected control element ${el.type} on channel ${ev.channel}`);
+    }
+  }
+
+  /** Operator state of this subtask for a checkpoint, by operator uid. */
+  snapshotOperatorState(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const head = this.vertex.operators[0]!;
+    if (this.sourceReader) out[head.uid] = { offset: this.sourceReader.offset(), subtask: this.args.subtask, parallelism: this.vertex.parallelism };
+    return out;
+  }
+
+  /** Resolve the current idle wait of a source (a trigger or endInput arrived). */
+  wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+    this.doorbell.ring();
+  }
+
+  /** A source that reached its end with checkpointing on waits here until endInput() (or stop). */
+  async idleUntilEndInput(): Promise<void> {
+    while (!this.endInputRequested && !this.stopping) {
+      await this.drain();
+      if (this.endInputRequested || this.stopping) break;
+      await new Promise<void>((r) => (this.wake = r));
+    }
   }
 
   /** Processing-time timers of the chain; returns ms until the next one (undefined = none). */
@@ -188,6 +295,7 @@ export class StreamTask {
   }
 
   async close(): Promise<void> {
+    this.checkpointer?.close();
     try {
       await closeChain(this.chain);
     } finally {
@@ -198,7 +306,8 @@ export class StreamTask {
 
   stop(): void {
     this.stopping = true;
-    this.doorbell.ring();
+    this.doorbell.forceRing();
+    this.wakeUp();
   }
 
   metrics(): TaskMetrics {

@@ -29,4 +29,13 @@ export interface StreamTaskArgs {
   readonly collect?: OutputChannelArgs;
   readonly state: { readonly backend: 'heap' | 'lmdb'; readonly directory: string };
   readonly batching: BatchingOptions;
+  /** Present when checkpointing is enabled. */
+  readonly checkpointing?: TaskCheckpointingArgs;
+}
+
+export interface TaskCheckpointingArgs {
+  readonly mode: 'exactly-once' | 'at-least-once';
+  /** Absolute `<checkpoint-dir>/<job-id>`: checkpoint files go to `chk-<n>/`, incremental ones to `shared/`. */
+  readonly root: string;
+  readonly incremental: boolean;
 }

@@ -22,6 +22,7 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   });
+  task.sourceReader = reader;
   const input = task.chain.input;
   try {
     while (!task.stopping) {
@@ -37,6 +38,13 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
       await task.drain();
       if (batch.done) break;
       await task.maybeYield();
+    }
+    if (!task.stopping && task.checkpointer) {
+      // Checkpointing: stay alive so the final checkpoint can pass through this source;
+      // the job master calls endInput() once it completed (see job-checkpointing.ts).
+      await task.flushOutputs();
+      task.ctx.send({ type: 'source-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
+      await task.idleUntilEndInput();
     }
     if (!task.stopping) await task.finishInput();
   } finally {
@@ -68,6 +76,7 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
 
 function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array): void {
   task.framesIn++;
+  if (!ev.priority) task.checkpointer?.onDataFrame(ev.channel, ev.index, ev.kind, ev.payload);
   if (ev.kind === RECORD_BATCH_KIND) {
     const { records, timestamps } = decodeBatch(ev.payload);
     const input = task.chain.input;
@@ -95,14 +104,15 @@ function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array)
       return;
     }
     case 'end-of-partition': {
+      task.checkpointer?.handler?.onEndOfPartition(ev.channel, ev.index);
       task.gate!.markEnded(ev.channel);
       // An ended channel no longer holds the watermark back.
       if (!task.gate!.allEnded) advanceWatermark(task, watermarks);
       return;
     }
     default:
-      // Barriers and cancel markers: handled by the checkpointing layer.
-      task.onControlElement?.(ev, el);
+      // Barriers, announcements and cancel markers: the barrier handler decides.
+      task.handleControlEvent(ev, el);
   }
 }
 

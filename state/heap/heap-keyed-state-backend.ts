@@ -6,7 +6,8 @@
  * before anyone can read or change it after the sync point.
  */
 import { WeirError } from '../../common/weir-error.ts';
-import { decodeKey, keyIdentity as keyIdOf } from '../key-codec.ts';
+import { decodeKey } from '../key-codec.ts';
+import { keyIdentity as keyIdOf } from '../key-identity.ts';
 import type { KeyedStateBackend, KeyedStateBackendOptions, KeyedStateStats } from '../keyed-state-backend.ts';
 import { AbstractKeyedStateBackend, type ChainFile, type SnapshotView } from '../keyed/abstract-keyed-state-backend.ts';
 import type { KeyedStateStore, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';

@@ -4,7 +4,8 @@
  * Every operation on an existing cell first calls `touch` (copy-on-access for pending snapshots),
  * every write then calls `mark` (incremental change tracking). Values are stored by reference.
  */
-import { decodeKey, encodeKey, keyIdentity } from '../key-codec.ts';
+import { decodeKey, encodeKey } from '../key-codec.ts';
+import { keyIdentity } from '../key-identity.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
 import type { KeyedStateStore, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';

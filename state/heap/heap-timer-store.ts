@@ -3,7 +3,7 @@
  * per-key-group snapshots, plus one {@link TimerQueue} per domain for "earliest timer".
  * Deleted nodes are flagged dead and skipped lazily in the queue.
  */
-import { keyIdentity } from '../key-codec.ts';
+import { keyIdentity } from '../key-identity.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
 import type { TimerStore } from '../keyed/keyed-timer-service.ts';

@@ -4,7 +4,8 @@
  * can cache per-key work (the LMDB key prefix).
  */
 import { WeirError, preview } from '../../common/weir-error.ts';
-import { encodeKey, keyIdentity } from '../key-codec.ts';
+import { encodeKey } from '../key-codec.ts';
+import { keyIdentity } from '../key-identity.ts';
 import { keyHash, murmurHash, type KeyGroupRange } from '../key-groups.ts';
 
 /** Current-key holder shared by a backend, its store and its timer service. */

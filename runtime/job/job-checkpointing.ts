@@ -1,0 +1,179 @@
+/**
+ * Main-thread checkpointing of one job attempt: the coordinator decides, this
+ * module performs its effects on the subtask actors and the storage, and
+ * routes the subtasks' acks and declines back to it.
+ *
+ * Bounded jobs and the final checkpoint (Flink's "checkpoints after tasks
+ * finish", simplified): a source that reaches its end tells the master and
+ * stays alive. Once every source did, the master takes a final checkpoint
+ * (retrying a few times), waits until every subtask was notified of its
+ * completion (so two-phase-commit sinks commit everything), and only then
+ * lets the sources send end-of-partition.
+ */
+import path from 'node:path';
+import type { ActorRef } from '../../actors/index.ts';
+import type { Logger } from 'pino';
+import { SharedStateRegistry } from '../../state/index.ts';
+import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.ts';
+import { CheckpointStorage } from '../checkpoint/checkpoint-storage.ts';
+import { RealTimerService, systemClock } from '../checkpoint/timer-service.ts';
+import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
+import type { CompletedCheckpoint, SubtaskKey } from '../checkpoint/checkpoint-metadata.ts';
+import type { JobTerminalStatus, SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
+import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+import { WeirError } from '../../common/weir-error.ts';
+
+const FINAL_CHECKPOINT_ATTEMPTS = 5;
+
+export interface JobCheckpointingOptions {
+  readonly jobId: string;
+  readonly config: CheckpointConfig;
+  readonly graph: JobGraph;
+  readonly logger: Logger;
+  /** Consecutive checkpoint failures exceeded the tolerance (or the final checkpoint failed). */
+  readonly failJob: (error: WeirError) => void;
+}
+
+export class JobCheckpointing {
+  readonly storage: CheckpointStorage;
+  readonly coordinator: CheckpointCoordinator;
+  private readonly registry = new SharedStateRegistry(() => {});
+  private refs = new Map<string, ActorRef>();
+  private readonly sourceKeys: string[];
+  private readonly finishedSources = new Set<string>();
+  private notifications = new Map<number, Promise<unknown>>();
+  private finalStarted = false;
+  private inputEnded = false;
+  private readonly timers = new RealTimerService();
+
+  constructor(private readonly opts: JobCheckpointingOptions) {
+    const { graph, jobId, config } = opts;
+    this.storage = new CheckpointStorage({ directory: config.directory, jobId, logger: opts.logger });
+    const tasks: SubtaskKey[] = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => ({ vertexId: v.id, subtask: s })));
+    this.sourceKeys = graph.vertices.filter((v) => v.isSource).flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}#${s}`));
+    this.coordinator = new CheckpointCoordinator({
+      jobId,
+      config,
+      clock: systemClock,
+      timers: this.timers,
+      tasksToAcknowledge: tasks,
+      vertices: graph.vertices.map((v) => ({ vertexId: v.id, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
+      logger: opts.logger,
+      effects: {
+        triggerSources: (checkpointId, timestamp, o) => {
+          if (this.inputEnded) {
+            // After the final checkpoint the sources are ending their partitions: nothing left to checkpoint.
+            queueMicrotask(() => this.coordinator.abort(checkpointId, 'the job finished its input after the final checkpoint'));
+            return;
+          }
+          const barrier: CheckpointBarrier = { checkpointId, timestamp, kind: o.kind, alignment: o.alignment, alignedTimeoutMs: o.alignedTimeoutMs, position: 0 };
+          for (const key of this.sourceKeys) {
+            const ref = this.refs.get(key);
+            ref?.call('triggerCheckpoint', barrier).catch((e) => opts.logger.warn({ err: e, subtask: key, checkpointId }, 'trigger at source failed'));
+          }
+        },
+        notifyComplete: (checkpointId) => {
+          this.notifications.set(checkpointId, this.callAll('notifyCheckpointComplete', checkpointId));
+        },
+        notifyAborted: (checkpointId, reason) => {
+          void this.callAll('notifyCheckpointAborted', checkpointId, reason);
+        },
+        finalize: (draft) => this.storage.finalize(draft, this.registry),
+        discard: (checkpointId, reason, info) => this.storage.discardCheckpoint(checkpointId, reason, info, this.registry),
+        failJob: (error) => opts.failJob(error),
+      },
+    });
+  }
+
+  /** Subtask actors of the running attempt (by `${vertexId}#${subtask}`). */
+  attach(refs: readonly ActorRef[]): void {
+    this.refs = new Map(refs.map((r) => [r.id, r]));
+    this.coordinator.startPeriodic();
+  }
+
+  /** Routes a subtask's control message; returns true when it was a checkpointing message. */
+  onMessage(actorId: string, msg: unknown): boolean {
+    const m = msg as { type?: string; checkpointId?: number; ack?: SubtaskAck; reason?: string; message?: string; subtask?: SubtaskKey };
+    switch (m?.type) {
+      case 'ack':
+        this.coordinator.acknowledge(m.subtask!, m.checkpointId!, m.ack!);
+        return true;
+      case 'decline':
+        this.coordinator.decline(m.subtask!, m.checkpointId!, m.reason ?? 'declined', m.message ? new Error(m.message) : undefined);
+        return true;
+      case 'source-finished':
+        this.finishedSources.add(actorId);
+        if (this.finishedSources.size === this.sourceKeys.length) void this.finalCheckpointThenEnd();
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** A subtask's run() completed: it acknowledges nothing any more. */
+  subtaskDone(key: SubtaskKey): void {
+    this.coordinator.subtaskFinished(key);
+  }
+
+  trigger(kind: 'checkpoint' | 'savepoint' = 'checkpoint', targetDirectory?: string): Promise<CompletedCheckpoint> {
+    return this.coordinator.trigger({ kind, ...(targetDirectory ? { targetDirectory } : {}) });
+  }
+
+  /** Savepoint into `<directory>/savepoint-<job>-<id>` (always aligned). */
+  async savepoint(directory: string): Promise<CompletedCheckpoint> {
+    const target = CheckpointStorage.savepointPath(directory, this.opts.jobId);
+    await this.callAll('prepareSavepoint', target);
+    return this.coordinator.trigger({ kind: 'savepoint', targetDirectory: target });
+  }
+
+  abort(checkpointId: number): boolean {
+    return this.coordinator.abort(checkpointId, 'aborted through the job client');
+  }
+
+  stop(status: JobTerminalStatus): void {
+    this.coordinator.stop(`job ${status}`, status);
+  }
+
+  async whenIdle(): Promise<void> {
+    await this.coordinator.whenIdle();
+  }
+
+  private async finalCheckpointThenEnd(): Promise<void> {
+    if (this.finalStarted) return;
+    this.finalStarted = true;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= FINAL_CHECKPOINT_ATTEMPTS; attempt++) {
+      try {
+        // A periodic checkpoint may be in flight (max concurrent): let it finish first.
+        while (this.coordinator.pendingCheckpointIds().length > 0) await sleep(5);
+        const done = await this.coordinator.trigger({ reason: 'final' });
+        await this.notifications.get(done.checkpointId);
+        this.inputEnded = true;
+        await this.callSources('endInput');
+        return;
+      } catch (e) {
+        lastError = e;
+        this.opts.logger.warn({ err: e, attempt }, 'final checkpoint failed; retrying');
+        await sleep(20 * attempt);
+      }
+    }
+    this.opts.failJob(new WeirError('WEIR_FINAL_CHECKPOINT_FAILED', `the final checkpoint of job ${this.opts.jobId} failed ${FINAL_CHECKPOINT_ATTEMPTS} times: ${(lastError as Error)?.message ?? String(lastError)}`, { jobId: this.opts.jobId }, { cause: lastError }));
+  }
+
+  private async callSources(method: string, ...args: unknown[]): Promise<void> {
+    await Promise.all(this.sourceKeys.map((k) => this.refs.get(k)?.call(method, ...args)));
+  }
+
+  private callAll(method: string, ...args: unknown[]): Promise<unknown> {
+    return Promise.allSettled([...this.refs.values()].map((r) => r.call(method, ...args)));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function checkpointRoot(config: CheckpointConfig, jobId: string): string {
+  return path.join(path.resolve(config.directory), jobId);
+}
