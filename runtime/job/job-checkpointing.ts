@@ -24,7 +24,8 @@ import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { WeirError } from '../../common/weir-error.ts';
 
-const FINAL_CHECKPOINT_ATTEMPTS = 5;
+/** The final checkpoint is retried: under backpressure it may expire until the in-flight data has drained. */
+const FINAL_CHECKPOINT_ATTEMPTS = 10;
 
 export interface JobCheckpointingOptions {
   readonly jobId: string;
@@ -155,7 +156,7 @@ export class JobCheckpointing {
       } catch (e) {
         lastError = e;
         this.opts.logger.warn({ err: e, attempt }, 'final checkpoint failed; retrying');
-        await sleep(20 * attempt);
+        await sleep(Math.min(500, 50 * attempt));
       }
     }
     this.opts.failJob(new WeirError('WEIR_FINAL_CHECKPOINT_FAILED', `the final checkpoint of job ${this.opts.jobId} failed ${FINAL_CHECKPOINT_ATTEMPTS} times: ${(lastError as Error)?.message ?? String(lastError)}`, { jobId: this.opts.jobId }, { cause: lastError }));

@@ -154,9 +154,14 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     let writer: SnapshotFileWriter | undefined;
     try {
       if (!this.views.has(checkpointId)) throw aborted(checkpointId);
-      writer = await SnapshotFileWriter.create(abs);
-      await view.write(writer, async () => {
-        await yieldToLoop();
+      const w = (writer = await SnapshotFileWriter.create(abs));
+      let sinceYield = 0;
+      await view.write(w, async () => {
+        // Called after each key group: give the event loop a turn once enough work was done.
+        if (w.recordsWritten - sinceYield >= YIELD_EVERY_RECORDS) {
+          sinceYield = w.recordsWritten;
+          await yieldToLoop();
+        }
         if (!this.views.has(checkpointId)) throw aborted(checkpointId);
       });
       const written = await writer.finish({
@@ -237,6 +242,9 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     await this.close(opts.deleteFiles ?? false);
   }
 }
+
+/** Records a snapshot writes between event-loop turns (whole key groups are never split). */
+const YIELD_EVERY_RECORDS = 4096;
 
 function aborted(checkpointId: number): WeirError {
   return new WeirError('WEIR_SNAPSHOT_ABORTED', `Snapshot of checkpoint ${checkpointId} was aborted or the backend was disposed`, { checkpointId });

@@ -111,6 +111,11 @@ export class SnapshotFileWriter {
     this.groupKg = -1;
   }
 
+  /** Records appended so far (flushed or buffered). */
+  get recordsWritten(): number {
+    return this.totalRecords + this.records.count;
+  }
+
   /** Buffered bytes not yet written. */
   get buffered(): number {
     return this.records.pos;

@@ -1,0 +1,100 @@
+/**
+ * Checkpointing integration: the mode matrix on multi-input keyed subtasks (a
+ * keyBy after a parallel stage, and a union) under forced backpressure (tiny
+ * rings, a sink that spins), and checkpoint expiry.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { backpressuredJob, type Counted } from './support/checkpoint-jobs.ts';
+import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
+
+const A = 30_000;
+const B = 6_000;
+const KEYS = 40;
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'weir-cp-'));
+}
+
+/** Every input record exactly once, and per key the running counts 1..n in order. */
+function assertExactlyOnceOutput(out: Counted[]): void {
+  assert.equal(out.length, A + B, 'records at the sink');
+  const seen = new Set(out.map((c) => c.i));
+  assert.equal(seen.size, A + B, 'no duplicates');
+  const byKey = new Map<number, number[]>();
+  for (const c of out) {
+    let l = byKey.get(c.k);
+    if (!l) byKey.set(c.k, (l = []));
+    l.push(c.n);
+  }
+  for (const [k, ns] of byKey) {
+    const expected = Math.floor((A + B) / KEYS) + (k < (A + B) % KEYS ? 1 : 0);
+    assert.equal(ns.length, expected, `records of key ${k}`);
+    assert.deepEqual([...ns].sort((x, y) => x - y), Array.from({ length: expected }, (_, i) => i + 1), `counts of key ${k}`);
+  }
+}
+
+async function run(checkpointing: CheckpointConfigInput, sinkMicros = 10) {
+  const dir = tmp();
+  try {
+    const client = backpressuredJob.execute({
+      params: { a: A, b: B, keys: KEYS, sinkMicros },
+      parallelism: 2,
+      stateBackend: 'lmdb',
+      stateDirectory: path.join(dir, 'state'),
+      bufferBytes: 2048,
+      checkpointing: { intervalMs: 20, directory: path.join(dir, 'checkpoints'), tolerableFailures: 1000, ...checkpointing },
+    });
+    const result = await client.done;
+    assertExactlyOnceOutput(result.collected.out as Counted[]);
+    return result.checkpoints!;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('checkpoint modes under backpressure (keyBy after a parallel stage + union)', () => {
+  test('aligned: checkpoints complete, nothing in flight is persisted', async () => {
+    const s = await run({});
+    assert.ok(s.counts.completed >= 2, `completed ${s.counts.completed}`);
+    assert.equal(s.summary.persistedInFlightBytes.max, 0);
+    assert.ok(s.history.every((c) => c.status !== 'completed' || c.unalignedSubtasks === 0));
+  });
+
+  test('unaligned: in-flight data is persisted, alignment is zero', async () => {
+    const s = await run({ unaligned: true });
+    assert.ok(s.counts.completed >= 2, `completed ${s.counts.completed}`);
+    assert.ok(s.summary.persistedInFlightBytes.max! > 0, 'some in-flight bytes persisted');
+    assert.equal(s.summary.alignmentMs.max, 0);
+  });
+
+  test('aligned with a short timeout switches to unaligned', async () => {
+    const s = await run({ unaligned: true, alignedCheckpointTimeoutMs: 1 });
+    assert.ok(s.counts.completed >= 2, `completed ${s.counts.completed}`);
+    assert.ok(s.history.some((c) => c.status === 'completed' && c.unalignedSubtasks > 0), 'some subtask switched to unaligned');
+    assert.ok(s.summary.persistedInFlightBytes.max! > 0);
+  });
+
+  test('aligned with a long timeout stays aligned', async () => {
+    const s = await run({ unaligned: true, alignedCheckpointTimeoutMs: 60_000 });
+    assert.ok(s.counts.completed >= 2, `completed ${s.counts.completed}`);
+    assert.equal(s.summary.persistedInFlightBytes.max, 0);
+    assert.ok(s.history.every((c) => c.unalignedSubtasks === 0));
+  });
+
+  test('at-least-once: checkpoints complete without blocking or persisting channels', async () => {
+    const s = await run({ mode: 'at-least-once' });
+    assert.ok(s.counts.completed >= 2, `completed ${s.counts.completed}`);
+    assert.equal(s.summary.persistedInFlightBytes.max, 0);
+  });
+});
+
+test('a checkpoint that times out is aborted; the job keeps running and finishes with correct output', async () => {
+  const s = await run({ timeoutMs: 10 }, 40);
+  const expired = s.history.filter((c) => c.status === 'failed' && c.failureReason === 'CHECKPOINT_EXPIRED');
+  assert.ok(expired.length > 0, `expired checkpoints: ${JSON.stringify(s.counts)}`);
+  assert.ok(s.counts.completed >= 1, 'the final checkpoint completed once the backlog drained');
+});
