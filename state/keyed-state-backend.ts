@@ -122,4 +122,6 @@ export interface KeyedStateBackendOptions {
   maxDeltasPerBase?: number;
   /** Incremental snapshots: stop tracking changes (next snapshot is a full base) above this many changed records (default 1,000,000). */
   maxTrackedChanges?: number;
+  /** `materialize()` gives the event loop a turn after at least this many records (default 4096; whole key groups are never split). */
+  snapshotChunkRecords?: number;
 }

@@ -35,7 +35,7 @@ for (const kind of BACKENDS) {
     for (const incremental of [false, true]) {
       test(`${incremental ? 'delta' : 'full'}: writes after the sync point, before and during materialize, are not in the snapshot`, async () => {
         const clock = new ManualClock(0);
-        const b = await makeBackend(kind, root, { clock });
+        const b = await makeBackend(kind, root, { clock, snapshotChunkRecords: 1 }); // yield after every key group
         const twin = await makeBackend(kind, root, { clock });
         const dst = await makeBackend(kind, root, { clock });
         try {
@@ -73,7 +73,7 @@ for (const kind of BACKENDS) {
     }
 
     test('abort while materializing fails the write and removes the partial file', async () => {
-      const b = await makeBackend(kind, root);
+      const b = await makeBackend(kind, root, { snapshotChunkRecords: 1 });
       try {
         mutate(b, KEYS, 0, { timers: true });
         const target = snapshotTarget(root, 77);

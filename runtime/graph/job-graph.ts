@@ -56,14 +56,15 @@ export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: numbe
   }
   const nodes = graph.nodes;
   if (nodes.length === 0) throw invalidGraph('the job defines no operators: add a source and a sink');
-  // A sink without an explicit parallelism inherits its single input's, so it chains to it and
-  // keeps that input's order (Flink would use the environment default and rebalance).
+  // A sink or a timestamp/watermark assigner without an explicit parallelism inherits its single
+  // input's, so it chains to it and keeps that input's order (Flink does the same for the
+  // assigner; for sinks it would use the environment default and rebalance).
   const resolved = new Map<number, number>();
   const parallelismOf = (n: StreamNode): number => {
     const known = resolved.get(n.id);
     if (known !== undefined) return known;
     let p = n.parallelism ?? defaults.parallelism;
-    if (n.parallelism === undefined && n.spec.kind === 'sink' && n.inputs.length === 1 && n.inputs[0]!.partitioning === 'auto') {
+    if (n.parallelism === undefined && (n.spec.kind === 'sink' || n.spec.kind === 'watermarks') && n.inputs.length === 1 && n.inputs[0]!.partitioning === 'auto') {
       p = parallelismOf(graph.node(n.inputs[0]!.from));
     }
     resolved.set(n.id, p);

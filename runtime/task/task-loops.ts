@@ -117,10 +117,16 @@ function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array)
 }
 
 function advanceWatermark(task: StreamTask, watermarks: Float64Array): void {
+  // The subtask's watermark is the minimum over its input channels that have not ended.
   let min = Infinity;
+  let open = 0;
   const ended = task.gate!.ended;
-  for (let i = 0; i < watermarks.length; i++) if (!ended[i] && watermarks[i]! < min) min = watermarks[i]!;
-  if (min === Infinity && !task.gate!.allEnded) return;
+  for (let i = 0; i < watermarks.length; i++) {
+    if (ended[i]) continue;
+    open++;
+    if (watermarks[i]! < min) min = watermarks[i]!;
+  }
+  if (open === 0) return;
   if (min > task.currentWatermark) {
     task.currentWatermark = min;
     const input = task.chain.input;

@@ -66,6 +66,7 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
   protected readonly registry: StateRegistry;
   protected readonly chain: IncrementalChain<D, ChainFile>;
   protected disposed = false;
+  private readonly chunkRecords: number;
   private readonly handles = new Map<string, { d: AnyStateDescriptor; handle: unknown }>();
   private readonly views = new Map<number, SnapshotView>();
 
@@ -74,6 +75,7 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     this.keyGroupRange = Object.freeze({ start: opts.keyGroupRange.start, end: opts.keyGroupRange.end });
     this.maxParallelism = opts.maxParallelism;
     this.clock = opts.clock ?? systemClock;
+    this.chunkRecords = opts.snapshotChunkRecords ?? 4096;
     this.ctx = new KeyContext(this.keyGroupRange, this.maxParallelism);
     this.registry = new StateRegistry((meta) => this.onStateCreated(meta));
     this.chain = new IncrementalChain<D, ChainFile>(newMarks, {
@@ -158,7 +160,7 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
       let sinceYield = 0;
       await view.write(w, async () => {
         // Called after each key group: give the event loop a turn once enough work was done.
-        if (w.recordsWritten - sinceYield >= YIELD_EVERY_RECORDS) {
+        if (w.recordsWritten - sinceYield >= this.chunkRecords) {
           sinceYield = w.recordsWritten;
           await yieldToLoop();
         }
@@ -242,9 +244,6 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     await this.close(opts.deleteFiles ?? false);
   }
 }
-
-/** Records a snapshot writes between event-loop turns (whole key groups are never split). */
-const YIELD_EVERY_RECORDS = 4096;
 
 function aborted(checkpointId: number): WeirError {
   return new WeirError('WEIR_SNAPSHOT_ABORTED', `Snapshot of checkpoint ${checkpointId} was aborted or the backend was disposed`, { checkpointId });

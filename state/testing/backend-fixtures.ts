@@ -30,7 +30,7 @@ let counter = 0;
 export async function makeBackend(
   kind: BackendKind,
   root: string,
-  opts: { range?: KeyGroupRange; maxParallelism?: number; clock?: Clock; maxDeltasPerBase?: number; maxTrackedChanges?: number } = {},
+  opts: { range?: KeyGroupRange; maxParallelism?: number; clock?: Clock; maxDeltasPerBase?: number; maxTrackedChanges?: number; snapshotChunkRecords?: number } = {},
 ): Promise<KeyedStateBackend> {
   const base = {
     keyGroupRange: opts.range ?? { start: 0, end: (opts.maxParallelism ?? 128) - 1 },
@@ -38,6 +38,7 @@ export async function makeBackend(
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.maxDeltasPerBase !== undefined ? { maxDeltasPerBase: opts.maxDeltasPerBase } : {}),
     ...(opts.maxTrackedChanges !== undefined ? { maxTrackedChanges: opts.maxTrackedChanges } : {}),
+    ...(opts.snapshotChunkRecords !== undefined ? { snapshotChunkRecords: opts.snapshotChunkRecords } : {}),
   };
   if (kind === 'heap') return createHeapKeyedStateBackend(base);
   return createLmdbKeyedStateBackend({ ...base, path: path.join(root, `env-${process.pid}-${counter++}`) });

@@ -95,3 +95,43 @@ export const twoConsumersJob = defineJob('t-two-consumers', (env, p: { to: numbe
   s.filter((x) => x % 2 === 0).collect('even');
   s.keyBy((x) => x % 3).count().collect('counts');
 });
+
+export interface Stamped { src: string; ts: number; key: number }
+export type TimerObs = { kind: 'element'; src: string; key: number; ts: number; wm: number } | { kind: 'timer'; key: number; ts: number; wm: number; domain: string };
+
+/**
+ * Two sources whose event time advances at different speeds, unioned into one
+ * keyed function: the subtask's watermark must be the minimum of its inputs.
+ */
+export const watermarkJob = defineJob('t-watermarks', (env, p: { n: number }) => {
+  const fast = env.fromGenerator((i): Stamped => ({ src: 'fast', ts: 10_000 + i * 10, key: i % 3 }), { count: p.n }).setParallelism(1)
+    .assignTimestampsAndWatermarks({ timestamp: (r) => r.ts, intervalMs: 0 });
+  const slow = env.fromGenerator((i): Stamped => ({ src: 'slow', ts: i * 10, key: i % 3 }), { count: p.n }).setParallelism(1)
+    .assignTimestampsAndWatermarks({ timestamp: (r) => r.ts, intervalMs: 0 });
+  fast.union(slow).keyBy((r) => r.key).process<TimerObs>({
+    processElement(r, ctx, out) {
+      out.collect({ kind: 'element', src: r.src, key: r.key, ts: r.ts, wm: ctx.timerService().currentWatermark() });
+      ctx.timerService().registerEventTimeTimer(r.ts);
+    },
+    onTimer(ts, ctx, out) {
+      out.collect({ kind: 'timer', key: ctx.getCurrentKey(), ts, wm: ctx.timerService().currentWatermark(), domain: ctx.timeDomain() });
+    },
+  }).setParallelism(2).collect('out');
+});
+
+/** Processing-time timers fire while the job runs (the source pauses so they can). */
+export const processingTimerJob = defineJob('t-processing-timers', (env, p: { keys: number; delayMs: number }) => {
+  env.fromAsyncIterable(async function* () {
+    for (let k = 0; k < p.keys; k++) yield k;
+    await new Promise((r) => setTimeout(r, p.delayMs * 10));
+  }).keyBy((k) => k).process<{ key: number; late: number; domain: string }>({
+    processElement(_k, ctx) {
+      const now = ctx.timerService().currentProcessingTime();
+      ctx.timerService().registerProcessingTimeTimer(now + p.delayMs);
+      ctx.timerService().registerProcessingTimeTimer(now + p.delayMs); // deduplicated
+    },
+    onTimer(ts, ctx, out) {
+      out.collect({ key: ctx.getCurrentKey(), late: ctx.timerService().currentProcessingTime() - ts, domain: ctx.timeDomain() });
+    },
+  }).setParallelism(2).collect('out');
+});

@@ -58,6 +58,7 @@ export class IterableSourceReader implements SourceReader {
   private iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   private isAsync = false;
   private finished = false;
+  private pendingNext: Promise<IteratorResult<unknown>> | undefined;
   constructor(private readonly factory: () => Iterable<unknown> | AsyncIterable<unknown>, private readonly ctx: SourceReaderContext, restored?: unknown) {
     this.skip = typeof restored === 'number' ? restored : 0;
   }
@@ -99,19 +100,33 @@ export class IterableSourceReader implements SourceReader {
     }
     return { records, done: this.finished };
   }
+  /**
+   * Hands out what the iterator has ready: once at least one record is in hand, a
+   * `next()` that has not settled by the next macrotask is kept for the following read
+   * instead of holding the records back.
+   */
   private async readAsync(max: number): Promise<SourceBatch> {
     const it = this.iterator as AsyncIterator<unknown>;
     const records: unknown[] = [];
     try {
-      // One await per item; an async iterable hands out what is ready.
       while (records.length < max) {
-        const r = await it.next();
+        const next = this.pendingNext ?? it.next();
+        this.pendingNext = undefined;
+        let r: IteratorResult<unknown>;
+        if (records.length === 0) r = await next;
+        else {
+          const settled = await Promise.race([next, new Promise<undefined>((res) => setImmediate(res, undefined))]);
+          if (settled === undefined) {
+            this.pendingNext = next;
+            break;
+          }
+          r = settled;
+        }
         if (r.done) {
           this.finished = true;
           break;
         }
         this.accept(r.value, records);
-        if (records.length > 0 && this.skip === 0 && records.length >= 64) break;
       }
     } catch (e) {
       throw sourceFailed(this.ctx, 'reading', e);
@@ -132,6 +147,7 @@ export class IterableSourceReader implements SourceReader {
   async close(): Promise<void> {
     const it = this.iterator;
     this.iterator = undefined;
+    this.pendingNext = undefined;
     if (it && typeof it.return === 'function' && !this.finished) await it.return();
   }
 }

@@ -1,0 +1,53 @@
+/**
+ * Every example runs and gives the right answer (against a sequential reference).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sessionsJob, syntheticClicks, referenceSessions, type Session } from '../examples/sessions/job.ts';
+import { wordCount, totals } from '../examples/word-count/job.ts';
+import { sensorJob, reading, type Reading } from '../examples/embedded/job.ts';
+
+const key = (s: Session) => `${s.user}@${s.start}`;
+
+for (const backend of ['heap', 'lmdb'] as const) {
+  test(`sessions example (event-time timers, 5 state kinds) matches the reference on ${backend}`, async () => {
+    const clicks = syntheticClicks(30, 120);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-sessions-'));
+    try {
+      const result = await sessionsJob.execute({ params: { clicks, gapMs: 30_000, outOfOrdernessMs: 2_000 }, parallelism: 2, stateBackend: backend, stateDirectory: dir }).done;
+      const got = (result.collected.sessions as Session[]).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      const want = referenceSessions(clicks, 30_000).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      assert.ok(want.length > 30, 'the data has several sessions per user');
+      assert.deepEqual(got, want);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('word-count example counts the bundled text', async () => {
+  const file = fileURLToPath(new URL('../examples/word-count/data/two-cities.txt', import.meta.url));
+  const result = await wordCount.execute({ params: { file }, parallelism: 2, stateBackend: 'heap' }).done;
+  const got = totals(result.collected.counts as Array<[string, number]>);
+  const words = fs.readFileSync(file, 'utf8').toLowerCase().split(/[^a-z']+/).filter((w) => w.length > 0);
+  const want = new Map<string, number>();
+  for (const w of words) want.set(w, (want.get(w) ?? 0) + 1);
+  assert.deepEqual(new Map([...got].sort()), new Map([...want].sort()));
+  assert.equal(got.get('the'), 41);
+});
+
+test('embedded example job: bounded run gives the max per sensor and the alerts', async () => {
+  const count = 4000;
+  const result = await sensorJob.execute({ params: { sensors: 8, ratePerSecond: 1_000_000, count }, parallelism: 2, stateBackend: 'heap' }).done;
+  const readings = Array.from({ length: count }, (_, i) => reading(i, 8));
+  const maxBy = new Map<string, number>();
+  for (const r of readings) maxBy.set(r.sensor, Math.max(maxBy.get(r.sensor) ?? -Infinity, r.celsius));
+  const gotMax = new Map<string, number>();
+  for (const r of result.collected.max as Reading[]) gotMax.set(r.sensor, Math.max(gotMax.get(r.sensor) ?? -Infinity, r.celsius));
+  assert.deepEqual(gotMax, maxBy);
+  assert.equal((result.collected.alerts as Reading[]).length, readings.filter((r) => r.celsius >= 34.5).length);
+});
