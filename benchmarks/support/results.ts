@@ -22,10 +22,15 @@ export function machineInfo(): { cpus: number; cpuModel: string; totalMemoryMiB:
   };
 }
 
-/** Write the results of benchmark `name`; returns the file path. */
+/**
+ * Write the results of benchmark `name`; returns the file path. `--quick` smoke runs go to
+ * `benchmarks/results/quick/` (not committed) so they never overwrite a full run's figures.
+ */
 export function writeResults(name: string, results: readonly unknown[], extra: Record<string, unknown> = {}): string {
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${name}.json`);
+  const quick = process.argv.includes('--quick') || extra.quick === true;
+  const dir = quick ? path.join(RESULTS_DIR, 'quick') : RESULTS_DIR;
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
   const body = { benchmark: name, results, ...extra, machine: machineInfo(), node: process.version, date: new Date().toISOString() };
   fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
