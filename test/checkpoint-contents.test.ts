@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { countingJob, type Rec } from './support/checkpoint-jobs.ts';
-import { countsByKey, inFlightRecords, sourceOffsets } from './support/checkpoint-reader.ts';
+import { countsByKey, inFlightRecords, remainingSourceValues } from './support/checkpoint-reader.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import type { CompletedCheckpoint } from '../runtime/checkpoint/checkpoint-metadata.ts';
 
@@ -18,12 +18,14 @@ const N = 60_000;
 const KEYS = 25;
 const HALF = N / 2; // fromSequence(0, N-1) at parallelism 2: subtask 0 emits [0, HALF), subtask 1 [HALF, N)
 
-/** Per key, how many records the sources had emitted before the barrier (from their checkpointed offsets). */
+/** Per key, how many records the sources had emitted before the barrier (from their checkpointed splits). */
 function emittedByKey(c: CompletedCheckpoint): number[] {
-  const offsets = sourceOffsets(c, 'numbers');
-  assert.equal(offsets.size, 2, 'both source subtasks stored an offset');
+  const remaining = remainingSourceValues(c, 'numbers');
+  assert.equal(remaining.size, 2, 'both source subtasks stored their splits');
   const emitted = new Array<number>(KEYS).fill(0);
-  for (const [s, next] of offsets) for (let i = s === 0 ? 0 : HALF; i < next; i++) emitted[i % KEYS]!++;
+  for (const [s, rest] of remaining) {
+    for (let i = s === 0 ? 0 : HALF; i < (s === 0 ? HALF : N); i++) if (!rest.has(i)) emitted[i % KEYS]!++;
+  }
   return emitted;
 }
 

@@ -5,6 +5,7 @@
  */
 import { StreamGraph, type Partitioning, type StreamEdge, type StreamNode, type OperatorSpec } from '../graph/stream-graph.ts';
 import type { SinkSpec } from '../graph/sink-spec.ts';
+import type { TwoPhaseCommitSinkDefinition } from '../operators/sinks/two-phase-commit-sink.ts';
 import { invalidArgument, invalidGraph } from '../errors.ts';
 import type {
   FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction, WatermarkStrategy,
@@ -111,6 +112,20 @@ export class DataStream<T> {
   addSink(fn: (value: T) => void): SinkHandle {
     requireFunction(fn, 'addSink');
     return this.sink({ type: 'function', fn: fn as (v: unknown) => void }, 'Sink');
+  }
+
+  /**
+   * An exactly-once sink (Flink's two-phase commit): records become visible only when the
+   * checkpoint covering them completes (or at the end of a job without checkpointing).
+   * Create the definition inside the build function, e.g.
+   * `stream.sinkTo(exactlyOnceFileSink({ directory, format: 'csv' })).uid('out')`;
+   * give it a `uid` so its pending transactions are found on restore.
+   */
+  sinkTo<Txn>(sink: TwoPhaseCommitSinkDefinition<T, Txn>): SinkHandle {
+    if (!sink || sink.kind !== 'two-phase-commit-sink' || typeof sink.create !== 'function') {
+      throw invalidArgument('sinkTo: expected a two-phase-commit sink definition (from exactlyOnceFileSink() or twoPhaseCommitSink())');
+    }
+    return this.sink({ type: 'two-phase-commit', sink }, sink.name);
   }
 
   private sink(spec: SinkSpec, name: string): SinkHandle {

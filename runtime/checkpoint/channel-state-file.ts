@@ -7,7 +7,8 @@
  *   0   8 bytes  magic "WEIRCS01"
  *   8   u32      header length H
  *  12   H bytes  header, UTF-8 JSON:
- *                { input:  [{ channel, frames: [{ index, kind, bytes }] }],    // consumer side, by input channel
+ *                { input:  [{ channel, edge, frames: [{ index, kind, bytes }] }], // consumer side, by input channel
+ *                                                                              // (edge: input ordinal of the consumer vertex)
  *                  output: [{ edge, target, frames: [{ kind, bytes }] }] }     // producer side: frames not yet published,
  *                                                                              // by output edge and consumer subtask
  *  12+H …        the payloads, in header order (input first, then output)
@@ -25,6 +26,8 @@ const MAGIC = Buffer.from('WEIRCS01', 'latin1');
 
 export interface InputChannelState {
   readonly channel: number;
+  /** Which input of the consumer vertex the channel belongs to (its edge ordinal). */
+  readonly edge: number;
   readonly frames: ReadonlyArray<{ readonly index: number; readonly kind: number; readonly payload: Uint8Array }>;
 }
 
@@ -55,7 +58,7 @@ export function isEmptyChannelState(c: ChannelStateContents): boolean {
 /** Write atomically enough for a checkpoint file (the `_metadata` written last is what commits it). */
 export async function writeChannelStateFile(file: string, c: ChannelStateContents): Promise<{ bytes: number; sha256: string }> {
   const header = Buffer.from(JSON.stringify({
-    input: c.input.map((i) => ({ channel: i.channel, frames: i.frames.map((f) => ({ index: f.index, kind: f.kind, bytes: f.payload.byteLength })) })),
+    input: c.input.map((i) => ({ channel: i.channel, edge: i.edge, frames: i.frames.map((f) => ({ index: f.index, kind: f.kind, bytes: f.payload.byteLength })) })),
     output: c.output.map((o) => ({ edge: o.edge, target: o.target, frames: o.frames.map((f) => ({ kind: f.kind, bytes: f.payload.byteLength })) })),
   }), 'utf8');
   const len = Buffer.alloc(4);
@@ -90,7 +93,7 @@ export async function readChannelStateFile(file: string, expectedSha256?: string
   if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) throw corrupt('bad magic');
   const hlen = buf.readUInt32LE(8);
   if (12 + hlen > buf.length) throw corrupt('truncated header');
-  let header: { input: Array<{ channel: number; frames: Array<{ index: number; kind: number; bytes: number }> }>; output: Array<{ edge: number; target: number; frames: Array<{ kind: number; bytes: number }> }> };
+  let header: { input: Array<{ channel: number; edge: number; frames: Array<{ index: number; kind: number; bytes: number }> }>; output: Array<{ edge: number; target: number; frames: Array<{ kind: number; bytes: number }> }> };
   try {
     header = JSON.parse(buf.subarray(12, 12 + hlen).toString('utf8'));
   } catch (e) {
@@ -103,7 +106,7 @@ export async function readChannelStateFile(file: string, expectedSha256?: string
     pos += n;
     return p;
   };
-  const input = header.input.map((i) => ({ channel: i.channel, frames: i.frames.map((f) => ({ index: f.index, kind: f.kind, payload: take(f.bytes) })) }));
+  const input = header.input.map((i) => ({ channel: i.channel, edge: i.edge, frames: i.frames.map((f) => ({ index: f.index, kind: f.kind, payload: take(f.bytes) })) }));
   const output = header.output.map((o) => ({ edge: o.edge, target: o.target, frames: o.frames.map((f) => ({ kind: f.kind, payload: take(f.bytes) })) }));
   if (pos !== buf.length) throw corrupt(`${buf.length - pos} trailing bytes`);
   return { input, output };

@@ -47,8 +47,8 @@ const ABORTED_MEMORY = 1024;
 
 /** Decides everything about checkpoints of one job; see the file header for the protocol. */
 export class CheckpointCoordinator {
-  /** Statistics of this job's checkpoints. */
-  readonly stats = new CheckpointStatsTracker();
+  /** Statistics of this job's checkpoints (shared across failovers when passed in). */
+  readonly stats: CheckpointStatsTracker;
   private readonly jobId: string;
   private readonly config: CheckpointConfig;
   private readonly clock: Clock;
@@ -78,7 +78,10 @@ export class CheckpointCoordinator {
     vertices?: VertexInfo[];
     /** Completed checkpoints still retained from before a restore (oldest first); subject to retention. */
     retainedCheckpoints?: CompletedCheckpoint[];
+    /** Keep statistics across coordinators of one job (a failover creates a new coordinator). */
+    stats?: CheckpointStatsTracker;
   }) {
+    this.stats = opts.stats ?? new CheckpointStatsTracker();
     this.jobId = opts.jobId;
     this.config = opts.config;
     this.clock = opts.clock;
@@ -216,6 +219,11 @@ export class CheckpointCoordinator {
   /** Completed checkpoints currently retained, oldest first. */
   retainedCheckpoints(): CompletedCheckpoint[] {
     return [...this.retained];
+  }
+
+  /** The id the next triggered checkpoint will get (a failover's new coordinator continues from it). */
+  get nextCheckpointId(): number {
+    return this.nextId;
   }
 
   /** Ids of checkpoints in progress, ascending. */

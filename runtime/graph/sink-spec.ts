@@ -1,4 +1,6 @@
 /** Declarative descriptions of the built-in sinks; executed by `runtime/operators/sinks/`. */
+import type { TwoPhaseCommitSinkDefinition } from '../operators/sinks/two-phase-commit-sink.ts';
+
 export type SinkSpec =
   /** Hands records to the calling thread (tests, embedding) through a ring buffer read on the main thread. */
   | { type: 'collect'; name: string }
@@ -7,4 +9,6 @@ export type SinkSpec =
   /** JSON Lines, one part file per subtask in `directory`. */
   | { type: 'jsonl'; directory: string }
   /** A user sink function called per record in the worker (synchronous). */
-  | { type: 'function'; fn: (value: unknown) => void };
+  | { type: 'function'; fn: (value: unknown) => void }
+  /** An exactly-once sink driven by checkpoints (`stream.sinkTo()`); `sink.create(info)` runs once per subtask in the worker. */
+  | { type: 'two-phase-commit'; sink: TwoPhaseCommitSinkDefinition<any, any> };

@@ -3,6 +3,13 @@
  * collect-sink subtask), decodes batches and hands records to the job client,
  * by sink name. Sleeps on one doorbell when nothing is queued.
  *
+ * Exactly-once with checkpointing (`transactional`): a collect-sink subtask
+ * forwards each checkpoint barrier in-band after its snapshot, so the records
+ * before barrier n on a channel belong to checkpoint n. They are held back
+ * until checkpoint n completes (`release(n)`, subsuming) and dropped if the
+ * attempt fails over — the restored job re-emits them. Without checkpointing,
+ * records are delivered as they arrive.
+ *
  * Backpressure: when a `results()` consumer falls behind by more than
  * `highWaterMark` records, reading pauses until it catches up — the rings fill
  * and the sinks upstream slow down instead of the main thread buffering
@@ -23,31 +30,30 @@ export class CollectReader {
   private readonly ended: boolean[];
   private endedCount = 0;
   private stopped = false;
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly retained = new Map<string, unknown[]>();
   private paused: Promise<void> | undefined;
+  /** Per channel: records since its last barrier, and records of barriers not yet released (by checkpoint id). */
+  private readonly open: unknown[][];
+  private readonly sealed: Array<Array<{ checkpointId: number; records: unknown[] }>>;
   private resume: (() => void) | undefined;
   readonly done: Promise<void>;
 
-  constructor(private readonly sources: readonly CollectSource[], private readonly doorbell: Doorbell, private readonly retain: boolean) {
+  constructor(
+    private readonly sources: readonly CollectSource[],
+    private readonly doorbell: Doorbell,
+    private readonly sink: CollectedRecords,
+    private readonly transactional: boolean,
+  ) {
     this.ended = sources.map(() => false);
-    for (const s of sources) if (!this.retained.has(s.name)) this.retained.set(s.name, []);
+    this.open = sources.map(() => []);
+    this.sealed = sources.map(() => []);
     this.done = sources.length === 0 ? Promise.resolve() : this.loop();
   }
 
-  names(): string[] {
-    return [...this.retained.keys()];
-  }
-
-  collected(name: string): unknown[] {
-    return this.retained.get(name) ?? [];
-  }
-
-  subscribe(name: string, listener: Listener): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(listener);
-    return () => set!.delete(listener);
+  /** Checkpoint n completed: deliver every record that precedes barrier m <= n on its channel. */
+  release(checkpointId: number): void {
+    this.sealed.forEach((epochs, i) => {
+      while (epochs.length > 0 && epochs[0]!.checkpointId <= checkpointId) this.sink.deliver(this.sources[i]!.name, epochs.shift()!.records);
+    });
   }
 
   /** Called by a slow consumer: stop reading until `resumeReading()`. */
@@ -84,10 +90,19 @@ export class CollectReader {
         if (!f) continue;
         progressed = true;
         next = i + 1;
-        if (f.kind === RECORD_BATCH_KIND) this.deliver(this.sources[i]!.name, decodeBatch(f.payload).records);
-        else if (decodeElement(f.kind, f.payload).type === 'end-of-partition') {
-          this.ended[i] = true;
-          this.endedCount++;
+        if (f.kind === RECORD_BATCH_KIND) {
+          const records = decodeBatch(f.payload).records;
+          if (this.transactional) for (const r of records) this.open[i]!.push(r);
+          else this.sink.deliver(this.sources[i]!.name, records);
+        } else {
+          const el = decodeElement(f.kind, f.payload);
+          if (el.type === 'end-of-partition') {
+            this.ended[i] = true;
+            this.endedCount++;
+          } else if (el.type === 'barrier' && this.transactional) {
+            this.sealed[i]!.push({ checkpointId: el.barrier.checkpointId, records: this.open[i]! });
+            this.open[i] = [];
+          }
         }
         break;
       }
@@ -105,7 +120,29 @@ export class CollectReader {
     }
   }
 
-  private deliver(name: string, records: unknown[]): void {
+}
+
+/** Where collected records go once they may be delivered (kept across failovers by the job master). */
+export class CollectedRecords {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly retained = new Map<string, unknown[]>();
+  constructor(names: readonly string[], private readonly retain: boolean) {
+    for (const n of names) this.retained.set(n, []);
+  }
+
+  collected(name: string): unknown[] {
+    return this.retained.get(name) ?? [];
+  }
+
+  subscribe(name: string, listener: Listener): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => set!.delete(listener);
+  }
+
+  deliver(name: string, records: unknown[]): void {
+    if (records.length === 0) return;
     if (this.retain) {
       const r = this.retained.get(name)!;
       for (let i = 0; i < records.length; i++) r.push(records[i]);

@@ -5,6 +5,7 @@ import { invalidArgument } from '../errors.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from '../task/record-writer.ts';
 import { resolveCheckpointConfig, type CheckpointConfig, type CheckpointConfigInput } from '../checkpoint/checkpoint-config.ts';
+import type { RestartStrategyConfig } from '../recovery/restart-strategy.ts';
 
 export interface ExecuteOptions<P> {
   /** Passed to the build function on the main thread and in every worker (structured-clone data). */
@@ -33,6 +34,16 @@ export interface ExecuteOptions<P> {
    * `intervalMs`; with `intervalMs` checkpoints are also taken periodically.
    */
   checkpointing?: CheckpointConfigInput;
+  /**
+   * Start from a checkpoint or savepoint: a path (`chk-<n>` or savepoint directory, or its
+   * `_metadata`), or 'latest' = the newest complete checkpoint of this job in the checkpoint
+   * directory (incomplete or corrupt ones are skipped with a warning; none → WEIR_RESTORE_NOTHING).
+   */
+  restore?: 'latest' | string;
+  /** Drop state of operators (by uid) that no longer exist instead of failing (Flink's --allowNonRestoredState). */
+  allowNonRestoredState?: boolean;
+  /** What to do when a subtask fails (default: none without checkpointing, exponential-delay with it). */
+  restartStrategy?: RestartStrategyConfig;
 }
 
 export interface ResolvedExecuteOptions<P> {
@@ -47,9 +58,14 @@ export interface ResolvedExecuteOptions<P> {
   readonly retainCollected: boolean;
   readonly batching: BatchingOptions;
   readonly checkpointing: CheckpointConfig | undefined;
+  readonly restore: string | undefined;
+  readonly allowNonRestoredState: boolean;
+  readonly restartStrategy: RestartStrategyConfig | undefined;
+  /** Whether the caller chose the job id (a restore otherwise continues the restored job's id). */
+  readonly jobIdExplicit: boolean;
 }
 
-const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing']);
+const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy']);
 
 export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
@@ -77,5 +93,15 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
     retainCollected: o.retainCollected ?? true,
     batching,
     checkpointing: o.checkpointing === undefined ? undefined : resolveCheckpointConfig(o.checkpointing),
+    restore: checkRestore(o.restore),
+    allowNonRestoredState: o.allowNonRestoredState ?? false,
+    restartStrategy: o.restartStrategy,
+    jobIdExplicit: o.jobId !== undefined,
   };
+}
+
+function checkRestore(r: unknown): string | undefined {
+  if (r === undefined) return undefined;
+  if (typeof r !== 'string' || r.length === 0) throw invalidArgument(`execute(): restore must be 'latest' or a checkpoint/savepoint path, got ${JSON.stringify(r)}`, { option: 'restore' });
+  return r;
 }

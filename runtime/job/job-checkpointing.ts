@@ -22,6 +22,7 @@ import type { CompletedCheckpoint, SubtaskKey } from '../checkpoint/checkpoint-m
 import type { JobTerminalStatus, SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
+import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
 import { WeirError } from '../../common/weir-error.ts';
 
 /** The final checkpoint is retried: under backpressure it may expire until the in-flight data has drained. */
@@ -34,15 +35,21 @@ export interface JobCheckpointingOptions {
   readonly logger: Logger;
   /** Consecutive checkpoint failures exceeded the tolerance (or the final checkpoint failed). */
   readonly failJob: (error: WeirError) => void;
+  /** Checkpoint n completed (after `_metadata` is durable), before the subtasks are notified. */
+  readonly onComplete?: (checkpointId: number) => void;
+  /** Checkpoints retained from a previous run of this job (restore after the process died), oldest first. */
+  readonly retained?: CompletedCheckpoint[];
 }
 
 export class JobCheckpointing {
   readonly storage: CheckpointStorage;
-  readonly coordinator: CheckpointCoordinator;
+  coordinator: CheckpointCoordinator;
+  readonly stats = new CheckpointStatsTracker();
   private readonly registry = new SharedStateRegistry(() => {});
   private refs = new Map<string, ActorRef>();
   private readonly sourceKeys: string[];
-  private readonly finishedSources = new Set<string>();
+  private readonly tasks: SubtaskKey[];
+  private finishedSources = new Set<string>();
   private notifications = new Map<number, Promise<unknown>>();
   private finalStarted = false;
   private inputEnded = false;
@@ -51,16 +58,26 @@ export class JobCheckpointing {
   constructor(private readonly opts: JobCheckpointingOptions) {
     const { graph, jobId, config } = opts;
     this.storage = new CheckpointStorage({ directory: config.directory, jobId, logger: opts.logger });
-    const tasks: SubtaskKey[] = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => ({ vertexId: v.id, subtask: s })));
+    this.tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => ({ vertexId: v.id, subtask: s })));
     this.sourceKeys = graph.vertices.filter((v) => v.isSource).flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}#${s}`));
-    this.coordinator = new CheckpointCoordinator({
+    const retained = opts.retained ?? [];
+    for (const c of retained) this.registry.register(c.checkpointId, c.metadata.files.filter((f) => f.shared).map((f) => f.path));
+    this.coordinator = this.createCoordinator(retained, retained.length > 0 ? retained.at(-1)!.checkpointId + 1 : 1);
+  }
+
+  private createCoordinator(retained: CompletedCheckpoint[], firstCheckpointId: number): CheckpointCoordinator {
+    const { graph, jobId, config, logger } = this.opts;
+    return new CheckpointCoordinator({
       jobId,
       config,
       clock: systemClock,
       timers: this.timers,
-      tasksToAcknowledge: tasks,
+      tasksToAcknowledge: this.tasks,
       vertices: graph.vertices.map((v) => ({ vertexId: v.id, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
-      logger: opts.logger,
+      logger,
+      stats: this.stats,
+      retainedCheckpoints: retained,
+      firstCheckpointId,
       effects: {
         triggerSources: (checkpointId, timestamp, o) => {
           if (this.inputEnded) {
@@ -71,10 +88,11 @@ export class JobCheckpointing {
           const barrier: CheckpointBarrier = { checkpointId, timestamp, kind: o.kind, alignment: o.alignment, alignedTimeoutMs: o.alignedTimeoutMs, position: 0 };
           for (const key of this.sourceKeys) {
             const ref = this.refs.get(key);
-            ref?.call('triggerCheckpoint', barrier).catch((e) => opts.logger.warn({ err: e, subtask: key, checkpointId }, 'trigger at source failed'));
+            ref?.call('triggerCheckpoint', barrier).catch((e) => logger.debug({ err: e, subtask: key, checkpointId }, 'trigger at source failed'));
           }
         },
         notifyComplete: (checkpointId) => {
+          this.opts.onComplete?.(checkpointId);
           this.notifications.set(checkpointId, this.callAll('notifyCheckpointComplete', checkpointId));
         },
         notifyAborted: (checkpointId, reason) => {
@@ -82,9 +100,29 @@ export class JobCheckpointing {
         },
         finalize: (draft) => this.storage.finalize(draft, this.registry),
         discard: (checkpointId, reason, info) => this.storage.discardCheckpoint(checkpointId, reason, info, this.registry),
-        failJob: (error) => opts.failJob(error),
+        failJob: (error) => this.opts.failJob(error),
       },
     });
+  }
+
+  /**
+   * Failover: abort what is in flight (JOB_FAILOVER) and start a fresh coordinator for the
+   * next attempt that keeps the retained checkpoints, the numbering and the statistics.
+   */
+  resetForNewAttempt(): void {
+    const old = this.coordinator;
+    old.stop('job failover');
+    this.refs = new Map();
+    this.finishedSources = new Set();
+    this.finalStarted = false;
+    this.inputEnded = false;
+    this.notifications = new Map();
+    this.coordinator = this.createCoordinator(old.retainedCheckpoints(), old.nextCheckpointId);
+  }
+
+  /** The checkpoint a failover restores from. */
+  latestForRecovery(): CompletedCheckpoint | undefined {
+    return this.coordinator.latestCompleted();
   }
 
   /** Subtask actors of the running attempt (by `${vertexId}#${subtask}`). */

@@ -7,7 +7,21 @@ import { invalidArgument } from '../errors.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import type { CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
 
-export type JobStatus = 'initializing' | 'running' | 'finished' | 'failing' | 'failed' | 'cancelling' | 'cancelled';
+export type JobStatus = 'initializing' | 'running' | 'restarting' | 'finished' | 'failed' | 'cancelling' | 'cancelled';
+
+/** One failover: what failed, which checkpoint the next attempt restored, how long recovery took. */
+export interface FailoverRecord {
+  /** The attempt that was started (1 = first restart). */
+  attempt: number;
+  cause: { code?: string; message: string };
+  /** Epoch ms when the failure was noticed. */
+  failedAt: number;
+  restoredCheckpointId: number | null;
+  /** Epoch ms when every subtask of the new attempt was running (restored); 0 while restoring. */
+  runningAt: number;
+  /** runningAt − failedAt (includes the restart delay). */
+  recoveryMs: number;
+}
 
 export interface VertexMetrics {
   readonly id: string;
@@ -22,6 +36,8 @@ export interface VertexMetrics {
 export interface JobMetrics {
   readonly jobId: string;
   readonly status: JobStatus;
+  /** Current attempt (0 = the first run). */
+  readonly attempt: number;
   readonly durationMs: number;
   readonly vertices: readonly VertexMetrics[];
 }
@@ -36,6 +52,11 @@ export interface JobResult {
   readonly collected: Readonly<Record<string, unknown[]>>;
   /** Checkpoint statistics (Flink's checkpoint tab), when checkpointing was enabled. */
   readonly checkpoints?: CheckpointStatsSnapshot;
+  /** Attempts run (1 + failovers). */
+  readonly attempts: number;
+  readonly failovers: readonly FailoverRecord[];
+  /** The checkpoint or savepoint the job was started from (`restore` option). */
+  readonly restoredFrom?: { checkpointId: number; path: string };
 }
 
 /** Implemented by the job master; the client is a thin view over it. */
@@ -46,17 +67,19 @@ export interface JobControl {
   status(): JobStatus;
   cancel(): Promise<void>;
   metrics(): Promise<JobMetrics>;
-  collected(name: string): unknown[];
+  collectedRecords(name: string): unknown[];
   subscribe(name: string, listener: (records: unknown[]) => void): () => void;
   sinkNames(): string[];
   pauseResults(): void;
   resumeResults(): void;
-  finishedReading(): boolean;
   readingDone(): Promise<void>;
   triggerCheckpoint(): Promise<CompletedCheckpoint>;
   triggerSavepoint(directory: string): Promise<CompletedCheckpoint>;
   abortCheckpoint(checkpointId: number): boolean;
   checkpointStats(): CheckpointStatsSnapshot | undefined;
+  stopWithSavepoint(directory: string): Promise<CompletedCheckpoint>;
+  attempts(): number;
+  failoverHistory(): FailoverRecord[];
 }
 
 export class JobClient {
@@ -87,13 +110,22 @@ export class JobClient {
   /** Abort an in-progress checkpoint (the job keeps running). Returns false if it was not pending. */
   abortCheckpoint(checkpointId: number): boolean { return this.control.abortCheckpoint(checkpointId); }
 
+  /** Take a savepoint, then stop the job (Flink's stop-with-savepoint); `done` resolves with status 'cancelled'. */
+  stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.control.stopWithSavepoint(directory); }
+
+  /** Attempts so far (1 + failovers). */
+  get attempts(): number { return this.control.attempts(); }
+
+  /** Failovers so far: cause, restored checkpoint, recovery time. */
+  get failovers(): FailoverRecord[] { return this.control.failoverHistory(); }
+
   /** Checkpoint statistics as Flink's checkpoint tab shows them; undefined without checkpointing. */
   checkpointStats(): CheckpointStatsSnapshot | undefined { return this.control.checkpointStats(); }
 
   /** Records a collect sink delivered so far. */
   collected<T = unknown>(name = 'default'): T[] {
     this.checkName(name);
-    return this.control.collected(name) as T[];
+    return this.control.collectedRecords(name) as T[];
   }
 
   /**

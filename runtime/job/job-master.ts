@@ -1,201 +1,244 @@
 /**
- * Main-thread side of a running job (Flink's JobMaster, for one host): starts
- * the actor system, creates the channels of the execution plan, spawns one
- * actor per subtask, reads collect sinks, watches for failures and tears
- * everything down at the end, on failure or on cancel.
+ * Main-thread side of a running job (Flink's JobMaster, for one host).
  *
- * Failure handling here is "fail the job": the first failure (a user function
- * throwing, a worker exiting) cancels every subtask and rejects `done` with the
- * cause. Restarts from checkpoints are layered on top by the recovery module.
+ * Lifecycle: start the actor system → (restore?) → attempt 0 → … Each attempt
+ * deploys every subtask (runtime/job/attempt.ts). A failure in an attempt — a
+ * user function throwing, a snapshot or restore failing, a worker exiting or
+ * crashing, too many failed checkpoints — tears the whole attempt down and,
+ * if the restart strategy allows, deploys the next attempt from the latest
+ * completed checkpoint (keyed and operator state, source splits, and the
+ * in-flight data of unaligned checkpoints, replayed before any new input).
+ * Errors that a restart cannot fix (a broken job module, unmatched state)
+ * fail the job at once.
  */
 import os from 'node:os';
-import { ActorSystem, ChannelReader, createChannel, Doorbell, type ActorFailure, type ActorRef, type ChannelSpec } from '../../actors/index.ts';
+import { ActorSystem, createLogger, type ActorFailure } from '../../actors/index.ts';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
-import { buildExecutionPlan } from '../graph/execution-plan.ts';
 import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
-import { JobClient, type JobControl, type JobMetrics, type JobResult, type JobStatus, type VertexMetrics } from './job-client.ts';
-import { CollectReader, type CollectSource } from './collect-reader.ts';
-import type { StreamTaskArgs, OutputChannelArgs } from '../task/task-args.ts';
+import { JobClient, type FailoverRecord, type JobControl, type JobMetrics, type JobResult, type JobStatus, type VertexMetrics } from './job-client.ts';
+import { CollectedRecords } from './collect-reader.ts';
+import { Attempt } from './attempt.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
-import { createLogger } from '../../actors/index.ts';
+import { RuntimeErrorCode } from '../errors.ts';
 import { JobCheckpointing, checkpointRoot } from './job-checkpointing.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import type { CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
-import { RuntimeErrorCode } from '../errors.ts';
+import { RestartTracker, resolveRestartStrategy } from '../recovery/restart-strategy.ts';
+import { planRestore, type RestorePlan } from '../recovery/restore-planner.ts';
+import { resolveInitialRestore } from '../recovery/restore-source.ts';
+import { systemClock } from '../checkpoint/timer-service.ts';
 
-const TASK_MODULE = new URL('../task/stream-task-actor.ts', import.meta.url);
+/** Failures a restart cannot fix: fail the job at once. */
+const NOT_RESTARTABLE = new Set([
+  RuntimeErrorCode.JOB_MODULE, RuntimeErrorCode.JOB_GRAPH_MISMATCH, RuntimeErrorCode.INVALID_GRAPH, RuntimeErrorCode.INVALID_ARGUMENT,
+  'WEIR_RESTORE_UNMATCHED_STATE', 'WEIR_RESTORE_INCOMPATIBLE', 'WEIR_RESTORE_NOTHING', 'WEIR_CHECKPOINT_NOT_FOUND', 'WEIR_CHECKPOINT_CORRUPT', 'WEIR_CHECKPOINT_INCOMPLETE',
+]);
 
 export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = {}): JobClient {
   const opts = resolveExecuteOptions(def.name, options);
   const graph = def.graph(opts.params, opts.parallelism, opts.maxParallelism); // throws before anything runs
-  const master = new JobMaster(def, opts, graph);
-  return new JobClient(master);
+  resolveRestartStrategy(opts.restartStrategy, opts.checkpointing !== undefined); // validate now
+  return new JobClient(new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph));
 }
 
-class JobMaster<P> implements JobControl {
-  readonly jobId: string;
+class JobMaster implements JobControl {
+  jobId: string;
   readonly name: string;
   readonly done: Promise<JobResult>;
   private state: JobStatus = 'initializing';
   private system: ActorSystem | undefined;
-  private refs: ActorRef[] = [];
-  private channels: ChannelSpec[] = [];
-  private collect: CollectReader | undefined;
-  private collectReady: Promise<void>;
-  private markCollectReady!: () => void;
+  private attempt: Attempt | undefined;
+  private attemptNumber = 0;
+  private readonly collected: CollectedRecords;
   private readonly startedAt = Date.now();
   private endedAt: number | undefined;
-  private failure: Error | undefined;
   private cancelRequested = false;
+  private attemptFailure: Error | undefined;
+  private rejectAttempt: ((e: Error) => void) | undefined;
   private readonly finalMetrics = new Map<string, TaskMetrics>();
   private readonly sinkNameList: string[];
   private readonly logger;
   private checkpointing: JobCheckpointing | undefined;
+  private readonly failovers: FailoverRecord[] = [];
+  private restoredFrom: { checkpointId: number; path: string } | undefined;
+  private readingEnded: Promise<void>;
+  private endReading!: () => void;
 
-  constructor(private readonly def: JobDefinition<P>, private readonly opts: ResolvedExecuteOptions<P>, private readonly graph: JobGraph) {
+  constructor(private readonly def: JobDefinition<unknown>, private readonly opts: ResolvedExecuteOptions<unknown>, private readonly graph: JobGraph) {
     this.jobId = opts.jobId;
     this.name = def.name;
     this.sinkNameList = [...new Set(graph.vertices.flatMap((v) => v.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.type === 'collect' ? [o.spec.sink.name] : []))))];
-    this.collectReady = new Promise((r) => (this.markCollectReady = r));
+    this.collected = new CollectedRecords(this.sinkNameList, opts.retainCollected);
+    this.readingEnded = new Promise((r) => (this.endReading = r));
     this.logger = createLogger({ job: opts.jobId });
-    if (opts.checkpointing) {
-      this.checkpointing = new JobCheckpointing({
-        jobId: this.jobId,
-        config: opts.checkpointing,
-        graph,
-        logger: this.logger,
-        failJob: (error) => this.fail(error),
-      });
-    }
     this.done = this.run();
   }
 
-  status(): JobStatus {
-    return this.state;
-  }
-
-  sinkNames(): string[] {
-    return this.sinkNameList;
-  }
+  status(): JobStatus { return this.state; }
+  sinkNames(): string[] { return this.sinkNameList; }
+  attempts(): number { return this.attemptNumber + 1; }
+  failoverHistory(): FailoverRecord[] { return [...this.failovers]; }
 
   private async run(): Promise<JobResult> {
+    let failure: Error | undefined;
     try {
-      await this.deploy();
-      if (this.cancelRequested) throw new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was cancelled`);
-      this.state = 'running';
-      await this.waitForCompletion();
-      this.state = 'finished';
-    } catch (e) {
-      if (this.cancelRequested && !this.failure) this.state = 'cancelled';
-      else {
-        this.state = 'failing';
-        this.failure ??= e as Error;
+      // 1. Where to start from (a restore is resolved and planned before anything runs).
+      let restore = await this.initialRestore();
+      this.system = await ActorSystem.start({ threads: this.threads(), name: `weir-${this.jobId}`, logBindings: { job: this.jobId } });
+      this.system.onFailure((f) => this.onActorFailure(f));
+      this.system.onMessage((actorId, msg) => this.onMessage(actorId, msg));
+      const restarts = new RestartTracker(resolveRestartStrategy(this.opts.restartStrategy, this.opts.checkpointing !== undefined), systemClock);
+      // 2. Attempts until finished, cancelled or out of restarts.
+      for (;;) {
+        const outcome = await this.runAttempt(restore);
+        if (outcome === 'finished' || outcome === 'cancelled') {
+          this.state = outcome;
+          break;
+        }
+        const failedAt = Date.now();
+        this.state = 'restarting';
+        await this.attempt!.teardown('failover');
+        const code = (outcome as WeirError).code;
+        if (this.cancelRequested) {
+          this.state = 'cancelled';
+          break;
+        }
+        if (code !== undefined && NOT_RESTARTABLE.has(code)) throw outcome;
+        const decision = restarts.onFailure();
+        if (!decision.restart) {
+          throw new WeirError((outcome as WeirError).code ?? 'WEIR_JOB_FAILED', `job '${this.name}' failed and will not be restarted (${decision.reason}): ${outcome.message}`, { ...(outcome as WeirError).details, attempts: this.attemptNumber + 1 }, { cause: outcome });
+        }
+        this.logger.warn({ err: outcome, attempt: this.attemptNumber, delayMs: decision.delayMs }, 'subtask failure: restarting the job from the latest checkpoint');
+        if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+        if (this.cancelRequested) {
+          this.state = 'cancelled';
+          break;
+        }
+        this.checkpointing?.resetForNewAttempt();
+        const latest = this.checkpointing?.latestForRecovery();
+        restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
+        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0 });
+        this.attemptNumber++;
       }
+    } catch (e) {
+      failure = e as Error;
     } finally {
-      await this.teardown();
+      await this.teardown(failure ? 'failed' : this.state === 'cancelled' ? 'cancelled' : 'finished');
       this.endedAt = Date.now();
+      this.endReading();
     }
-    if (this.state === 'failing') {
+    if (failure) {
       this.state = 'failed';
-      throw this.failure;
+      throw failure;
     }
     return {
       jobId: this.jobId,
       name: this.name,
       status: this.state === 'cancelled' ? 'cancelled' : 'finished',
-      durationMs: this.endedAt - this.startedAt,
+      durationMs: this.endedAt! - this.startedAt,
       metrics: await this.metrics(),
-      ...(this.checkpointing ? { checkpoints: this.checkpointing.coordinator.stats.toJSON() } : {}),
-      collected: Object.fromEntries(this.sinkNameList.map((n) => [n, this.collect?.collected(n) ?? []])),
+      attempts: this.attemptNumber + 1,
+      failovers: [...this.failovers],
+      ...(this.restoredFrom ? { restoredFrom: this.restoredFrom } : {}),
+      ...(this.checkpointing ? { checkpoints: this.checkpointing.stats.toJSON() } : {}),
+      collected: Object.fromEntries(this.sinkNameList.map((n) => [n, this.collected.collected(n)])),
     };
   }
 
-  private async deploy(): Promise<void> {
-    const { opts, graph } = this;
-    const subtaskCount = graph.vertices.reduce((n, v) => n + v.parallelism, 0);
-    const threads = opts.threads ?? Math.max(1, Math.min(os.availableParallelism(), subtaskCount));
-    this.system = await ActorSystem.start({ threads, name: `weir-${this.jobId}`, logBindings: { job: this.jobId } });
-    this.system.onFailure((f) => this.onFailure(f));
-    this.system.onMessage((actorId, msg) => this.onMessage(actorId, msg));
-    const plan = buildExecutionPlan(graph, this.system.threads);
+  private threads(): number {
+    const subtasks = this.graph.vertices.reduce((n, v) => n + v.parallelism, 0);
+    return this.opts.threads ?? Math.max(1, Math.min(os.availableParallelism(), subtasks));
+  }
 
-    const bells = plan.subtasks.map(() => Doorbell.create());
-    this.channels = plan.channels.map(() => createChannel({ capacityBytes: opts.bufferBytes }));
-    const mainBell = Doorbell.create();
-    const collectSources: CollectSource[] = [];
-    const argsList: StreamTaskArgs[] = plan.subtasks.map((st, i) => {
-      const vertex = graph.vertices[st.vertex]!;
-      const collectNode = vertex.operators.find((o) => o.spec.kind === 'sink' && o.spec.sink.type === 'collect');
-      let collect: OutputChannelArgs | undefined;
-      if (collectNode && collectNode.spec.kind === 'sink' && collectNode.spec.sink.type === 'collect') {
-        const spec = createChannel({ capacityBytes: opts.bufferBytes });
-        this.channels.push(spec);
-        collect = { channel: spec, doorbell: mainBell.buffer };
-        collectSources.push({ name: collectNode.spec.sink.name, reader: new ChannelReader(spec) });
-      }
-      return {
-        jobId: this.jobId,
-        jobName: this.def.name,
-        moduleUrl: this.def.moduleUrl,
-        attempt: 0,
-        params: opts.params,
-        parallelism: opts.parallelism,
-        maxParallelism: opts.maxParallelism,
-        fingerprint: graph.fingerprint,
-        vertex: st.vertex,
-        subtask: st.subtask,
-        inputs: st.inputChannels.map((c) => this.channels[c]!),
-        doorbell: bells[i]!.buffer,
-        outputs: st.outputChannels.map((chs) => chs.map((c) => ({ channel: this.channels[c]!, doorbell: bells[plan.subtasks.indexOf(plan.subtaskOf(plan.channels[c]!.toVertex, plan.channels[c]!.toSubtask))]!.buffer }))),
-        ...(collect ? { collect } : {}),
-        state: { backend: opts.stateBackend, directory: opts.stateDirectory },
-        batching: opts.batching,
-        ...(opts.checkpointing ? { checkpointing: { mode: opts.checkpointing.mode, root: checkpointRoot(opts.checkpointing, this.jobId), incremental: opts.checkpointing.incremental } } : {}),
-      };
-    });
-    this.collect = new CollectReader(collectSources, mainBell, opts.retainCollected);
-    this.markCollectReady();
-    // Spawn all subtasks; a failure to create one fails the job.
-    this.refs = await Promise.all(plan.subtasks.map((st, i) => this.system!.spawn({
-      id: st.key,
-      module: TASK_MODULE,
-      args: argsList[i]!,
-      host: st.host,
-      logBindings: { vertex: graph.vertices[st.vertex]!.id, subtask: st.subtask, attempt: 0 },
-    })));
-    for (const [i, r] of this.refs.entries()) {
-      const st = plan.subtasks[i]!;
-      r.done.then(() => this.checkpointing?.subtaskDone({ vertexId: graph.vertices[st.vertex]!.id, subtask: st.subtask }), () => {});
+  /** Resolve `restore` and set up checkpointing (which continues the restored job's checkpoints). */
+  private async initialRestore(): Promise<{ checkpoint: CompletedCheckpoint; rootDir: string } | undefined> {
+    let initial;
+    if (this.opts.restore !== undefined) {
+      initial = await resolveInitialRestore(this.opts.restore, { checkpointDirectory: this.opts.checkpointing?.directory, jobName: this.name, jobId: this.opts.jobIdExplicit ? this.jobId : undefined, logger: this.logger });
+      if (!this.opts.jobIdExplicit && initial.checkpoint.kind === 'checkpoint') this.jobId = initial.jobId;
+      // Plan now so unmatched state fails the job before anything runs.
+      planRestore(initial.checkpoint.metadata, initial.rootDir, this.graph, { allowNonRestoredState: this.opts.allowNonRestoredState, source: initial.checkpoint.directory });
+      this.restoredFrom = { checkpointId: initial.checkpoint.checkpointId, path: initial.checkpoint.directory };
     }
-    this.checkpointing?.attach(this.refs);
+    if (this.opts.checkpointing) {
+      this.checkpointing = new JobCheckpointing({
+        jobId: this.jobId,
+        config: this.opts.checkpointing,
+        graph: this.graph,
+        logger: this.logger,
+        failJob: (error) => this.failAttempt(error),
+        onComplete: (id) => this.attempt?.collect?.release(id),
+        ...(initial && initial.jobId === this.jobId && initial.checkpoint.kind === 'checkpoint' ? { retained: initial.retained } : {}),
+      });
+      if (initial) this.checkpointing.stats.reportRestored({ checkpointId: initial.checkpoint.checkpointId, kind: initial.checkpoint.kind, path: initial.checkpoint.directory, restoreTimestamp: Date.now() });
+    }
+    return initial;
   }
 
-  private async waitForCompletion(): Promise<void> {
-    const failed = new Promise<never>((_, reject) => (this.rejectRunning = reject));
-    if (this.failure) throw this.failure;
-    await Promise.race([Promise.all([...this.refs.map((r) => r.done), this.collect!.done]), failed]);
-    if (this.failure) throw this.failure;
+  /** One attempt: 'finished', 'cancelled', or the error that failed it. */
+  private async runAttempt(restore: { checkpoint: CompletedCheckpoint; rootDir: string } | undefined): Promise<'finished' | 'cancelled' | Error> {
+    this.attemptFailure = undefined;
+    const failed = new Promise<never>((_, reject) => (this.rejectAttempt = reject));
+    failed.catch(() => {});
+    let plan: RestorePlan | undefined;
+    try {
+      if (restore) plan = planRestore(restore.checkpoint.metadata, restore.rootDir, this.graph, { allowNonRestoredState: this.opts.allowNonRestoredState, source: restore.checkpoint.directory });
+    } catch (e) {
+      return e as Error;
+    }
+    const cp = this.opts.checkpointing;
+    this.attempt = new Attempt({
+      jobId: this.jobId,
+      jobName: this.def.name,
+      moduleUrl: this.def.moduleUrl,
+      attempt: this.attemptNumber,
+      graph: this.graph,
+      options: this.opts,
+      checkpointing: cp ? { mode: cp.mode, root: checkpointRoot(cp, this.jobId), incremental: cp.incremental } : undefined,
+      restore: plan,
+      collected: this.collected,
+    });
+    try {
+      await Promise.race([this.attempt.deploy(this.system!), failed]);
+      if (this.cancelRequested) return 'cancelled';
+      this.state = 'running';
+      const last = this.failovers.at(-1);
+      if (last && last.runningAt === 0) {
+        last.runningAt = Date.now();
+        last.recoveryMs = last.runningAt - last.failedAt;
+      }
+      for (const [i, r] of this.attempt.refs.entries()) {
+        const [vertexId, subtask] = this.attempt.keys[i]!.split('#') as [string, string];
+        r.done.then(() => this.checkpointing?.subtaskDone({ vertexId, subtask: Number(subtask) }), () => {});
+      }
+      this.checkpointing?.attach(this.attempt.refs);
+      await Promise.race([this.attempt.completion(), failed]);
+      return this.attemptFailure ?? 'finished';
+    } catch (e) {
+      if (this.cancelRequested && !this.attemptFailure) return 'cancelled';
+      return this.attemptFailure ?? (e as Error);
+    }
   }
 
-  private rejectRunning: ((e: Error) => void) | undefined;
-
-  private onFailure(f: ActorFailure): void {
+  private onActorFailure(f: ActorFailure): void {
+    if (!this.attempt || !this.attempt.keys.includes(f.actorId)) return;
     const cause = reviveError(f.cause);
-    this.fail(f.kind === 'actor-error'
+    this.failAttempt(f.kind === 'actor-error'
       ? cause
       : new WeirError(RuntimeErrorCode.WORKER_LOST, `worker ${f.host} running subtask ${f.actorId} was lost (${f.kind}): ${cause.message}`, { subtask: f.actorId, host: f.host, kind: f.kind }, { cause }));
   }
 
-  private fail(error: Error): void {
-    if (this.state === 'finished' || this.state === 'cancelled' || this.state === 'failed') return;
-    if (this.failure || this.cancelRequested) return;
-    this.failure = error;
-    this.rejectRunning?.(this.failure);
+  private failAttempt(error: Error): void {
+    if (this.attemptFailure || this.cancelRequested) return;
+    if (this.state !== 'running' && this.state !== 'initializing') return;
+    this.attemptFailure = error;
+    this.rejectAttempt?.(error);
   }
 
   private onMessage(actorId: string, msg: unknown): void {
+    if (!this.attempt?.keys.includes(actorId)) return; // a message from a torn-down attempt
     if (this.checkpointing?.onMessage(actorId, msg)) return;
     const m = msg as { type?: string; metrics?: TaskMetrics };
     if (m?.type === 'metrics' && m.metrics) this.finalMetrics.set(actorId, m.metrics);
@@ -205,35 +248,25 @@ class JobMaster<P> implements JobControl {
     if (this.state === 'finished' || this.state === 'failed' || this.state === 'cancelled') return;
     this.cancelRequested = true;
     this.state = 'cancelling';
-    this.rejectRunning?.(new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was cancelled`));
+    this.rejectAttempt?.(new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was cancelled`));
     await this.done.catch(() => {});
   }
 
-  /** Stop every subtask: wake everything blocked on a ring, ask actors to stop, shut the pool down. */
-  private async teardown(): Promise<void> {
-    const abnormal = this.state !== 'finished';
+  private async teardown(status: 'finished' | 'cancelled' | 'failed'): Promise<void> {
     if (this.checkpointing) {
-      this.checkpointing.stop(this.state === 'finished' ? 'finished' : this.cancelRequested && !this.failure ? 'cancelled' : 'failed');
+      this.checkpointing.stop(status);
       await this.checkpointing.whenIdle().catch(() => {});
     }
-    if (abnormal) {
-      for (const ch of this.channels) closeChannel(ch);
-      await Promise.allSettled(this.refs.map((r) => r.stop('job ' + this.state)));
-    }
-    await Promise.allSettled(this.refs.map((r) => this.collectFinalMetrics(r)));
-    this.collect?.stop();
+    if (this.attempt && status !== 'finished') await this.attempt.teardown(`job ${status}`);
+    this.attempt?.collect?.stop();
     await this.system?.shutdown();
     this.system = undefined;
   }
 
-  private async collectFinalMetrics(_r: ActorRef): Promise<void> {
-    // Final metrics arrive as messages before run() resolves (see stream-task-actor).
-  }
-
   async metrics(): Promise<JobMetrics> {
     const live = new Map(this.finalMetrics);
-    if (this.system && this.state === 'running') {
-      const results = await Promise.allSettled(this.refs.map(async (r) => [r.id, await r.call<TaskMetrics>('metrics')] as const));
+    if (this.system && this.state === 'running' && this.attempt) {
+      const results = await Promise.allSettled(this.attempt.refs.map(async (r) => [r.id, await r.call<TaskMetrics>('metrics')] as const));
       for (const r of results) if (r.status === 'fulfilled') live.set(r.value[0], r.value[1]);
     }
     const vertices: VertexMetrics[] = this.graph.vertices.map((v) => {
@@ -241,69 +274,32 @@ class JobMaster<P> implements JobControl {
       for (let s = 0; s < v.parallelism; s++) {
         subtasks.push(live.get(`${v.id}#${s}`) ?? { vertex: v.index, subtask: s, recordsIn: 0, recordsOut: 0, bytesOut: 0, framesIn: 0, busyMs: 0, finished: false });
       }
-      return {
-        id: v.id,
-        name: v.name,
-        parallelism: v.parallelism,
-        recordsIn: subtasks.reduce((n, t) => n + t.recordsIn, 0),
-        recordsOut: subtasks.reduce((n, t) => n + t.recordsOut, 0),
-        bytesOut: subtasks.reduce((n, t) => n + t.bytesOut, 0),
-        subtasks,
-      };
+      const sum = (f: (t: TaskMetrics) => number) => subtasks.reduce((n, t) => n + f(t), 0);
+      return { id: v.id, name: v.name, parallelism: v.parallelism, recordsIn: sum((t) => t.recordsIn), recordsOut: sum((t) => t.recordsOut), bytesOut: sum((t) => t.bytesOut), subtasks };
     });
-    return { jobId: this.jobId, status: this.state, durationMs: (this.endedAt ?? Date.now()) - this.startedAt, vertices };
+    return { jobId: this.jobId, status: this.state, durationMs: (this.endedAt ?? Date.now()) - this.startedAt, attempt: this.attemptNumber, vertices };
   }
 
-  collected(name: string): unknown[] {
-    return this.collect?.collected(name) ?? [];
-  }
+  collectedRecords(name: string): unknown[] { return this.collected.collected(name); }
+  subscribe(name: string, listener: (records: unknown[]) => void): () => void { return this.collected.subscribe(name, listener); }
+  pauseResults(): void { this.attempt?.collect?.pauseReading(); }
+  resumeResults(): void { this.attempt?.collect?.resumeReading(); }
+  readingDone(): Promise<void> { return this.readingEnded; }
 
-  triggerCheckpoint(): Promise<CompletedCheckpoint> {
-    return this.requireCheckpointing().trigger('checkpoint');
-  }
+  triggerCheckpoint(): Promise<CompletedCheckpoint> { return this.requireCheckpointing().trigger('checkpoint'); }
+  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.requireCheckpointing().savepoint(directory); }
+  abortCheckpoint(checkpointId: number): boolean { return this.requireCheckpointing().abort(checkpointId); }
+  checkpointStats(): CheckpointStatsSnapshot | undefined { return this.checkpointing?.stats.toJSON(); }
 
-  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {
-    return this.requireCheckpointing().savepoint(directory);
-  }
-
-  abortCheckpoint(checkpointId: number): boolean {
-    return this.requireCheckpointing().abort(checkpointId);
-  }
-
-  checkpointStats(): CheckpointStatsSnapshot | undefined {
-    return this.checkpointing?.coordinator.stats.toJSON();
+  async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
+    const savepoint = await this.requireCheckpointing().savepoint(directory);
+    await this.cancel();
+    return savepoint;
   }
 
   private requireCheckpointing(): JobCheckpointing {
     if (!this.checkpointing) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' runs without checkpointing: pass the 'checkpointing' option to execute()`);
-    if (this.state !== 'running') throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' is ${this.state}: checkpoints can only be triggered while it runs`);
+    if (this.state !== 'running') throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' is ${this.state}: checkpoints can only be triggered while it runs`, { status: this.state });
     return this.checkpointing;
-  }
-
-  subscribe(name: string, listener: (records: unknown[]) => void): () => void {
-    let unsub: (() => void) | undefined;
-    let cancelled = false;
-    void this.collectReady.then(() => {
-      if (!cancelled) unsub = this.collect!.subscribe(name, listener);
-    });
-    return () => {
-      cancelled = true;
-      unsub?.();
-    };
-  }
-
-  pauseResults(): void { this.collect?.pauseReading(); }
-  resumeResults(): void { this.collect?.resumeReading(); }
-  finishedReading(): boolean { return this.collect?.finished ?? false; }
-  async readingDone(): Promise<void> {
-    await this.done.catch(() => {});
-  }
-}
-
-function closeChannel(spec: ChannelSpec): void {
-  try {
-    new ChannelReader(spec).close();
-  } catch {
-    // best effort: a channel that cannot be closed has no waiters to wake
   }
 }

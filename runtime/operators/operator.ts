@@ -2,9 +2,10 @@
  * The operator contract inside a subtask. Operators of a chain call each other
  * directly through `Output`; the tail's output is the subtask's record writers.
  *
- * Call order: open → (processElement | processWatermark | onProcessingTime)* →
- * finish (end of input: flush buffered results) → close. `snapshotState` may be
- * called between any two elements (never inside one).
+ * Call order: initializeState → open → (processElement | processWatermark |
+ * onProcessingTime | snapshotState | notifyCheckpoint*)* → finish (end of input:
+ * flush buffered results) → close. `snapshotState` runs between two elements,
+ * never inside one.
  */
 import type { KeyedStateBackend, OperatorStateStore } from '../../state/index.ts';
 import type { TaskInfo } from '../api/functions.ts';
@@ -29,7 +30,21 @@ export interface OperatorContext {
 }
 
 export interface StreamOperator<I = unknown> {
+  /**
+   * Restore (before `open`): the value this operator's `snapshotState` returned in the checkpoint
+   * being restored, or undefined on a fresh start / for a new operator. With several old subtasks
+   * (rescaling), `restored` holds what the old subtasks that map to this one returned, in subtask order.
+   */
+  initializeState?(restored: readonly unknown[] | undefined): void | Promise<void>;
   open?(ctx: OperatorContext): void | Promise<void>;
+  /**
+   * Synchronous part of checkpoint n (between two records): return JSON-serializable operator
+   * state, stored under the operator's uid. Two-phase-commit sinks pre-commit here.
+   */
+  snapshotState?(checkpointId: number): unknown;
+  /** Checkpoint n is complete (best effort, subsuming: covers every checkpoint <= n). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  notifyCheckpointAborted?(checkpointId: number): void | Promise<void>;
   processElement(value: I, timestamp: number | undefined): void;
   /** Default: forward. Keyed operators fire event-time timers first. */
   processWatermark?(watermark: number): void;

@@ -10,6 +10,7 @@ import type { OperatorContext, Output, StreamOperator } from '../operators/opera
 import { FilterOperator, FlatMapOperator, MapOperator, WatermarkAssignerOperator } from '../operators/stateless-operators.ts';
 import { KeyedCountOperator, KeyedProcessOperator, KeyedReduceOperator } from '../operators/keyed-operators.ts';
 import { CollectSinkOperator, ConsoleSinkOperator, FunctionSinkOperator, JsonlSinkOperator } from '../operators/sink-operators.ts';
+import { TwoPhaseCommitSinkOperator } from '../operators/sinks/two-phase-commit-sink.ts';
 import type { RecordWriter } from './record-writer.ts';
 
 export interface ChainMember {
@@ -79,6 +80,7 @@ function createOperator(node: StreamNode, out: Output<unknown>, info: TaskInfo, 
         case 'console': return new ConsoleSinkOperator(s.sink.prefix, info);
         case 'jsonl': return new JsonlSinkOperator(s.sink.directory, info);
         case 'function': return new FunctionSinkOperator(s.sink.fn, info);
+        case 'two-phase-commit': return new TwoPhaseCommitSinkOperator(s.sink.sink, info);
       }
     // falls through (exhaustive above)
     case 'source':

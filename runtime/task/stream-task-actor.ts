@@ -36,12 +36,12 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
       task.wakeUp();
       void task.drain().catch(() => {});
     },
-    notifyCheckpointComplete(checkpointId: number): void {
-      task.checkpointer?.notifyComplete(checkpointId);
+    async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+      await task.checkpointer?.notifyComplete(checkpointId);
     },
-    notifyCheckpointAborted(checkpointId: number, reason: string): void {
-      task.checkpointer?.notifyAborted(checkpointId, reason);
+    async notifyCheckpointAborted(checkpointId: number, reason: string): Promise<void> {
       task.wakeUp();
+      await task.checkpointer?.notifyAborted(checkpointId, reason);
     },
     prepareSavepoint(directory: string): void {
       task.checkpointer?.prepareSavepoint(directory);

@@ -30,6 +30,7 @@ import { InputGate, type InputEvent } from './input-gate.ts';
 import { SubtaskCheckpointer } from './subtask-checkpointer.ts';
 import type { SourceReader } from '../operators/sources/source-reader.ts';
 import type { StreamElement } from '../io/stream-elements.ts';
+import { loadRestoredInFlight, resolveIn, type RestoredInFlight } from './task-restore.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import path from 'node:path';
@@ -90,6 +91,8 @@ export class StreamTask {
   sourceReader: SourceReader | undefined;
   /** Source subtasks with checkpointing: set by the job master's endInput() after the final checkpoint. */
   endInputRequested = false;
+  /** Persisted in-flight data to replay before any new input (unaligned checkpoint restore). */
+  restoredInFlight: RestoredInFlight | undefined;
   private wake: (() => void) | undefined;
   private draining: Promise<void> | undefined;
 
@@ -139,6 +142,15 @@ export class StreamTask {
       this.keyedState = this.args.state.backend === 'heap'
         ? createHeapKeyedStateBackend(opts)
         : await createLmdbKeyedStateBackend({ ...opts, path: path.join(this.args.state.directory, this.args.jobId, String(this.args.attempt), `${this.vertex.id}-${this.args.subtask}`) });
+    }
+    const restore = this.args.restore;
+    if (restore) {
+      // Restore before open: keyed state, operator state, then load in-flight data to replay.
+      if (this.keyedState && restore.keyed.length > 0) await this.keyedState.restore(restore.keyed, resolveIn(restore));
+      for (const m of this.chain.members) if (m.operator.initializeState) await m.operator.initializeState(restore.operator[m.node.uid]);
+      if (restore.channelState.length > 0) this.restoredInFlight = await loadRestoredInFlight(this, restore);
+    } else {
+      for (const m of this.chain.members) if (m.operator.initializeState) await m.operator.initializeState(undefined);
     }
     await openChain(this.chain, (m) => ({
       info: m.info,
@@ -243,12 +255,26 @@ export class StreamTask {
     }
   }
 
-  /** Operator state of this subtask for a checkpoint, by operator uid. */
-  snapshotOperatorState(): Record<string, unknown> {
+  /** Operator state of this subtask for checkpoint n, by operator uid (source offsets, sink transactions, …). */
+  snapshotOperatorState(checkpointId: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const head = this.vertex.operators[0]!;
-    if (this.sourceReader) out[head.uid] = { offset: this.sourceReader.offset(), subtask: this.args.subtask, parallelism: this.vertex.parallelism };
+    if (this.sourceReader) out[head.uid] = this.sourceReader.offset();
+    for (const m of this.chain.members) {
+      if (!m.operator.snapshotState) continue;
+      const v = m.operator.snapshotState(checkpointId);
+      if (v !== undefined) out[m.node.uid] = v;
+    }
     return out;
+  }
+
+  /** Checkpoint n completed: tell the operators (two-phase-commit sinks commit here). */
+  async notifyOperatorsComplete(checkpointId: number): Promise<void> {
+    for (const m of this.chain.members) if (m.operator.notifyCheckpointComplete) await m.operator.notifyCheckpointComplete(checkpointId);
+  }
+
+  async notifyOperatorsAborted(checkpointId: number): Promise<void> {
+    for (const m of this.chain.members) if (m.operator.notifyCheckpointAborted) await m.operator.notifyCheckpointAborted(checkpointId);
   }
 
   /** Resolve the current idle wait of a source (a trigger or endInput arrived). */

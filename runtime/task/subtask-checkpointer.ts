@@ -98,7 +98,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     // 2. Synchronous part (a throw here fails the task).
     for (const w of task.writers) w.flushAll();
     const keyed = task.keyedState?.snapshot(id, this.snapshotTarget(barrier));
-    const operator = task.snapshotOperatorState();
+    const operator = task.snapshotOperatorState(id);
     // 3. Forward the barrier.
     const output: OutputChannelState[] = [];
     const forwardUnaligned = info.unaligned;
@@ -119,6 +119,9 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
         }
       }
     });
+    // The collect sink's channel to the main thread gets the barrier in-band, after every
+    // record that belongs to this checkpoint (the main thread releases them on completion).
+    task.collectWriter?.broadcast({ type: 'barrier', barrier: { ...barrier, position: 0 } });
     // 4. Input channel state.
     const captured = info.captureChannels.length > 0;
     if (captured) {
@@ -163,12 +166,13 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     this.checkCaptureComplete();
   }
 
-  notifyComplete(checkpointId: number): void {
+  async notifyComplete(checkpointId: number): Promise<void> {
     this.handler?.onNotifyComplete(checkpointId);
     this.task.keyedState?.notifyCheckpointComplete(checkpointId);
+    await this.task.notifyOperatorsComplete(checkpointId);
   }
 
-  notifyAborted(checkpointId: number, reason: string): void {
+  async notifyAborted(checkpointId: number, reason: string): Promise<void> {
     if (this.handler) this.handler.onAbortFromCoordinator(checkpointId, reason);
     else if (this.inProgress.has(checkpointId)) {
       this.capture.abort(checkpointId);
@@ -176,6 +180,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
       this.inProgress.delete(checkpointId);
     }
     this.task.keyedState?.notifyCheckpointAborted(checkpointId);
+    await this.task.notifyOperatorsAborted(checkpointId);
   }
 
   /** The next savepoint barrier writes into this directory (set by the job master before it triggers). */
@@ -217,7 +222,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
       if (p.aborted) return;
       const relativeTo = p.barrier.kind === 'savepoint' ? this.checkpointDir(p.barrier) : this.args.root;
       const files: CheckpointFile[] = (keyed?.files ?? []).map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, shared: f.shared }));
-      const input = p.captured ? [...this.capture.take(id)].map(([channel, frames]) => ({ channel, frames })) : [];
+      const input = p.captured ? [...this.capture.take(id)].map(([channel, frames]) => ({ channel, edge: this.task.args.inputEdges[channel]!, frames })) : [];
       const contents: ChannelStateContents = { input, output: p.output };
       let channelFile: string | undefined;
       const persisted = channelStateBytes(contents);

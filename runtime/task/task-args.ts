@@ -1,6 +1,7 @@
 /** What the main thread sends a subtask actor (structured-clone safe: SABs are shared, not copied). */
 import type { ChannelSpec } from '../../actors/index.ts';
 import type { BatchingOptions } from './record-writer.ts';
+import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 
 export interface OutputChannelArgs {
   readonly channel: ChannelSpec;
@@ -21,6 +22,8 @@ export interface StreamTaskArgs {
   readonly subtask: number;
   /** Input channels in input-index order. */
   readonly inputs: readonly ChannelSpec[];
+  /** For each input channel: the input ordinal (edge) of this vertex it belongs to. */
+  readonly inputEdges: readonly number[];
   /** This subtask's own doorbell (its producers ring it). */
   readonly doorbell: SharedArrayBuffer;
   /** Per output edge (vertex.outputs order), per consumer subtask. */
@@ -31,6 +34,8 @@ export interface StreamTaskArgs {
   readonly batching: BatchingOptions;
   /** Present when checkpointing is enabled. */
   readonly checkpointing?: TaskCheckpointingArgs;
+  /** Present when this attempt restores from a checkpoint or savepoint. */
+  readonly restore?: SubtaskRestore;
 }
 
 export interface TaskCheckpointingArgs {

@@ -9,6 +9,7 @@ import { decodeElement, RECORD_BATCH_KIND } from '../io/stream-elements.ts';
 import { createSourceReader, type SourceBatch } from '../operators/sources/source-reader.ts';
 import type { StreamTask } from './stream-task.ts';
 import type { InputEvent } from './input-gate.ts';
+import { replayOutput } from './task-restore.ts';
 
 const SOURCE_BATCH = 256;
 
@@ -21,7 +22,12 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
     operatorName: head.name,
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  });
+  }, task.args.restore?.operator[head.uid]?.[0]);
+  if (task.restoredInFlight) {
+    replayOutput(task, task.restoredInFlight);
+    task.restoredInFlight = undefined;
+    await task.drain();
+  }
   task.sourceReader = reader;
   const input = task.chain.input;
   try {
@@ -55,6 +61,23 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
 export async function runInputLoop(task: StreamTask): Promise<void> {
   const gate = task.gate!;
   const watermarks = new Float64Array(gate.channelCount).fill(-Infinity);
+  const inflight = task.restoredInFlight;
+  if (inflight) {
+    // Recovery: unsent output first, then the input the checkpoint's barrier had overtaken.
+    task.restoredInFlight = undefined;
+    replayOutput(task, inflight);
+    await task.drain();
+    for (const f of inflight.inputFrames) {
+      replayFrame(task, f.channel, f.kind, f.payload, watermarks);
+      await task.drain();
+    }
+    const input = task.chain.input;
+    const process = () => { for (const r of inflight.inputRecords) input.collect(r.record, r.ts); };
+    if (task.keyedState) task.keyedState.batch(process);
+    else process();
+    task.recordsIn += inflight.inputRecords.length;
+    await task.drain();
+  }
   while (!task.stopping) {
     const ev = gate.poll();
     if (ev) {
@@ -74,26 +97,43 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
   if (!task.stopping && gate.allEnded) await task.finishInput();
 }
 
+/** A restored in-flight frame: record batches and watermarks are processed, old control elements ignored. */
+function replayFrame(task: StreamTask, channel: number, kind: number, payload: Uint8Array, watermarks: Float64Array): void {
+  if (kind === RECORD_BATCH_KIND) {
+    processBatch(task, payload);
+    return;
+  }
+  const el = decodeElement(kind, payload);
+  if (el.type === 'watermark') {
+    watermarks[channel] = Math.max(watermarks[channel]!, el.timestamp);
+    advanceWatermark(task, watermarks);
+  }
+}
+
+function processBatch(task: StreamTask, payload: Uint8Array): void {
+  const { records, timestamps } = decodeBatch(payload);
+  const input = task.chain.input;
+  const n = records.length;
+  const process = () => {
+    if (timestamps) {
+      for (let i = 0; i < n; i++) {
+        const t = timestamps[i]!;
+        input.collect(records[i], Number.isNaN(t) ? undefined : t);
+      }
+    } else {
+      for (let i = 0; i < n; i++) input.collect(records[i], undefined);
+    }
+  };
+  if (task.keyedState) task.keyedState.batch(process);
+  else process();
+  task.recordsIn += n;
+}
+
 function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array): void {
   task.framesIn++;
   if (!ev.priority) task.checkpointer?.onDataFrame(ev.channel, ev.index, ev.kind, ev.payload);
   if (ev.kind === RECORD_BATCH_KIND) {
-    const { records, timestamps } = decodeBatch(ev.payload);
-    const input = task.chain.input;
-    const n = records.length;
-    const process = () => {
-      if (timestamps) {
-        for (let i = 0; i < n; i++) {
-          const t = timestamps[i]!;
-          input.collect(records[i], Number.isNaN(t) ? undefined : t);
-        }
-      } else {
-        for (let i = 0; i < n; i++) input.collect(records[i], undefined);
-      }
-    };
-    if (task.keyedState) task.keyedState.batch(process);
-    else process();
-    task.recordsIn += n;
+    processBatch(task, ev.payload);
     return;
   }
   const el = decodeElement(ev.kind, ev.payload);

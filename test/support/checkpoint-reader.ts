@@ -10,7 +10,7 @@ import { decodeBatch } from '../../runtime/io/record-codec.ts';
 import { RECORD_BATCH_KIND } from '../../runtime/io/stream-elements.ts';
 import type { CompletedCheckpoint } from '../../runtime/checkpoint/checkpoint-metadata.ts';
 
-interface SubtaskEntry { vertexId: string; subtask: number; state: { keyed?: KeyedStateHandle; operator: Record<string, { offset: number }> }; channelState: { file: string } | null }
+interface SubtaskEntry { vertexId: string; subtask: number; state: { keyed?: KeyedStateHandle; operator: Record<string, unknown> }; channelState: { file: string } | null }
 
 function subtasks(c: CompletedCheckpoint): SubtaskEntry[] {
   const body = c.metadata as unknown as { subtasks: Array<{ vertexId: string; subtask: number; stateHandles: SubtaskEntry['state']; channelStateHandles: SubtaskEntry['channelState'] }> };
@@ -56,12 +56,15 @@ export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers:
   return { records, bytes };
 }
 
-/** Source offsets (next value) of `sourceUid`, by subtask. */
-export function sourceOffsets(c: CompletedCheckpoint, sourceUid: string): Map<number, number> {
-  const m = new Map<number, number>();
+/** Values a split-based source (sequence/generator) had NOT yet emitted at the checkpoint, by subtask. */
+export function remainingSourceValues(c: CompletedCheckpoint, sourceUid: string): Map<number, Set<number>> {
+  const m = new Map<number, Set<number>>();
   for (const s of subtasks(c)) {
-    const o = s.state.operator?.[sourceUid];
-    if (o) m.set(s.subtask, o.offset);
+    const o = s.state.operator?.[sourceUid] as unknown as { splits: Array<{ next: number; end: number; step: number }> } | undefined;
+    if (!o) continue;
+    const rest = new Set<number>();
+    for (const sp of o.splits) for (let v = sp.next; v <= sp.end; v += sp.step) rest.add(v);
+    m.set(s.subtask, rest);
   }
   return m;
 }

@@ -10,29 +10,75 @@ function sourceFailed(ctx: SourceReaderContext, what: string, cause: unknown): W
   return new WeirError(RuntimeErrorCode.SOURCE_FAILED, `source '${ctx.operatorName}' (subtask ${ctx.subtask + 1}/${ctx.parallelism}) failed ${what}: ${msg}`, { operator: ctx.operatorName, subtask: ctx.subtask }, { cause });
 }
 
-/** [from, to] split into `parallelism` contiguous ranges; offset = next value. */
-export class SequenceSourceReader implements SourceReader {
-  private next: number;
-  private readonly end: number; // inclusive
+/**
+ * A split of a numeric source: the values next, next + step, … up to `end` (inclusive;
+ * Infinity = unbounded). Parallel sources checkpoint their remaining splits, so a
+ * restore at another parallelism can hand them to other subtasks.
+ */
+export interface NumericSplit {
+  next: number;
+  end: number;
+  step: number;
+}
+
+/** The state a parallel source stores in a checkpoint. */
+export interface SplitState {
+  splits: NumericSplit[];
+}
+
+export function isSplitState(v: unknown): v is SplitState {
+  return typeof v === 'object' && v !== null && Array.isArray((v as SplitState).splits);
+}
+
+/** Assign the remaining splits of every old subtask to `parallelism` new subtasks (round-robin). */
+export function redistributeSplits(old: readonly SplitState[], parallelism: number): SplitState[] {
+  const out: SplitState[] = Array.from({ length: parallelism }, () => ({ splits: [] }));
+  let i = 0;
+  for (const s of old) for (const split of s.splits) out[i++ % parallelism]!.splits.push({ ...split });
+  return out;
+}
+
+/** Reads its splits one after the other; `produce(value)` makes the record. */
+abstract class SplitReader {
+  protected splits: NumericSplit[];
+  constructor(initial: NumericSplit[], restored: unknown) {
+    this.splits = restored !== undefined && isSplitState(restored) ? restored.splits.map((x) => ({ ...x })) : initial;
+    this.splits = this.splits.filter((x) => x.next <= x.end);
+  }
+  protected take(n: number, produce: (v: number) => unknown, out: unknown[]): void {
+    while (n > 0 && this.splits.length > 0) {
+      const sp = this.splits[0]!;
+      while (n > 0 && sp.next <= sp.end) {
+        out.push(produce(sp.next));
+        sp.next += sp.step;
+        n--;
+      }
+      if (sp.next > sp.end) this.splits.shift();
+    }
+  }
+  get exhausted(): boolean {
+    return this.splits.length === 0;
+  }
+  offset(): SplitState {
+    return { splits: this.splits.map((x) => ({ ...x })) };
+  }
+}
+
+/** [from, to] split into `parallelism` contiguous ranges. */
+export class SequenceSourceReader extends SplitReader implements SourceReader {
   constructor(from: number, to: number, ctx: SourceReaderContext, restored?: unknown) {
     const total = to - from + 1;
     const base = Math.floor(total / ctx.parallelism);
     const extra = total % ctx.parallelism;
     const start = from + ctx.subtask * base + Math.min(ctx.subtask, extra);
     const len = base + (ctx.subtask < extra ? 1 : 0);
-    this.end = start + len - 1;
-    this.next = typeof restored === 'number' ? restored : start;
+    super([{ next: start, end: start + len - 1, step: 1 }], restored);
   }
   read(max: number): SourceBatch {
-    if (this.next > this.end) return DONE;
-    const n = Math.min(max, this.end - this.next + 1);
-    const records = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) records[i] = this.next + i;
-    this.next += n;
-    return { records, done: this.next > this.end };
-  }
-  offset(): number {
-    return this.next;
+    if (this.exhausted) return DONE;
+    const records: unknown[] = [];
+    this.take(max, (v) => v, records);
+    return { records, done: this.exhausted };
   }
 }
 
@@ -157,19 +203,16 @@ export class IterableSourceReader implements SourceReader {
  * below `count` (unbounded without). Rate limit: `ratePerSecond / p` per subtask,
  * paced from the reader's first read (a token bucket without burst credit).
  */
-export class GeneratorSourceReader implements SourceReader {
-  private next: number;
+export class GeneratorSourceReader extends SplitReader implements SourceReader {
   private startedAt: number | undefined;
   private emitted = 0;
-  private readonly step: number;
   private readonly rate: number | undefined;
-  constructor(private readonly fn: (i: number) => unknown, private readonly count: number | undefined, ratePerSecond: number | undefined, private readonly ctx: SourceReaderContext, restored?: unknown) {
-    this.step = ctx.parallelism;
-    this.next = typeof restored === 'number' ? restored : ctx.subtask;
+  constructor(private readonly fn: (i: number) => unknown, count: number | undefined, ratePerSecond: number | undefined, private readonly ctx: SourceReaderContext, restored?: unknown) {
+    super([{ next: ctx.subtask, end: count === undefined ? Infinity : count - 1, step: ctx.parallelism }], restored);
     this.rate = ratePerSecond === undefined ? undefined : ratePerSecond / ctx.parallelism;
   }
   read(max: number): SourceBatch | Promise<SourceBatch> {
-    if (this.count !== undefined && this.next >= this.count) return DONE;
+    if (this.exhausted) return DONE;
     let n = max;
     if (this.rate !== undefined) {
       const now = this.ctx.now();
@@ -183,18 +226,11 @@ export class GeneratorSourceReader implements SourceReader {
     }
     const records: unknown[] = [];
     try {
-      for (let i = 0; i < n; i++) {
-        if (this.count !== undefined && this.next >= this.count) break;
-        records.push(this.fn(this.next));
-        this.next += this.step;
-      }
+      this.take(n, this.fn, records);
     } catch (e) {
-      throw sourceFailed(this.ctx, `generating record ${this.next}`, e);
+      throw sourceFailed(this.ctx, `generating record ${this.splits[0]?.next}`, e);
     }
     this.emitted += records.length;
-    return { records, done: this.count !== undefined && this.next >= this.count };
-  }
-  offset(): number {
-    return this.next;
+    return { records, done: this.exhausted };
   }
 }

@@ -1,0 +1,112 @@
+/**
+ * One execution attempt of a job: the channels, the subtask actors and the
+ * collect reader of that attempt. A failover tears the attempt down (closing
+ * every channel wakes every blocked reader and writer, then the actors are
+ * stopped) and the job master deploys a new one from the latest checkpoint.
+ */
+import { ChannelReader, createChannel, Doorbell, type ActorRef, type ActorSystem, type ChannelSpec } from '../../actors/index.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+import { buildExecutionPlan } from '../graph/execution-plan.ts';
+import type { ResolvedExecuteOptions } from './execute-options.ts';
+import { CollectReader, type CollectedRecords, type CollectSource } from './collect-reader.ts';
+import type { StreamTaskArgs, OutputChannelArgs, TaskCheckpointingArgs } from '../task/task-args.ts';
+import type { RestorePlan } from '../recovery/restore-planner.ts';
+
+const TASK_MODULE = new URL('../task/stream-task-actor.ts', import.meta.url);
+
+export interface AttemptSpec {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly moduleUrl: string;
+  readonly attempt: number;
+  readonly graph: JobGraph;
+  readonly options: ResolvedExecuteOptions<unknown>;
+  readonly checkpointing: TaskCheckpointingArgs | undefined;
+  readonly restore: RestorePlan | undefined;
+  readonly collected: CollectedRecords;
+}
+
+export class Attempt {
+  refs: ActorRef[] = [];
+  readonly keys: string[] = [];
+  private channels: ChannelSpec[] = [];
+  collect: CollectReader | undefined;
+
+  constructor(readonly spec: AttemptSpec) {}
+
+  /** Create channels and spawn one actor per subtask; rejects if any subtask fails to start. */
+  async deploy(system: ActorSystem): Promise<void> {
+    const { graph, options: opts, attempt } = this.spec;
+    const plan = buildExecutionPlan(graph, system.threads);
+    const bells = plan.subtasks.map(() => Doorbell.create());
+    const bellOf = (vertex: number, subtask: number) => bells[plan.subtasks.indexOf(plan.subtaskOf(vertex, subtask))]!.buffer;
+    this.channels = plan.channels.map(() => createChannel({ capacityBytes: opts.bufferBytes }));
+    const mainBell = Doorbell.create();
+    const collectSources: CollectSource[] = [];
+    const argsList: StreamTaskArgs[] = plan.subtasks.map((st, i) => {
+      const vertex = graph.vertices[st.vertex]!;
+      const collectNode = vertex.operators.find((o) => o.spec.kind === 'sink' && o.spec.sink.type === 'collect');
+      let collect: OutputChannelArgs | undefined;
+      if (collectNode && collectNode.spec.kind === 'sink' && collectNode.spec.sink.type === 'collect') {
+        const spec = createChannel({ capacityBytes: opts.bufferBytes });
+        this.channels.push(spec);
+        collect = { channel: spec, doorbell: mainBell.buffer };
+        collectSources.push({ name: collectNode.spec.sink.name, reader: new ChannelReader(spec) });
+      }
+      const key = `${vertex.id}#${st.subtask}`;
+      this.keys.push(key);
+      const restore = this.spec.restore?.subtasks.get(key);
+      return {
+        jobId: this.spec.jobId,
+        jobName: this.spec.jobName,
+        moduleUrl: this.spec.moduleUrl,
+        attempt,
+        params: opts.params,
+        parallelism: opts.parallelism,
+        maxParallelism: opts.maxParallelism,
+        fingerprint: graph.fingerprint,
+        vertex: st.vertex,
+        subtask: st.subtask,
+        inputs: st.inputChannels.map((c) => this.channels[c]!),
+        inputEdges: st.inputChannels.map((c) => vertex.inputs.findIndex((e) => e.index === plan.channels[c]!.edge)),
+        doorbell: bells[i]!.buffer,
+        outputs: st.outputChannels.map((chs) => chs.map((c) => ({ channel: this.channels[c]!, doorbell: bellOf(plan.channels[c]!.toVertex, plan.channels[c]!.toSubtask) }))),
+        ...(collect ? { collect } : {}),
+        state: { backend: opts.stateBackend, directory: opts.stateDirectory },
+        batching: opts.batching,
+        ...(this.spec.checkpointing ? { checkpointing: this.spec.checkpointing } : {}),
+        ...(restore ? { restore } : {}),
+      };
+    });
+    this.collect = new CollectReader(collectSources, mainBell, this.spec.collected, this.spec.checkpointing !== undefined);
+    const results = await Promise.allSettled(plan.subtasks.map((st, i) => system.spawn({
+      id: this.keys[i]!,
+      module: TASK_MODULE,
+      args: argsList[i]!,
+      host: st.host,
+      logBindings: { vertex: graph.vertices[st.vertex]!.id, subtask: st.subtask, attempt },
+    })));
+    this.refs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** Resolves when every subtask finished and every collect channel ended. */
+  completion(): Promise<unknown> {
+    return Promise.all([...this.refs.map((r) => r.done), this.collect!.done]);
+  }
+
+  /** Stop everything of this attempt: wake every blocked reader/writer, ask every actor to stop, wait (bounded). */
+  async teardown(reason: string): Promise<void> {
+    for (const ch of this.channels) {
+      try {
+        new ChannelReader(ch).close();
+      } catch {
+        // best effort: a channel that cannot be closed has no waiters to wake
+      }
+    }
+    this.collect?.stop();
+    await Promise.allSettled(this.refs.map((r) => r.stop(reason)));
+    await Promise.allSettled(this.refs.map((r) => r.done));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Where a job starts from when `execute({ restore })` is given:
+ *   - a path (a `chk-<n>` or savepoint directory, or its `_metadata`): load it,
+ *     verifying every checksum; a broken one is a clear error, never a silent fresh start;
+ *   - 'latest': the newest complete and valid checkpoint in the checkpoint directory —
+ *     of the given jobId, or (without one) of any earlier run of this job (job ids
+ *     `<name>` or `<name>-…`). Incomplete or corrupt checkpoints are skipped with a
+ *     warning naming them; none left → WEIR_RESTORE_NOTHING.
+ * The new run continues the restored job's id (so its checkpoints land next to the
+ * old ones and retention keeps cleaning up), unless the caller fixed one.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { CheckpointStorage } from '../checkpoint/checkpoint-storage.ts';
+import { completedCheckpointFromMetadata, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
+import { WeirError } from '../../common/weir-error.ts';
+
+export interface InitialRestore {
+  readonly checkpoint: CompletedCheckpoint;
+  /** Directory the handles' relative paths resolve against (job dir for checkpoints, the savepoint dir for savepoints). */
+  readonly rootDir: string;
+  /** Job id the restored checkpoint belongs to. */
+  readonly jobId: string;
+  /** Complete checkpoints of that job still on disk (oldest first), handed to the coordinator for retention. */
+  readonly retained: CompletedCheckpoint[];
+  readonly skipped: Array<{ path: string; reason: string }>;
+}
+
+export async function resolveInitialRestore(
+  restore: string,
+  opts: { checkpointDirectory: string | undefined; jobName: string; jobId: string | undefined; logger: Logger },
+): Promise<InitialRestore> {
+  if (restore !== 'latest') {
+    const loaded = await CheckpointStorage.load(restore);
+    const checkpoint = completedCheckpointFromMetadata(loaded.metadata, loaded.metadataPath, loaded.directory);
+    return { checkpoint, rootDir: loaded.rootDir, jobId: loaded.metadata.jobId, retained: [], skipped: [] };
+  }
+  if (!opts.checkpointDirectory) {
+    throw new WeirError('WEIR_RESTORE_NOTHING', `restore: 'latest' needs checkpointing enabled (the checkpoint directory to look in)`, {});
+  }
+  const jobs = await CheckpointStorage.listJob(opts.checkpointDirectory, opts.jobId);
+  const candidates = jobs.filter((j) => opts.jobId !== undefined || j.jobId === opts.jobName || j.jobId.startsWith(`${opts.jobName}-`));
+  const skipped: Array<{ path: string; reason: string }> = [];
+  let best: { jobId: string; found: NonNullable<Awaited<ReturnType<CheckpointStorage['findLatestValid']>>>; storage: CheckpointStorage } | undefined;
+  for (const j of candidates) {
+    const storage = new CheckpointStorage({ directory: opts.checkpointDirectory, jobId: j.jobId, logger: opts.logger });
+    const found = await storage.findLatestValid();
+    if (!found) {
+      skipped.push(...(await storage.list()).map((d) => ({ path: d.path, reason: d.complete ? 'invalid (see the warnings above)' : '_metadata missing (checkpoint incomplete)' })));
+      continue;
+    }
+    skipped.push(...found.skipped);
+    if (!best || found.checkpoint.completionTimestamp > best.found.checkpoint.completionTimestamp) best = { jobId: j.jobId, found, storage };
+  }
+  if (!best) {
+    const where = path.resolve(opts.checkpointDirectory);
+    throw new WeirError(
+      'WEIR_RESTORE_NOTHING',
+      `restore: 'latest' found no complete checkpoint of job ${opts.jobId ?? `'${opts.jobName}'`} in ${where}` +
+        (skipped.length ? `; skipped: ${skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}` : ' (no checkpoints at all)') +
+        '. Start without restore for a fresh run.',
+      { directory: where, skipped },
+    );
+  }
+  const retained: CompletedCheckpoint[] = [];
+  for (const d of await best.storage.list()) {
+    if (!d.complete || d.id > best.found.checkpoint.checkpointId) continue;
+    if (d.id === best.found.checkpoint.checkpointId) {
+      retained.push(best.found.checkpoint);
+      continue;
+    }
+    try {
+      const loaded = await CheckpointStorage.load(d.path, { verify: 'none' });
+      retained.push(completedCheckpointFromMetadata(loaded.metadata, loaded.metadataPath, loaded.directory));
+    } catch {
+      // an unreadable older checkpoint is simply not retained
+    }
+  }
+  return { checkpoint: best.found.checkpoint, rootDir: best.storage.jobDir, jobId: best.jobId, retained, skipped };
+}
