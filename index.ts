@@ -11,6 +11,10 @@ export type {
 } from './runtime/api/functions.ts';
 export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics } from './runtime/job/job-client.ts';
 export type { ExecuteOptions } from './runtime/job/execute-options.ts';
+export {
+  twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition, type TwoPhaseCommitState,
+} from './runtime/operators/sinks/two-phase-commit-sink.ts';
+export { exactlyOnceFileSink, type ExactlyOnceFileSinkOptions, type FileTransaction } from './runtime/operators/sinks/exactly-once-file-sink.ts';
 export { RuntimeErrorCode } from './runtime/errors.ts';
 export { WeirError } from './common/weir-error.ts';
 export {

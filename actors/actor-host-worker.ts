@@ -34,6 +34,26 @@ import { createLogger } from './logger.ts';
 /** Methods `ActorRef.call` may not invoke (lifecycle is driven by the host). */
 const RESERVED_METHODS = new Set(['run', 'stop', 'constructor']);
 
+/**
+ * `process.exit()` inside a worker is deferred to the next macrotask, and the call throws at
+ * once. Why: an actor may call it in the middle of a synchronous LMDB write transaction
+ * (keyed state batches); exiting right there runs lmdb-js's environment cleanup, which waits
+ * for the write lock this very thread holds — the worker hangs forever in its exit and the
+ * supervisor never hears of it (the NODE-NOTES hang trap). Throwing unwinds the stack, so
+ * the transaction aborts and releases its lock; the exit then happens outside any
+ * transaction and is reported as usual (worker-exit with the code).
+ */
+const realExit = process.exit.bind(process);
+let exitRequested: number | undefined;
+process.exit = ((code?: number | string | null) => {
+  const c = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;
+  if (exitRequested === undefined) {
+    exitRequested = c;
+    setImmediate(() => realExit(c));
+  }
+  throw new Error(`process.exit(${c}) called in a worker thread: the worker exits`);
+}) as typeof process.exit;
+
 interface ActorSlot {
   readonly id: string;
   /** Set once the factory returned; undefined while the factory runs. */
@@ -203,7 +223,9 @@ class ActorHost implements HostApi {
       (error: unknown) => {
         this.#actors.delete(slot.id);
         this.#logger.debug({ actor: slot.id, err: error }, 'actor run() rejected');
-        this.#post({ type: 'failed', actorId: slot.id, error: serializeError(error) });
+        // The worker is exiting (process.exit was called): the exit itself is the failure the
+        // supervisor reports for every actor here; an unwinding actor must not add a second one.
+        if (exitRequested === undefined) this.#post({ type: 'failed', actorId: slot.id, error: serializeError(error) });
       },
     );
   }

@@ -68,7 +68,10 @@ describe('checkpoint modes under backpressure (keyBy after a parallel stage + un
     const s = await run({ unaligned: true });
     assert.ok(s.counts.completed >= 2, `completed ${s.counts.completed}`);
     assert.ok(s.summary.persistedInFlightBytes.max! > 0, 'some in-flight bytes persisted');
-    assert.equal(s.summary.alignmentMs.max, 0);
+    // The final checkpoint of a bounded job is aligned by design (its barrier must not overtake end-of-data).
+    const periodic = s.history.filter((c) => c.status === 'completed' && c.trigger !== 'final');
+    assert.ok(periodic.length >= 1);
+    for (const c of periodic) assert.equal(c.alignmentMs, 0, `alignment of unaligned checkpoint ${c.checkpointId}`);
   });
 
   test('aligned with a short timeout switches to unaligned', async () => {

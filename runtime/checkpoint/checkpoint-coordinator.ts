@@ -250,7 +250,9 @@ export class CheckpointCoordinator {
     // 2. Register the pending checkpoint before any effect can answer.
     const checkpointId = this.nextId++;
     const now = this.clock.now();
-    const alignment = barrierAlignmentFor(this.config, kind);
+    // The final checkpoint of a bounded job is always aligned: its barrier must not overtake the
+    // end-of-data marker, so every operator has finished (flushed its last results) before it snapshots.
+    const alignment = trigger === 'final' ? 'aligned' : barrierAlignmentFor(this.config, kind);
     const p = new PendingCheckpoint({
       checkpointId, kind, trigger, triggerTimestamp: now, alignment,
       tasksToAcknowledge: [...this.tasks.values()].sort(compareKeys), ...(targetDirectory !== undefined ? { targetDirectory } : {}),

@@ -18,6 +18,7 @@
  *       34  u16 0, 36 u32 0       reserved (written as 0, ignored on read)
  * kind 4 Watermark          8 bytes: f64 timestamp (epoch ms; ±Infinity allowed)
  * kind 5 EndOfPartition     0 bytes
+ * kind 7 EndOfData          0 bytes   (no more records/watermarks; barriers may still follow)
  * kind 6 CancelCheckpoint   8 bytes: f64 checkpointId
  * ```
  * Float64 holds every integer up to 2^53 exactly, so ids and positions need no
@@ -35,6 +36,7 @@ export const ElementKind = {
   Watermark: 4,
   EndOfPartition: 5,
   CancelCheckpoint: 6,
+  EndOfData: 7,
 } as const;
 
 /** Frame kind of record batches (the hot path). */
@@ -62,6 +64,7 @@ export type StreamElement =
   | { readonly type: 'priority-barrier'; readonly barrier: CheckpointBarrier }
   | { readonly type: 'watermark'; readonly timestamp: number }
   | { readonly type: 'end-of-partition' }
+  | { readonly type: 'end-of-data' }
   | { readonly type: 'cancel-checkpoint'; readonly checkpointId: number };
 
 /** An element encoded as a frame. */
@@ -82,7 +85,7 @@ export function isRecordBatch(kind: number): boolean {
 
 /** True for kinds this module knows. */
 export function isElementKind(kind: number): boolean {
-  return Number.isInteger(kind) && kind >= ElementKind.RecordBatch && kind <= ElementKind.CancelCheckpoint;
+  return Number.isInteger(kind) && kind >= ElementKind.RecordBatch && kind <= ElementKind.EndOfData;
 }
 
 function invalid(what: string, value: unknown): WeirError {
@@ -134,6 +137,8 @@ export function encodeElement(el: StreamElement): EncodedElement {
       return { kind: ElementKind.Watermark, payload: f64(el.timestamp) };
     case 'end-of-partition':
       return { kind: ElementKind.EndOfPartition, payload: EMPTY };
+    case 'end-of-data':
+      return { kind: ElementKind.EndOfData, payload: EMPTY };
     case 'cancel-checkpoint':
       checkId('cancel-checkpoint checkpointId', el.checkpointId);
       return { kind: ElementKind.CancelCheckpoint, payload: f64(el.checkpointId) };
@@ -185,6 +190,9 @@ export function decodeElement(kind: number, payload: Uint8Array): StreamElement 
     case ElementKind.EndOfPartition:
       if (payload.length !== 0) throw corrupt(kind, payload, 'end-of-partition has no payload');
       return { type: 'end-of-partition' };
+    case ElementKind.EndOfData:
+      if (payload.length !== 0) throw corrupt(kind, payload, 'end-of-data has no payload');
+      return { type: 'end-of-data' };
     case ElementKind.CancelCheckpoint:
       if (payload.length !== 8) throw corrupt(kind, payload, 'a cancel marker has 8 bytes');
       return { type: 'cancel-checkpoint', checkpointId: view(payload).getFloat64(0, true) };

@@ -28,7 +28,10 @@ export interface AttemptSpec {
 
 export class Attempt {
   refs: ActorRef[] = [];
+  /** Subtask keys `${vertexId}#${subtask}`, in spawn order. */
   readonly keys: string[] = [];
+  /** Actor ids: the key plus the attempt, so a straggler of a torn-down attempt never clashes. */
+  readonly actorIds: string[] = [];
   private channels: ChannelSpec[] = [];
   collect: CollectReader | undefined;
 
@@ -55,6 +58,7 @@ export class Attempt {
       }
       const key = `${vertex.id}#${st.subtask}`;
       this.keys.push(key);
+      this.actorIds.push(`${key}@${attempt}`);
       const restore = this.spec.restore?.subtasks.get(key);
       return {
         jobId: this.spec.jobId,
@@ -80,7 +84,7 @@ export class Attempt {
     });
     this.collect = new CollectReader(collectSources, mainBell, this.spec.collected, this.spec.checkpointing !== undefined);
     const results = await Promise.allSettled(plan.subtasks.map((st, i) => system.spawn({
-      id: this.keys[i]!,
+      id: this.actorIds[i]!,
       module: TASK_MODULE,
       args: argsList[i]!,
       host: st.host,
@@ -89,6 +93,17 @@ export class Attempt {
     this.refs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** The subtask key of one of this attempt's actors, or undefined for a foreign actor. */
+  keyOf(actorId: string): string | undefined {
+    const i = this.actorIds.indexOf(actorId);
+    return i < 0 ? undefined : this.keys[i];
+  }
+
+  /** [subtask key, actor] pairs of the deployed subtasks. */
+  entries(): Array<[string, ActorRef]> {
+    return this.refs.map((r) => [this.keyOf(r.id)!, r]);
   }
 
   /** Resolves when every subtask finished and every collect channel ended. */

@@ -53,6 +53,9 @@ export class JobCheckpointing {
   private notifications = new Map<number, Promise<unknown>>();
   private finalStarted = false;
   private inputEnded = false;
+  /** Resolved once the attempt's actors are attached: a source can report its end before that. */
+  private attached!: Promise<void>;
+  private markAttached!: () => void;
   private readonly timers = new RealTimerService();
 
   constructor(private readonly opts: JobCheckpointingOptions) {
@@ -63,6 +66,7 @@ export class JobCheckpointing {
     const retained = opts.retained ?? [];
     for (const c of retained) this.registry.register(c.checkpointId, c.metadata.files.filter((f) => f.shared).map((f) => f.path));
     this.coordinator = this.createCoordinator(retained, retained.length > 0 ? retained.at(-1)!.checkpointId + 1 : 1);
+    this.attached = new Promise((r) => (this.markAttached = r));
   }
 
   private createCoordinator(retained: CompletedCheckpoint[], firstCheckpointId: number): CheckpointCoordinator {
@@ -83,6 +87,11 @@ export class JobCheckpointing {
           if (this.inputEnded) {
             // After the final checkpoint the sources are ending their partitions: nothing left to checkpoint.
             queueMicrotask(() => this.coordinator.abort(checkpointId, 'the job finished its input after the final checkpoint'));
+            return;
+          }
+          if (this.refs.size === 0) {
+            // No deployed attempt (between a failover and the next attempt): nobody can take it.
+            queueMicrotask(() => this.coordinator.abort(checkpointId, 'no running attempt to take the checkpoint'));
             return;
           }
           const barrier: CheckpointBarrier = { checkpointId, timestamp, kind: o.kind, alignment: o.alignment, alignedTimeoutMs: o.alignedTimeoutMs, position: 0 };
@@ -117,6 +126,7 @@ export class JobCheckpointing {
     this.finalStarted = false;
     this.inputEnded = false;
     this.notifications = new Map();
+    this.attached = new Promise((r) => (this.markAttached = r));
     this.coordinator = this.createCoordinator(old.retainedCheckpoints(), old.nextCheckpointId);
   }
 
@@ -126,9 +136,10 @@ export class JobCheckpointing {
   }
 
   /** Subtask actors of the running attempt (by `${vertexId}#${subtask}`). */
-  attach(refs: readonly ActorRef[]): void {
-    this.refs = new Map(refs.map((r) => [r.id, r]));
+  attach(refs: ReadonlyArray<readonly [string, ActorRef]>): void {
+    this.refs = new Map(refs);
     this.coordinator.startPeriodic();
+    this.markAttached();
   }
 
   /** Routes a subtask's control message; returns true when it was a checkpointing message. */
@@ -141,6 +152,9 @@ export class JobCheckpointing {
       case 'decline':
         this.coordinator.decline(m.subtask!, m.checkpointId!, m.reason ?? 'declined', m.message ? new Error(m.message) : undefined);
         return true;
+      case 'subtask-finished':
+        this.coordinator.subtaskFinished(m.subtask!);
+        return true;
       case 'source-finished':
         this.finishedSources.add(actorId);
         if (this.finishedSources.size === this.sourceKeys.length) void this.finalCheckpointThenEnd();
@@ -148,11 +162,6 @@ export class JobCheckpointing {
       default:
         return false;
     }
-  }
-
-  /** A subtask's run() completed: it acknowledges nothing any more. */
-  subtaskDone(key: SubtaskKey): void {
-    this.coordinator.subtaskFinished(key);
   }
 
   trigger(kind: 'checkpoint' | 'savepoint' = 'checkpoint', targetDirectory?: string): Promise<CompletedCheckpoint> {
@@ -181,22 +190,31 @@ export class JobCheckpointing {
   private async finalCheckpointThenEnd(): Promise<void> {
     if (this.finalStarted) return;
     this.finalStarted = true;
+    const coordinator = this.coordinator;
+    await this.attached;
+    if (coordinator !== this.coordinator) return; // a failover happened meanwhile
     let lastError: unknown;
-    for (let attempt = 1; attempt <= FINAL_CHECKPOINT_ATTEMPTS; attempt++) {
+    // Bound to this attempt's coordinator: after a failover the next attempt runs its own final checkpoint.
+    const current = () => coordinator === this.coordinator;
+    for (let attempt = 1; attempt <= FINAL_CHECKPOINT_ATTEMPTS && current(); attempt++) {
       try {
         // A periodic checkpoint may be in flight (max concurrent): let it finish first.
-        while (this.coordinator.pendingCheckpointIds().length > 0) await sleep(5);
-        const done = await this.coordinator.trigger({ reason: 'final' });
+        while (coordinator.pendingCheckpointIds().length > 0 && current()) await sleep(5);
+        if (!current()) return;
+        const done = await coordinator.trigger({ reason: 'final' });
         await this.notifications.get(done.checkpointId);
+        if (!current()) return;
         this.inputEnded = true;
         await this.callSources('endInput');
         return;
       } catch (e) {
         lastError = e;
+        if (!current()) return;
         this.opts.logger.warn({ err: e, attempt }, 'final checkpoint failed; retrying');
         await sleep(Math.min(500, 50 * attempt));
       }
     }
+    if (!current()) return;
     this.opts.failJob(new WeirError('WEIR_FINAL_CHECKPOINT_FAILED', `the final checkpoint of job ${this.opts.jobId} failed ${FINAL_CHECKPOINT_ATTEMPTS} times: ${(lastError as Error)?.message ?? String(lastError)}`, { jobId: this.opts.jobId }, { cause: lastError }));
   }
 

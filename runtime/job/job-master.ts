@@ -209,11 +209,7 @@ class JobMaster implements JobControl {
         last.runningAt = Date.now();
         last.recoveryMs = last.runningAt - last.failedAt;
       }
-      for (const [i, r] of this.attempt.refs.entries()) {
-        const [vertexId, subtask] = this.attempt.keys[i]!.split('#') as [string, string];
-        r.done.then(() => this.checkpointing?.subtaskDone({ vertexId, subtask: Number(subtask) }), () => {});
-      }
-      this.checkpointing?.attach(this.attempt.refs);
+      this.checkpointing?.attach(this.attempt.entries());
       await Promise.race([this.attempt.completion(), failed]);
       return this.attemptFailure ?? 'finished';
     } catch (e) {
@@ -223,7 +219,7 @@ class JobMaster implements JobControl {
   }
 
   private onActorFailure(f: ActorFailure): void {
-    if (!this.attempt || !this.attempt.keys.includes(f.actorId)) return;
+    if (!this.attempt?.keyOf(f.actorId)) return; // a straggler of a torn-down attempt
     const cause = reviveError(f.cause);
     this.failAttempt(f.kind === 'actor-error'
       ? cause
@@ -238,10 +234,11 @@ class JobMaster implements JobControl {
   }
 
   private onMessage(actorId: string, msg: unknown): void {
-    if (!this.attempt?.keys.includes(actorId)) return; // a message from a torn-down attempt
-    if (this.checkpointing?.onMessage(actorId, msg)) return;
+    const key = this.attempt?.keyOf(actorId);
+    if (!key) return; // a message from a torn-down attempt
+    if (this.checkpointing?.onMessage(key, msg)) return;
     const m = msg as { type?: string; metrics?: TaskMetrics };
-    if (m?.type === 'metrics' && m.metrics) this.finalMetrics.set(actorId, m.metrics);
+    if (m?.type === 'metrics' && m.metrics) this.finalMetrics.set(key, m.metrics);
   }
 
   async cancel(): Promise<void> {
@@ -266,7 +263,7 @@ class JobMaster implements JobControl {
   async metrics(): Promise<JobMetrics> {
     const live = new Map(this.finalMetrics);
     if (this.system && this.state === 'running' && this.attempt) {
-      const results = await Promise.allSettled(this.attempt.refs.map(async (r) => [r.id, await r.call<TaskMetrics>('metrics')] as const));
+      const results = await Promise.allSettled(this.attempt.entries().map(async ([key, r]) => [key, await r.call<TaskMetrics>('metrics')] as const));
       for (const r of results) if (r.status === 'fulfilled') live.set(r.value[0], r.value[1]);
     }
     const vertices: VertexMetrics[] = this.graph.vertices.map((v) => {

@@ -24,6 +24,8 @@ export interface OperatorContext {
   /** The subtask's keyed state backend (only for keyed operators). */
   readonly keyedState: KeyedStateBackend | undefined;
   readonly operatorState: OperatorStateStore;
+  /** Whether the job checkpoints (two-phase-commit sinks then commit on checkpoint completion only). */
+  readonly checkpointingEnabled: boolean;
   /** Processing time (injected clock). */
   now(): number;
   currentWatermark(): number;

@@ -27,6 +27,9 @@ export class InputGate {
   readonly blocked: boolean[];
   readonly ended: boolean[];
   private endedCount = 0;
+  /** Channels that delivered end-of-data (no more records or watermarks; barriers may follow). */
+  readonly dataEnded: boolean[];
+  private dataEndedCount = 0;
   private nextChannel = 0;
   private readonly queue: InputEvent[] = [];
   /** Frames taken off each data lane so far (the next index to process). */
@@ -35,6 +38,7 @@ export class InputGate {
   constructor(readonly readers: readonly ChannelReader[], private readonly doorbell: Doorbell) {
     this.blocked = readers.map(() => false);
     this.ended = readers.map(() => false);
+    this.dataEnded = readers.map(() => false);
     this.nextIndex = readers.map(() => 0);
   }
 
@@ -46,7 +50,19 @@ export class InputGate {
     return this.endedCount === this.readers.length;
   }
 
+  get allDataEnded(): boolean {
+    return this.dataEndedCount === this.readers.length;
+  }
+
+  markDataEnded(channel: number): void {
+    if (!this.dataEnded[channel]) {
+      this.dataEnded[channel] = true;
+      this.dataEndedCount++;
+    }
+  }
+
   markEnded(channel: number): void {
+    this.markDataEnded(channel);
     if (!this.ended[channel]) {
       this.ended[channel] = true;
       this.endedCount++;

@@ -15,6 +15,10 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
       try {
         if (task.vertex.isSource) await runSourceLoop(task);
         else await runInputLoop(task);
+        if (task.fatal) throw task.fatal;
+        // Only a subtask that ended its input is finished (a stopped one is not: a failover or
+        // cancel stopped it, and its state must still come from checkpoints).
+        if (task.finished) ctx.send({ type: 'subtask-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
       } finally {
         try {
           await task.close();
@@ -32,7 +36,13 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
       if (!task.checkpointer) throw new Error('checkpointing is not enabled for this job');
       if (!task.vertex.isSource) throw new Error(`subtask ${ctx.actorId} is not a source`);
       if (task.finished || task.stopping) return;
-      task.checkpointer.triggerAtSource(barrier);
+      try {
+        task.checkpointer.triggerAtSource(barrier);
+      } catch (e) {
+        // A failure in the synchronous part of a snapshot fails the task (Flink semantics).
+        task.failWith(e as Error);
+        return;
+      }
       task.wakeUp();
       void task.drain().catch(() => {});
     },

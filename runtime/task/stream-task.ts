@@ -28,36 +28,30 @@ import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './par
 import type { StreamTaskArgs } from './task-args.ts';
 import { InputGate, type InputEvent } from './input-gate.ts';
 import { SubtaskCheckpointer } from './subtask-checkpointer.ts';
-import type { SourceReader } from '../operators/sources/source-reader.ts';
+import { createSourceReader, type SourceReader } from '../operators/sources/source-reader.ts';
 import type { StreamElement } from '../io/stream-elements.ts';
 import { loadRestoredInFlight, resolveIn, type RestoredInFlight } from './task-restore.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import path from 'node:path';
 
-/** Per-worker cache: every subtask of a job attempt on this worker shares one rebuilt graph. */
-const graphs = new Map<string, Promise<JobGraph>>();
-
+/**
+ * Every subtask rebuilds the job graph itself: like Flink, which gives each subtask its own
+ * copy of the user's function objects, so a function that keeps fields (`this.state = …` in
+ * `open()`) or closure variables per instance is never shared between subtasks that happen
+ * to run on the same worker. (Module-level variables are still shared per worker.)
+ */
 async function rebuildGraph(args: StreamTaskArgs): Promise<JobGraph> {
-  const key = `${args.jobId}/${args.attempt}`;
-  let g = graphs.get(key);
-  if (!g) {
-    g = (async () => {
-      const def = await loadJobDefinition(args.moduleUrl, args.jobName);
-      const graph = def.graph(args.params as never, args.parallelism, args.maxParallelism);
-      if (graph.fingerprint !== args.fingerprint) {
-        throw new WeirError(
-          RuntimeErrorCode.JOB_GRAPH_MISMATCH,
-          `job '${args.jobName}': the graph rebuilt in a worker differs from the main thread's. The build function must be deterministic for given params (module ${args.moduleUrl})`,
-          { job: args.jobName, main: args.fingerprint, worker: graph.fingerprint },
-        );
-      }
-      return graph;
-    })();
-    graphs.set(key, g);
-    g.catch(() => graphs.delete(key));
+  const def = await loadJobDefinition(args.moduleUrl, args.jobName);
+  const graph = def.graph(args.params as never, args.parallelism, args.maxParallelism);
+  if (graph.fingerprint !== args.fingerprint) {
+    throw new WeirError(
+      RuntimeErrorCode.JOB_GRAPH_MISMATCH,
+      `job '${args.jobName}': the graph rebuilt in a worker differs from the main thread's. The build function must be deterministic for given params (module ${args.moduleUrl})`,
+      { job: args.jobName, main: args.fingerprint, worker: graph.fingerprint },
+    );
   }
-  return g;
+  return graph;
 }
 
 export interface TaskMetrics {
@@ -82,6 +76,8 @@ export class StreamTask {
   readonly operatorState: OperatorStateStore;
   stopping = false;
   finished = false;
+  /** A failure raised outside the task loops (e.g. a source's synchronous snapshot): the loops rethrow it. */
+  fatal: Error | undefined;
   currentWatermark = -Infinity;
   recordsIn = 0;
   framesIn = 0;
@@ -144,6 +140,17 @@ export class StreamTask {
         : await createLmdbKeyedStateBackend({ ...opts, path: path.join(this.args.state.directory, this.args.jobId, String(this.args.attempt), `${this.vertex.id}-${this.args.subtask}`) });
     }
     const restore = this.args.restore;
+    const head = this.vertex.operators[0]!;
+    if (head.spec.kind === 'source') {
+      // Created before any checkpoint can be triggered, so every snapshot has the source's position.
+      this.sourceReader = createSourceReader(head.spec.source, {
+        subtask: this.args.subtask,
+        parallelism: this.vertex.parallelism,
+        operatorName: head.name,
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      }, restore?.operator[head.uid]?.[0]);
+    }
     if (restore) {
       // Restore before open: keyed state, operator state, then load in-flight data to replay.
       if (this.keyedState && restore.keyed.length > 0) await this.keyedState.restore(restore.keyed, resolveIn(restore));
@@ -156,6 +163,7 @@ export class StreamTask {
       info: m.info,
       keyedState: this.keyedState,
       operatorState: this.operatorState,
+      checkpointingEnabled: this.args.checkpointing !== undefined,
       now: () => Date.now(),
       currentWatermark: () => this.currentWatermark,
     }));
@@ -310,12 +318,29 @@ export class StreamTask {
     return next === undefined ? undefined : Math.max(0, next - now);
   }
 
-  /** End of input: operators flush, end-of-partition goes downstream, everything is published. */
-  async finishInput(): Promise<void> {
+  /** Operators have finished (end of data): they flushed their last results. */
+  dataEnded = false;
+
+  /**
+   * End of data (step 1 of 2): operators finish — emit what they still hold (e.g. timers
+   * fired by the end-of-input watermark) — and end-of-data goes downstream. The subtask stays
+   * alive: with checkpointing the final checkpoint passes through it after this.
+   */
+  async endOfData(): Promise<void> {
+    if (this.dataEnded) return;
+    this.dataEnded = true;
     await finishChain(this.chain);
+    for (const w of this.writers) w.broadcast({ type: 'end-of-data' });
+    this.collectWriter?.flushAll();
+    for (const f of this.chain.flushables) f.flush();
+    await this.drain();
+  }
+
+  /** End of partition (step 2 of 2): nothing more will come; the subtask ends after this. */
+  async endPartitions(): Promise<void> {
+    await this.endOfData();
     for (const w of this.writers) w.broadcast({ type: 'end-of-partition' });
     this.collectWriter?.broadcast({ type: 'end-of-partition' });
-    for (const f of this.chain.flushables) f.flush();
     await this.drain();
     this.finished = true;
   }
@@ -328,6 +353,12 @@ export class StreamTask {
       await this.keyedState?.dispose({ deleteFiles: true });
       this.keyedState = undefined;
     }
+  }
+
+  /** Fail the task from outside its loops (a control-plane call): the loop stops and rethrows `error`. */
+  failWith(error: Error): void {
+    this.fatal ??= error;
+    this.stop();
   }
 
   stop(): void {

@@ -6,7 +6,7 @@
  */
 import { decodeBatch } from '../io/record-codec.ts';
 import { decodeElement, RECORD_BATCH_KIND } from '../io/stream-elements.ts';
-import { createSourceReader, type SourceBatch } from '../operators/sources/source-reader.ts';
+import type { SourceBatch } from '../operators/sources/source-reader.ts';
 import type { StreamTask } from './stream-task.ts';
 import type { InputEvent } from './input-gate.ts';
 import { replayOutput } from './task-restore.ts';
@@ -16,19 +16,12 @@ const SOURCE_BATCH = 256;
 export async function runSourceLoop(task: StreamTask): Promise<void> {
   const head = task.vertex.operators[0]!;
   if (head.spec.kind !== 'source') throw new Error('not a source vertex');
-  const reader = createSourceReader(head.spec.source, {
-    subtask: task.args.subtask,
-    parallelism: task.vertex.parallelism,
-    operatorName: head.name,
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  }, task.args.restore?.operator[head.uid]?.[0]);
+  const reader = task.sourceReader!;
   if (task.restoredInFlight) {
     replayOutput(task, task.restoredInFlight);
     task.restoredInFlight = undefined;
     await task.drain();
   }
-  task.sourceReader = reader;
   const input = task.chain.input;
   try {
     while (!task.stopping) {
@@ -45,14 +38,14 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
       if (batch.done) break;
       await task.maybeYield();
     }
+    if (!task.stopping) await task.endOfData();
     if (!task.stopping && task.checkpointer) {
-      // Checkpointing: stay alive so the final checkpoint can pass through this source;
+      // Checkpointing: stay alive so the final checkpoint passes through behind end-of-data;
       // the job master calls endInput() once it completed (see job-checkpointing.ts).
-      await task.flushOutputs();
       task.ctx.send({ type: 'source-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
       await task.idleUntilEndInput();
     }
-    if (!task.stopping) await task.finishInput();
+    if (!task.stopping) await task.endPartitions();
   } finally {
     await reader.close?.();
   }
@@ -83,6 +76,7 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
     if (ev) {
       handleEvent(task, ev, watermarks);
       await task.drain();
+      if (gate.allDataEnded && !task.dataEnded) await task.endOfData();
       if (gate.allEnded) break;
       await task.maybeYield();
       continue;
@@ -94,7 +88,7 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
     if (task.stopping) break;
     await gate.waitForInput(nextTimerMs === undefined ? undefined : Math.max(1, nextTimerMs));
   }
-  if (!task.stopping && gate.allEnded) await task.finishInput();
+  if (!task.stopping && gate.allEnded) await task.endPartitions();
 }
 
 /** A restored in-flight frame: record batches and watermarks are processed, old control elements ignored. */
@@ -143,11 +137,17 @@ function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array)
       advanceWatermark(task, watermarks);
       return;
     }
+    case 'end-of-data': {
+      // No more records or watermarks on this channel: it no longer holds the watermark back.
+      task.gate!.markDataEnded(ev.channel);
+      if (!task.gate!.allDataEnded) advanceWatermark(task, watermarks);
+      return;
+    }
     case 'end-of-partition': {
       task.checkpointer?.handler?.onEndOfPartition(ev.channel, ev.index);
+      const wasDataEnded = task.gate!.dataEnded[ev.channel];
       task.gate!.markEnded(ev.channel);
-      // An ended channel no longer holds the watermark back.
-      if (!task.gate!.allEnded) advanceWatermark(task, watermarks);
+      if (!wasDataEnded && !task.gate!.allDataEnded) advanceWatermark(task, watermarks);
       return;
     }
     default:
@@ -160,7 +160,7 @@ function advanceWatermark(task: StreamTask, watermarks: Float64Array): void {
   // The subtask's watermark is the minimum over its input channels that have not ended.
   let min = Infinity;
   let open = 0;
-  const ended = task.gate!.ended;
+  const ended = task.gate!.dataEnded;
   for (let i = 0; i < watermarks.length; i++) {
     if (ended[i]) continue;
     open++;

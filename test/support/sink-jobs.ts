@@ -21,6 +21,25 @@ export interface FileSinkJobParams {
   spinMicros: number;
   /** Put a rebalance before the sink (every sink subtask reads every source subtask). */
   rebalance: boolean;
+  /** Injected failures, each fired once across attempts (armed by a marker file, claimed by deleting it). */
+  faults?: SinkFault[];
+}
+
+/** Fail when the map sees record `at`: throw, or exit the worker thread (no close, files left behind). */
+export interface SinkFault { at: number; marker: string; kind: 'throw' | 'exit' }
+
+function fireFaults(i: number, faults: readonly SinkFault[] | undefined): void {
+  if (!faults) return;
+  for (const f of faults) {
+    if (f.at !== i) continue;
+    try {
+      fs.unlinkSync(f.marker);
+    } catch {
+      continue; // fired already, in an earlier attempt
+    }
+    if (f.kind === 'exit') process.exit(7);
+    throw new Error(`injected failure at record ${i}`);
+  }
 }
 
 /** Busy-wait (a slow operator without timers). */
@@ -34,6 +53,7 @@ function spin(micros: number): void {
 export const fileSinkJob = defineJob('t-sink-files', (env, p: FileSinkJobParams) => {
   const records = env.fromSequence(0, p.n - 1).uid('numbers').map((i) => {
     spin(p.spinMicros);
+    fireFaults(i, p.faults);
     return sinkRecord(i);
   });
   (p.rebalance ? records.rebalance() : records)

@@ -270,7 +270,10 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
     const text = f.chunks.join('');
     f.chunks = [];
     f.size = 0;
-    this.io('write', fileTransactionNames(txn).inProgress, () => fs.writeSync(f.fd, text));
+    const bytes = Buffer.from(text, 'utf8');
+    this.io('write', fileTransactionNames(txn).inProgress, () => {
+      for (let off = 0; off < bytes.length;) off += fs.writeSync(f.fd, bytes, off);
+    });
   }
 
   private syncDirectory(directory: string): void {

@@ -25,6 +25,7 @@
  */
 import type { TaskInfo } from '../../api/functions.ts';
 import type { StreamOperator } from '../operator.ts';
+import type { OperatorContext } from '../operator.ts';
 import { isThenable, userFunctionFailed } from '../operator.ts';
 import { WeirError } from '../../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../../errors.ts';
@@ -104,11 +105,11 @@ export interface TwoPhaseCommitState<Txn> {
  *   again at the next record, checkpoint or `finish` (the control-plane call
  *   that delivers notifications may not surface it). The failed and later
  *   transactions stay pending, so a restore commits them again.
- * - `finish()` commits whatever is still open, with or without checkpointing.
- *   With checkpointing the final checkpoint has normally committed everything
- *   already; what remains are records emitted after the final checkpoint (e.g.
- *   event-time timers fired by the end-of-input watermark), which would
- *   otherwise be lost.
+ * - Without checkpointing, `finish()` commits the one transaction. With
+ *   checkpointing it does nothing: operators finish at end-of-data, BEFORE the
+ *   final checkpoint, whose snapshot pre-commits the current transaction and
+ *   whose completion commits it — so a failover before that completion can
+ *   never leave a committed duplicate.
  */
 export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   private readonly sink: TwoPhaseCommitSink<T, Txn>;
@@ -146,7 +147,10 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
     this.current ??= this.begin();
   }
 
-  open(): void {
+  private checkpointing = false;
+
+  open(ctx?: OperatorContext): void {
+    this.checkpointing = ctx?.checkpointingEnabled ?? false;
     this.current ??= this.begin();
   }
 
@@ -184,8 +188,9 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   /** Keeps the checkpoint's transactions pending: a later completed checkpoint commits them (Flink does the same). */
   notifyCheckpointAborted(): void {}
 
-  /** End of input: commit everything still pending, then the current transaction. */
+  /** End of input without checkpointing: commit everything still pending, then the current transaction. */
   finish(): Promise<void> {
+    if (this.checkpointing) return Promise.resolve();
     return this.enqueue(async () => {
       await this.commitUpTo(Infinity);
       const txn = this.current;

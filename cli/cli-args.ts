@@ -1,0 +1,85 @@
+/**
+ * Argument parsing for the `weir` commands: `node:util` `parseArgs` in strict
+ * mode, with every problem turned into a {@link usageError} (the CLI prints
+ * the message and the usage and exits with code 2).
+ */
+import { parseArgs } from 'node:util';
+import { WeirError } from '../common/weir-error.ts';
+
+/** Code of a command-line usage error (exit code 2). */
+export const USAGE_ERROR = 'WEIR_CLI_USAGE';
+
+/** A usage error: wrong command, option or value. */
+export function usageError(message: string, details: Record<string, unknown> = {}): WeirError {
+  return new WeirError(USAGE_ERROR, message, details);
+}
+
+/** Options of one command: each is a string-valued option or a boolean switch. */
+export type OptionSpec = Record<string, 'string' | 'boolean'>;
+
+/** Parsed arguments: positionals and option values (strings or `true`). */
+export interface ParsedArgs {
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+}
+
+/**
+ * Parse `argv` for `command` against `spec`.
+ * @throws WeirError `WEIR_CLI_USAGE` for unknown options, missing values, values given to switches.
+ */
+export function parseCommandArgs(command: string, argv: readonly string[], spec: OptionSpec): ParsedArgs {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, { type }]));
+  try {
+    const { positionals, values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    return { positionals, values: { ...values } as ParsedArgs['values'] };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+      throw usageError(`${command}: ${err.message.replace(/\. To specify a positional argument.*$/s, '')}`, { command });
+    }
+    throw e;
+  }
+}
+
+/** A string option's value (undefined when absent). */
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A boolean switch (false when absent). */
+export function flagOption(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+/**
+ * A positive (or, with `min: 0`, non-negative) integer option.
+ * @throws WeirError `WEIR_CLI_USAGE` naming the option and the value.
+ */
+export function intOption(args: ParsedArgs, name: string, min = 1): number | undefined {
+  const v = stringOption(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min) {
+    throw usageError(`--${name} must be ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got '${v}'`, { option: name, value: v });
+  }
+  return n;
+}
+
+/** A JSON option, parsed. @throws WeirError `WEIR_CLI_USAGE` when it is not valid JSON. */
+export function jsonOption(args: ParsedArgs, name: string): unknown {
+  const v = stringOption(args, name);
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v);
+  } catch (e) {
+    throw usageError(`--${name} is not valid JSON: ${(e as Error).message}`, { option: name, value: v });
+  }
+}
+
+/** Exactly one positional per name, or a usage error naming what is missing / extra. */
+export function expectPositionals(command: string, args: ParsedArgs, names: readonly string[]): string[] {
+  if (args.positionals.length < names.length) throw usageError(`${command} needs ${names.slice(args.positionals.length).map((n) => `<${n}>`).join(' ')}`, { command });
+  if (args.positionals.length > names.length) throw usageError(`${command}: unexpected argument '${args.positionals[names.length]}'`, { command });
+  return args.positionals;
+}

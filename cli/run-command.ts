@@ -1,0 +1,155 @@
+/**
+ * `weir run <job-module> [options]`: import the module, pick the job (the only
+ * one, or `--job`), execute it and report.
+ *
+ * Order of events: (1) options validated (`planRun`, usage errors exit 2);
+ * (2) module imported, job chosen; (3) `job.execute()`, one `job … submitted`
+ * line; (4) SIGINT/SIGTERM handlers installed: without
+ * `--stop-with-savepoint-on-signal` a signal cancels the job, with it the
+ * first signal takes a savepoint into DIR and stops the job (a second signal
+ * cancels at once); (5) `done` awaited, handlers removed, the result printed
+ * (collect sinks, metrics, checkpoints, restore, failovers).
+ * Exit code: 0 finished or stopped with a savepoint, 1 job failure or failed
+ * savepoint-on-signal.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { preview, WeirError } from '../common/weir-error.ts';
+import { jobsInModule } from '../runtime/api/job-definition.ts';
+import { CHECKPOINT_CONFIG_DEFAULTS } from '../runtime/checkpoint/checkpoint-config.ts';
+import { CheckpointFailureReason } from '../runtime/checkpoint/checkpoint-failure-reason.ts';
+import type { JobClient, JobResult } from '../runtime/job/job-client.ts';
+import { describeRestartStrategy, resolveRestartStrategy } from '../runtime/recovery/restart-strategy.ts';
+import { parseCommandArgs, usageError } from './cli-args.ts';
+import { RUN_OPTION_SPEC, planRun, type RunPlan } from './run-options.ts';
+
+/** Run `weir run`; resolves with the exit code. */
+export async function runCommand(argv: readonly string[]): Promise<number> {
+  const plan = planRun(parseCommandArgs('run', argv, RUN_OPTION_SPEC));
+  const moduleUrl = pathToFileURL(path.resolve(plan.module)).href;
+  const jobs = await jobsInModule(moduleUrl);
+  const wanted = plan.jobName;
+  const job = wanted ? jobs.find((j) => j.name === wanted) : jobs.length === 1 ? jobs[0] : undefined;
+  if (!job) {
+    throw usageError(jobs.length === 0
+      ? `${plan.module} defines no job (call defineJob at its top level)`
+      : wanted ? `${plan.module} defines no job '${wanted}' (it defines: ${jobs.map((j) => j.name).join(', ')})`
+      : `${plan.module} defines several jobs; choose one with --job (${jobs.map((j) => j.name).join(', ')})`);
+  }
+  const client = job.execute(plan.execute);
+  console.log(startLine(client, plan));
+
+  let exitCode = 0;
+  let signals = 0;
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (plan.savepointOnSignal === undefined || signals > 1) {
+      console.error(`weir: ${signal}: cancelling job ${client.jobId}`);
+      void client.cancel();
+      return;
+    }
+    console.error(`weir: ${signal}: stopping job ${client.jobId} with a savepoint into ${plan.savepointOnSignal} (signal again to cancel at once)`);
+    stopping = stopWithSavepoint(client, plan.savepointOnSignal).then((ok) => {
+      if (!ok) exitCode = 1;
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: JobResult;
+  try {
+    result = await client.done;
+    await stopping;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  console.log(resultText(result, plan));
+  return exitCode;
+}
+
+/** How long stop-with-savepoint waits for a checkpoint in progress to make room (savepoints count towards maxConcurrent). */
+const SAVEPOINT_SLOT_WAIT_MS = 30_000;
+
+/** The savepoint was refused only because another checkpoint is in progress. */
+function isBusy(e: unknown): boolean {
+  return e instanceof WeirError && e.details.reason === CheckpointFailureReason.TOO_MANY_CHECKPOINT_REQUESTS;
+}
+
+/**
+ * Stop-with-savepoint; prints `savepoint <dir>` on success. A savepoint refused
+ * because a checkpoint is in progress is retried every 20 ms for up to
+ * {@link SAVEPOINT_SLOT_WAIT_MS}. Resolves false (after cancelling) on failure.
+ */
+async function stopWithSavepoint(client: JobClient, directory: string): Promise<boolean> {
+  const deadline = Date.now() + SAVEPOINT_SLOT_WAIT_MS;
+  try {
+    let savepoint;
+    for (;;) {
+      try {
+        savepoint = await client.stopWithSavepoint(directory);
+        break;
+      } catch (e) {
+        if (!isBusy(e) || Date.now() > deadline || client.status !== 'running') throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    console.log(`savepoint ${savepoint.directory}`);
+    console.log(`  restore with: --restore ${savepoint.directory}`);
+    return true;
+  } catch (e) {
+    const why = e instanceof WeirError ? `${e.code}: ${e.message}` : (e as Error)?.message ?? String(e);
+    console.error(`weir: savepoint failed (${why}); cancelling job ${client.jobId}`);
+    await client.cancel().catch(() => {});
+    return false;
+  }
+}
+
+function checkpointDirOf(plan: RunPlan): string | undefined {
+  const cp = plan.execute.checkpointing;
+  return cp ? path.resolve(cp.directory ?? CHECKPOINT_CONFIG_DEFAULTS.directory) : undefined;
+}
+
+function startLine(client: JobClient, plan: RunPlan): string {
+  // A restore without --job-id continues the restored job's id, known only once the restore is resolved.
+  const lines = [plan.execute.restore !== undefined && plan.execute.jobId === undefined
+    ? `job ${client.name} submitted (job id: the restored job's, shown at the end)`
+    : `job ${client.jobId} (${client.name}) submitted`];
+  const cp = plan.execute.checkpointing;
+  if (cp) {
+    const every = cp.intervalMs ? `every ${cp.intervalMs} ms` : 'on demand and at the end';
+    lines.push(`  checkpoints: ${every}, ${cp.unaligned ? 'unaligned' : 'aligned'}, ${cp.mode ?? 'exactly-once'}, into ${checkpointDirOf(plan)}`);
+  }
+  if (plan.execute.restore !== undefined) lines.push(`  restore: ${plan.execute.restore}${plan.execute.allowNonRestoredState ? ' (allowing non-restored state)' : ''}`);
+  const strategy = resolveRestartStrategy(plan.execute.restartStrategy, cp !== undefined);
+  lines.push(`  restart strategy: ${describeRestartStrategy(strategy)}${plan.execute.restartStrategy ? '' : ' (default)'}`);
+  if (plan.savepointOnSignal) lines.push(`  on SIGINT/SIGTERM: stop with a savepoint into ${plan.savepointOnSignal}`);
+  return lines.join('\n');
+}
+
+function resultText(result: JobResult, plan: RunPlan): string {
+  const out = [`job ${result.jobId} ${result.status} in ${result.durationMs} ms`];
+  for (const [name, records] of Object.entries(result.collected)) {
+    out.push(`collect '${name}': ${records.length} records`);
+    for (const r of records.slice(0, plan.print)) out.push(`  ${preview(r, 200)}`);
+    if (records.length > plan.print) out.push(`  … ${records.length - plan.print} more`);
+  }
+  for (const v of result.metrics.vertices) out.push(`  ${v.name} (p=${v.parallelism}): in ${v.recordsIn}, out ${v.recordsOut}`);
+  if (result.restoredFrom) out.push(`restored from ${result.restoredFrom.path} (id ${result.restoredFrom.checkpointId})`);
+  for (const f of result.failovers ?? []) {
+    out.push(`failover ${f.attempt}: ${f.cause.code ? `${f.cause.code}: ` : ''}${f.cause.message} → restored ${f.restoredCheckpointId === null ? 'nothing (fresh start)' : `checkpoint ${f.restoredCheckpointId}`}, recovery ${f.recoveryMs} ms`);
+  }
+  const cp = result.checkpoints;
+  if (cp) {
+    out.push(`checkpoints: ${cp.counts.completed} completed, ${cp.counts.failed} failed (of ${cp.counts.triggered} triggered)`);
+    const latest = cp.latest.completed;
+    if (latest && latest.kind === 'checkpoint') {
+      const dir = path.join(checkpointDirOf(plan)!, result.jobId, `chk-${latest.checkpointId}`);
+      out.push(existsSync(dir)
+        ? `  latest: ${dir} (restore with: --restore ${dir}, or --restore latest)`
+        : `  latest: chk-${latest.checkpointId}, discarded when the job ended (keep it with --retention retain-on-cancel)`);
+    }
+  }
+  return out.join('\n');
+}
