@@ -17,7 +17,7 @@
 import { threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { WeirError } from '../common/weir-error.ts';
-import { isActorDefinition, type ActorBehavior, type ActorContext } from './actor.ts';
+import { criticalSection, isActorDefinition, type ActorBehavior, type ActorContext } from './actor.ts';
 import {
   exposeHostApi,
   serializeError,
@@ -35,17 +35,18 @@ import { createLogger } from './logger.ts';
 const RESERVED_METHODS = new Set(['run', 'stop', 'constructor']);
 
 /**
- * `process.exit()` inside a worker is deferred to the next macrotask, and the call throws at
- * once. Why: an actor may call it in the middle of a synchronous LMDB write transaction
- * (keyed state batches); exiting right there runs lmdb-js's environment cleanup, which waits
- * for the write lock this very thread holds — the worker hangs forever in its exit and the
- * supervisor never hears of it (the NODE-NOTES hang trap). Throwing unwinds the stack, so
- * the transaction aborts and releases its lock; the exit then happens outside any
- * transaction and is reported as usual (worker-exit with the code).
+ * `process.exit()` called inside a critical section (an actor's synchronous LMDB write
+ * transaction, see `inCriticalSection`) is deferred to the next macrotask, and the call throws
+ * at once. Why: exiting right there runs lmdb-js's environment cleanup, which waits for the
+ * write lock this very thread holds — the worker would hang forever in its exit and the
+ * supervisor would never hear of it (the NODE-NOTES hang trap). Throwing unwinds the stack, so
+ * the transaction aborts and releases its lock; the exit then happens outside it and is
+ * reported as usual (worker-exit with the code). Outside critical sections it exits at once.
  */
 const realExit = process.exit.bind(process);
 let exitRequested: number | undefined;
 process.exit = ((code?: number | string | null) => {
+  if (criticalSection.depth === 0) return realExit(code as number);
   const c = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;
   if (exitRequested === undefined) {
     exitRequested = c;

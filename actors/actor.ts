@@ -78,3 +78,20 @@ export function isActorDefinition(value: unknown): value is ActorDefinition<unkn
     typeof (value as { factory?: unknown }).factory === 'function'
   );
 }
+
+/**
+ * Depth of synchronous critical sections on this thread (e.g. an LMDB write transaction).
+ * While it is above zero, `process.exit()` in a worker unwinds first and exits on the next
+ * macrotask (see actor-host-worker.ts); outside, it exits at once as usual.
+ */
+export const criticalSection = { depth: 0 };
+
+/** Run `fn` as a critical section (synchronous only). */
+export function inCriticalSection<T>(fn: () => T): T {
+  criticalSection.depth++;
+  try {
+    return fn();
+  } finally {
+    criticalSection.depth--;
+  }
+}

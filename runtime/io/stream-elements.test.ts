@@ -70,7 +70,7 @@ describe('stream elements', () => {
   });
 
   test('unknown kinds and wrong sizes are refused when decoding', () => {
-    assert.throws(() => decodeElement(7, new Uint8Array(0)), code('WEIR_UNKNOWN_ELEMENT_KIND'));
+    assert.throws(() => decodeElement(99, new Uint8Array(0)), code('WEIR_UNKNOWN_ELEMENT_KIND'));
     assert.throws(() => decodeElement(ElementKind.Barrier, new Uint8Array(39)), code('WEIR_CORRUPT_ELEMENT'));
     const b = encodeElement({ type: 'barrier', barrier: { checkpointId: 1, timestamp: 0, kind: 'checkpoint', alignment: 'aligned', alignedTimeoutMs: 0, position: 0 } }).payload;
     b[33] = 9;

@@ -172,7 +172,18 @@ export class JobCheckpointing {
   async savepoint(directory: string): Promise<CompletedCheckpoint> {
     const target = CheckpointStorage.savepointPath(directory, this.opts.jobId);
     await this.callAll('prepareSavepoint', target);
-    return this.coordinator.trigger({ kind: 'savepoint', targetDirectory: target });
+    // Like Flink, a savepoint request waits for the checkpoint in flight instead of failing
+    // (max concurrent checkpoints counts savepoints too): periodic checkpoints must not starve it.
+    for (let waited = 0; ; waited += 2) {
+      const coordinator = this.coordinator;
+      while (coordinator.pendingCheckpointIds().length > 0) await sleep(2);
+      try {
+        return await coordinator.trigger({ kind: 'savepoint', targetDirectory: target });
+      } catch (e) {
+        const reason = (e as WeirError).details?.reason;
+        if (reason !== 'TOO_MANY_CHECKPOINT_REQUESTS' || waited > 60_000) throw e;
+      }
+    }
   }
 
   abort(checkpointId: number): boolean {

@@ -12,7 +12,7 @@
  * regularly (setImmediate) — that is also when control-plane calls run.
  */
 import type { ActorContext } from '../../actors/index.ts';
-import { ChannelReader, ChannelWriter, Doorbell } from '../../actors/index.ts';
+import { ChannelReader, ChannelWriter, Doorbell, inCriticalSection } from '../../actors/index.ts';
 import {
   createHeapKeyedStateBackend, createLmdbKeyedStateBackend, createOperatorStateStore, keyGroupRangeForSubtask,
   type KeyedStateBackend, type OperatorStateStore,
@@ -138,6 +138,10 @@ export class StreamTask {
       this.keyedState = this.args.state.backend === 'heap'
         ? createHeapKeyedStateBackend(opts)
         : await createLmdbKeyedStateBackend({ ...opts, path: path.join(this.args.state.directory, this.args.jobId, String(this.args.attempt), `${this.vertex.id}-${this.args.subtask}`) });
+      // A batch is a synchronous write transaction: mark it critical (see actors/actor-host-worker.ts).
+      const backend = this.keyedState;
+      const batch = backend.batch.bind(backend);
+      backend.batch = <T>(fn: () => T): T => inCriticalSection(() => batch(fn));
     }
     const restore = this.args.restore;
     const head = this.vertex.operators[0]!;
