@@ -21,7 +21,7 @@ import {
   type Expectation, type RecoveryJobParams, type Recounted,
 } from './support/recovery-jobs.ts';
 
-const N = 12_000;
+const N = 20_000;
 const KEYS = 10;
 const P = 2;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-recovery-'));

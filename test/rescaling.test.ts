@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Counted } from './support/checkpoint-jobs.ts';
 import { assertContinues, expectationOf, finalCounts, recoveryCountJob, totalOfKey, unalignedWithInFlight, whenRunning } from './support/recovery-jobs.ts';
 
-const N = 12_000;
+const N = 30_000;
 const KEYS = 12;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-rescale-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

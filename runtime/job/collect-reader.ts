@@ -34,6 +34,11 @@ export class CollectReader {
   /** Per channel: records since its last barrier, and records of barriers not yet released (by checkpoint id). */
   private readonly open: unknown[][];
   private readonly sealed: Array<Array<{ checkpointId: number; records: unknown[] }>>;
+  /** Highest checkpoint released so far: a barrier read later that is not newer releases at once. */
+  private releasedUpTo = 0;
+  /** Per channel: the newest barrier read. */
+  private readonly lastBarrier: number[];
+  private barrierWaiters: Array<{ id: number; resolve: () => void }> = [];
   private resume: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -46,14 +51,30 @@ export class CollectReader {
     this.ended = sources.map(() => false);
     this.open = sources.map(() => []);
     this.sealed = sources.map(() => []);
+    this.lastBarrier = sources.map(() => 0);
     this.done = sources.length === 0 ? Promise.resolve() : this.loop();
   }
 
   /** Checkpoint n completed: deliver every record that precedes barrier m <= n on its channel. */
   release(checkpointId: number): void {
+    this.releasedUpTo = Math.max(this.releasedUpTo, checkpointId);
     this.sealed.forEach((epochs, i) => {
       while (epochs.length > 0 && epochs[0]!.checkpointId <= checkpointId) this.sink.deliver(this.sources[i]!.name, epochs.shift()!.records);
     });
+  }
+
+  /** Resolves once every channel that has not ended delivered barrier `checkpointId` (or a newer one). */
+  barrierRead(checkpointId: number): Promise<void> {
+    if (this.allBarriersRead(checkpointId)) return Promise.resolve();
+    return new Promise((resolve) => this.barrierWaiters.push({ id: checkpointId, resolve }));
+  }
+
+  private allBarriersRead(id: number): boolean {
+    return this.lastBarrier.every((b, i) => this.ended[i] || b >= id);
+  }
+
+  private checkBarrierWaiters(): void {
+    this.barrierWaiters = this.barrierWaiters.filter((w) => (this.allBarriersRead(w.id) ? (w.resolve(), false) : true));
   }
 
   /** Called by a slow consumer: stop reading until `resumeReading()`. */
@@ -74,6 +95,8 @@ export class CollectReader {
 
   stop(): void {
     this.stopped = true;
+    for (const w of this.barrierWaiters) w.resolve();
+    this.barrierWaiters = [];
     this.resumeReading();
     this.doorbell.forceRing();
   }
@@ -102,7 +125,10 @@ export class CollectReader {
           } else if (el.type === 'barrier' && this.transactional) {
             this.sealed[i]!.push({ checkpointId: el.barrier.checkpointId, records: this.open[i]! });
             this.open[i] = [];
+            this.lastBarrier[i] = Math.max(this.lastBarrier[i]!, el.barrier.checkpointId);
+            if (el.barrier.checkpointId <= this.releasedUpTo) this.release(this.releasedUpTo);
           }
+          this.checkBarrierWaiters();
         }
         break;
       }

@@ -290,6 +290,13 @@ class JobMaster implements JobControl {
 
   async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
     const savepoint = await this.requireCheckpointing().savepoint(directory);
+    // The records the savepoint covers belong to this run's output: let the main thread read
+    // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
+    const collect = this.attempt?.collect;
+    if (collect) {
+      await Promise.race([collect.barrierRead(savepoint.checkpointId), new Promise((r) => setTimeout(r, 10_000))]);
+      collect.release(savepoint.checkpointId);
+    }
     await this.cancel();
     return savepoint;
   }
