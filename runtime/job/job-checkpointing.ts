@@ -221,6 +221,8 @@ export class JobCheckpointing {
       } catch (e) {
         lastError = e;
         if (!current()) return;
+        // The job is ending (cancel, failure): nothing to finish.
+        if ((e as WeirError).details?.reason === 'CHECKPOINT_COORDINATOR_SHUTDOWN') return;
         this.opts.logger.warn({ err: e, attempt }, 'final checkpoint failed; retrying');
         await sleep(Math.min(500, 50 * attempt));
       }
