@@ -83,7 +83,7 @@ test("restore: 'latest' skips a chk-n without _metadata and one with a corrupted
   const jobDir = path.join(checkpoints, 'fallback');
   const run = (restore?: 'latest') => recoveryCountJob.execute({
     jobId: 'fallback',
-    params: { n: FB_N, keys: FB_KEYS, spinMicros: restore ? 0 : 100 },
+    params: { n: FB_N, keys: FB_KEYS, spinMicros: restore ? 0 : 400 },
     parallelism: 2,
     stateBackend: 'lmdb',
     stateDirectory: path.join(dir, 'fallback-state'),
