@@ -235,8 +235,8 @@ export class ChannelReader {
   }
 
   /** Copies of the whole data frames queued (published, not consumed), in order, with indices. */
-  peek(): Frame[] {
-    return this.data.peek();
+  peek(fromIndex = 0): Frame[] {
+    return this.data.peek(fromIndex);
   }
 
   /** Close both lanes (cancel): the producer's pending writes reject. */

@@ -72,6 +72,16 @@ describe('ring buffer in one thread', () => {
     assert.deepEqual(bytes(r.tryReadView()), [...b]);
   });
 
+  test('peek(fromIndex) leaves out (and does not copy) the frames before fromIndex', () => {
+    const { w, r } = ring(256);
+    for (let k = 0; k < 5; k++) assert.equal(w.tryWrite(1 + k, new Uint8Array([k, k])), true);
+    r.tryRead(); // frame 0 consumed: 1..4 queued
+    assert.deepEqual(r.peek(3).map((f) => [f.index, f.kind, [...f.payload]]), [[3, 4, [3, 3]], [4, 5, [4, 4]]]);
+    assert.deepEqual(r.peek(0).map((f) => f.index), [1, 2, 3, 4]);
+    assert.deepEqual(r.peek(9), []);
+    assert.deepEqual(bytes(r.tryRead()), [1, 1], 'peeking consumed nothing');
+  });
+
   test('tryReadView reuses one frame object; tryRead copies', () => {
     const { w, r } = ring(256);
     w.tryWrite(1, new Uint8Array([1]));

@@ -176,8 +176,9 @@ export class RingReader extends RingEnd {
    * their indices, without consuming them. Includes the frame being
    * reassembled when its last fragment is published; a frame whose last
    * fragment is not yet published (and everything after it) is left out.
+   * `fromIndex`: leave out (and do not copy) whole frames with a lower index.
    */
-  peek(): Frame[] {
+  peek(fromIndex = 0): Frame[] {
     this.refresh();
     const out: Frame[] = [];
     let p = this.pos;
@@ -192,6 +193,11 @@ export class RingReader extends RingEnd {
       const flags = this.u8[off + 5]!;
       const size = CHUNK_HEADER_BYTES + align8(len);
       if (kind === 0 || size > ((this.writeCache - p) >>> 0)) break;
+      if (flags === 0 && index < fromIndex) {
+        p = (p + size) >>> 0;
+        index++;
+        continue;
+      }
       const payload = new Uint8Array(len);
       this.copyOut((off + CHUNK_HEADER_BYTES) & this.mask, len, payload, 0);
       p = (p + size) >>> 0;

@@ -14,12 +14,11 @@ import { countsByKey, inFlightRecords, remainingSourceValues } from './support/c
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import type { CompletedCheckpoint } from '../runtime/checkpoint/checkpoint-metadata.ts';
 
-const N = 60_000;
 const KEYS = 25;
-const HALF = N / 2; // fromSequence(0, N-1) at parallelism 2: subtask 0 emits [0, HALF), subtask 1 [HALF, N)
 
 /** Per key, how many records the sources had emitted before the barrier (from their checkpointed splits). */
-function emittedByKey(c: CompletedCheckpoint): number[] {
+function emittedByKey(c: CompletedCheckpoint, N: number): number[] {
+  const HALF = N / 2; // fromSequence(0, N-1) at parallelism 2: subtask 0 emits [0, HALF), subtask 1 [HALF, N)
   const remaining = remainingSourceValues(c, 'numbers');
   assert.equal(remaining.size, 2, 'both source subtasks stored their splits');
   const emitted = new Array<number>(KEYS).fill(0);
@@ -29,11 +28,28 @@ function emittedByKey(c: CompletedCheckpoint): number[] {
   return emitted;
 }
 
-const MODES: Array<{ name: string; cp: CheckpointConfigInput; exact: boolean; expectInFlight: boolean }> = [
+interface Mode {
+  name: string;
+  cp: CheckpointConfigInput;
+  exact: boolean;
+  expectInFlight: boolean;
+  /** Default: 60 000 records, sink 8 µs/record, 4 KiB rings. */
+  n?: number;
+  counterMicros?: number;
+  sinkMicros?: number;
+  bufferBytes?: number;
+  /** The counter is slow and its frames are large: barriers must be taken in the middle of frames. */
+  expectPartialFrames?: boolean;
+}
+
+const MODES: Mode[] = [
   { name: 'aligned', cp: {}, exact: true, expectInFlight: false },
   { name: 'unaligned', cp: { unaligned: true }, exact: true, expectInFlight: true },
   { name: 'aligned-with-timeout (1 ms)', cp: { unaligned: true, alignedCheckpointTimeoutMs: 1 }, exact: true, expectInFlight: true },
   { name: 'at-least-once', cp: { mode: 'at-least-once' }, exact: false, expectInFlight: false },
+  // Frames of ~1 000 records at 100 µs each: the unprocessed rest of the frame in progress is in flight.
+  { name: 'unaligned, slow keyed operator (barriers inside frames)', cp: { unaligned: true }, exact: true, expectInFlight: true, n: 40_000, counterMicros: 100, sinkMicros: 0, bufferBytes: 32 * 1024, expectPartialFrames: true },
+  { name: 'aligned-with-timeout (5 ms), slow keyed operator', cp: { unaligned: true, alignedCheckpointTimeoutMs: 5 }, exact: true, expectInFlight: true, n: 40_000, counterMicros: 100, sinkMicros: 0, bufferBytes: 32 * 1024, expectPartialFrames: true },
 ];
 
 describe('a completed checkpoint holds exactly what was emitted before its barrier', () => {
@@ -41,12 +57,13 @@ describe('a completed checkpoint holds exactly what was emitted before its barri
     test(mode.name, async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-cpc-'));
       try {
+        const N = mode.n ?? 60_000;
         const client = countingJob.execute({
-          params: { n: N, keys: KEYS, sinkMicros: 8 },
+          params: { n: N, keys: KEYS, sinkMicros: mode.sinkMicros ?? 8, counterMicros: mode.counterMicros ?? 0 },
           parallelism: 2,
           stateBackend: 'lmdb',
           stateDirectory: path.join(dir, 'state'),
-          bufferBytes: 4096,
+          bufferBytes: mode.bufferBytes ?? 4096,
           checkpointing: { directory: path.join(dir, 'checkpoints'), retained: 50, retention: 'retain-on-cancel', ...mode.cp },
         });
         const checkpoints: CompletedCheckpoint[] = [];
@@ -62,11 +79,13 @@ describe('a completed checkpoint holds exactly what was emitted before its barri
         await client.done;
         assert.ok(checkpoints.length >= 2, `checkpoints taken while running: ${checkpoints.length}`);
         let inFlightSeen = 0;
+        let partialFrames = 0;
         for (const c of checkpoints) {
-          const emitted = emittedByKey(c);
+          const emitted = emittedByKey(c, N);
           const counted = await countsByKey(c, 'counter', KEYS);
           const inflight = await inFlightRecords(c, { consumers: ['counter'], producers: ['numbers'] });
           inFlightSeen += inflight.records.length;
+          partialFrames += inflight.partialFrames;
           const inflightByKey = new Array<number>(KEYS).fill(0);
           for (const r of inflight.records as Rec[]) inflightByKey[r.k]!++;
           for (let k = 0; k < KEYS; k++) {
@@ -77,6 +96,7 @@ describe('a completed checkpoint holds exactly what was emitted before its barri
           if (!mode.expectInFlight) assert.equal(inflight.records.length, 0, `chk-${c.checkpointId} persisted in-flight records in ${mode.name} mode`);
         }
         if (mode.expectInFlight) assert.ok(inFlightSeen > 0, 'the unaligned checkpoints persisted some in-flight records (else this test proves nothing)');
+        if (mode.expectPartialFrames) assert.ok(partialFrames > 0, 'some checkpoint was taken inside a frame and persisted its unprocessed rest');
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -65,6 +65,23 @@ describe('ChannelStateCapture', () => {
     assert.throws(() => cap.take(4), { code: 'WEIR_CHANNEL_STATE_UNKNOWN_CHECKPOINT' });
   });
 
+  test('a prefix (input off the ring, not processed) comes first; awaitingPublished names the first missing frame', () => {
+    const cap = new ChannelStateCapture();
+    const rest = new Uint8Array([9, 9, 9]);
+    cap.begin(2, new Map([[0, 5], [1, 0]]), new Map([[0, [{ kind: 1, payload: rest }]]]));
+    assert.equal(cap.bytes(2), 3, 'prefix bytes count');
+    assert.deepEqual(cap.awaitingPublished(), new Map(), 'no end known yet');
+    cap.setEnd(2, 0, 8);
+    cap.setEnd(2, 1, 0); // nothing in flight on channel 1
+    cap.offerQueued(0, [5].map((i) => ({ index: i, kind: kindOf(i), payload: payloadOf(0, i) })));
+    assert.deepEqual(cap.awaitingPublished(), new Map([[0, 6]]), 'frames 6 and 7 are not published yet');
+    cap.offerQueued(0, [6, 7].map((i) => ({ index: i, kind: kindOf(i), payload: payloadOf(0, i) })));
+    assert.deepEqual(cap.awaitingPublished(), new Map());
+    const taken = cap.take(2);
+    assert.deepEqual(summary(taken.get(0)), [[-1, 1, [9, 9, 9]], ...expectedSummary(0, 5, 8)]);
+    assert.deepEqual(summary(taken.get(1)), []);
+  });
+
   test('an empty range is complete at once; take of an incomplete checkpoint throws naming what is missing', () => {
     const cap = new ChannelStateCapture();
     cap.begin(1, new Map([[0, 5], [2, 7]]));

@@ -15,6 +15,11 @@
  * offers of the same index are ignored. Frames captured while the end was
  * unknown and that lie at or beyond the end are dropped by `setEnd`.
  *
+ * A range may also start with a **prefix**: frames handed over whole at
+ * `begin` that precede every ring frame of the channel — input the subtask had
+ * taken off the ring but not processed yet (the unprocessed rest of the frame
+ * it was in the middle of, restored in-flight frames not yet replayed).
+ *
  * Memory: one copied `Uint8Array` per captured frame (the payloads passed in
  * may be views into a ring that is about to be overwritten), held in a
  * Map<index, frame> per range until `take` or `abort`.
@@ -48,7 +53,11 @@ class CaptureRange {
     readonly checkpointId: number,
     readonly channel: number,
     readonly start: number,
-  ) {}
+    /** Frames before the ring's `start` (owned by the capture; index -1). */
+    readonly prefix: readonly CapturedFrame[] = [],
+  ) {
+    for (const f of prefix) this.bytes += f.payload.byteLength;
+  }
 
   get complete(): boolean {
     return this.end !== undefined && this.frames.size === this.end - this.start;
@@ -102,8 +111,12 @@ export class ChannelStateCapture {
     return [...this.checkpoints.keys()].sort((a, b) => a - b);
   }
 
-  /** Start capturing checkpoint `checkpointId` on each channel from its next index to process. */
-  begin(checkpointId: number, starts: ReadonlyMap<number, number>): void {
+  /**
+   * Start capturing checkpoint `checkpointId` on each channel from its next index to process.
+   * `prefixes` (optional, per channel): frames that precede the ring's frames — input taken off
+   * the ring but not processed yet; they are kept as given (the caller must not reuse them).
+   */
+  begin(checkpointId: number, starts: ReadonlyMap<number, number>, prefixes?: ReadonlyMap<number, ReadonlyArray<{ readonly kind: number; readonly payload: Uint8Array }>>): void {
     if (this.checkpoints.has(checkpointId)) {
       throw new WeirError('WEIR_CHANNEL_STATE_DUPLICATE', `channel state capture of checkpoint ${checkpointId} was already begun`, { checkpointId });
     }
@@ -116,7 +129,8 @@ export class ChannelStateCapture {
           start,
         });
       }
-      ranges.set(channel, new CaptureRange(checkpointId, channel, start));
+      const prefix = (prefixes?.get(channel) ?? []).map((f) => ({ index: -1, kind: f.kind, payload: f.payload }));
+      ranges.set(channel, new CaptureRange(checkpointId, channel, start, prefix));
     }
     this.checkpoints.set(checkpointId, ranges);
     for (const range of ranges.values()) this.open(range);
@@ -181,6 +195,24 @@ export class ChannelStateCapture {
     }
   }
 
+  /**
+   * Channels with a range whose end is known but which still misses frames, with the
+   * first missing index: those frames are published later (a barrier position may count
+   * frames its producer had queued but not published), and can be taken by a peek
+   * as soon as they are, instead of waiting until the task processes them.
+   */
+  awaitingPublished(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [channel, ranges] of this.openByChannel) {
+      for (const r of ranges) {
+        if (r.end === undefined) continue;
+        const first = r.missing()?.[0];
+        if (first !== undefined) out.set(channel, Math.min(out.get(channel) ?? first, first));
+      }
+    }
+    return out;
+  }
+
   /** Every captured channel has an end and all frames in [start, end) are captured. */
   isComplete(checkpointId: number): boolean {
     for (const range of this.ranges(checkpointId).values()) if (!range.complete) return false;
@@ -216,7 +248,7 @@ export class ChannelStateCapture {
     }
     const out = new Map<number, CapturedFrame[]>();
     for (const [channel, range] of ranges) {
-      const frames: CapturedFrame[] = [];
+      const frames: CapturedFrame[] = [...range.prefix];
       for (let i = range.start; i < range.end!; i++) frames.push(range.frames.get(i)!);
       out.set(channel, frames);
     }

@@ -107,9 +107,14 @@ export class InputGate {
     await this.doorbell.wait(token, timeoutMs === undefined ? {} : { timeoutMs });
   }
 
-  /** Copies of the frames queued on a channel's data lane (not consumed). */
-  peek(channel: number) {
-    return this.readers[channel]!.peek();
+  /** Copies of the frames queued on a channel's data lane (not consumed), from index `fromIndex` on. */
+  peek(channel: number, fromIndex = 0) {
+    return this.readers[channel]!.peek(fromIndex);
+  }
+
+  /** Data frames published so far on a channel (the index the next one will get). */
+  framesPublished(channel: number): number {
+    return this.readers[channel]!.dataFramesWritten;
   }
 
   private anyAvailable(): boolean {

@@ -21,6 +21,7 @@ import { loadJobDefinition } from '../api/job-definition.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
+import type { FrameInProgress, ReplayFrame } from './frame-processor.ts';
 import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
 import { RecordWriter } from './record-writer.ts';
 import { decodeElement } from '../io/stream-elements.ts';
@@ -89,6 +90,10 @@ export class StreamTask {
   endInputRequested = false;
   /** Persisted in-flight data to replay before any new input (unaligned checkpoint restore). */
   restoredInFlight: RestoredInFlight | undefined;
+  /** Restored input frames not replayed yet (while the input loop replays them). */
+  replayQueue: ReplayFrame[] | undefined;
+  /** The input frame being processed in slices, if any (frame-processor.ts). */
+  currentFrame: FrameInProgress | undefined;
   private wake: (() => void) | undefined;
   private draining: Promise<void> | undefined;
 
@@ -229,6 +234,7 @@ export class StreamTask {
         this.handleControlEvent(ev);
         handled = true;
       }
+      this.checkpointer?.takePublishedChannelState();
       if (handled) return;
       const token = this.doorbell.prepareWait();
       const ev = gate.pollPriority();

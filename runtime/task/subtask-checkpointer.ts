@@ -6,7 +6,8 @@
  * Checkpoint n on one subtask, step by step:
  *   1. Trigger — sources: a control-plane call from the coordinator; other
  *      subtasks: their barrier handler (aligned: last barrier; unaligned: first).
- *      Always between two input frames, so state is consistent.
+ *      Always between two records (between frames, or between two slices of a
+ *      frame — frame-processor.ts), never inside a state batch.
  *   2. Synchronous part: flush partial output batches; snapshot keyed state
  *      (a tiny sync part) and operator state (source offsets).
  *   3. Forward the barrier on every output channel:
@@ -16,7 +17,9 @@
  *        aligned-with-timeout   in-band at index p plus a priority announcement of p.
  *   4. Unaligned: capture input channel state — for each captured channel, frames
  *      from the next-to-process index up to the barrier's position (queued ones
- *      by peek, later ones as they are processed).
+ *      by peek, later ones as they are processed), preceded by what was taken
+ *      off the ring but not processed (the rest of a frame processed in slices,
+ *      restored frames not replayed yet).
  *   5. Asynchronous part: materialize keyed state, wait until channel state is
  *      complete, write it, then acknowledge with handles, files and metrics.
  * A failure in step 2 fails the task (Flink semantics); a failure in step 5
@@ -33,6 +36,7 @@ import { channelStateBytes, isEmptyChannelState, writeChannelStateFile, type Cha
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
 import type { StreamTask } from './stream-task.ts';
+import { unprocessedInput } from './frame-processor.ts';
 import type { TaskCheckpointingArgs } from './task-args.ts';
 
 /** What a subtask sends up the control plane about checkpoints. */
@@ -126,7 +130,9 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     const captured = info.captureChannels.length > 0;
     if (captured) {
       const starts = new Map(info.captureChannels.map((ch) => [ch, task.gate!.nextIndex[ch]!] as const));
-      this.capture.begin(id, starts);
+      // Input already off the ring but not processed (the rest of the frame in progress, restored
+      // frames not replayed yet) is in flight too: it precedes the ring's frames (frame-processor.ts).
+      this.capture.begin(id, starts, unprocessedInput(task, info.captureChannels));
     }
     let done!: () => void;
     const ready = new Promise<void>((r) => (done = r));
@@ -164,6 +170,24 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     if (!this.capture.capturing) return;
     this.capture.offerProcessed(channel, index, kind, payload);
     this.checkCaptureComplete();
+  }
+
+  /**
+   * Take frames of captured ranges that were published since the barrier's position was
+   * learnt (aligned-with-timeout positions count frames the producer had only queued), so
+   * a checkpoint completes when they are published, not when this task gets to process
+   * them. Cheap when nothing waits: called between slices and while output is blocked.
+   */
+  takePublishedChannelState(): void {
+    if (!this.capture.capturing) return;
+    const gate = this.task.gate!;
+    let offered = false;
+    for (const [channel, first] of this.capture.awaitingPublished()) {
+      if (gate.framesPublished(channel) <= first) continue;
+      this.capture.offerQueued(channel, gate.peek(channel, first));
+      offered = true;
+    }
+    if (offered) this.checkCaptureComplete();
   }
 
   async notifyComplete(checkpointId: number): Promise<void> {

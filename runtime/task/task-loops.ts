@@ -4,12 +4,12 @@
  * traffic is light, full batches under load), await full rings (backpressure),
  * and yield to the event loop every few milliseconds.
  */
-import { decodeBatch } from '../io/record-codec.ts';
 import { decodeElement, RECORD_BATCH_KIND } from '../io/stream-elements.ts';
 import type { SourceBatch } from '../operators/sources/source-reader.ts';
 import type { StreamTask } from './stream-task.ts';
 import type { InputEvent } from './input-gate.ts';
 import { replayOutput } from './task-restore.ts';
+import { processFrame, type ReplayFrame } from './frame-processor.ts';
 
 const SOURCE_BATCH = 256;
 
@@ -59,11 +59,14 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
     // Recovery: unsent output first, then the input the checkpoint's barrier had overtaken.
     task.restoredInFlight = undefined;
     replayOutput(task, inflight);
+    // Frames wait in replayQueue until replayed: a checkpoint triggered meanwhile persists them.
+    const queue: ReplayFrame[] = (task.replayQueue = [...inflight.inputFrames]);
     await task.drain();
-    for (const f of inflight.inputFrames) {
-      replayFrame(task, f.channel, f.kind, f.payload, watermarks);
+    for (let f = queue.shift(); f && !task.stopping; f = queue.shift()) {
+      await replayFrame(task, f.channel, f.kind, f.payload, watermarks);
       await task.drain();
     }
+    task.replayQueue = undefined;
     const input = task.chain.input;
     const process = () => { for (const r of inflight.inputRecords) input.collect(r.record, r.ts); };
     if (task.keyedState) task.keyedState.batch(process);
@@ -74,7 +77,8 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
   while (!task.stopping) {
     const ev = gate.poll();
     if (ev) {
-      handleEvent(task, ev, watermarks);
+      const processing = handleEvent(task, ev, watermarks);
+      if (processing) await processing;
       await task.drain();
       if (gate.allDataEnded && !task.dataEnded) await task.endOfData();
       if (gate.allEnded) break;
@@ -92,9 +96,9 @@ export async function runInputLoop(task: StreamTask): Promise<void> {
 }
 
 /** A restored in-flight frame: record batches and watermarks are processed, old control elements ignored. */
-function replayFrame(task: StreamTask, channel: number, kind: number, payload: Uint8Array, watermarks: Float64Array): void {
+async function replayFrame(task: StreamTask, channel: number, kind: number, payload: Uint8Array, watermarks: Float64Array): Promise<void> {
   if (kind === RECORD_BATCH_KIND) {
-    processBatch(task, payload);
+    await processFrame(task, channel, -1, payload);
     return;
   }
   const el = decodeElement(kind, payload);
@@ -104,55 +108,35 @@ function replayFrame(task: StreamTask, channel: number, kind: number, payload: U
   }
 }
 
-function processBatch(task: StreamTask, payload: Uint8Array): void {
-  const { records, timestamps } = decodeBatch(payload);
-  const input = task.chain.input;
-  const n = records.length;
-  const process = () => {
-    if (timestamps) {
-      for (let i = 0; i < n; i++) {
-        const t = timestamps[i]!;
-        input.collect(records[i], Number.isNaN(t) ? undefined : t);
-      }
-    } else {
-      for (let i = 0; i < n; i++) input.collect(records[i], undefined);
-    }
-  };
-  if (task.keyedState) task.keyedState.batch(process);
-  else process();
-  task.recordsIn += n;
-}
-
-function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array): void {
+/** One input event; a record batch returns the promise of its (sliced) processing. */
+function handleEvent(task: StreamTask, ev: InputEvent, watermarks: Float64Array): Promise<void> | undefined {
   task.framesIn++;
   if (!ev.priority) task.checkpointer?.onDataFrame(ev.channel, ev.index, ev.kind, ev.payload);
-  if (ev.kind === RECORD_BATCH_KIND) {
-    processBatch(task, ev.payload);
-    return;
-  }
+  if (ev.kind === RECORD_BATCH_KIND) return processFrame(task, ev.channel, ev.index, ev.payload);
   const el = decodeElement(ev.kind, ev.payload);
   switch (el.type) {
     case 'watermark': {
       watermarks[ev.channel] = Math.max(watermarks[ev.channel]!, el.timestamp);
       advanceWatermark(task, watermarks);
-      return;
+      return undefined;
     }
     case 'end-of-data': {
       // No more records or watermarks on this channel: it no longer holds the watermark back.
       task.gate!.markDataEnded(ev.channel);
       if (!task.gate!.allDataEnded) advanceWatermark(task, watermarks);
-      return;
+      return undefined;
     }
     case 'end-of-partition': {
       task.checkpointer?.handler?.onEndOfPartition(ev.channel, ev.index);
       const wasDataEnded = task.gate!.dataEnded[ev.channel];
       task.gate!.markEnded(ev.channel);
       if (!wasDataEnded && !task.gate!.allDataEnded) advanceWatermark(task, watermarks);
-      return;
+      return undefined;
     }
     default:
       // Barriers, announcements and cancel markers: the barrier handler decides.
       task.handleControlEvent(ev, el);
+      return undefined;
   }
 }
 

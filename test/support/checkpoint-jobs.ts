@@ -14,14 +14,15 @@ export function spin(micros: number): void {
   while (performance.now() < end) { /* spin */ }
 }
 
-/** Counts records per key in keyed state; emits the running count with each record. */
-export function counter(): KeyedProcessFunction<number, Rec, Counted> {
+/** Counts records per key in keyed state; emits the running count with each record. Spins `micros` per record. */
+export function counter(micros = 0): KeyedProcessFunction<number, Rec, Counted> {
   let count!: ValueState<number>;
   return {
     open(ctx) {
       count = ctx.getState(new ValueStateDescriptor<number>('count'));
     },
     processElement(r, _ctx, out) {
+      spin(micros);
       const n = (count.value() ?? 0) + 1;
       count.update(n);
       out.collect({ k: r.k, i: r.i, n });
@@ -56,12 +57,15 @@ export const backpressuredJob = defineJob('t-cp-backpressured', (env, p: Checkpo
     .collect('out');
 });
 
-/** Single parallel source (→ map, chained) → keyBy → count → slow sink: for reading checkpoints back. */
-export const countingJob = defineJob('t-cp-counting', (env, p: { n: number; keys: number; sinkMicros: number }) => {
+/**
+ * Single parallel source (→ map, chained) → keyBy → count → slow sink: for reading checkpoints back.
+ * `counterMicros` makes the counter itself slow (a frame then takes many slices to process).
+ */
+export const countingJob = defineJob('t-cp-counting', (env, p: { n: number; keys: number; sinkMicros: number; counterMicros?: number }) => {
   env.fromSequence(0, p.n - 1).setParallelism(2).uid('numbers')
     .map((i): Rec => ({ k: i % p.keys, i })).setParallelism(2)
     .keyBy((r) => r.k)
-    .process(counter())
+    .process(counter(p.counterMicros ?? 0))
     .setParallelism(2)
     .uid('counter')
     .map((c) => {

@@ -38,9 +38,10 @@ export async function countsByKey(c: CompletedCheckpoint, vertexId: string, keys
 }
 
 /** Records in the persisted in-flight data: input channel state of `consumers`, output channel state of `producers`. */
-export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers: string[]; producers: string[] }): Promise<{ records: unknown[]; bytes: number }> {
+export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers: string[]; producers: string[] }): Promise<{ records: unknown[]; bytes: number; partialFrames: number }> {
   const records: unknown[] = [];
   let bytes = 0;
+  let partialFrames = 0;
   for (const s of subtasks(c)) {
     if (!s.channelState) continue;
     const contents = await readChannelStateFile(path.join(rootOf(c), ...s.channelState.file.split('/')));
@@ -48,12 +49,14 @@ export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers:
       ...(opts.consumers.includes(s.vertexId) ? contents.input.flatMap((i) => i.frames) : []),
       ...(opts.producers.includes(s.vertexId) ? contents.output.flatMap((o) => o.frames) : []),
     ];
+    // Input frames with index -1: the unprocessed rest of a frame the consumer was in the middle of.
+    if (opts.consumers.includes(s.vertexId)) partialFrames += contents.input.flatMap((i) => i.frames).filter((f) => f.index === -1).length;
     for (const f of frames) {
       bytes += f.payload.byteLength;
       if (f.kind === RECORD_BATCH_KIND) records.push(...decodeBatch(f.payload).records);
     }
   }
-  return { records, bytes };
+  return { records, bytes, partialFrames };
 }
 
 /** Values a split-based source (sequence/generator) had NOT yet emitted at the checkpoint, by subtask. */
