@@ -120,6 +120,20 @@ describe('aligned-with-timeout barrier handling (exactly-once)', () => {
     assert.equal(h.timers.pendingCount, 0);
   });
 
+  test('an upstream that timed out forwards the barrier unaligned: switch at once, its position ends the capture', () => {
+    const h = harness('exactly-once', 3, 1010);
+    h.handler.onPriorityBarrier(0, awt(1, 0));
+    h.handler.onBarrier(0, awt(1, 0));
+    assert.deepEqual(h.calls(), ['block(0)']);
+    // Channel 1's producer switched to unaligned: a priority barrier, and never an in-band one.
+    h.handler.onPriorityBarrier(1, barrier(1, 'unaligned', { position: 40 }));
+    assert.deepEqual(h.calls(), [triggerString(1, true, 0, 10, [1, 2]), 'end(1 1@40)', 'unblock(0)']);
+    assert.equal(h.handler.stateName, 'AlternatingCollectingBarriersUnaligned');
+    h.handler.onPriorityBarrier(2, awt(1, 2));
+    assert.deepEqual(h.calls(), ['end(1 2@31)']);
+    assert.equal(h.handler.stateName, 'WaitingForFirstBarrier');
+  });
+
   test('an arrival exactly at the timeout stays aligned; one millisecond later switches', () => {
     const h = harness('exactly-once', 2, TS);
     h.handler.onBarrier(0, awt(1, 0));

@@ -15,6 +15,9 @@
  *        - else timed out         → switch (below), c counts as arrived;
  *        - else                   → blockChannel(c);
  *      announcement on c: remember its position; if timed out → switch;
+ *      unaligned priority barrier on c (the upstream subtask timed out and
+ *      forwarded it unaligned; no in-band copy follows): remember its position,
+ *      switch;
  *      timer fired: switch;
  *   3. switch: triggerCheckpoint(unaligned=true, captureChannels = open
  *      channels whose in-band barrier n has not arrived), then
@@ -59,8 +62,14 @@ export class AlternatingCollectingBarriers extends CollectingBarriers {
   }
 
   protected override onPriorityBarrier(ctx: BarrierHandlerContext, channel: number, barrier: CheckpointBarrier): BarrierHandlerState {
-    if (barrier.alignment !== 'aligned-with-timeout') return this;
     const p = this.progress;
+    if (barrier.alignment === 'unaligned') {
+      // The upstream subtask timed out and forwarded the checkpoint unaligned: no in-band copy
+      // follows on this channel, so waiting for it would hang. Switch now (Flink does the same).
+      if (!p.positions.has(channel)) p.positions.set(channel, barrier.position);
+      return this.switchToUnaligned(ctx);
+    }
+    if (barrier.alignment !== 'aligned-with-timeout') return this;
     if (!p.positions.has(channel)) p.positions.set(channel, barrier.position);
     return isAlignedTimedOut(p.barrier, ctx.clock.now()) ? this.switchToUnaligned(ctx) : this;
   }
