@@ -21,3 +21,4 @@ export {
   ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor,
   type ValueState, type ListState, type MapState, type ReducingState, type AggregatingState, type StateTtlConfig,
 } from './state/index.ts';
+export type { CheckpointStats, CheckpointStatsSnapshot, SubtaskCheckpointStats, RestoreStats, CheckpointStatus } from './runtime/checkpoint/checkpoint-stats.ts';

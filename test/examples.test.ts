@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { sessionsJob, syntheticClicks, referenceSessions, type Session } from '../examples/sessions/job.ts';
 import { wordCount, totals } from '../examples/word-count/job.ts';
 import { sensorJob, reading, type Reading } from '../examples/embedded/job.ts';
@@ -50,4 +51,23 @@ test('embedded example job: bounded run gives the max per sensor and the alerts'
   for (const r of result.collected.max as Reading[]) gotMax.set(r.sensor, Math.max(gotMax.get(r.sensor) ?? -Infinity, r.celsius));
   assert.deepEqual(gotMax, maxBy);
   assert.equal((result.collected.alerts as Reading[]).length, readings.filter((r) => r.celsius >= 34.5).length);
+});
+
+test('the demo (npm start -- --quick): aligned vs unaligned table, a failure, recovery from a checkpoint, exactly-once OK, a chart', { timeout: 120_000 }, () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-demo-test-'));
+  try {
+    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+    const main = fileURLToPath(new URL('../examples/demo/main.ts', import.meta.url));
+    const run = spawnSync(tsx, [main, '--quick'], { cwd, encoding: 'utf8', timeout: 110_000 });
+    assert.equal(run.status, 0, `exit code (stderr: ${run.stderr})`);
+    const out = run.stdout;
+    assert.match(out, /^\| aligned \| \d+ \(\d+\) \|/m, 'a table row for aligned');
+    assert.match(out, /^\| unaligned \| [1-9]\d* \(\d+\) \| \d+ ms \|/m, 'unaligned checkpoints completed under backpressure');
+    assert.match(out, /failure: .*injected failure/);
+    assert.match(out, /recovered from checkpoint \d+ in \d+ ms/);
+    assert.match(out, /exactly-once check: 20000 records delivered for 20000 produced, 20000 distinct, 0 out of sequence → OK/);
+    assert.ok(fs.statSync(path.join(cwd, '.weir', 'demo', 'checkpoints.svg')).size > 1000, 'the chart was written');
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
 });
