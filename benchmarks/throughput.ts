@@ -5,8 +5,13 @@
  * at parallelism 1 and 2, against the same work as (a) a plain single-threaded
  * loop and (b) a Node objectMode `stream.pipeline`. Weir's figure is end to end
  * (including starting the workers); `steadyRecordsPerSec` subtracts the
- * start-up time measured with a one-record run of the same job.
+ * start-up time measured with a one-record run of the same job. Two more cases
+ * run the parallelism-2 job with checkpoints every second (aligned, unaligned;
+ * end of job includes the final checkpoint) and report their cost in percent.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseBenchArgs, printTable, writeResults, progress, formatNumber } from './support/index.ts';
@@ -46,9 +51,19 @@ async function nodeStreams(n: number): Promise<number> {
   return emitted;
 }
 
-async function weir(parallelism: number, n: number): Promise<number> {
+/** Checkpointing of a case: none, or every second (aligned or unaligned), into a fresh temporary directory. */
+type Checkpointing = 'off' | 'aligned' | 'unaligned';
+
+async function weir(parallelism: number, n: number, checkpointing: Checkpointing = 'off'): Promise<number> {
+  const dir = checkpointing === 'off' ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'weir-bench-tp-'));
   const t0 = performance.now();
-  const result = await throughputJob.execute({ params: { records: n }, parallelism, stateBackend: 'heap' }).done;
+  const result = await throughputJob.execute({
+    params: { records: n },
+    parallelism,
+    stateBackend: 'heap',
+    ...(dir ? { checkpointing: { intervalMs: 1000, unaligned: checkpointing === 'unaligned', directory: dir } } : {}),
+  }).done;
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
   const ms = performance.now() - t0;
   const out = result.metrics.vertices.find((v) => v.name.includes('Count'))!.recordsIn;
   const expected = n - Math.ceil(n / 10);
@@ -79,6 +94,12 @@ for (const p of [1, 2]) {
   rows.push({ case: `weir-p${p}`, recordsPerSec: records / (ms / 1000), steadyRecordsPerSec: records / (Math.max(1, ms - startup) / 1000), ms, startupMs: startup });
 }
 
+// The cost of checkpointing every second (no backpressure): same job, same parallelism.
+for (const mode of ['aligned', 'unaligned'] as const) {
+  const ms = await best(`weir p2, checkpoints every 1 s (${mode})`, () => weir(2, records, mode));
+  rows.push({ case: `weir-p2-checkpoints-1s-${mode}`, recordsPerSec: records / (ms / 1000), ms });
+}
+
 process.stderr.write('\n');
 console.log(`throughput: ${formatNumber(records, 0)} records, best of ${repeats}, source → map → filter → keyBy → count (10 000 keys, heap state)`);
 printTable(rows, [
@@ -91,5 +112,11 @@ printTable(rows, [
 const streams = rows.find((r) => r.case === 'node-streams')!.recordsPerSec;
 const p2 = rows.find((r) => r.case === 'weir-p2')!.recordsPerSec;
 console.log(`weir-p2 / node-streams = ${(p2 / streams).toFixed(2)}×; weir-p2 / plain-loop = ${(p2 / rows[0]!.recordsPerSec).toFixed(2)}×`);
-const file = writeResults('throughput', rows.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), ...(r.steadyRecordsPerSec ? { steadyRecordsPerSec: Math.round(r.steadyRecordsPerSec) } : {}) })), { records, quick: args.quick, repeats });
+const checkpointCost: Record<string, number> = {};
+for (const mode of ['aligned', 'unaligned']) {
+  const cp = rows.find((r) => r.case === `weir-p2-checkpoints-1s-${mode}`)!.recordsPerSec;
+  checkpointCost[mode] = Math.round((1 - cp / p2) * 1000) / 10;
+  console.log(`checkpoints every 1 s (${mode}) cost ${checkpointCost[mode]} % of weir-p2's throughput (target ≤ 10 %)`);
+}
+const file = writeResults('throughput', rows.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), ...(r.steadyRecordsPerSec ? { steadyRecordsPerSec: Math.round(r.steadyRecordsPerSec) } : {}) })), { records, quick: args.quick, repeats, checkpointCostPercent: checkpointCost });
 console.log(`results: ${file}`);
