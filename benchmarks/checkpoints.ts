@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseBenchArgs, writeResults, machineInfo, RESULTS_DIR, formatNumber } from './support/index.ts';
 import { ProgressBar, formatDuration } from './support/progress-bar.ts';
 import { renderLineChart, svgToPng, formatBytes, type ChartSeries } from './support/chart.ts';
+import { checkTargets, targetsTable } from './support/checkpoint-targets.ts';
 import {
   checkpointBenchJob, checkpointingFor, sinkMicrosFor, CHECKPOINT_MODES, BACKPRESSURE_LEVELS, ALIGNED_TIMEOUT_MS,
   type CheckpointMode, type BackpressureLevel,
@@ -282,6 +283,10 @@ Generated ${new Date().toISOString().slice(0, 10)} by \`${command}\` (${formatDu
 
 ${markdownTable(rows)}
 
+Targets (at ${formatBytes(DEFAULT_BUFFER)} rings; a "≥" figure is the age a checkpoint had reached without completing):
+
+${targetsTable(checkTargets(rows, DEFAULT_BUFFER, ALIGNED_TIMEOUT_MS))}
+
 ${images}
 `;
 }
@@ -315,7 +320,9 @@ fs.mkdirSync(outDir, { recursive: true });
 console.log(`checkpoints: ${cases.length} cases × ${cfg.durationS} s, ${formatNumber(cfg.rate, 0)} records/s, ${cfg.keys} keys, parallelism ${cfg.parallelism}, interval ${cfg.intervalMs} ms${injectFailure ? '' : ' (--no-recovery)'}\n`);
 console.log(markdownTable(rows));
 for (const r of rows) if (r.error) console.log(`\n${label(r)}: ${r.error}`);
-const file = writeResults('checkpoints', rows, { quick: args.quick, config: cfg, durationMs: Math.round(totalMs) });
+const targets = checkTargets(rows, DEFAULT_BUFFER, ALIGNED_TIMEOUT_MS);
+console.log(`\n${targetsTable(targets)}`);
+const file = writeResults('checkpoints', rows, { quick: args.quick, config: cfg, durationMs: Math.round(totalMs), targets });
 const charts = await writeCharts(rows, outDir);
 console.log(`\nresults: ${file}\ncharts: ${charts.map((f) => path.join(outDir, f)).join(', ')}`);
 if (writeReadme) {
