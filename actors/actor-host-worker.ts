@@ -29,7 +29,7 @@ import {
   type HostTask,
   type SpawnRequest,
 } from './control-plane.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, forwardingDestination } from './logger.ts';
 
 /** Methods `ActorRef.call` may not invoke (lifecycle is driven by the host). */
 const RESERVED_METHODS = new Set(['run', 'stop', 'constructor']);
@@ -93,7 +93,11 @@ class ActorHost implements HostApi {
   constructor(task: HostTask) {
     this.#task = task;
     this.finished = new Promise((resolve) => (this.#finish = resolve));
-    this.#rootLogger = createLogger({ system: task.systemName, thread: threadId, ...task.logBindings });
+    const log = task.log;
+    this.#rootLogger = createLogger({ system: task.systemName, thread: threadId, ...task.logBindings }, {
+      ...(log ? { level: log.level } : {}),
+      ...(log?.forward ? { destination: forwardingDestination((line) => this.#post({ type: 'log', line })) } : {}),
+    });
     this.#logger = this.#rootLogger.child({ host: task.index });
     exposeHostApi(this, task.control);
     this.#post({ type: 'ready', index: task.index, generation: task.generation, threadId });

@@ -37,6 +37,8 @@ export interface HostTask {
   generation: number;
   systemName: string;
   logBindings: Record<string, unknown>;
+  /** Level of the host's loggers and whether lines go to the main thread (`log` events); default: stderr at WEIR_LOG_LEVEL. */
+  log?: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; forward: boolean };
   /** comlink endpoint of {@link HostApi}. */
   control: MessagePort;
   /** Where the host posts {@link HostEvent}s. */
@@ -86,7 +88,8 @@ export type HostEvent =
   | { type: 'ready'; index: number; generation: number; threadId: number }
   | { type: 'message'; actorId: string; message: unknown }
   | { type: 'done'; actorId: string }
-  | { type: 'failed'; actorId: string; error: SerializedError };
+  | { type: 'failed'; actorId: string; error: SerializedError }
+  | { type: 'log'; line: string };
 
 /** Serialize any thrown value so that `reviveError` rebuilds it (code/details kept). */
 export function serializeError(error: unknown): SerializedError {

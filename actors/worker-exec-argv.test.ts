@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { computeWorkerExecArgv, isTsxPreload, locateTsx, tsxWorkerImport, workerExecArgv } from './worker-exec-argv.ts';
+import { computeWorkerExecArgv, hasOtherPreload, hasTsxPreload, isTsxPreload, isTypeScriptModule, locateTsx, tsxWorkerImport, workerExecArgv } from './worker-exec-argv.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,6 +42,28 @@ describe('computeWorkerExecArgv (pure)', () => {
 
   test('without tsx (compiled deployment) execArgv passes through unchanged', () => {
     assert.deepEqual(computeWorkerExecArgv(['--enable-source-maps'], undefined, ['--no-warnings']), ['--enable-source-maps', '--no-warnings']);
+  });
+
+  test('a compiled Weir running a JavaScript job: workers get the parent\'s execArgv, no tsx', () => {
+    assert.deepEqual(computeWorkerExecArgv(['--enable-source-maps', '--import', './hooks.mjs'], tsx, [], { typescript: false }), ['--enable-source-maps', '--import', './hooks.mjs']);
+  });
+
+  test('workers that need TypeScript get tsx even when the parent registered its loader programmatically', () => {
+    assert.deepEqual(computeWorkerExecArgv(['--enable-source-maps'], tsx, [], { typescript: true }), ['--enable-source-maps', ...REGISTER]);
+  });
+
+  test('locateTsx finds the tsx the parent was started with from its execArgv, wherever it is installed', () => {
+    const viaLoader = locateTsx(['--import', `file://${tsx.packageDir}/dist/loader.mjs`], '/');
+    assert.deepEqual(viaLoader, tsx);
+    assert.deepEqual(locateTsx([`--import=${tsx.packageDir}/dist/loader.mjs`], '/'), tsx);
+    assert.ok(hasTsxPreload(['--require', `${tsx.packageDir}/dist/preflight.cjs`], undefined));
+    assert.equal(hasTsxPreload(['--import', './hooks.mjs'], undefined), false);
+    assert.ok(hasOtherPreload(['--import', './hooks.mjs', '--import', 'tsx'], undefined));
+  });
+
+  test('isTypeScriptModule: .ts, .mts, .cts, .tsx need a loader; JavaScript does not', () => {
+    for (const f of ['file:///a/job.ts', '/a/job.mts', 'job.cts', 'x.tsx', 'file:///a/job.ts?v=1']) assert.equal(isTypeScriptModule(f), true, f);
+    for (const f of ['file:///a/job.js', '/a/job.mjs', 'job.cjs', 'job.d.ts.js']) assert.equal(isTypeScriptModule(f), false, f);
   });
 
   test('isTsxPreload recognises tsx entries only', () => {

@@ -1,7 +1,16 @@
 #!/usr/bin/env node
-// Launcher: registers tsx (Weir runs from its TypeScript sources on Node >= 20)
-// and starts the CLI. Worker threads get the loader through their execArgv.
-import { register } from 'tsx/esm/api';
+// Launcher of the `weir` command.
+//  - Installed as a package (only dist/ is shipped): runs the compiled CLI; needs no tsx.
+//  - In the repository (the TypeScript sources sit next to this file): runs the CLI from its
+//    sources through tsx (a devDependency), so development needs no build. Worker threads get
+//    the loader through their execArgv (actors/worker-exec-argv.ts).
+import { existsSync } from 'node:fs';
 
-register();
-await import('./weir-cli.ts');
+const sources = new URL('./weir-cli.ts', import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+} else {
+  await import('../dist/cli/weir-cli.js');
+}

@@ -49,7 +49,8 @@ export class JobDefinition<P = undefined> {
 
   /**
    * Run the job on worker threads. Validates the graph synchronously (throws
-   * `WEIR_INVALID_GRAPH` / `WEIR_INVALID_ARGUMENT` before anything runs) and
+   * `WEIR_INVALID_GRAPH` / `WEIR_INVALID_ARGUMENT`, or `WEIR_TYPESCRIPT_LOADER_MISSING` for a
+   * `.ts` job module that worker threads could not load, before anything runs) and
    * returns a client: `await client.done` for completion.
    */
   execute(options: ExecuteOptions<P> = {}): JobClient {
@@ -131,15 +132,29 @@ export function normalizeModuleUrl(m: string | URL): string {
   return pathToFileURL(s).href;
 }
 
-/** The file: URL of the module that called defineJob, from the V8 stack. */
+/**
+ * The file: URL of the module that called defineJob, from V8's structured call sites: their
+ * file names are the modules actually loaded (a `.js` file of the built package, or a `.ts`
+ * file under a TypeScript loader), never positions rewritten by `--enable-source-maps`, which
+ * would name this package's own `.ts` sources instead of the job's module.
+ */
 function callerModuleUrl(): string | undefined {
   const self = import.meta.url;
-  const stack = new Error().stack ?? '';
-  for (const line of stack.split('\n').slice(1)) {
-    const m = /(file:\/\/[^\s)]+?|\/[^\s():]+?):\d+:\d+\)?\s*$/.exec(line);
-    if (!m) continue;
-    const url = m[1]!.startsWith('file:') ? m[1]! : pathToFileURL(m[1]!).href;
-    if (url === self) continue;
+  const previous = Error.prepareStackTrace;
+  let sites: NodeJS.CallSite[] = [];
+  try {
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, callerModuleUrl);
+    sites = Array.isArray(holder.stack) ? (holder.stack as NodeJS.CallSite[]) : [];
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+  for (const site of sites) {
+    const name = site.getFileName();
+    if (!name || name.startsWith('node:')) continue;
+    const url = name.startsWith('file:') ? name : name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name) ? pathToFileURL(name).href : undefined;
+    if (!url || url === self) continue;
     try {
       fileURLToPath(url);
     } catch {

@@ -148,19 +148,44 @@ export class CollectReader {
 
 }
 
-/** Where collected records go once they may be delivered (kept across failovers by the job master). */
+/**
+ * Records a collect sink kept for `results()` iterators created before any was (retainCollected: false):
+ * at most this many per sink, the oldest dropped beyond it (see {@link CollectedRecords.droppedBeforeFirstReader}).
+ */
+export const BACKLOG_LIMIT = 10_000;
+
+/**
+ * Where collected records go once they may be delivered (kept across failovers by the job master).
+ * A new subscriber (a `results()` iterator) first receives what was delivered before it
+ * subscribed: every record so far when records are retained; otherwise, for the first
+ * subscriber of a sink, the backlog held since the job started (bounded by {@link BACKLOG_LIMIT}).
+ */
 export class CollectedRecords {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly retained = new Map<string, unknown[]>();
+  /** Without retention: records delivered while a sink never had a subscriber (undefined once one came). */
+  private readonly backlog = new Map<string, unknown[] | undefined>();
+  private readonly dropped = new Map<string, number>();
   constructor(names: readonly string[], private readonly retain: boolean) {
-    for (const n of names) this.retained.set(n, []);
+    for (const n of names) {
+      this.retained.set(n, []);
+      if (!retain) this.backlog.set(n, []);
+    }
   }
 
   collected(name: string): unknown[] {
     return this.retained.get(name) ?? [];
   }
 
+  /** Records dropped from the backlog of a sink before its first `results()` iterator (retainCollected: false). */
+  droppedBeforeFirstReader(name: string): number {
+    return this.dropped.get(name) ?? 0;
+  }
+
   subscribe(name: string, listener: Listener): () => void {
+    const earlier = this.retain ? this.retained.get(name) : this.backlog.get(name);
+    if (!this.retain) this.backlog.set(name, undefined);
+    if (earlier && earlier.length > 0) listener(this.retain ? earlier.slice() : earlier);
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
     set.add(listener);
@@ -172,6 +197,16 @@ export class CollectedRecords {
     if (this.retain) {
       const r = this.retained.get(name)!;
       for (let i = 0; i < records.length; i++) r.push(records[i]);
+    } else {
+      const b = this.backlog.get(name);
+      if (b) {
+        for (let i = 0; i < records.length; i++) b.push(records[i]);
+        if (b.length > BACKLOG_LIMIT) {
+          const over = b.length - BACKLOG_LIMIT;
+          b.splice(0, over);
+          this.dropped.set(name, (this.dropped.get(name) ?? 0) + over);
+        }
+      }
     }
     const set = this.listeners.get(name);
     if (set) for (const l of set) l(records);
