@@ -9,14 +9,16 @@ export type {
   MapFunction, FilterFunction, FlatMapFunction, KeySelector, ReduceFunction, Collector, KeyedProcessFunction,
   KeyedProcessContext, OnTimerContext, RuntimeContext, TimerContext, TaskInfo, WatermarkStrategy, KeyedStateAccess,
 } from './runtime/api/functions.ts';
-export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics } from './runtime/job/job-client.ts';
+export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics, type JobRunningInfo } from './runtime/job/job-client.ts';
 export type { ExecuteOptions } from './runtime/job/execute-options.ts';
+export type { LogLevel } from './actors/logger.ts';
 export {
   twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition, type TwoPhaseCommitState,
 } from './runtime/operators/sinks/two-phase-commit-sink.ts';
 export { exactlyOnceFileSink, type ExactlyOnceFileSinkOptions, type FileTransaction } from './runtime/operators/sinks/exactly-once-file-sink.ts';
 export { RuntimeErrorCode } from './runtime/errors.ts';
 export { WeirError } from './common/weir-error.ts';
+export { ErrorCodes, ErrorCodes as errors, isRestartable, type ErrorCode, type ErrorCodeInfo, type ErrorArea } from './common/error-codes.ts';
 export {
   ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor,
   type ValueState, type ListState, type MapState, type ReducingState, type AggregatingState, type StateTtlConfig,

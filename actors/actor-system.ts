@@ -24,7 +24,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { reviveError, WeirError } from '../common/weir-error.ts';
 import { collectTransferables, deferred, HostConnection, toModuleSpecifier, withDeadline, type Deferred, type HostEvent, type HostTask } from './control-plane.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, relayLogLine, type WorkerLogOptions } from './logger.ts';
 import { classifyHostFailure, describeHostDeath, hostFailureCause, RestartBudget, type ActorFailure, type WorkerObservation } from './supervision.ts';
 import { workerExecArgv } from './worker-exec-argv.ts';
 
@@ -40,6 +40,12 @@ export interface ActorSystemOptions {
   resourceLimits?: ResourceLimits;
   /** Extra execArgv for workers, appended to {@link workerExecArgv}(). */
   execArgv?: string[];
+  /** Workers import TypeScript modules (adds a loader if the parent's does not reach them; worker-exec-argv.ts). */
+  typescript?: boolean;
+  /** Parent of the main-thread logger, and where forwarded worker lines are re-logged (default: pino at `WEIR_LOG_LEVEL`). */
+  logger?: Logger;
+  /** How workers log ({@link WorkerLogOptions}); default: their own stderr destination at `WEIR_LOG_LEVEL`. */
+  workerLog?: WorkerLogOptions;
   /** How long `ActorRef.stop()` and `shutdown()` wait for run() to settle (default 5000 ms). */
   stopTimeoutMs?: number;
   /** How long a host task may take to come up (default 30 000 ms). */
@@ -112,7 +118,8 @@ interface ActorRecord {
   started: boolean;
 }
 
-const HOST_WORKER = new URL('./actor-host-worker.ts', import.meta.url);
+/** The host worker next to this module: `.ts` from the sources, `.js` in the built package (dist/). */
+const HOST_WORKER = new URL(`./actor-host-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 /** Beyond the host-side stop timeout, how long the main thread waits for the host's reply before calling it wedged. */
 const REPLY_GRACE_MS = 1000;
 
@@ -142,7 +149,7 @@ export class ActorSystem {
     this.name = options.name ?? 'weir';
     this.#opts = { stopTimeoutMs: 5000, startTimeoutMs: 30_000, destroyTimeoutMs: 5000, ...options };
     this.#budget = new RestartBudget({ maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs, clock: options.clock });
-    this.#logger = createLogger({ system: this.name, ...options.logBindings });
+    this.#logger = options.logger ? options.logger.child({ system: this.name, ...options.logBindings }) : createLogger({ system: this.name, ...options.logBindings });
     this.#pool = new Piscina({
       filename: HOST_WORKER.href,
       name: 'default',
@@ -152,7 +159,7 @@ export class ActorSystem {
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
       resourceLimits: options.resourceLimits,
-      execArgv: workerExecArgv(options.execArgv ?? []),
+      execArgv: workerExecArgv(options.execArgv ?? [], options.typescript === undefined ? {} : { typescript: options.typescript }),
       recordTiming: false,
       // One host task per worker: only a worker running nothing may take one.
       loadBalancer: (_task, workers) => workers.find((w) => w.currentUsage === 0 && !w.terminating && !w.destroyed) ?? null,
@@ -262,7 +269,8 @@ export class ActorSystem {
       actors: new Set(),
     };
     events.port1.on('message', (event: HostEvent) => this.#onHostEvent(slot, event));
-    const task: HostTask = { index, generation, systemName: this.name, logBindings: this.#opts.logBindings ?? {}, control: control.port2, events: events.port2 };
+    const log = this.#opts.workerLog;
+    const task: HostTask = { index, generation, systemName: this.name, logBindings: this.#opts.logBindings ?? {}, control: control.port2, events: events.port2, ...(log ? { log } : {}) };
     this.#pool.run(task, { transferList: [control.port2, events.port2] }).then(
       () => this.#onHostEnded(slot, new WeirError('WEIR_ACTOR_HOST_ENDED', `host ${index} task ended without a shutdown request`, { host: index })),
       (error: unknown) => this.#onHostEnded(slot, error),
@@ -289,6 +297,7 @@ export class ActorSystem {
       slot.ready.resolve();
       return;
     }
+    if (event.type === 'log') return void (this.#opts.logger && relayLogLine(this.#opts.logger, event.line));
     if (event.type === 'message') {
       for (const listener of this.#messageListeners) {
         try {
@@ -320,14 +329,15 @@ export class ActorSystem {
     const failure = classifyHostFailure(error, slot.observed);
     const death = { host: slot.index, threadId: slot.threadId, failure, error };
     this.#logger.error({ host: slot.index, thread: slot.threadId, kind: failure.kind, exitCode: failure.exitCode, err: error, actors: [...slot.actors] }, 'actor host died');
-    slot.dead.reject(new WeirError('WEIR_ACTOR_HOST_DIED', `actor ${describeHostDeath(death)}`, { host: slot.index, exitCode: failure.exitCode }, { cause: error }));
-    slot.ready.reject(new WeirError('WEIR_ACTOR_HOST_UNAVAILABLE', `actor ${describeHostDeath(death)} before it was ready`, { host: slot.index }, { cause: error }));
+    const reason = describeHostDeath(death);
+    slot.dead.reject(new WeirError('WEIR_ACTOR_HOST_DIED', `actor ${reason}`, { host: slot.index, exitCode: failure.exitCode, reason }, { cause: error }));
+    slot.ready.reject(new WeirError('WEIR_ACTOR_HOST_UNAVAILABLE', `actor ${reason} before it was ready`, { host: slot.index, reason: `${reason} before it was ready` }, { cause: error }));
     for (const id of [...slot.actors]) {
       const record = this.#actors.get(id);
       if (!record) continue;
       const cause = hostFailureCause(id, death);
       this.#forget(record, cause);
-      if (record.started) this.#emitFailure({ actorId: id, host: slot.index, kind: failure.kind, cause });
+      if (record.started) this.#emitFailure({ actorId: id, host: slot.index, kind: failure.kind, cause, reason });
     }
     this.#closeHost(slot, 'failed');
     if (wasReady && this.#budget.tryAcquire(slot.index)) {

@@ -26,7 +26,7 @@ describe('supervision decisions (pure)', () => {
     const cause = hostFailureCause('a1', { host: 1, threadId: 9, failure: { kind: 'worker-exit', exitCode: 3 }, error: piscinaError });
     assert.equal(cause.code, 'WEIR_ACTOR_WORKER_EXIT');
     assert.equal(cause.message, 'actor "a1" was lost: its host 1 (worker thread 9) exited with exit code 3');
-    assert.deepEqual(cause.details, { actorId: 'a1', host: 1, threadId: 9, exitCode: 3, error: 'worker exited with code: 3' });
+    assert.deepEqual(cause.details, { actorId: 'a1', host: 1, threadId: 9, reason: 'host 1 (worker thread 9) exited with exit code 3', exitCode: 3, error: 'worker exited with code: 3' });
     assert.equal(cause.cause, piscinaError);
 
     const oom = Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' });

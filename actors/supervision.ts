@@ -25,6 +25,8 @@ export interface ActorFailure {
   /** `actor-error`: its run() rejected (siblings unaffected). `worker-exit` / `worker-error`: its worker died. */
   kind: ActorFailureKind;
   cause: Error;
+  /** For a lost worker: what happened to the host, once, e.g. "host 1 (worker thread 7) exited with exit code 3" (see {@link describeHostDeath}). */
+  reason?: string;
 }
 
 /** Outcome of {@link classifyHostFailure}. */
@@ -95,6 +97,7 @@ export function hostFailureCause(actorId: string, death: HostDeath): WeirError {
       actorId,
       host: death.host,
       threadId: death.threadId,
+      reason: describeHostDeath(death),
       ...(death.failure.exitCode !== undefined ? { exitCode: death.failure.exitCode } : {}),
       ...(error instanceof Error ? { error: error.message } : { error: String(error) }),
     },

@@ -22,8 +22,8 @@ import { Packr, Unpackr } from 'msgpackr';
 import { createChannel, ChannelWriter } from '../actors/channel.ts';
 import { Doorbell } from '../actors/doorbell.ts';
 import { BatchBuilder, decodeBatch } from '../runtime/io/record-codec.ts';
-import { ByteSink, ByteSource } from '../runtime/io/byte-buffers.ts';
-import { readValue, writeValue } from '../runtime/io/tagged-values.ts';
+import { ByteSink, ByteSource } from '../common/codec/byte-buffers.ts';
+import { readValue, writeValue } from '../common/codec/tagged-values.ts';
 import { formatNumber, parseBenchArgs, printTable, progress, startTsWorker, writeResults } from './support/index.ts';
 import type { ConsumerReport, Job } from './channels-worker.ts';
 

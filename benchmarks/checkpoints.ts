@@ -128,7 +128,7 @@ async function runCase(c: Case): Promise<Row> {
   const pollStats = () => { for (const s of client.checkpointStats()?.history ?? []) seen.set(s.checkpointId, s); };
   try {
     // 1. Running.
-    while (client.status !== 'running') { check(); await sleep(20); }
+    await client.running;
     // 2. Warm-up: until in-flight records grow by < 3 % (or 100 records) per 500 ms.
     const w0 = Date.now();
     let prev = inFlight(await client.metrics());

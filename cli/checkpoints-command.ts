@@ -2,13 +2,15 @@
  * `weir checkpoints <checkpoint-dir> [--job JOB_ID] [--json]`: the jobs under
  * a checkpoint directory with their `chk-<n>` directories (complete or not),
  * plus any `savepoint-*` directories found there. Reads `_metadata` files
- * (their checksum is checked; referenced files are not hashed — use
- * `weir inspect` for that).
+ * (their checksum is checked) and checks that every file they reference
+ * exists with its recorded size (cheap: a stat per file) — a checkpoint with a
+ * missing or truncated file is listed as `damaged` with the reason. Files are
+ * not hashed: `weir inspect` does that.
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WeirError } from '../common/weir-error.ts';
-import { CheckpointStorage } from '../runtime/checkpoint/checkpoint-storage.ts';
+import { CheckpointStorage, verifyFiles } from '../runtime/checkpoint/checkpoint-storage.ts';
 import { expectPositionals, flagOption, parseCommandArgs, stringOption } from './cli-args.ts';
 import { formatBytes, formatTime, renderTable } from './cli-format.ts';
 
@@ -16,9 +18,10 @@ import { formatBytes, formatTime, renderTable } from './cli-format.ts';
 export interface CheckpointEntry {
   id: number;
   path: string;
-  /** `_metadata` present and valid. */
+  /** `_metadata` present and valid, and every file it references present with its recorded size. */
   complete: boolean;
-  status: 'complete' | 'incomplete' | 'corrupt';
+  /** `damaged`: `_metadata` is valid but a file it references is missing or has another size (see `problem`). */
+  status: 'complete' | 'incomplete' | 'corrupt' | 'damaged';
   kind?: 'checkpoint' | 'savepoint';
   /** periodic | manual | final | savepoint */
   trigger?: string;
@@ -69,7 +72,7 @@ export async function listCheckpoints(directory: string, jobId?: string): Promis
       const entry: CheckpointEntry = { id: c.id, path: c.path, complete: c.status === 'complete', status: c.status };
       if (c.status === 'complete') {
         const { id: _id, jobId: _jobId, ...described } = await describeMetadata(c.path);
-        Object.assign(entry, described);
+        Object.assign(entry, described, described.problem ? { complete: false, status: 'damaged' } : {});
       }
       else entry.problem = c.problem ?? '_metadata missing (checkpoint incomplete or still in progress)';
       checkpoints.push(entry);
@@ -82,7 +85,7 @@ export async function listCheckpoints(directory: string, jobId?: string): Promis
     let sp: SavepointEntry;
     try {
       const d = await describeMetadata(dir);
-      sp = { path: dir, complete: true, status: 'complete', ...d };
+      sp = { path: dir, complete: d.problem === undefined, status: d.problem === undefined ? 'complete' : 'damaged', ...d };
     } catch (err) {
       const code = err instanceof WeirError ? err.code : undefined;
       const problem = err instanceof WeirError ? String(err.details.problem ?? err.message) : (err as Error).message;
@@ -94,11 +97,13 @@ export async function listCheckpoints(directory: string, jobId?: string): Promis
 }
 
 async function describeMetadata(dir: string): Promise<{ id: number; jobId: string } & Omit<CheckpointEntry, 'id' | 'path' | 'complete' | 'status'>> {
-  const { metadata: m } = await CheckpointStorage.load(dir, { verify: 'none' });
+  const { metadata: m, rootDir } = await CheckpointStorage.load(dir, { verify: 'none' });
+  const problem = await verifyFiles(rootDir, m.files, 'size'); // sizes only: hashing is `weir inspect`'s job
   return {
     id: m.checkpointId, jobId: m.jobId, kind: m.kind, trigger: m.trigger, alignment: m.alignment,
     triggerTimestamp: m.triggerTimestamp, completionTimestamp: m.completionTimestamp,
     bytes: m.files.reduce((s, f) => s + f.bytes, 0), files: m.files.length,
+    ...(problem ? { problem } : {}),
   };
 }
 

@@ -133,7 +133,7 @@ export function formatInspect(r: InspectReport): string {
   if (st) {
     out.push('stats',
       `  acknowledged ${st.acknowledged}/${st.total}, duration ${formatMs(st.durationMs)} ms, state ${formatBytes(st.stateBytes)}, checkpointed ${formatBytes(st.checkpointedBytes)}`,
-      `  in-flight data: processed ${formatBytes(st.processedInFlightBytes)}, persisted ${formatBytes(st.persistedInFlightBytes)}; unaligned subtasks ${st.unalignedSubtasks}`,
+      `  in-flight data persisted ${formatBytes(st.persistedInFlightBytes)}; unaligned subtasks ${st.unalignedSubtasks}`,
       `  max alignment ${formatMs(st.alignmentMs)} ms, max start delay ${formatMs(st.startDelayMs)} ms`);
   }
   return out.join('\n');

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { preview, WeirError } from '../common/weir-error.ts';
 import { jobsInModule } from '../runtime/api/job-definition.ts';
+import { ensureTypeScriptLoader } from './typescript-loader.ts';
 import { CHECKPOINT_CONFIG_DEFAULTS } from '../runtime/checkpoint/checkpoint-config.ts';
 import { CheckpointFailureReason } from '../runtime/checkpoint/checkpoint-failure-reason.ts';
 import type { JobClient, JobResult } from '../runtime/job/job-client.ts';
@@ -28,6 +29,7 @@ import { RUN_OPTION_SPEC, planRun, type RunPlan } from './run-options.ts';
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const plan = planRun(parseCommandArgs('run', argv, RUN_OPTION_SPEC));
   const moduleUrl = pathToFileURL(path.resolve(plan.module)).href;
+  await ensureTypeScriptLoader(moduleUrl);
   const jobs = await jobsInModule(moduleUrl);
   const wanted = plan.jobName;
   const job = wanted ? jobs.find((j) => j.name === wanted) : jobs.length === 1 ? jobs[0] : undefined;

@@ -1,5 +1,7 @@
 /**
  * Error codes of the streaming runtime. Match on `code`; messages are for people.
+ * Short names for the runtime's codes; every code Weir raises (with its description and
+ * whether a restart can help) is registered in common/error-codes.ts (`ErrorCodes`).
  *
  * Every error raised because of a user's job (bad graph, throwing function,
  * bad record) names the operator, the subtask and what was wrong.
@@ -27,6 +29,8 @@ export const RuntimeErrorCode = {
   WORKER_LOST: 'WEIR_WORKER_LOST',
   /** The job was cancelled. */
   JOB_CANCELLED: 'WEIR_JOB_CANCELLED',
+  /** A checkpoint or savepoint was requested from a job that has ended. */
+  JOB_NOT_RUNNING: 'WEIR_JOB_NOT_RUNNING',
   /** A record could not be encoded for the wire (e.g. a function or symbol inside it). */
   RECORD_NOT_SERIALIZABLE: 'WEIR_RECORD_NOT_SERIALIZABLE',
 } as const;
@@ -35,6 +39,32 @@ export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErr
 
 export function invalidGraph(message: string, details: Record<string, unknown> = {}): WeirError {
   return new WeirError(RuntimeErrorCode.INVALID_GRAPH, message, details);
+}
+
+/** Codes of the actor layer meaning "the worker hosting the actor died"; their `details.reason` describes how. */
+const HOST_LOSS = new Set(['WEIR_ACTOR_HOST_DIED', 'WEIR_ACTOR_HOST_UNAVAILABLE', 'WEIR_ACTOR_WORKER_EXIT', 'WEIR_ACTOR_WORKER_ERROR']);
+
+/**
+ * A subtask's worker thread died. `reason` describes the host's death once ("host 1 (worker
+ * thread 3) exited with exit code 1", actors/supervision.ts `describeHostDeath`); the actor
+ * layer's own error stays the `cause`.
+ */
+export function workerLost(actorId: string, reason: string, details: Record<string, unknown>, cause: unknown): WeirError {
+  // The actor layer's error says the same as `reason` ("actor … was lost: its host …"); loggers print
+  // the cause chain after the message (pino), so chain the worker's own error instead.
+  const hostLoss = cause instanceof WeirError && HOST_LOSS.has(cause.code);
+  return new WeirError(
+    RuntimeErrorCode.WORKER_LOST,
+    `subtask ${actorId} was lost: its ${reason}`,
+    { subtask: actorId, ...details, ...(hostLoss ? { actorError: cause.code } : {}) },
+    { cause: hostLoss && cause.cause !== undefined ? cause.cause : cause },
+  );
+}
+
+/** `error` as WEIR_WORKER_LOST when it says the actor's worker died (e.g. while the attempt deployed); otherwise unchanged. */
+export function asWorkerLost(actorId: string, error: unknown): unknown {
+  if (!(error instanceof WeirError) || !HOST_LOSS.has(error.code) || typeof error.details.reason !== 'string') return error;
+  return workerLost(actorId, error.details.reason, { host: error.details.host }, error);
 }
 
 export function invalidArgument(message: string, details: Record<string, unknown> = {}): WeirError {

@@ -1,23 +1,32 @@
 /**
- * Encoding of state values: plain msgpack (no record extension, no shared structures, so every
- * value decodes on its own — snapshots must be readable after restore in another process).
- * `moreTypes` keeps Map/Set/typed arrays; bigints beyond 64 bits use msgpackr's extension.
+ * Encoding of state values: Weir's tagged value codec (common/codec/tagged-values.ts), the
+ * same one records use on channels. Every value decodes on its own (snapshots must be readable
+ * after a restore in another process) and reads back exactly: -0, NaN, ±Infinity, bigints,
+ * undefined fields, Dates (also invalid ones), Maps, Sets, Buffers, typed arrays and an own
+ * `__proto__` key survive. (msgpackr, used before, turned -0 into 0, Maps into objects and
+ * `__proto__` into `__proto_`.)
  *
- * `packValue` returns a view into msgpackr's reused buffer: copy it (or consume it) before the
- * next `packValue` call. `packValueCopy` returns an owned copy.
+ * `packValue` returns a view into a reused buffer: copy it (or consume it) before the next
+ * `packValue` call. `packValueCopy` returns an owned copy.
  */
-import { Packr } from 'msgpackr';
+import { ByteSink, ByteSource } from '../common/codec/byte-buffers.ts';
+import { readValue, writeValue } from '../common/codec/tagged-values.ts';
 import { WeirError, preview } from '../common/weir-error.ts';
 
-const packr = new Packr({ useRecords: false, moreTypes: true, copyBuffers: true, useBigIntExtension: true, int64AsType: 'bigint' });
+const sink = new ByteSink(1 << 12);
+/** A sink grown past this is dropped after use, so one huge value does not pin its buffer. */
+const RETAIN_BYTES = 1 << 20;
 
 /** Encodes a state value (view valid until the next call). Throws `WEIR_INVALID_STATE_VALUE`. */
 export function packValue(value: unknown): Buffer {
+  sink.shrink(RETAIN_BYTES, 1 << 12);
+  sink.pos = 0;
   try {
-    return packr.pack(value);
+    writeValue(sink, value);
   } catch (cause) {
     throw new WeirError('WEIR_INVALID_STATE_VALUE', `Cannot encode state value ${preview(value)}: ${(cause as Error).message}`, {}, { cause });
   }
+  return Buffer.from(sink.buf.buffer, sink.buf.byteOffset, sink.pos);
 }
 
 /** Encodes a state value into a fresh buffer. */
@@ -25,10 +34,13 @@ export function packValueCopy(value: unknown): Buffer {
   return Buffer.from(packValue(value));
 }
 
-/** Decodes `bytes[start, end)` (no subarray allocation; works on lmdb's reused read buffer). */
+/** Decodes `bytes[start, end)` (works on lmdb's reused read buffer; the result shares no memory with it). */
 export function unpackValueRange(bytes: Uint8Array, start: number, end: number): unknown {
   try {
-    return packr.unpack(bytes, { start, end });
+    const src = new ByteSource(bytes.subarray(start, end));
+    const v = readValue(src);
+    if (src.pos !== end - start) throw new Error(`${end - start - src.pos} bytes left over`);
+    return v;
   } catch (cause) {
     throw new WeirError('WEIR_STATE_CORRUPT', `Cannot decode a stored state value (${end - start} bytes): ${(cause as Error).message}`, {}, { cause });
   }
@@ -36,9 +48,5 @@ export function unpackValueRange(bytes: Uint8Array, start: number, end: number):
 
 /** Decodes bytes produced by {@link packValue}; the result shares no memory with `bytes`. */
 export function unpackValue(bytes: Uint8Array): unknown {
-  try {
-    return packr.unpack(bytes);
-  } catch (cause) {
-    throw new WeirError('WEIR_STATE_CORRUPT', `Cannot decode a stored state value (${bytes.length} bytes): ${(cause as Error).message}`, {}, { cause });
-  }
+  return unpackValueRange(bytes, 0, bytes.length);
 }

@@ -67,9 +67,9 @@ describe('a completed checkpoint holds exactly what was emitted before its barri
           checkpointing: { directory: path.join(dir, 'checkpoints'), retained: 50, retention: 'retain-on-cancel', ...mode.cp },
         });
         const checkpoints: CompletedCheckpoint[] = [];
-        while (checkpoints.length < 4 && client.status !== 'finished') {
+        await client.running;
+        while (checkpoints.length < 4 && client.status === 'running') {
           await new Promise((r) => setTimeout(r, 40));
-          if (client.status !== 'running') continue;
           try {
             checkpoints.push(await client.triggerCheckpoint());
           } catch (e) {

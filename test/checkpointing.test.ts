@@ -72,6 +72,15 @@ describe('checkpoint modes under backpressure (keyBy after a parallel stage + un
     const periodic = s.history.filter((c) => c.status === 'completed' && c.trigger !== 'final');
     assert.ok(periodic.length >= 1);
     for (const c of periodic) assert.equal(c.alignmentMs, 0, `alignment of unaligned checkpoint ${c.checkpointId}`);
+    // No "processed in-flight bytes": it used to be a copy of the persisted figure under another name.
+    assert.ok(!('processedInFlightBytes' in s.summary));
+    for (const c of s.history) {
+      assert.ok(!('processedInFlightBytes' in c), `checkpoint ${c.checkpointId}`);
+      for (const t of c.subtasks) assert.ok(!('processedInFlightBytes' in t), `checkpoint ${c.checkpointId} subtask ${t.id}`);
+    }
+    // history is newest first.
+    const ids = s.history.map((c) => c.checkpointId);
+    assert.deepEqual(ids, [...ids].sort((a, b) => b - a));
   });
 
   test('aligned with a short timeout switches to unaligned', async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FOLDERS = ['actors', 'state', 'runtime', 'cli', 'benchmarks', 'test'];
+const FOLDERS = ['common', 'actors', 'state', 'runtime', 'cli', 'benchmarks', 'test'];
 
 function find(dir, out) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -16,7 +16,7 @@
  * Every string returned is a fresh sequential string, never a slice of a
  * larger one (slices would keep whole batches alive in keyed heap state).
  */
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError } from '../weir-error.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -32,7 +32,7 @@
  * deeper than 1000 (cycles), throw WEIR_RECORD_NOT_SERIALIZABLE. Typed arrays
  * are copied in host byte order (little-endian on every platform Weir targets).
  */
-import { WeirError, preview } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../weir-error.ts';
 import { ByteSink, ByteSource, corrupt } from './byte-buffers.ts';
 
 const T_UNDEFINED = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_INT32 = 4, T_F64 = 5, T_STRING = 6, T_BIGINT = 7;

@@ -57,6 +57,7 @@ async function underBackpressure(mode: ModeRun['mode']): Promise<ModeRun> {
     retainCollected: false,
     checkpointing: { intervalMs: INTERVAL_MS, unaligned: mode === 'unaligned', directory: path.join(dir, 'checkpoints'), timeoutMs: 60_000, tolerableFailures: 100 },
   });
+  await client.running; // every subtask runs (instead of polling client.status)
   await new Promise((r) => setTimeout(r, WARMUP_MS)); // let the rings fill up
   const from = Date.now();
   const sinkIn = async () => (await client.metrics()).vertices.find((v) => v.id === 'verifier')!.recordsIn;
@@ -128,7 +129,13 @@ const client = demoJob.execute({
   checkpointing: { intervalMs: 200, unaligned: true, directory: path.join(dir, 'checkpoints') },
   restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
 });
-setTimeout(() => fs.writeFileSync(marker, ''), quick ? 900 : 1_500); // after a few checkpoints
+// Pull the plug once a periodic checkpoint has completed (an observed event, not a timer: on a
+// busy machine the first checkpoint may take longer than any fixed delay).
+const unsubscribe = client.onCheckpoint((c) => {
+  if (c.status !== 'completed' || c.trigger !== 'periodic') return;
+  unsubscribe();
+  fs.writeFileSync(marker, '');
+});
 const result = await client.done;
 const f = result.failovers[0];
 if (f) {

@@ -68,6 +68,8 @@ export class CheckpointCoordinator {
   private readonly failures: CheckpointFailureCounter;
   private periodic: Cancel | undefined;
   private stopped = false;
+  /** Every source ended its input: only the final checkpoint may still be triggered. */
+  private inputEnded = false;
 
   constructor(opts: {
     jobId: string; config: CheckpointConfig; clock: Clock; timers: TimerService;
@@ -76,8 +78,10 @@ export class CheckpointCoordinator {
     firstCheckpointId?: number;
     /** Vertex list for `_metadata`; default derived from tasksToAcknowledge with maxParallelism 128. */
     vertices?: VertexInfo[];
-    /** Completed checkpoints still retained from before a restore (oldest first); subject to retention. */
+    /** Completed checkpoints still retained from before a restore (oldest first); subject to retention ({@link enforceRetention}). */
     retainedCheckpoints?: CompletedCheckpoint[];
+    /** Whether the newest retained checkpoint is this job's recovery point (default true; false for a previous run's leftovers). */
+    recoverFromRetained?: boolean;
     /** Keep statistics across coordinators of one job (a failover creates a new coordinator). */
     stats?: CheckpointStatsTracker;
   }) {
@@ -99,14 +103,26 @@ export class CheckpointCoordinator {
     if (!Number.isInteger(first) || first < 1) throw new WeirError('WEIR_INVALID_ARGUMENT', `firstCheckpointId must be a positive integer, got ${first}`, { firstCheckpointId: first });
     this.nextId = first;
     this.retained = [...(opts.retainedCheckpoints ?? [])].sort((a, b) => a.checkpointId - b.checkpointId);
-    this.forRecovery = this.retained.at(-1);
+    this.forRecovery = opts.recoverFromRetained === false ? undefined : this.retained.at(-1);
     this.failures = new CheckpointFailureCounter(this.config.tolerableFailures, this.forRecovery?.checkpointId ?? -1);
   }
 
   /** Start periodic triggering every `intervalMs` (no-op if periodic checkpointing is off or already running). */
   startPeriodic(): void {
-    if (this.stopped || this.periodic || this.config.intervalMs === null) return;
+    if (this.stopped || this.inputEnded || this.periodic || this.config.intervalMs === null) return;
     this.schedulePeriodic(this.clock.now() + this.config.intervalMs);
+  }
+
+  /**
+   * Every source of the job ended its input (bounded job). From now on no periodic or manual
+   * checkpoint is triggered: the next checkpoint is the final one (trigger reason `'final'`,
+   * retried until it completes) and it is the job's last. Checkpoints already in progress
+   * complete or fail as usual (the final one waits for them).
+   */
+  endOfInput(): void {
+    this.inputEnded = true;
+    this.periodic?.();
+    this.periodic = undefined;
   }
 
   /**
@@ -216,6 +232,19 @@ export class CheckpointCoordinator {
     return this.forRecovery;
   }
 
+  /**
+   * Discard the oldest retained checkpoints beyond `retained` (a restart after a crash between
+   * completing a checkpoint and discarding the oldest one finds one too many). The newest ones
+   * stay — among them the one restored from, which is the newest retained. Returns the ids discarded.
+   */
+  enforceRetention(): number[] {
+    // Classify first, then act.
+    const victims = this.retained.slice(0, Math.max(0, this.retained.length - this.config.retained));
+    this.retained = this.retained.slice(victims.length);
+    for (const v of victims) this.discard(v.checkpointId, 'retention', { kind: v.kind, files: v.metadata.files, directory: v.directory });
+    return victims.map((v) => v.checkpointId);
+  }
+
   /** Completed checkpoints currently retained, oldest first. */
   retainedCheckpoints(): CompletedCheckpoint[] {
     return [...this.retained];
@@ -244,6 +273,9 @@ export class CheckpointCoordinator {
     // 1. Pre-flight checks (nothing started, nothing counted).
     if (this.stopped) throw reject(CheckpointFailureReason.CHECKPOINT_COORDINATOR_SHUTDOWN, 'the checkpoint coordinator is stopped');
     if (this.finished.size === this.tasks.size) throw reject(CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING, 'every subtask has finished');
+    if (this.inputEnded && trigger !== 'final') {
+      throw reject(CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING, "the job's input has ended: its final checkpoint is the last one");
+    }
     if (this.pending.size >= this.config.maxConcurrent) {
       throw reject(CheckpointFailureReason.TOO_MANY_CHECKPOINT_REQUESTS, `${this.pending.size} checkpoint(s) in progress, maxConcurrent is ${this.config.maxConcurrent}`);
     }
@@ -286,7 +318,7 @@ export class CheckpointCoordinator {
   /** Periodic tick at `at`: skip (too many in progress), postpone (min pause) or trigger. */
   private onPeriodic(at: number): void {
     this.periodic = undefined;
-    if (this.stopped) return;
+    if (this.stopped || this.inputEnded) return;
     const interval = this.config.intervalMs!;
     const busy = this.pending.size >= this.config.maxConcurrent || (this.config.minPauseMs > 0 && this.pending.size > 0);
     if (busy) {

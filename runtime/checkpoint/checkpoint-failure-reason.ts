@@ -15,6 +15,8 @@ export const CheckpointFailureReason = {
   CHECKPOINT_CANCELLED: 'CHECKPOINT_CANCELLED',
   /** A task failed while the checkpoint was pending; failover handles it. Not counted. */
   TASK_FAILURE: 'TASK_FAILURE',
+  /** The subtask finished or was stopped before its snapshot completed (Flink's CHECKPOINT_DECLINED_TASK_CLOSING). Not counted. */
+  CHECKPOINT_DECLINED_TASK_CLOSING: 'CHECKPOINT_DECLINED_TASK_CLOSING',
   /** Taking the snapshot failed inside a task. Counted. */
   TASK_CHECKPOINT_FAILURE: 'TASK_CHECKPOINT_FAILURE',
   /** Writing `_metadata` (finalization) failed. Counted. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { WeirError } from '../../common/weir-error.ts';
 import { CheckpointStatsTracker } from './checkpoint-stats.ts';
 import {
-  canonicalJson, computeMetadataChecksum, isSafeRelativePath, parseMetadata, sealMetadata, serializeMetadata,
+  canonicalJson, computeMetadataChecksum, isSafeRelativePath, METADATA_FORMAT_VERSION, parseMetadata, sealMetadata, serializeMetadata,
   type CheckpointMetadataBody,
 } from './checkpoint-metadata.ts';
 
@@ -11,7 +11,7 @@ function body(over: Partial<CheckpointMetadataBody> = {}): CheckpointMetadataBod
   const stats = new CheckpointStatsTracker();
   stats.reportPending({ checkpointId: 3, kind: 'checkpoint', trigger: 'periodic', triggerTimestamp: 100, totalSubtasks: 1 });
   return {
-    formatVersion: 1, jobId: 'job-a', checkpointId: 3, kind: 'checkpoint', trigger: 'periodic', alignment: 'aligned',
+    formatVersion: METADATA_FORMAT_VERSION, jobId: 'job-a', checkpointId: 3, kind: 'checkpoint', trigger: 'periodic', alignment: 'aligned',
     triggerTimestamp: 100, completionTimestamp: 150,
     vertices: [{ vertexId: 'map', parallelism: 1, maxParallelism: 128 }],
     subtasks: [{ vertexId: 'map', subtask: 0, finished: false, stateHandles: { keyed: ['chk-3/map-0.mdb'], n: 1.5 }, channelStateHandles: null }],
@@ -56,7 +56,7 @@ describe('checkpoint metadata', () => {
     const text = serializeMetadata(body());
     expectCorrupt(text.slice(0, text.length / 2), /not valid JSON.*truncated/);
     expectCorrupt('[1,2]', /not a JSON object/);
-    expectCorrupt(JSON.stringify({ ...JSON.parse(text), formatVersion: 2 }), /unsupported formatVersion 2/);
+    expectCorrupt(JSON.stringify({ ...JSON.parse(text), formatVersion: 3 }), /unsupported formatVersion 3/);
     const { checksum: _c, ...noChecksum } = JSON.parse(text) as Record<string, unknown>;
     expectCorrupt(JSON.stringify(noChecksum), /missing checksum/);
   });

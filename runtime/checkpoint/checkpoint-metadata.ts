@@ -16,17 +16,24 @@
  * whitespace) of every field except `checksum`, so re-indenting the file
  * keeps it valid but any change of content does not.
  *
+ * Every value is written as exact JSON (common/codec/exact-json.ts): operator
+ * state such as a source split's `end: Infinity`, a bigint offset or a Date in a
+ * sink's transaction handle reads back identical (format 1 wrote plain JSON,
+ * which turned `Infinity` into `null`; format 1 also stored keyed-state values
+ * with msgpack, so format-1 checkpoints are refused, not misread).
+ *
  * Root dir (what file paths are relative to): for a checkpoint the job dir
  * `<dir>/<jobId>/` (so `chk-7/…` and `shared/…`); for a savepoint the
  * savepoint dir itself (self-contained and relocatable).
  */
 import { createHash } from 'node:crypto';
+import { fromExactJson, toExactJson } from '../../common/codec/exact-json.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import type { BarrierAlignment } from './checkpoint-config.ts';
 import type { CheckpointStats } from './checkpoint-stats.ts';
 
 /** The `_metadata` format version this code writes and reads. */
-export const METADATA_FORMAT_VERSION = 1;
+export const METADATA_FORMAT_VERSION = 2;
 /** File name of a checkpoint's metadata (its presence marks the checkpoint complete). */
 export const METADATA_FILE_NAME = '_metadata';
 
@@ -133,7 +140,7 @@ export function canonicalJson(value: unknown): string {
     if (Array.isArray(v)) return v.map(sort);
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) out[k] = sort((v as Record<string, unknown>)[k]);
+      for (const k of Object.keys(v).sort()) Object.defineProperty(out, k, { value: sort((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
       return out;
     }
     return v;
@@ -153,13 +160,22 @@ export function computeMetadataChecksum(body: CheckpointMetadataBody | Checkpoin
  */
 export function sealMetadata(body: CheckpointMetadataBody): { metadata: CheckpointMetadata; text: string } {
   const { checksum: _ignored, ...rest } = body as CheckpointMetadata;
-  const clean = JSON.parse(JSON.stringify(rest)) as CheckpointMetadataBody;
-  const problem = clean.formatVersion === METADATA_FORMAT_VERSION ? validateMetadataBody(clean) : `formatVersion must be ${METADATA_FORMAT_VERSION}`;
+  let encoded: CheckpointMetadataBody;
+  try {
+    encoded = toExactJson(rest, `checkpoint ${rest.checkpointId} metadata`) as unknown as CheckpointMetadataBody;
+  } catch (e) {
+    const problem = (e as Error).message;
+    throw new WeirError('WEIR_INVALID_CHECKPOINT_METADATA', `Cannot write checkpoint ${rest.checkpointId} metadata: ${problem}`, { checkpointId: rest.checkpointId, problem }, { cause: e });
+  }
+  const problem = encoded.formatVersion === METADATA_FORMAT_VERSION ? validateMetadataBody(encoded) : `formatVersion must be ${METADATA_FORMAT_VERSION}`;
   if (problem) {
     throw new WeirError('WEIR_INVALID_CHECKPOINT_METADATA', `Cannot write checkpoint ${rest.checkpointId} metadata: ${problem}`, { checkpointId: rest.checkpointId, problem });
   }
-  const metadata: CheckpointMetadata = { ...clean, checksum: computeMetadataChecksum(clean) };
-  return { metadata, text: `${JSON.stringify(metadata, null, 2)}\n` };
+  const checksum = computeMetadataChecksum(encoded);
+  // The in-memory copy is what a failover in this process restores from: the decoded file
+  // content, so it is exactly what a restore in another process would read.
+  const metadata: CheckpointMetadata = { ...(fromExactJson(encoded) as CheckpointMetadataBody), checksum };
+  return { metadata, text: `${JSON.stringify({ ...encoded, checksum }, null, 2)}\n` };
 }
 
 /** Serialize a body to the text of a `_metadata` file (validated first). */
@@ -184,14 +200,22 @@ export function parseMetadata(text: string, source: string): CheckpointMetadata 
   }
   if (!isObject(parsed)) throw corrupt('not a JSON object');
   if (parsed.formatVersion !== METADATA_FORMAT_VERSION) {
-    throw corrupt(`unsupported formatVersion ${JSON.stringify(parsed.formatVersion)} (this Weir reads ${METADATA_FORMAT_VERSION})`);
+    const older = typeof parsed.formatVersion === 'number' && parsed.formatVersion < METADATA_FORMAT_VERSION ? '; it was written by an earlier Weir whose state encoding this one does not read' : '';
+    throw corrupt(`unsupported formatVersion ${JSON.stringify(parsed.formatVersion)} (this Weir reads ${METADATA_FORMAT_VERSION})${older}`);
   }
   if (typeof parsed.checksum !== 'string') throw corrupt('missing checksum');
   const actual = computeMetadataChecksum(parsed as unknown as CheckpointMetadata);
   if (actual !== parsed.checksum) throw corrupt(`checksum mismatch (recorded ${parsed.checksum}, computed ${actual})`);
   const problem = validateMetadataBody(parsed);
   if (problem) throw corrupt(problem);
-  return parsed as unknown as CheckpointMetadata;
+  const { checksum, ...body } = parsed;
+  let decoded: CheckpointMetadataBody;
+  try {
+    decoded = fromExactJson(body, 'metadata') as CheckpointMetadataBody;
+  } catch (e) {
+    throw corrupt((e as Error).message);
+  }
+  return { ...decoded, checksum: checksum as string };
 }
 
 /** Build the in-memory completed checkpoint for metadata found at `metadataPath`. */

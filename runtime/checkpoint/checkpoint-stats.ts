@@ -19,8 +19,14 @@ export interface SubtaskCheckpointMetrics {
   unaligned: boolean;
   stateBytes: number;
   incrementalStateBytes: number;
+  /**
+   * Bytes of in-flight data this subtask persisted (unaligned checkpoints). There is no
+   * "processed in-flight bytes" (Flink's processedData, bytes processed during alignment):
+   * Weir used to report a copy of this figure under that name; measuring it would need a
+   * per-frame counter in the input loop for a value Flink itself calls approximate, while
+   * `alignmentMs` and `startDelayMs` already show what alignment costs. See docs/checkpointing.md.
+   */
   persistedInFlightBytes: number;
-  processedInFlightBytes: number;
 }
 
 /** Lifecycle of a checkpoint in the statistics. */
@@ -67,7 +73,7 @@ export interface CheckpointStats {
   stateBytes: number;
   /** Bytes actually written by this checkpoint (delta when incremental). */
   checkpointedBytes: number;
-  processedInFlightBytes: number;
+  /** In-flight data persisted by the subtasks (unaligned checkpoints). */
   persistedInFlightBytes: number;
   /** Largest alignment duration of any subtask. */
   alignmentMs: number;
@@ -88,14 +94,18 @@ export interface RestoreStats {
 }
 
 /** Keys of the summary over completed checkpoints. */
-export type SummaryKey = 'durationMs' | 'stateBytes' | 'checkpointedBytes' | 'processedInFlightBytes' | 'persistedInFlightBytes' | 'alignmentMs' | 'startDelayMs';
+export type SummaryKey = 'durationMs' | 'stateBytes' | 'checkpointedBytes' | 'persistedInFlightBytes' | 'alignmentMs' | 'startDelayMs';
 
 /** The whole statistics snapshot handed to the job client. */
 export interface CheckpointStatsSnapshot {
   counts: { triggered: number; inProgress: number; completed: number; failed: number; restored: number };
   latest: { completed: CheckpointStats | null; failed: CheckpointStats | null; savepoint: CheckpointStats | null; restore: RestoreStats | null };
   summary: Record<SummaryKey, MinAvgMax>;
-  /** Newest first, at most `historySize` entries (in-progress ones are always kept). */
+  /**
+   * Per-checkpoint entries, **newest first** (descending checkpoint id, as Flink's history tab):
+   * `history[0]` is the latest triggered checkpoint or savepoint. At most `historySize` entries
+   * (default 50); in-progress ones are always kept.
+   */
   history: CheckpointStats[];
 }
 
@@ -116,12 +126,12 @@ class Accumulator {
   }
 }
 
-const SUMMARY_KEYS: readonly SummaryKey[] = ['durationMs', 'stateBytes', 'checkpointedBytes', 'processedInFlightBytes', 'persistedInFlightBytes', 'alignmentMs', 'startDelayMs'];
+const SUMMARY_KEYS: readonly SummaryKey[] = ['durationMs', 'stateBytes', 'checkpointedBytes', 'persistedInFlightBytes', 'alignmentMs', 'startDelayMs'];
 const SUBTASK_SUMMARY_KEYS = ['syncMs', 'asyncMs', 'alignmentMs', 'startDelayMs', 'stateBytes'] as const;
 
 const ZERO_METRICS: SubtaskCheckpointMetrics = {
   syncMs: 0, asyncMs: 0, alignmentMs: 0, startDelayMs: 0, unaligned: false,
-  stateBytes: 0, incrementalStateBytes: 0, persistedInFlightBytes: 0, processedInFlightBytes: 0,
+  stateBytes: 0, incrementalStateBytes: 0, persistedInFlightBytes: 0,
 };
 
 interface Entry {
@@ -150,6 +160,7 @@ export class CheckpointStatsTracker {
   private latestSavepoint: Entry | null = null;
   private latestRestore: RestoreStats | null = null;
   private readonly summary = new Map<SummaryKey, Accumulator>(SUMMARY_KEYS.map((k) => [k, new Accumulator()]));
+  private readonly listeners = new Set<(stats: CheckpointStats) => void>();
 
   constructor(opts: { historySize?: number } = {}) {
     this.historySize = Math.max(1, opts.historySize ?? 50);
@@ -178,9 +189,30 @@ export class CheckpointStatsTracker {
       endToEndMs: Math.max(0, ackTimestamp - e.triggerTimestamp), finished: metrics === 'finished',
       syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs, startDelayMs: m.startDelayMs,
       unaligned: m.unaligned, stateBytes: m.stateBytes, incrementalStateBytes: m.incrementalStateBytes,
-      persistedInFlightBytes: m.persistedInFlightBytes, processedInFlightBytes: m.processedInFlightBytes,
+      persistedInFlightBytes: m.persistedInFlightBytes,
     });
     e.latestAckTimestamp = Math.max(e.latestAckTimestamp ?? ackTimestamp, ackTimestamp);
+  }
+
+  /**
+   * Call `listener` with the statistics of every checkpoint or savepoint that completes or fails
+   * from now on (after the tracker recorded it). Returns the function that unsubscribes.
+   */
+  onFinished(listener: (stats: CheckpointStats) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private announce(e: Entry): void {
+    if (this.listeners.size === 0) return;
+    const s = toStats(e);
+    for (const l of [...this.listeners]) {
+      try {
+        l(s);
+      } catch {
+        // A listener's failure must not break the checkpoint protocol.
+      }
+    }
   }
 
   /** The checkpoint's `_metadata` is durable. */
@@ -194,6 +226,7 @@ export class CheckpointStatsTracker {
     const s = toStats(e);
     for (const k of SUMMARY_KEYS) this.summary.get(k)!.add(s[k]);
     this.prune();
+    this.announce(e);
   }
 
   /** The checkpoint was aborted. */
@@ -205,6 +238,7 @@ export class CheckpointStatsTracker {
     this.counts.failed++;
     this.latestFailed = e;
     this.prune();
+    this.announce(e);
   }
 
   /** The job was restored from a checkpoint or savepoint. */
@@ -264,12 +298,11 @@ export class CheckpointStatsTracker {
 
 function toStats(e: Entry): CheckpointStats {
   const subtasks = [...e.subtasks.values()].sort((a, b) => (a.vertexId < b.vertexId ? -1 : a.vertexId > b.vertexId ? 1 : a.subtask - b.subtask)).map((s) => ({ ...s }));
-  let stateBytes = 0, checkpointedBytes = 0, processed = 0, persisted = 0, alignmentMs = 0, startDelayMs = 0, unalignedSubtasks = 0;
+  let stateBytes = 0, checkpointedBytes = 0, persisted = 0, alignmentMs = 0, startDelayMs = 0, unalignedSubtasks = 0;
   const subtaskSummary = Object.fromEntries(SUBTASK_SUMMARY_KEYS.map((k) => [k, new Accumulator()])) as Record<(typeof SUBTASK_SUMMARY_KEYS)[number], Accumulator>;
   for (const s of subtasks) {
     stateBytes += s.stateBytes;
     checkpointedBytes += s.incrementalStateBytes;
-    processed += s.processedInFlightBytes;
     persisted += s.persistedInFlightBytes;
     alignmentMs = Math.max(alignmentMs, s.alignmentMs);
     startDelayMs = Math.max(startDelayMs, s.startDelayMs);
@@ -283,7 +316,7 @@ function toStats(e: Entry): CheckpointStats {
     triggerTimestamp: e.triggerTimestamp, latestAckTimestamp: e.latestAckTimestamp, endTimestamp: e.endTimestamp,
     durationMs: Math.max(0, end - e.triggerTimestamp),
     acknowledged: subtasks.length, total: e.total,
-    stateBytes, checkpointedBytes, processedInFlightBytes: processed, persistedInFlightBytes: persisted,
+    stateBytes, checkpointedBytes, persistedInFlightBytes: persisted,
     alignmentMs, startDelayMs, unalignedSubtasks, externalPath: e.externalPath,
     subtasks,
     subtaskSummary: {

@@ -10,7 +10,7 @@ function ack(files: string[]): SubtaskAck {
   return {
     stateHandles: { files }, channelStateHandles: { inflight: 1 },
     files: files.map((p) => ({ path: p, bytes: 1, sha256: '0'.repeat(64), shared: p.startsWith('shared/') })),
-    metrics: { syncMs: 0, asyncMs: 0, alignmentMs: 0, startDelayMs: 0, unaligned: false, stateBytes: 1, incrementalStateBytes: 1, persistedInFlightBytes: 0, processedInFlightBytes: 0 },
+    metrics: { syncMs: 0, asyncMs: 0, alignmentMs: 0, startDelayMs: 0, unaligned: false, stateBytes: 1, incrementalStateBytes: 1, persistedInFlightBytes: 0 },
   };
 }
 

@@ -45,9 +45,9 @@
  * workers (encode → 64 KiB frame → decode) the shaped path moves ~16 M
  * records/s.
  */
-import { ByteSink, ByteSource, corrupt } from './byte-buffers.ts';
+import { ByteSink, ByteSource, corrupt } from '../../common/codec/byte-buffers.ts';
 import { inferShape, readShapeHeader, writeShapeHeader, type RecordShape } from './record-shapes.ts';
-import { readValue, writeValue } from './tagged-values.ts';
+import { readValue, writeValue } from '../../common/codec/tagged-values.ts';
 import { WeirError } from '../../common/weir-error.ts';
 
 const MAGIC = 0xb7;

@@ -20,7 +20,7 @@
  * f64; i32 needs an int32 that is not -0). Anything else takes the tagged
  * path (tagged-values.ts). Shapes are cached by signature (≤ 512).
  */
-import { readUtf8, readVarint, varintEnd, writeString, type ByteSink, type ByteSource, corrupt } from './byte-buffers.ts';
+import { readUtf8, readVarint, varintEnd, writeString, type ByteSink, type ByteSource, corrupt } from '../../common/codec/byte-buffers.ts';
 
 const F64 = 1, I32 = 2, STR = 3, BOOL = 4;
 const SCALAR = 0, TUPLE = 1, OBJECT = 2;

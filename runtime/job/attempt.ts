@@ -11,8 +11,10 @@ import type { ResolvedExecuteOptions } from './execute-options.ts';
 import { CollectReader, type CollectedRecords, type CollectSource } from './collect-reader.ts';
 import type { StreamTaskArgs, OutputChannelArgs, TaskCheckpointingArgs } from '../task/task-args.ts';
 import type { RestorePlan } from '../recovery/restore-planner.ts';
+import { asWorkerLost } from '../errors.ts';
 
-const TASK_MODULE = new URL('../task/stream-task-actor.ts', import.meta.url);
+/** The subtask actor's module: `.ts` when Weir runs from its sources, `.js` in the built package. */
+const TASK_MODULE = new URL(`../task/stream-task-actor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export interface AttemptSpec {
   readonly jobId: string;
@@ -91,8 +93,8 @@ export class Attempt {
       logBindings: { vertex: graph.vertices[st.vertex]!.id, subtask: st.subtask, attempt },
     })));
     this.refs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) throw asWorkerLost(this.actorIds[failed]!, (results[failed] as PromiseRejectedResult).reason); // a worker died while deploying
   }
 
   /** The subtask key of one of this attempt's actors, or undefined for a foreign actor. */

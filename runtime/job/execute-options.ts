@@ -2,10 +2,12 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.ts';
+import { assertCloneable } from './cloneable.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from '../task/record-writer.ts';
 import { resolveCheckpointConfig, type CheckpointConfig, type CheckpointConfigInput } from '../checkpoint/checkpoint-config.ts';
 import type { RestartStrategyConfig } from '../recovery/restart-strategy.ts';
+import type { Logger, LogLevel } from '../../actors/logger.ts';
 
 export interface ExecuteOptions<P> {
   /** Passed to the build function on the main thread and in every worker (structured-clone data). */
@@ -16,7 +18,11 @@ export interface ExecuteOptions<P> {
   maxParallelism?: number;
   /** Worker threads hosting the subtasks. Default: min(cores, number of subtasks). */
   threads?: number;
-  /** Bytes of each channel's ring buffer (in-flight data per producer→consumer pair). Default 256 KiB. */
+  /**
+   * Bytes of each channel's ring buffer (in-flight data per producer→consumer pair). Default 256 KiB.
+   * In-flight data per channel — its memory, and what an unaligned checkpoint persists for it — is
+   * at most this + `batching.maxPendingBytes` + about three batches (docs/checkpointing.md).
+   */
   bufferBytes?: number;
   /** Keyed state backend. Default 'lmdb'. */
   stateBackend?: 'lmdb' | 'heap';
@@ -44,6 +50,14 @@ export interface ExecuteOptions<P> {
   allowNonRestoredState?: boolean;
   /** What to do when a subtask fails (default: none without checkpointing, exponential-delay with it). */
   restartStrategy?: RestartStrategyConfig;
+  /** Aborting it cancels the job, like `client.cancel()` (`done` resolves with status 'cancelled'); already aborted: nothing starts. */
+  signal?: AbortSignal;
+  /**
+   * Your pino logger (main-thread lines go through `logger.child({ job })`; worker lines are
+   * re-logged through it with their subtask bindings), or a level for Weir's own stderr
+   * loggers. Default: stderr at `WEIR_LOG_LEVEL` (warn). See runtime/job/embedding.ts.
+   */
+  logger?: Logger | LogLevel;
 }
 
 export interface ResolvedExecuteOptions<P> {
@@ -65,7 +79,7 @@ export interface ResolvedExecuteOptions<P> {
   readonly jobIdExplicit: boolean;
 }
 
-const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy']);
+const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy', 'signal', 'logger']);
 
 export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
@@ -81,8 +95,9 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
   const batching = { ...DEFAULT_BATCHING, ...(o.batching ?? {}) };
   int('batching.maxBatchRecords', batching.maxBatchRecords, 1);
   int('batching.targetBatchBytes', batching.targetBatchBytes, 64);
+  int('batching.maxPendingBytes', batching.maxPendingBytes, 0);
   return {
-    params: o.params as P,
+    params: assertCloneable(o.params) as P, // structured-cloned to every worker: refuse what cannot be, now
     parallelism: int('parallelism', o.parallelism, 1) ?? os.availableParallelism(),
     maxParallelism: int('maxParallelism', o.maxParallelism, 1, 32768) ?? DEFAULT_MAX_PARALLELISM,
     threads: int('threads', o.threads, 1, 256),

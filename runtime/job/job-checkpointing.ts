@@ -39,12 +39,14 @@ export interface JobCheckpointingOptions {
   readonly onComplete?: (checkpointId: number) => void;
   /** Checkpoints retained from a previous run of this job (restore after the process died), oldest first. */
   readonly retained?: CompletedCheckpoint[];
+  /** The job's statistics (created with the job, so listeners can subscribe before checkpointing is set up). */
+  readonly stats?: CheckpointStatsTracker;
 }
 
 export class JobCheckpointing {
   readonly storage: CheckpointStorage;
   coordinator: CheckpointCoordinator;
-  readonly stats = new CheckpointStatsTracker();
+  readonly stats: CheckpointStatsTracker;
   private readonly registry = new SharedStateRegistry(() => {});
   private refs = new Map<string, ActorRef>();
   private readonly sourceKeys: string[];
@@ -57,9 +59,12 @@ export class JobCheckpointing {
   private attached!: Promise<void>;
   private markAttached!: () => void;
   private readonly timers = new RealTimerService();
+  /** Ids of an earlier run's leftover checkpoints: retained for retention only, never a recovery point. */
+  private leftovers: ReadonlySet<number> = new Set();
 
   constructor(private readonly opts: JobCheckpointingOptions) {
     const { graph, jobId, config } = opts;
+    this.stats = opts.stats ?? new CheckpointStatsTracker();
     this.storage = new CheckpointStorage({ directory: config.directory, jobId, logger: opts.logger });
     this.tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => ({ vertexId: v.id, subtask: s })));
     this.sourceKeys = graph.vertices.filter((v) => v.isSource).flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}#${s}`));
@@ -81,6 +86,7 @@ export class JobCheckpointing {
       logger,
       stats: this.stats,
       retainedCheckpoints: retained,
+      recoverFromRetained: !(retained.length > 0 && retained.every((c) => this.leftovers.has(c.checkpointId))),
       firstCheckpointId,
       effects: {
         triggerSources: (checkpointId, timestamp, o) => {
@@ -112,6 +118,22 @@ export class JobCheckpointing {
         failJob: (error) => this.opts.failJob(error),
       },
     });
+  }
+
+  /**
+   * Before the first attempt: take over what earlier runs of this job id left in its checkpoint
+   * directory (runtime/recovery/retained-checkpoints.ts) and enforce retention at once — a process
+   * killed between completing a checkpoint and discarding the oldest left one too many. Resolves
+   * once the checkpoints beyond `retained` are deleted.
+   */
+  async adoptCheckpointsOnDisk(onDisk: { retained: CompletedCheckpoint[]; recoverable: boolean; firstCheckpointId: number }): Promise<void> {
+    const { retained } = onDisk;
+    for (const c of retained) this.registry.register(c.checkpointId, c.metadata.files.filter((f) => f.shared).map((f) => f.path));
+    this.leftovers = new Set(onDisk.recoverable ? [] : retained.map((c) => c.checkpointId));
+    this.coordinator = this.createCoordinator(retained, onDisk.firstCheckpointId); // not started yet: nothing to stop
+    const discarded = this.coordinator.enforceRetention();
+    if (discarded.length > 0) this.opts.logger.info({ discarded, retained: this.opts.config.retained }, 'retention: discarded checkpoints beyond `retained` left by an earlier run');
+    await this.coordinator.whenIdle();
   }
 
   /**
@@ -157,7 +179,11 @@ export class JobCheckpointing {
         return true;
       case 'source-finished':
         this.finishedSources.add(actorId);
-        if (this.finishedSources.size === this.sourceKeys.length) void this.finalCheckpointThenEnd();
+        if (this.finishedSources.size === this.sourceKeys.length) {
+          // No periodic checkpoint after this: the final checkpoint is the job's last.
+          this.coordinator.endOfInput();
+          void this.finalCheckpointThenEnd();
+        }
         return true;
       default:
         return false;

@@ -5,7 +5,10 @@
 import type { TaskMetrics } from '../task/stream-task.ts';
 import { invalidArgument } from '../errors.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
-import type { CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
+import type { CheckpointStats, CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
+import type { JobRunningInfo } from './job-running.ts';
+
+export type { JobRunningInfo } from './job-running.ts';
 
 export type JobStatus = 'initializing' | 'running' | 'restarting' | 'finished' | 'failed' | 'cancelling' | 'cancelled';
 
@@ -64,6 +67,7 @@ export interface JobControl {
   readonly jobId: string;
   readonly name: string;
   readonly done: Promise<JobResult>;
+  readonly running: Promise<JobRunningInfo>;
   status(): JobStatus;
   cancel(): Promise<void>;
   metrics(): Promise<JobMetrics>;
@@ -77,6 +81,7 @@ export interface JobControl {
   triggerSavepoint(directory: string): Promise<CompletedCheckpoint>;
   abortCheckpoint(checkpointId: number): boolean;
   checkpointStats(): CheckpointStatsSnapshot | undefined;
+  onCheckpoint(listener: (stats: CheckpointStats) => void): () => void;
   stopWithSavepoint(directory: string): Promise<CompletedCheckpoint>;
   attempts(): number;
   failoverHistory(): FailoverRecord[];
@@ -87,6 +92,7 @@ export class JobClient {
   constructor(private readonly control: JobControl) {
     // Nobody awaiting `done` must not crash the process; awaiting it still rejects.
     control.done.catch(() => {});
+    control.running.catch(() => {});
   }
 
   get jobId(): string { return this.control.jobId; }
@@ -94,24 +100,40 @@ export class JobClient {
   /** Resolves when every sink finished (bounded job) or after cancel(); rejects with the failure's WeirError. */
   get done(): Promise<JobResult> { return this.control.done; }
   get status(): JobStatus { return this.control.status(); }
+  /**
+   * Resolves once every subtask of the job runs (deployed and, when restoring, restored) —
+   * the first attempt that gets there; rejects with the job's error if it fails or is
+   * cancelled (`WEIR_JOB_CANCELLED`) before. Await it instead of polling `status`.
+   */
+  get running(): Promise<JobRunningInfo> { return this.control.running; }
+
+  // Every method returning a promise rejects, never throws (see `rejecting`).
 
   /** Stop every subtask and free the workers. `done` then resolves with status 'cancelled'. */
-  cancel(): Promise<void> { return this.control.cancel(); }
+  cancel(): Promise<void> { return rejecting(() => this.control.cancel()); }
 
   /** Records in/out per vertex and subtask (live while running, final after). */
-  metrics(): Promise<JobMetrics> { return this.control.metrics(); }
+  metrics(): Promise<JobMetrics> { return rejecting(() => this.control.metrics()); }
 
-  /** Take a checkpoint now; resolves when its `_metadata` is durable (rejects `WEIR_CHECKPOINT_FAILED` with `details.reason`). */
-  triggerCheckpoint(): Promise<CompletedCheckpoint> { return this.control.triggerCheckpoint(); }
+  /**
+   * Take a checkpoint now; resolves when its `_metadata` is durable (rejects `WEIR_CHECKPOINT_FAILED`
+   * with `details.reason`). Requested while the job initializes or restarts, it waits until the job
+   * runs; after the job ended it rejects `WEIR_JOB_NOT_RUNNING`; without checkpointing `WEIR_INVALID_ARGUMENT`.
+   */
+  triggerCheckpoint(): Promise<CompletedCheckpoint> { return rejecting(() => this.control.triggerCheckpoint()); }
 
-  /** Take a savepoint (always aligned, self-contained) into `<directory>/savepoint-<job>-<id>`. */
-  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.control.triggerSavepoint(directory); }
+  /** Take a savepoint (always aligned, self-contained) into `<directory>/savepoint-<job>-<id>`; waits for the job to run, like triggerCheckpoint(). */
+  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {
+    return rejecting(() => this.control.triggerSavepoint(savepointDirectory(directory, 'triggerSavepoint')));
+  }
 
-  /** Abort an in-progress checkpoint (the job keeps running). Returns false if it was not pending. */
+  /** Abort an in-progress checkpoint (the job keeps running). Returns false if it was not pending (or the job does not run). */
   abortCheckpoint(checkpointId: number): boolean { return this.control.abortCheckpoint(checkpointId); }
 
-  /** Take a savepoint, then stop the job (Flink's stop-with-savepoint); `done` resolves with status 'cancelled'. */
-  stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.control.stopWithSavepoint(directory); }
+  /** Take a savepoint, then stop the job (Flink's stop-with-savepoint); `done` resolves with status 'cancelled'. Waits for the job to run, like triggerCheckpoint(). */
+  stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
+    return rejecting(() => this.control.stopWithSavepoint(savepointDirectory(directory, 'stopWithSavepoint')));
+  }
 
   /** Attempts so far (1 + failovers). */
   get attempts(): number { return this.control.attempts(); }
@@ -119,8 +141,16 @@ export class JobClient {
   /** Failovers so far: cause, restored checkpoint, recovery time. */
   get failovers(): FailoverRecord[] { return this.control.failoverHistory(); }
 
-  /** Checkpoint statistics as Flink's checkpoint tab shows them; undefined without checkpointing. */
+  /** Checkpoint statistics as Flink's checkpoint tab shows them (history newest first); undefined without checkpointing. */
   checkpointStats(): CheckpointStatsSnapshot | undefined { return this.control.checkpointStats(); }
+
+  /**
+   * Call `listener` with the statistics of each checkpoint or savepoint that completes or fails
+   * from now on (`stats.status` says which), across failovers. Returns the function that
+   * unsubscribes. Wait for checkpoints with it instead of sleeping. Throws
+   * `WEIR_INVALID_ARGUMENT` when the job runs without checkpointing.
+   */
+  onCheckpoint(listener: (stats: CheckpointStats) => void): () => void { return this.control.onCheckpoint(listener); }
 
   /** Records a collect sink delivered so far. */
   collected<T = unknown>(name = 'default'): T[] {
@@ -131,7 +161,10 @@ export class JobClient {
   /**
    * Stream a collect sink's records as they arrive. Iteration ends when the job
    * ends. A slow consumer back-pressures the job (reading pauses beyond 10 000
-   * queued records). Only records arriving after the call are yielded.
+   * queued records). Nothing emitted before the call is lost: with `retainCollected` (default)
+   * each iterator starts at the sink's first record; with `retainCollected: false` the first
+   * iterator of a sink also gets the records that arrived before it (up to 10 000, the oldest
+   * dropped beyond), later iterators only what arrives after they were created.
    */
   results<T = unknown>(name = 'default', options: { highWaterMark?: number } = {}): AsyncIterableIterator<T> {
     this.checkName(name);
@@ -198,4 +231,20 @@ export class JobClient {
       throw invalidArgument(`no collect sink named '${name}' in job '${this.name}' (collect sinks: ${names.length ? names.join(', ') : 'none'})`, { sink: name });
     }
   }
+}
+
+/** Run `f`; a synchronous throw becomes a rejected promise (promise-returning APIs never throw). */
+function rejecting<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function savepointDirectory(directory: unknown, method: string): string {
+  if (typeof directory !== 'string' || directory.length === 0) {
+    throw invalidArgument(`${method}(directory): expected a directory path (a non-empty string), got ${typeof directory === 'string' ? '""' : String(directory)}`, { directory: String(directory) });
+  }
+  return directory;
 }

@@ -12,35 +12,46 @@
  * fail the job at once.
  */
 import os from 'node:os';
-import { ActorSystem, createLogger, type ActorFailure } from '../../actors/index.ts';
+import { ActorSystem, type ActorFailure } from '../../actors/index.ts';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
 import { JobClient, type FailoverRecord, type JobControl, type JobMetrics, type JobResult, type JobStatus, type VertexMetrics } from './job-client.ts';
 import { CollectedRecords } from './collect-reader.ts';
+import { RunningGate, type JobRunningInfo } from './job-running.ts';
+import { checkWorkersCanLoad, jobLogger, resolveEmbeddingOptions, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
 import { Attempt } from './attempt.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
-import { RuntimeErrorCode } from '../errors.ts';
+import { RuntimeErrorCode, workerLost } from '../errors.ts';
+import { isRestartable } from '../../common/error-codes.ts';
 import { JobCheckpointing, checkpointRoot } from './job-checkpointing.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
-import type { CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
+import { CheckpointStatsTracker, type CheckpointStats, type CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
 import { RestartTracker, resolveRestartStrategy } from '../recovery/restart-strategy.ts';
 import { planRestore, type RestorePlan } from '../recovery/restore-planner.ts';
 import { resolveInitialRestore } from '../recovery/restore-source.ts';
+import { checkpointsOnDisk } from '../recovery/retained-checkpoints.ts';
 import { systemClock } from '../checkpoint/timer-service.ts';
 
-/** Failures a restart cannot fix: fail the job at once. */
-const NOT_RESTARTABLE = new Set([
-  RuntimeErrorCode.JOB_MODULE, RuntimeErrorCode.JOB_GRAPH_MISMATCH, RuntimeErrorCode.INVALID_GRAPH, RuntimeErrorCode.INVALID_ARGUMENT,
-  'WEIR_RESTORE_UNMATCHED_STATE', 'WEIR_RESTORE_INCOMPATIBLE', 'WEIR_RESTORE_NOTHING', 'WEIR_CHECKPOINT_NOT_FOUND', 'WEIR_CHECKPOINT_CORRUPT', 'WEIR_CHECKPOINT_INCOMPLETE',
-]);
 
 export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = {}): JobClient {
   const opts = resolveExecuteOptions(def.name, options);
   const graph = def.graph(opts.params, opts.parallelism, opts.maxParallelism); // throws before anything runs
   resolveRestartStrategy(opts.restartStrategy, opts.checkpointing !== undefined); // validate now
-  return new JobClient(new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph));
+  const embedding = resolveEmbeddingOptions(options);
+  const { typescript } = checkWorkersCanLoad(def.moduleUrl, def.name); // throws before anything runs
+  const master = new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph, { ...embedding, typescript });
+  const signal = embedding.signal;
+  if (signal) {
+    const abort = () => void master.cancel();
+    if (signal.aborted) abort();
+    else {
+      signal.addEventListener('abort', abort, { once: true });
+      void master.done.then(() => signal.removeEventListener('abort', abort), () => signal.removeEventListener('abort', abort));
+    }
+  }
+  return new JobClient(master);
 }
 
 class JobMaster implements JobControl {
@@ -61,22 +72,33 @@ class JobMaster implements JobControl {
   private readonly sinkNameList: string[];
   private readonly logger;
   private checkpointing: JobCheckpointing | undefined;
+  /** Checkpoint statistics of the whole job (every attempt); exists from `execute()` on when checkpointing is enabled. */
+  private readonly checkpointStatsTracker: CheckpointStatsTracker | undefined;
   private readonly failovers: FailoverRecord[] = [];
   private restoredFrom: { checkpointId: number; path: string } | undefined;
   private readingEnded: Promise<void>;
   private endReading!: () => void;
+  private readonly gate: RunningGate;
 
-  constructor(private readonly def: JobDefinition<unknown>, private readonly opts: ResolvedExecuteOptions<unknown>, private readonly graph: JobGraph) {
+  constructor(
+    private readonly def: JobDefinition<unknown>,
+    private readonly opts: ResolvedExecuteOptions<unknown>,
+    private readonly graph: JobGraph,
+    private readonly embedding: EmbeddingOptions & { readonly typescript: boolean },
+  ) {
     this.jobId = opts.jobId;
     this.name = def.name;
     this.sinkNameList = [...new Set(graph.vertices.flatMap((v) => v.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.type === 'collect' ? [o.spec.sink.name] : []))))];
     this.collected = new CollectedRecords(this.sinkNameList, opts.retainCollected);
     this.readingEnded = new Promise((r) => (this.endReading = r));
-    this.logger = createLogger({ job: opts.jobId });
+    this.logger = jobLogger(embedding, opts.jobId);
+    this.gate = new RunningGate(def.name);
+    this.checkpointStatsTracker = opts.checkpointing ? new CheckpointStatsTracker() : undefined;
     this.done = this.run();
   }
 
   status(): JobStatus { return this.state; }
+  get running(): Promise<JobRunningInfo> { return this.gate.first; }
   sinkNames(): string[] { return this.sinkNameList; }
   attempts(): number { return this.attemptNumber + 1; }
   failoverHistory(): FailoverRecord[] { return [...this.failovers]; }
@@ -86,9 +108,14 @@ class JobMaster implements JobControl {
     try {
       // 1. Where to start from (a restore is resolved and planned before anything runs).
       let restore = await this.initialRestore();
-      this.system = await ActorSystem.start({ threads: this.threads(), name: `weir-${this.jobId}`, logBindings: { job: this.jobId } });
-      this.system.onFailure((f) => this.onActorFailure(f));
-      this.system.onMessage((actorId, msg) => this.onMessage(actorId, msg));
+      const workerLog = workerLogOptions(this.embedding);
+      // Cancelled already (an AbortSignal aborted before execute()): no worker starts, the first attempt returns 'cancelled'.
+      if (!this.cancelRequested) this.system = await ActorSystem.start({
+        threads: this.threads(), name: `weir-${this.jobId}`, logBindings: { job: this.jobId }, typescript: this.embedding.typescript,
+        ...(this.embedding.logger ? { logger: this.embedding.logger } : {}), ...(workerLog ? { workerLog } : {}),
+      });
+      this.system?.onFailure((f) => this.onActorFailure(f));
+      this.system?.onMessage((actorId, msg) => this.onMessage(actorId, msg));
       const restarts = new RestartTracker(resolveRestartStrategy(this.opts.restartStrategy, this.opts.checkpointing !== undefined), systemClock);
       // 2. Attempts until finished, cancelled or out of restarts.
       for (;;) {
@@ -105,7 +132,7 @@ class JobMaster implements JobControl {
           this.state = 'cancelled';
           break;
         }
-        if (code !== undefined && NOT_RESTARTABLE.has(code)) throw outcome;
+        if (!isRestartable(code)) throw outcome; // a failure a restart cannot fix (common/error-codes.ts)
         const decision = restarts.onFailure();
         if (!decision.restart) {
           throw new WeirError((outcome as WeirError).code ?? 'WEIR_JOB_FAILED', `job '${this.name}' failed and will not be restarted (${decision.reason}): ${outcome.message}`, { ...(outcome as WeirError).details, attempts: this.attemptNumber + 1 }, { cause: outcome });
@@ -128,6 +155,7 @@ class JobMaster implements JobControl {
       await this.teardown(failure ? 'failed' : this.state === 'cancelled' ? 'cancelled' : 'finished');
       this.endedAt = Date.now();
       this.endReading();
+      this.gate.ended(failure ?? new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was ${this.state === 'cancelled' ? 'cancelled' : 'finished'} before it ran`));
     }
     if (failure) {
       this.state = 'failed';
@@ -169,16 +197,19 @@ class JobMaster implements JobControl {
         graph: this.graph,
         logger: this.logger,
         failJob: (error) => this.failAttempt(error),
+        ...(this.checkpointStatsTracker ? { stats: this.checkpointStatsTracker } : {}),
         onComplete: (id) => this.attempt?.collect?.release(id),
-        ...(initial && initial.jobId === this.jobId && initial.checkpoint.kind === 'checkpoint' ? { retained: initial.retained } : {}),
       });
       if (initial) this.checkpointing.stats.reportRestored({ checkpointId: initial.checkpoint.checkpointId, kind: initial.checkpoint.kind, path: initial.checkpoint.directory, restoreTimestamp: Date.now() });
+      // What earlier runs of this job id left: retention is enforced (old checkpoints deleted) before anything runs.
+      await this.checkpointing.adoptCheckpointsOnDisk(await checkpointsOnDisk(this.opts.checkpointing.directory, this.jobId, initial?.checkpoint, this.logger));
     }
     return initial;
   }
 
   /** One attempt: 'finished', 'cancelled', or the error that failed it. */
   private async runAttempt(restore: { checkpoint: CompletedCheckpoint; rootDir: string } | undefined): Promise<'finished' | 'cancelled' | Error> {
+    if (this.cancelRequested) return 'cancelled';
     this.attemptFailure = undefined;
     const failed = new Promise<never>((_, reject) => (this.rejectAttempt = reject));
     failed.catch(() => {});
@@ -210,6 +241,7 @@ class JobMaster implements JobControl {
         last.recoveryMs = last.runningAt - last.failedAt;
       }
       this.checkpointing?.attach(this.attempt.entries());
+      this.gate.running({ jobId: this.jobId, attempt: this.attemptNumber, runningAt: Date.now(), ...(this.restoredFrom ? { restoredFrom: this.restoredFrom } : {}) });
       await Promise.race([this.attempt.completion(), failed]);
       return this.attemptFailure ?? 'finished';
     } catch (e) {
@@ -223,7 +255,7 @@ class JobMaster implements JobControl {
     const cause = reviveError(f.cause);
     this.failAttempt(f.kind === 'actor-error'
       ? cause
-      : new WeirError(RuntimeErrorCode.WORKER_LOST, `worker ${f.host} running subtask ${f.actorId} was lost (${f.kind}): ${cause.message}`, { subtask: f.actorId, host: f.host, kind: f.kind }, { cause }));
+      : workerLost(f.actorId, f.reason ?? `host ${f.host} failed (${f.kind}): ${cause.message}`, { host: f.host, kind: f.kind }, cause));
   }
 
   private failAttempt(error: Error): void {
@@ -283,13 +315,22 @@ class JobMaster implements JobControl {
   resumeResults(): void { this.attempt?.collect?.resumeReading(); }
   readingDone(): Promise<void> { return this.readingEnded; }
 
-  triggerCheckpoint(): Promise<CompletedCheckpoint> { return this.requireCheckpointing().trigger('checkpoint'); }
-  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.requireCheckpointing().savepoint(directory); }
-  abortCheckpoint(checkpointId: number): boolean { return this.requireCheckpointing().abort(checkpointId); }
+  async triggerCheckpoint(): Promise<CompletedCheckpoint> { return (await this.runningCheckpointing()).trigger('checkpoint'); }
+  async triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return (await this.runningCheckpointing()).savepoint(directory); }
+  abortCheckpoint(checkpointId: number): boolean {
+    this.requireCheckpointingOption();
+    return this.state === 'running' && this.checkpointing !== undefined && this.checkpointing.abort(checkpointId);
+  }
   checkpointStats(): CheckpointStatsSnapshot | undefined { return this.checkpointing?.stats.toJSON(); }
 
+  onCheckpoint(listener: (stats: CheckpointStats) => void): () => void {
+    if (!this.checkpointStatsTracker) throw new WeirError('WEIR_INVALID_ARGUMENT', `onCheckpoint: job ${this.jobId} runs without checkpointing`, { jobId: this.jobId });
+    if (typeof listener !== 'function') throw new WeirError('WEIR_INVALID_ARGUMENT', 'onCheckpoint: expected a function (stats) => void', { jobId: this.jobId });
+    return this.checkpointStatsTracker.onFinished(listener);
+  }
+
   async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
-    const savepoint = await this.requireCheckpointing().savepoint(directory);
+    const savepoint = await (await this.runningCheckpointing()).savepoint(directory);
     // The records the savepoint covers belong to this run's output: let the main thread read
     // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
     const collect = this.attempt?.collect;
@@ -301,9 +342,23 @@ class JobMaster implements JobControl {
     return savepoint;
   }
 
-  private requireCheckpointing(): JobCheckpointing {
-    if (!this.checkpointing) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' runs without checkpointing: pass the 'checkpointing' option to execute()`);
-    if (this.state !== 'running') throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' is ${this.state}: checkpoints can only be triggered while it runs`, { status: this.state });
+  private requireCheckpointingOption(): void {
+    if (!this.opts.checkpointing) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' runs without checkpointing: pass the 'checkpointing' option to execute()`);
+  }
+
+  /**
+   * The job's checkpointing once an attempt runs: a request made while the job initializes
+   * (or restarts after a failure) waits for it; one made after the job ended, or still waiting
+   * when it ends, rejects with WEIR_JOB_NOT_RUNNING.
+   */
+  private async runningCheckpointing(): Promise<JobCheckpointing> {
+    this.requireCheckpointingOption();
+    while (this.state !== 'running' || !this.checkpointing) {
+      if (this.state !== 'initializing' && this.state !== 'restarting') {
+        throw new WeirError(RuntimeErrorCode.JOB_NOT_RUNNING, `job '${this.name}' is ${this.state}: checkpoints and savepoints can only be taken while it runs`, { status: this.state });
+      }
+      await this.gate.next();
+    }
     return this.checkpointing;
   }
 }

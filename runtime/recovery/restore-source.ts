@@ -7,7 +7,8 @@
  *     `<name>` or `<name>-…`). Incomplete or corrupt checkpoints are skipped with a
  *     warning naming them; none left → WEIR_RESTORE_NOTHING.
  * The new run continues the restored job's id (so its checkpoints land next to the
- * old ones and retention keeps cleaning up), unless the caller fixed one.
+ * old ones and retention keeps cleaning up, see retained-checkpoints.ts), unless the
+ * caller fixed one.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -21,8 +22,6 @@ export interface InitialRestore {
   readonly rootDir: string;
   /** Job id the restored checkpoint belongs to. */
   readonly jobId: string;
-  /** Complete checkpoints of that job still on disk (oldest first), handed to the coordinator for retention. */
-  readonly retained: CompletedCheckpoint[];
   readonly skipped: Array<{ path: string; reason: string }>;
 }
 
@@ -33,7 +32,7 @@ export async function resolveInitialRestore(
   if (restore !== 'latest') {
     const loaded = await CheckpointStorage.load(restore);
     const checkpoint = completedCheckpointFromMetadata(loaded.metadata, loaded.metadataPath, loaded.directory);
-    return { checkpoint, rootDir: loaded.rootDir, jobId: loaded.metadata.jobId, retained: [], skipped: [] };
+    return { checkpoint, rootDir: loaded.rootDir, jobId: loaded.metadata.jobId, skipped: [] };
   }
   if (!opts.checkpointDirectory) {
     throw new WeirError('WEIR_RESTORE_NOTHING', `restore: 'latest' needs checkpointing enabled (the checkpoint directory to look in)`, {});
@@ -62,19 +61,6 @@ export async function resolveInitialRestore(
       { directory: where, skipped },
     );
   }
-  const retained: CompletedCheckpoint[] = [];
-  for (const d of await best.storage.list()) {
-    if (!d.complete || d.id > best.found.checkpoint.checkpointId) continue;
-    if (d.id === best.found.checkpoint.checkpointId) {
-      retained.push(best.found.checkpoint);
-      continue;
-    }
-    try {
-      const loaded = await CheckpointStorage.load(d.path, { verify: 'none' });
-      retained.push(completedCheckpointFromMetadata(loaded.metadata, loaded.metadataPath, loaded.directory));
-    } catch {
-      // an unreadable older checkpoint is simply not retained
-    }
-  }
-  return { checkpoint: best.found.checkpoint, rootDir: best.storage.jobDir, jobId: best.jobId, retained, skipped };
+  // The checkpoints retained for retention are found by runtime/recovery/retained-checkpoints.ts.
+  return { checkpoint: best.found.checkpoint, rootDir: best.storage.jobDir, jobId: best.jobId, skipped };
 }

@@ -9,8 +9,10 @@
  * and solves it the same way for unaligned checkpoints: the part of the
  * buffer not yet processed becomes channel state (`ChannelStatePersister`).
  *
- * A frame is processed in slices of about {@link SLICE_MS}. Between two
- * slices (only when the frame is not finished):
+ * A frame is processed in slices of about {@link SLICE_MS}; a slice also ends
+ * early when an output channel queues more than its budget outside a full ring
+ * (`batching.maxPendingBytes`). Between two slices (only when the frame is not
+ * finished):
  *   1. output is drained to the rings (backpressure per slice, and while a
  *      write waits, priority barriers are handled — see StreamTask.drain);
  *   2. priority events (unaligned barriers, announcements) are handled, and
@@ -61,6 +63,7 @@ export async function processFrame(task: StreamTask, channel: number, index: num
   const n = records.length;
   const frame: FrameInProgress = { channel, index, records, timestamps, next: 0 };
   const input = task.chain.input;
+  const budget = task.outputBudget;
   let checkEvery = checkEveryOf.get(task) ?? 1;
   task.currentFrame = frame;
   try {
@@ -75,6 +78,9 @@ export async function processFrame(task: StreamTask, channel: number, index: num
           const t = timestamps?.[i];
           input.collect(records[i], t === undefined || Number.isNaN(t) ? undefined : t);
           i++;
+          // An output channel queues more than its budget outside a full ring: stop after this
+          // record and drain (the bound on in-flight data, record-writer.ts).
+          if (budget.exceeded) break;
           if (++sinceCheck >= checkEvery) {
             sinceCheck = 0;
             if (performance.now() >= deadline) break;

@@ -5,9 +5,12 @@
  *
  * User functions are synchronous, so a full ring cannot be awaited in the
  * middle of processing a record. Frames that do not fit are queued per channel
- * (`pending`), and the task awaits `drain()` after the current input frame —
- * the queue holds at most what one input frame produced, so memory stays
- * bounded and backpressure reaches the task's input loop.
+ * (`pending`, Flink's overdraft buffers). Once a channel's queue holds more than
+ * `maxPendingBytes`, the shared {@link OutputBudget} says so and the task stops
+ * taking input after the current record (frame-processor.ts, the source loop)
+ * until `drain()` published the queue. In-flight data per output channel is so
+ * bounded by: the ring (`bufferBytes`) + `maxPendingBytes` + the batch being
+ * built (≈ `targetBatchBytes`, see ChannelBatch) + the output of one record.
  *
  * Ordering: once a channel has pending frames, every later frame (records,
  * watermarks, barriers, end-of-partition) queues behind them.
@@ -25,26 +28,105 @@ export interface BatchingOptions {
   targetBatchBytes: number;
   /** …or this many records. */
   maxBatchRecords: number;
+  /**
+   * Encoded bytes an output channel may queue outside its full ring (Flink's overdraft
+   * buffers). Beyond it the subtask takes no more input until the queue is published.
+   */
+  maxPendingBytes: number;
 }
 
-export const DEFAULT_BATCHING: BatchingOptions = { targetBatchBytes: 32 * 1024, maxBatchRecords: 1024 };
+/** Records sampled for a size estimate: a batch whose records grow is flushed within this many. */
+const SIZE_SAMPLE_EVERY = 16;
+
+export const DEFAULT_BATCHING: BatchingOptions = { targetBatchBytes: 32 * 1024, maxBatchRecords: 1024, maxPendingBytes: 64 * 1024 };
+
+/**
+ * The documented upper bound of in-flight data on one channel (what an unaligned checkpoint can
+ * persist for it, and the memory it holds): the ring, the producer's queue outside the ring
+ * (`maxPendingBytes`, overshot by at most one frame) and up to three batches (the one being built
+ * by the producer, the frame that crossed the budget, the rest of the frame the consumer is
+ * processing). A batch is about `targetBatchBytes`, or one record when records are larger; when
+ * record sizes jump, a batch can hold up to {@link SIZE_SAMPLE_EVERY} records before it is flushed.
+ */
+export function inFlightBytesBound(bufferBytes: number, batching: BatchingOptions, largestRecordBytes: number): number {
+  const batch = Math.max(batching.targetBatchBytes, SIZE_SAMPLE_EVERY * largestRecordBytes);
+  return bufferBytes + batching.maxPendingBytes + 3 * batch;
+}
+
+/**
+ * Shared by a subtask's record writers: set while any output channel queues more than
+ * `maxPendingBytes` outside its ring. Read once per record by the processing loops.
+ */
+export class OutputBudget {
+  /** Output channels (of every writer of the subtask) over their budget. */
+  private over = 0;
+  get exceeded(): boolean {
+    return this.over > 0;
+  }
+  channelOver(): void {
+    this.over++;
+  }
+  channelBack(): void {
+    this.over--;
+  }
+}
+
+
+/**
+ * A rough encoded size of a record, for sampling (strings count UTF-16 units, numbers 8 bytes;
+ * nested values up to a few levels). Good to a small factor, which is all the bound needs.
+ */
+function estimateBytes(v: unknown, depth = 0): number {
+  switch (typeof v) {
+    case 'string':
+      return v.length + 2;
+    case 'object': {
+      if (v === null) return 1;
+      if (ArrayBuffer.isView(v)) return v.byteLength + 4;
+      if (v instanceof ArrayBuffer) return v.byteLength + 4;
+      if (depth >= 4) return 16;
+      let n = 2;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) n += estimateBytes(v[i], depth + 1);
+      } else if (v instanceof Map || v instanceof Set) {
+        for (const x of v as Iterable<unknown>) n += estimateBytes(x, depth + 1);
+      } else {
+        for (const k in v) n += k.length + 1 + estimateBytes((v as Record<string, unknown>)[k], depth + 1);
+      }
+      return n;
+    }
+    default:
+      return 8;
+  }
+}
 
 export interface Frame { kind: number; payload: Uint8Array }
 
+/**
+ * The batch being built for one channel. Its record limit comes from the encoded size of the
+ * previous batches; it starts at 1 and at most doubles per batch (slow start), so the first
+ * records of a channel cannot pile up before their size is known; and every
+ * {@link SIZE_SAMPLE_EVERY}th record is sized roughly, so records that suddenly grow flush the
+ * batch within that many records instead of after `limit` of them.
+ */
 class ChannelBatch {
   records: unknown[] = [];
   timestamps: number[] = [];
   hasTimestamps = false;
   /** Running estimate of encoded bytes per record on this channel. */
   bytesPerRecord = 16;
-  limit: number;
-  constructor(private readonly opts: BatchingOptions) {
-    this.limit = opts.maxBatchRecords;
-  }
+  limit = 1;
+  constructor(private readonly opts: BatchingOptions) {}
   adapt(encodedBytes: number, count: number): void {
     if (count === 0) return;
     this.bytesPerRecord = Math.max(1, encodedBytes / count);
-    this.limit = Math.max(1, Math.min(this.opts.maxBatchRecords, Math.floor(this.opts.targetBatchBytes / this.bytesPerRecord)));
+    const bySize = Math.floor(this.opts.targetBatchBytes / this.bytesPerRecord);
+    this.limit = Math.max(1, Math.min(this.opts.maxBatchRecords, bySize, this.limit * 2));
+  }
+  /** Sampled check (the batch's first record and every 16th): would the batch, at this record's size, exceed the target? */
+  outgrown(value: unknown): boolean {
+    const n = this.records.length;
+    return n % SIZE_SAMPLE_EVERY === 1 && estimateBytes(value) * n > this.opts.targetBatchBytes;
   }
 }
 
@@ -52,6 +134,9 @@ export class RecordWriter {
   private readonly batches: ChannelBatch[];
   private readonly pending: Frame[][];
   private pendingCount = 0;
+  /** Per channel: encoded bytes queued outside the ring (pending + the one in flight). */
+  private readonly pendingBytes: number[];
+  private readonly maxPendingBytes: number;
   /** Per channel: the frame handed to ChannelWriter.write() whose promise has not settled … */
   private readonly inFlight: (Frame | undefined)[];
   /** … and the writer's published-frame count when that write started (published iff it grew). */
@@ -66,9 +151,12 @@ export class RecordWriter {
     private readonly writers: readonly ChannelWriter[],
     private readonly partitioner: Partitioner,
     opts: BatchingOptions = DEFAULT_BATCHING,
+    private readonly budget: OutputBudget = new OutputBudget(),
   ) {
     this.batches = writers.map(() => new ChannelBatch(opts));
     this.pending = writers.map(() => []);
+    this.pendingBytes = writers.map(() => 0);
+    this.maxPendingBytes = opts.maxPendingBytes;
     this.inFlight = writers.map(() => undefined);
     this.inFlightBase = writers.map(() => 0);
     this.enqueued = writers.map((w) => w.dataFramesWritten);
@@ -82,6 +170,11 @@ export class RecordWriter {
     return this.pendingCount > 0;
   }
 
+  /** Encoded bytes channel `ch` holds outside its ring (queued frames and the one being written). */
+  queuedBytes(ch: number): number {
+    return this.pendingBytes[ch]!;
+  }
+
   emit(value: unknown, timestamp: number | undefined): void {
     const ch = this.partitioner.select(value);
     const b = this.batches[ch]!;
@@ -93,7 +186,7 @@ export class RecordWriter {
       }
       b.timestamps.push(timestamp);
     } else if (b.hasTimestamps) b.timestamps.push(NaN);
-    if (b.records.length >= b.limit) this.flushChannel(ch);
+    if (b.records.length >= b.limit || b.outgrown(value)) this.flushChannel(ch);
   }
 
   /** Encode and publish (or queue) the batch of one channel. */
@@ -193,6 +286,7 @@ export class RecordWriter {
         } finally {
           this.inFlight[ch] = undefined;
           this.pendingCount--;
+          this.release(ch, f.payload.byteLength);
         }
       }
     }
@@ -204,5 +298,14 @@ export class RecordWriter {
     if (q.length === 0 && this.inFlight[ch] === undefined && this.writers[ch]!.tryWrite(kind, payload)) return;
     q.push({ kind, payload });
     this.pendingCount++;
+    const before = this.pendingBytes[ch]!;
+    const after = (this.pendingBytes[ch] = before + payload.byteLength);
+    if (before <= this.maxPendingBytes && after > this.maxPendingBytes) this.budget.channelOver();
+  }
+
+  private release(ch: number, bytes: number): void {
+    const before = this.pendingBytes[ch]!;
+    const after = (this.pendingBytes[ch] = before - bytes);
+    if (before > this.maxPendingBytes && after <= this.maxPendingBytes) this.budget.channelBack();
   }
 }

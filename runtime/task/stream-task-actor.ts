@@ -10,6 +10,7 @@ import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
 
 export default defineActor(async (ctx, args: StreamTaskArgs) => {
   const task = await StreamTask.create(ctx, args);
+  ctx.logger.debug({ restored: args.restore !== undefined }, 'subtask deployed'); // bindings: actor, host, vertex, subtask, attempt
   return {
     async run(): Promise<void> {
       try {
@@ -19,6 +20,11 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
         // Only a subtask that ended its input is finished (a stopped one is not: a failover or
         // cancel stopped it, and its state must still come from checkpoints).
         if (task.finished) ctx.send({ type: 'subtask-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
+      } catch (e) {
+        // Remembered before close(): in-progress snapshots are declined as TASK_FAILURE, not
+        // as checkpoint failures (the error itself reaches the job master as the run's rejection).
+        task.fatal ??= e as Error;
+        throw e;
       } finally {
         try {
           await task.close();
@@ -35,16 +41,7 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
     triggerCheckpoint(barrier: CheckpointBarrier): void {
       if (!task.checkpointer) throw new Error('checkpointing is not enabled for this job');
       if (!task.vertex.isSource) throw new Error(`subtask ${ctx.actorId} is not a source`);
-      if (task.finished || task.stopping) return;
-      try {
-        task.checkpointer.triggerAtSource(barrier);
-      } catch (e) {
-        // A failure in the synchronous part of a snapshot fails the task (Flink semantics).
-        task.failWith(e as Error);
-        return;
-      }
-      task.wakeUp();
-      void task.drain().catch(() => {});
+      task.triggerSourceCheckpoint(barrier);
     },
     async notifyCheckpointComplete(checkpointId: number): Promise<void> {
       await task.checkpointer?.notifyComplete(checkpointId);

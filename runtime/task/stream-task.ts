@@ -23,7 +23,8 @@ import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { FrameInProgress, ReplayFrame } from './frame-processor.ts';
 import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
-import { RecordWriter } from './record-writer.ts';
+import { OutputBudget, RecordWriter } from './record-writer.ts';
+import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
 import { decodeElement } from '../io/stream-elements.ts';
 import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
 import type { StreamTaskArgs } from './task-args.ts';
@@ -92,6 +93,10 @@ export class StreamTask {
   restoredInFlight: RestoredInFlight | undefined;
   /** Restored input frames not replayed yet (while the input loop replays them). */
   replayQueue: ReplayFrame[] | undefined;
+  private sourceBatchOpen = false;
+  private readonly deferredBarriers: CheckpointBarrier[] = [];
+  /** Set while an output channel queues more than `batching.maxPendingBytes`: take no more input until drained. */
+  readonly outputBudget = new OutputBudget();
   /** The input frame being processed in slices, if any (frame-processor.ts). */
   currentFrame: FrameInProgress | undefined;
   private wake: (() => void) | undefined;
@@ -109,10 +114,10 @@ export class StreamTask {
         : edge.partitioning === 'rebalance'
           ? rebalancePartitioner(outs.length, args.subtask)
           : hashPartitioner(edge.keySelector!, outs.length, graph.maxParallelism, info);
-      return new RecordWriter(channelWriters, partitioner, args.batching);
+      return new RecordWriter(channelWriters, partitioner, args.batching, this.outputBudget);
     });
     this.collectWriter = args.collect
-      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching)
+      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching, this.outputBudget)
       : undefined;
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.writers, this.collectWriter, () => Date.now());
     this.gate = this.vertex.isSource ? undefined : new InputGate(args.inputs.map((c) => new ChannelReader(c)), this.doorbell);
@@ -339,11 +344,53 @@ export class StreamTask {
   async endOfData(): Promise<void> {
     if (this.dataEnded) return;
     this.dataEnded = true;
+    // As in Flink, a source ends its input with the maximum watermark: event-time timers (and
+    // windows) downstream fire, so a bounded job produces its last results even when nothing
+    // in it assigns timestamps and watermarks.
+    if (this.vertex.isSource) this.advanceWatermark(Infinity);
     await finishChain(this.chain);
     for (const w of this.writers) w.broadcast({ type: 'end-of-data' });
     this.collectWriter?.flushAll();
     for (const f of this.chain.flushables) f.flush();
     await this.drain();
+  }
+
+  /**
+   * Coordinator → source subtask: inject barrier n. While the source loop emits a batch whose
+   * records precede the reader's offset (it paused mid-batch for output to drain), the barrier
+   * waits for the end of the batch: a snapshot in between would store an offset past records
+   * not yet emitted.
+   */
+  triggerSourceCheckpoint(barrier: CheckpointBarrier): void {
+    if (this.finished || this.stopping) return;
+    if (this.sourceBatchOpen) {
+      this.deferredBarriers.push(barrier);
+      return;
+    }
+    try {
+      this.checkpointer!.triggerAtSource(barrier);
+    } catch (e) {
+      // A failure in the synchronous part of a snapshot fails the task (Flink semantics).
+      this.failWith(e as Error);
+      return;
+    }
+    this.wakeUp();
+    void this.drain().catch(() => {});
+  }
+
+  /** The source loop starts (true) or ends (false) emitting a batch across awaits; deferred barriers go out at the end. */
+  setSourceBatchOpen(open: boolean): void {
+    this.sourceBatchOpen = open;
+    if (!open) for (const b of this.deferredBarriers.splice(0)) this.triggerSourceCheckpoint(b);
+  }
+
+  /** Raise this subtask's watermark to `watermark` (no-op unless it advances) and pass it down the chain. */
+  advanceWatermark(watermark: number): void {
+    if (!(watermark > this.currentWatermark)) return;
+    this.currentWatermark = watermark;
+    const input = this.chain.input;
+    if (this.keyedState) this.keyedState.batch(() => input.emitWatermark(watermark));
+    else input.emitWatermark(watermark);
   }
 
   /** End of partition (step 2 of 2): nothing more will come; the subtask ends after this. */
@@ -356,7 +403,7 @@ export class StreamTask {
   }
 
   async close(): Promise<void> {
-    this.checkpointer?.close();
+    this.checkpointer?.close(this.fatal ? 'failed' : 'closing');
     try {
       await closeChain(this.chain);
     } finally {

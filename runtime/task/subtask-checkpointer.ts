@@ -34,6 +34,7 @@ import { ChannelStateCapture } from '../checkpoint/channel-state-capture.ts';
 import { RealTimerService, systemClock } from '../checkpoint/timer-service.ts';
 import { channelStateBytes, isEmptyChannelState, writeChannelStateFile, type ChannelStateContents, type OutputChannelState } from '../checkpoint/channel-state-file.ts';
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
+import { CheckpointFailureReason } from '../checkpoint/checkpoint-failure-reason.ts';
 import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
 import type { StreamTask } from './stream-task.ts';
 import { unprocessedInput } from './frame-processor.ts';
@@ -212,8 +213,25 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     this.savepointDirectory = directory;
   }
 
-  close(): void {
+  /**
+   * The task is ending (it failed, was stopped, or finished) before its snapshots completed:
+   * decline each one now, before the task releases the state they read, with a reason that
+   * does not count toward `tolerableFailures` — the task's own failure is the real cause and
+   * must reach the job master as such (Flink does not count task failures either). Without
+   * this, the released LMDB snapshot view failed the async part and it declined with
+   * TASK_CHECKPOINT_FAILURE, which could fail the job as WEIR_TOO_MANY_CHECKPOINT_FAILURES
+   * instead of the user function's error.
+   */
+  close(ending: 'failed' | 'closing'): void {
     this.handler?.close();
+    const reason = ending === 'failed' ? CheckpointFailureReason.TASK_FAILURE : CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_CLOSING;
+    for (const [id, p] of this.inProgress) {
+      p.aborted = true;
+      p.channelStateDone();
+      this.capture.abort(id);
+      this.send({ type: 'decline', checkpointId: id, reason, message: `subtask ${ending === 'failed' ? 'failed' : 'closed'} before its snapshot completed` });
+    }
+    this.inProgress.clear();
   }
 
   // ---- internals ----
@@ -271,7 +289,6 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
           stateBytes: keyed?.stateBytes ?? 0,
           incrementalStateBytes: keyed?.incrementalBytes ?? 0,
           persistedInFlightBytes: persisted,
-          processedInFlightBytes: persisted,
         },
       };
       this.inProgress.delete(id);
@@ -281,7 +298,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
       this.inProgress.delete(id);
       this.capture.abort(id);
       this.task.keyedState?.notifyCheckpointAborted(id);
-      this.send({ type: 'decline', checkpointId: id, reason: 'TASK_CHECKPOINT_FAILURE', message: (e as Error)?.message ?? String(e) });
+      this.send({ type: 'decline', checkpointId: id, reason: CheckpointFailureReason.TASK_CHECKPOINT_FAILURE, message: (e as Error)?.message ?? String(e) });
     }
   }
 

@@ -23,17 +23,32 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
     await task.drain();
   }
   const input = task.chain.input;
+  const budget = task.outputBudget;
+  // Records per read: starts at 1 and doubles up to SOURCE_BATCH; halves when a batch had to
+  // pause for output to drain (its barriers wait meanwhile, so keep such batches short).
+  let want = 1;
   try {
     while (!task.stopping) {
-      let batch: SourceBatch | Promise<SourceBatch> = reader.read(SOURCE_BATCH);
+      let batch: SourceBatch | Promise<SourceBatch> = reader.read(want);
       if (batch instanceof Promise) {
         // The source must wait: publish what we have first (latency), then wait.
         await task.flushOutputs();
         batch = await batch;
       }
       const records = batch.records;
-      for (let i = 0; i < records.length; i++) input.collect(records[i], undefined);
-      task.recordsIn += records.length;
+      let paused = false;
+      for (let i = 0; i < records.length && !task.stopping;) {
+        input.collect(records[i++], undefined);
+        task.recordsIn++;
+        if (budget.exceeded && i < records.length) {
+          // Bounded in-flight data (record-writer.ts): wait for the output before the next record.
+          paused = true;
+          task.setSourceBatchOpen(true);
+          await task.drain();
+        }
+      }
+      if (paused) task.setSourceBatchOpen(false);
+      want = paused ? Math.max(1, want >> 1) : Math.min(SOURCE_BATCH, want * 2);
       await task.drain();
       if (batch.done) break;
       await task.maybeYield();
@@ -150,11 +165,5 @@ function advanceWatermark(task: StreamTask, watermarks: Float64Array): void {
     open++;
     if (watermarks[i]! < min) min = watermarks[i]!;
   }
-  if (open === 0) return;
-  if (min > task.currentWatermark) {
-    task.currentWatermark = min;
-    const input = task.chain.input;
-    if (task.keyedState) task.keyedState.batch(() => input.emitWatermark(min));
-    else input.emitWatermark(min);
-  }
+  if (open > 0) task.advanceWatermark(min);
 }

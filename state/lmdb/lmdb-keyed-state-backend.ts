@@ -14,7 +14,7 @@
  * Layout of keys and values: lmdb-layout.ts.
  */
 import { promises as fsp } from 'node:fs';
-import { open } from 'lmdb';
+import type { open as openLmdb } from 'lmdb';
 import { WeirError } from '../../common/weir-error.ts';
 import type { StateKind } from '../descriptors.ts';
 import type { KeyedStateBackend, KeyedStateBackendOptions, KeyedStateStats } from '../keyed-state-backend.ts';
@@ -186,6 +186,9 @@ export async function createLmdbKeyedStateBackend(opts: LmdbKeyedStateBackendOpt
     throw new WeirError('WEIR_INVALID_ARGUMENT', 'createLmdbKeyedStateBackend needs { path, keyGroupRange, maxParallelism }');
   }
   await fsp.mkdir(opts.path, { recursive: true });
+  // Loaded on first use: a worker that only runs heap-state or stateless subtasks never loads
+  // the native module (tens of ms of every worker's start-up).
+  const open: typeof openLmdb = (await import('lmdb')).open;
   let db: BinaryDb;
   try {
     db = open({

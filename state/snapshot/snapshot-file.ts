@@ -15,6 +15,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import { fromExactJson, toExactJson } from '../../common/codec/exact-json.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import type { StateKind } from '../descriptors.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
@@ -43,7 +44,8 @@ export interface SnapshotIndexEntry {
 
 /** JSON footer of a snapshot file. */
 export interface SnapshotFooter {
-  format: 'weir-keyed-file-v1';
+  /** v2: values in Weir's tagged codec and the footer in exact JSON (v1: msgpack values). */
+  format: 'weir-keyed-file-v2';
   kind: 'full' | 'delta';
   backend: 'heap' | 'lmdb';
   checkpointId: number;
@@ -139,8 +141,8 @@ export class SnapshotFileWriter {
   async finish(footer: Omit<SnapshotFooter, 'format' | 'index' | 'records'>): Promise<WrittenFile> {
     if (this.groupKg !== -1) this.endGroup();
     await this.flush();
-    const full: SnapshotFooter = { format: 'weir-keyed-file-v1', ...footer, index: this.index, records: this.totalRecords };
-    const json = Buffer.from(JSON.stringify(full), 'utf8');
+    const full: SnapshotFooter = { format: 'weir-keyed-file-v2', ...footer, index: this.index, records: this.totalRecords };
+    const json = Buffer.from(JSON.stringify(toExactJson(full, 'snapshot footer')), 'utf8');
     const trailer = Buffer.allocUnsafe(12);
     trailer.writeUInt32BE(json.length, 0);
     END_MAGIC.copy(trailer, 4);
@@ -216,11 +218,11 @@ export class SnapshotFileReader {
       await fh.read(json, 0, footerLen, size - 12 - footerLen);
       let footer: SnapshotFooter;
       try {
-        footer = JSON.parse(json.toString('utf8')) as SnapshotFooter;
+        footer = fromExactJson(JSON.parse(json.toString('utf8'))) as SnapshotFooter;
       } catch {
         throw corrupt(absPath, 'footer is not JSON');
       }
-      if (footer.format !== 'weir-keyed-file-v1') throw corrupt(absPath, `unknown format ${String(footer.format)}`);
+      if (footer.format !== 'weir-keyed-file-v2') throw corrupt(absPath, `unknown format ${String(footer.format)}`);
       return new SnapshotFileReader(absPath, fh, footer);
     } catch (err) {
       await fh.close().catch(() => undefined);

@@ -111,13 +111,10 @@ export function finalCounts(out: Counted[], keys: number): number[] {
   return f;
 }
 
-/** Wait until the job runs (and a little more, so the rings fill up). */
+/** Wait until the job runs (`client.running` rejects if it ends first), and a little more so the rings fill up. */
 export async function whenRunning(client: JobClient, settleMs = 100): Promise<void> {
-  while (client.status !== 'running') {
-    if (client.status === 'failed' || client.status === 'finished' || client.status === 'cancelled') throw new Error(`job ended early: ${client.status}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  await new Promise((r) => setTimeout(r, settleMs));
+  await client.running;
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
 }
 
 /**

@@ -218,11 +218,17 @@ describe('TwoPhaseCommitSinkOperator', () => {
     });
   });
 
-  test('a transaction handle that is not JSON fails the snapshot with WEIR_SINK_FAILED', async () => {
+  test('transaction handles are copied exactly (bigint, Infinity, Date); one that is not data fails the snapshot with WEIR_SINK_FAILED', async () => {
     const sink = new RecordingSink();
-    sink.beginTransaction = () => ({ id: 1, values: [], big: 1n }) as unknown as Txn;
+    const handle = { id: 1, values: [], big: 1n, end: Infinity, at: new Date(5) };
+    sink.beginTransaction = () => ({ ...handle }) as unknown as Txn;
     const op = await started(sink);
-    assert.throws(() => op.snapshotState(1), (e: WeirError) => e.code === 'WEIR_SINK_FAILED' && /JSON-serializable/.test(e.message));
+    const state = op.snapshotState(1) as { pending: Array<[number, unknown]> };
+    assert.deepStrictEqual(state.pending[0]![1], handle);
+    const bad = new RecordingSink();
+    bad.beginTransaction = () => ({ id: 1, values: [], close: () => {} }) as unknown as Txn;
+    const op2 = await started(bad);
+    assert.throws(() => op2.snapshotState(1), (e: WeirError) => e.code === 'WEIR_SINK_FAILED' && /must be data/.test(e.message) && /close/.test(e.message));
   });
 
   test('twoPhaseCommitSink validates its arguments', () => {

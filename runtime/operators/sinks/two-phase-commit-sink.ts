@@ -20,7 +20,7 @@
  *   close                         abort current unless it was committed; pending txns are kept
  *                                 (they may belong to a completed checkpoint: restore commits them)
  *
- * Snapshot shape (JSON, stored under the operator's uid):
+ * Snapshot shape (exact JSON in `_metadata`, stored under the operator's uid):
  *   { pending: [[checkpointId, txn], …] (oldest first), current: txn | null }
  */
 import type { TaskInfo } from '../../api/functions.ts';
@@ -28,14 +28,16 @@ import type { StreamOperator } from '../operator.ts';
 import type { OperatorContext } from '../operator.ts';
 import { isThenable, userFunctionFailed } from '../operator.ts';
 import { WeirError } from '../../../common/weir-error.ts';
+import { fromExactJson, toExactJson } from '../../../common/codec/exact-json.ts';
 import { RuntimeErrorCode } from '../../errors.ts';
 
 /**
  * What an exactly-once sink implements: one instance per subtask, created in the
  * worker by {@link TwoPhaseCommitSinkDefinition.create}.
  *
- * Transaction handles (`Txn`) go into checkpoints: they must be JSON-serializable
- * and must carry everything `recoverAndCommit` / `recoverAndAbort` need in a new
+ * Transaction handles (`Txn`) go into checkpoints: they must be data (numbers —
+ * also Infinity/NaN —, bigints, strings, Dates, bytes, arrays, plain objects, Maps,
+ * Sets; they are stored exactly) and must carry everything `recoverAndCommit` / `recoverAndAbort` need in a new
  * process (file names, transaction ids — never a file descriptor or a socket).
  * `beginTransaction`, `invoke` and `preCommit` run on the record path and must be
  * synchronous; `commit` and `abort` may return a Promise.
@@ -277,10 +279,11 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
 
   private toJson(state: TwoPhaseCommitState<Txn>, checkpointId: number): TwoPhaseCommitState<Txn> {
     try {
-      // A copy: the live handles may change after the snapshot; also proves the handles are JSON.
-      return JSON.parse(JSON.stringify(state)) as TwoPhaseCommitState<Txn>;
+      // An exact copy: the live handles may change after the snapshot; also proves the handles
+      // can be written to the checkpoint (Infinity, bigint, Date, bytes… read back identical).
+      return fromExactJson(toExactJson(state, 'transaction handles')) as TwoPhaseCommitState<Txn>;
     } catch (e) {
-      throw this.sinkFailed(`transaction handles must be JSON-serializable (they go into checkpoint ${checkpointId}): ${message(e)}`, { checkpointId }, e);
+      throw this.sinkFailed(`transaction handles must be data (they go into checkpoint ${checkpointId}): ${message(e)}`, { checkpointId }, e);
     }
   }
 

@@ -1,0 +1,85 @@
+/**
+ * Retention across runs (issue #11, defect 8): a process killed between completing a
+ * checkpoint and discarding the oldest one leaves more than `retained` complete
+ * checkpoints; the next run on that job directory — a restore, or a new job with the
+ * same job id — enforces retention before it runs, never discarding the checkpoint it
+ * restores from, and numbers its checkpoints after the existing ones.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { JobClient } from '../index.ts';
+import { unboundedJob } from './support/jobs.ts';
+
+const JOB_ID = 't-retention';
+
+function completeIds(jobDir: string): number[] {
+  if (!fs.existsSync(jobDir)) return [];
+  return fs.readdirSync(jobDir)
+    .filter((d) => /^chk-\d+$/.test(d) && fs.existsSync(path.join(jobDir, d, '_metadata')))
+    .map((d) => Number(d.slice(4)))
+    .sort((a, b) => a - b);
+}
+
+function run(directory: string, retained: number, restore?: string): JobClient {
+  return unboundedJob.execute({
+    stateBackend: 'heap', parallelism: 1, retainCollected: false, jobId: JOB_ID,
+    checkpointing: { directory, retained, retention: 'retain-on-cancel' },
+    ...(restore ? { restore } : {}),
+  });
+}
+
+async function checkpointsThenCancel(client: JobClient, n: number): Promise<number[]> {
+  await client.running;
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) ids.push((await client.triggerCheckpoint()).checkpointId);
+  await client.cancel();
+  assert.equal((await client.done).status, 'cancelled');
+  return ids;
+}
+
+test('a restart enforces retention on the checkpoints an earlier run left, keeping the restored one', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-retention-'));
+  const jobDir = path.join(dir, JOB_ID);
+  try {
+    // An earlier run left four complete checkpoints (as with retained: 4, or crashes before discarding).
+    assert.deepEqual(await checkpointsThenCancel(run(dir, 4), 4), [1, 2, 3, 4]);
+    assert.deepEqual(completeIds(jobDir), [1, 2, 3, 4]);
+
+    // Restore 'latest' with retained: 2 → the two newest stay, the restored chk-4 among them.
+    const restored = run(dir, 2, 'latest');
+    const info = await restored.running;
+    assert.equal(info.restoredFrom?.checkpointId, 4);
+    assert.deepEqual(completeIds(jobDir), [3, 4], 'retention enforced before the job ran');
+    assert.deepEqual(await checkpointsThenCancel(restored, 1), [5], 'numbering continues after the existing checkpoints');
+    assert.deepEqual(completeIds(jobDir), [4, 5]);
+
+    // Restore an explicit older checkpoint with retained: 1 → only the restored one of those ≤ 4;
+    // the newer chk-5 is left alone and new checkpoints are numbered after it.
+    const older = run(dir, 1, path.join(jobDir, 'chk-4'));
+    assert.equal((await older.running).restoredFrom?.checkpointId, 4);
+    assert.deepEqual(completeIds(jobDir), [4, 5]);
+    assert.deepEqual(await checkpointsThenCancel(older, 1), [6]);
+    assert.deepEqual(completeIds(jobDir), [5, 6], 'chk-4 discarded by retention once chk-6 completed; chk-5 (newer than the restore) left alone');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a new job with the same job id enforces retention on what an earlier run left', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-retention-'));
+  const jobDir = path.join(dir, JOB_ID);
+  try {
+    await checkpointsThenCancel(run(dir, 3), 3);
+    assert.deepEqual(completeIds(jobDir), [1, 2, 3]);
+    const fresh = run(dir, 1); // no restore: a fresh start on the same job directory
+    await fresh.running;
+    assert.deepEqual(completeIds(jobDir), [3]);
+    assert.deepEqual(await checkpointsThenCancel(fresh, 1), [4], 'never written into an old chk directory');
+    assert.deepEqual(completeIds(jobDir), [4]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
