@@ -68,7 +68,9 @@ interface ActorSlot {
  * @throws WeirError `WEIR_ACTOR_HOST_LOADED_AS_CJS` if this file was transpiled to CommonJS.
  */
 export default async function actorHostTask(task: HostTask): Promise<HostExit> {
-  if (typeof require === 'function') {
+  // `module` is a CommonJS-only free variable (a bundler rewrites bare `require` into a shim
+  // that always exists, so `require` alone cannot tell).
+  if (typeof module !== 'undefined' && typeof require === 'function') {
     throw new WeirError(
       'WEIR_ACTOR_HOST_LOADED_AS_CJS',
       'actor-host-worker.ts was loaded as CommonJS (a tsx require hook is active in the worker); start workers with workerExecArgv() so tsx registers its ESM loader',

@@ -119,6 +119,8 @@ interface ActorRecord {
 }
 
 /** The host worker next to this module: `.ts` from the sources, `.js` in the built package (dist/). */
+// Beside this module: actors/actor-host-worker.ts in the sources, dist/actor-host-worker.js in the
+// flat, bundled build (scripts/build.mjs).
 const HOST_WORKER = new URL(`./actor-host-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 /** Beyond the host-side stop timeout, how long the main thread waits for the host's reply before calling it wedged. */
 const REPLY_GRACE_MS = 1000;

@@ -12,5 +12,5 @@ if (existsSync(sources)) {
   register();
   await import(sources.href);
 } else {
-  await import('../dist/cli/weir-cli.js');
+  await import('../dist/weir-cli.js');
 }

@@ -34,12 +34,17 @@ export function packValueCopy(value: unknown): Buffer {
   return Buffer.from(packValue(value));
 }
 
+/** The cursor of the last decode, reused while reads come from the same buffer (lmdb reuses its read buffer). */
+let source: ByteSource | undefined;
+
 /** Decodes `bytes[start, end)` (works on lmdb's reused read buffer; the result shares no memory with it). */
 export function unpackValueRange(bytes: Uint8Array, start: number, end: number): unknown {
   try {
-    const src = new ByteSource(bytes.subarray(start, end));
+    if (source === undefined || source.u8 !== bytes) source = new ByteSource(bytes);
+    const src = source;
+    src.pos = start;
     const v = readValue(src);
-    if (src.pos !== end - start) throw new Error(`${end - start - src.pos} bytes left over`);
+    if (src.pos !== end) throw new Error(src.pos < end ? `${end - src.pos} bytes left over` : `read ${src.pos - end} bytes past the value`);
     return v;
   } catch (cause) {
     throw new WeirError('WEIR_STATE_CORRUPT', `Cannot decode a stored state value (${end - start} bytes): ${(cause as Error).message}`, {}, { cause });

@@ -14,7 +14,9 @@ import type { RestorePlan } from '../recovery/restore-planner.ts';
 import { asWorkerLost } from '../errors.ts';
 
 /** The subtask actor's module: `.ts` when Weir runs from its sources, `.js` in the built package. */
-const TASK_MODULE = new URL(`../task/stream-task-actor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+// From the sources: runtime/task/stream-task-actor.ts; from the build: dist/stream-task-actor.js,
+// beside the bundle chunk this code lives in (scripts/build.mjs emits a flat dist/).
+const TASK_MODULE = new URL(import.meta.url.endsWith('.ts') ? '../task/stream-task-actor.ts' : './stream-task-actor.js', import.meta.url);
 
 export interface AttemptSpec {
   readonly jobId: string;

@@ -223,7 +223,7 @@ describe('TwoPhaseCommitSinkOperator', () => {
     const handle = { id: 1, values: [], big: 1n, end: Infinity, at: new Date(5) };
     sink.beginTransaction = () => ({ ...handle }) as unknown as Txn;
     const op = await started(sink);
-    const state = op.snapshotState(1) as { pending: Array<[number, unknown]> };
+    const state = op.snapshotState(1) as unknown as { pending: Array<[number, unknown]> };
     assert.deepStrictEqual(state.pending[0]![1], handle);
     const bad = new RecordingSink();
     bad.beginTransaction = () => ({ id: 1, values: [], close: () => {} }) as unknown as Txn;
