@@ -50,7 +50,7 @@
  */
 import { WeirError } from '../common/weir-error.ts';
 import { Doorbell } from './doorbell.ts';
-import { createRingBuffer, ringCapacity, RingReader, RingWriter, type Frame } from './ring-buffer.ts';
+import { createRingBuffer, ringCapacity, RingReader, RingWriter, type IndexedFrame } from './ring-buffer.ts';
 
 /** Default capacity of a channel's priority lane (barriers are ~50 bytes). */
 export const DEFAULT_PRIORITY_CAPACITY_BYTES = 4096;
@@ -210,7 +210,7 @@ export class ChannelReader {
   }
 
   /** Next priority frame (a copy), or null. */
-  tryReadPriority(): Frame | null {
+  tryReadPriority(): IndexedFrame | null {
     return this.priority.readFrame(false, true);
   }
 
@@ -219,23 +219,23 @@ export class ChannelReader {
    * priority lane is not empty (drain it first — this is what makes priority
    * frames overtake data; see the header).
    */
-  tryRead(): Frame | null {
+  tryRead(): IndexedFrame | null {
     return this.readData(false);
   }
 
   /** Like `tryRead`, but the frame and payload are reused views valid until the next data read. */
-  tryReadView(): Frame | null {
+  tryReadView(): IndexedFrame | null {
     return this.readData(true);
   }
 
-  private readData(view: boolean): Frame | null {
+  private readData(view: boolean): IndexedFrame | null {
     this.data.refresh(); // 1. fix which data frames may be returned …
     if (this.priority.hasUnread()) return null; // 2. … then make sure no priority frame precedes them
     return this.data.readFrame(view, false);
   }
 
   /** Copies of the whole data frames queued (published, not consumed), in order, with indices. */
-  peek(fromIndex = 0): Frame[] {
+  peek(fromIndex = 0): IndexedFrame[] {
     return this.data.peek(fromIndex);
   }
 

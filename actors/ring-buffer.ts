@@ -62,7 +62,7 @@ import { CAPACITY, CHUNK_HEADER_BYTES, MAGIC, MAGIC_VALUE, MAX_CAPACITY, MIN_CAP
 
 export { RingWriter } from './ring-writer.ts';
 export { RingReader } from './ring-reader.ts';
-export { RING_HEADER_BYTES, CHUNK_HEADER_BYTES, type Frame } from './ring-layout.ts';
+export { RING_HEADER_BYTES, CHUNK_HEADER_BYTES, type Frame, type IndexedFrame } from './ring-layout.ts';
 
 /** Bytes a frame of `payloadBytes` occupies in the ring when not fragmented. */
 export function frameFootprint(payloadBytes: number): number {

@@ -6,10 +6,18 @@
 import { WeirError } from '../common/weir-error.ts';
 import { Doorbell } from './doorbell.ts';
 
-/** A whole frame. `index` counts whole frames on the ring from 0. */
+/**
+ * The unit of every channel: a kind byte (1..255) and its payload, whole (fragmentation of
+ * frames larger than a ring is invisible). What a writer sends; runtime/ builds on it
+ * (encoded stream elements, unpublished output, persisted in-flight data).
+ */
 export interface Frame {
   readonly kind: number;
   readonly payload: Uint8Array;
+}
+
+/** A frame with its position on a ring: `index` counts whole frames on the ring from 0 (a data-lane position). */
+export interface IndexedFrame extends Frame {
   readonly index: number;
 }
 

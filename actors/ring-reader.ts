@@ -4,7 +4,7 @@
  * number of times, then `close()` (optional). Exactly one reader per ring.
  */
 import { WeirError } from '../common/weir-error.ts';
-import { CHUNK_HEADER_BYTES, CONT, FRAMES_R, FRAMES_W, MORE, R_POS, RingEnd, SPACE_AT, W_POS, align8, type Frame } from './ring-layout.ts';
+import { CHUNK_HEADER_BYTES, CONT, FRAMES_R, FRAMES_W, MORE, R_POS, RingEnd, SPACE_AT, W_POS, align8, type IndexedFrame } from './ring-layout.ts';
 
 /** Mutable frame reused by `tryReadView`. */
 interface ViewFrame {
@@ -57,7 +57,7 @@ export class RingReader extends RingEnd {
   }
 
   /** Consume the next whole frame as a copy the caller owns, or null if none is complete yet. */
-  tryRead(): Frame | null {
+  tryRead(): IndexedFrame | null {
     return this.readFrame(false, true);
   }
 
@@ -65,7 +65,7 @@ export class RingReader extends RingEnd {
    * Like `tryRead` without allocating: the returned object and its payload
    * (a view on reader-owned memory) are reused and valid until the next read.
    */
-  tryReadView(): Frame | null {
+  tryReadView(): IndexedFrame | null {
     return this.readFrame(true, true);
   }
 
@@ -74,7 +74,7 @@ export class RingReader extends RingEnd {
    * bytes seen published by the last `refresh()`/read (channel.ts uses this to
    * check its priority lane between the load of WRITE_POS and the read).
    */
-  readFrame(view: boolean, reload: boolean): Frame | null {
+  readFrame(view: boolean, reload: boolean): IndexedFrame | null {
     if (this.assembled < 0 && this.scratch.length > this.scratchLimit) this.scratch = new Uint8Array(1 << 16);
     for (;;) {
       if (this.pos === this.writeCache) {
@@ -124,7 +124,7 @@ export class RingReader extends RingEnd {
     }
   }
 
-  private frame(view: boolean, kind: number, payload: Uint8Array): Frame {
+  private frame(view: boolean, kind: number, payload: Uint8Array): IndexedFrame {
     const index = this.frames - 1;
     if (!view) return { kind, payload, index };
     const f = this.view;
@@ -178,9 +178,9 @@ export class RingReader extends RingEnd {
    * fragment is not yet published (and everything after it) is left out.
    * `fromIndex`: leave out (and do not copy) whole frames with a lower index.
    */
-  peek(fromIndex = 0): Frame[] {
+  peek(fromIndex = 0): IndexedFrame[] {
     this.refresh();
-    const out: Frame[] = [];
+    const out: IndexedFrame[] = [];
     let p = this.pos;
     let index = this.frames;
     let parts: Uint8Array[] | null = this.assembled >= 0 ? [this.scratch.slice(0, this.assembled)] : null;
@@ -231,7 +231,7 @@ export class RingReader extends RingEnd {
    * Wait (without spinning) for the next whole frame; resolves null once the
    * ring is closed and everything published before the close was consumed.
    */
-  async read(): Promise<Frame | null> {
+  async read(): Promise<IndexedFrame | null> {
     for (;;) {
       const f = this.readFrame(false, true);
       if (f !== null) return f;

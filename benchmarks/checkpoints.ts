@@ -28,8 +28,7 @@ import {
   checkpointBenchJob, checkpointingFor, sinkMicrosFor, CHECKPOINT_MODES, BACKPRESSURE_LEVELS, ALIGNED_TIMEOUT_MS,
   type CheckpointMode, type BackpressureLevel,
 } from './jobs/checkpoint-bench-job.ts';
-import { WeirError, type JobMetrics } from '../index.ts';
-import type { CheckpointStats } from '../runtime/checkpoint/checkpoint-stats.ts';
+import { WeirError, type CheckpointStats, type JobMetrics } from '../index.ts';
 
 // Cancelling a case aborts its pending checkpoint, which logs a warning; keep stderr for the progress bar.
 process.env.WEIR_LOG_LEVEL ||= 'error';

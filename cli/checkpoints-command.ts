@@ -9,8 +9,8 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { WeirError } from '../common/weir-error.ts';
-import { CheckpointStorage, verifyFiles } from '../runtime/checkpoint/checkpoint-storage.ts';
+import { WeirError } from '../index.ts';
+import { listJobCheckpoints, loadCheckpoint, verifyCheckpointFiles } from '../tools.ts';
 import { expectPositionals, flagOption, parseCommandArgs, stringOption } from './cli-args.ts';
 import { formatBytes, formatTime, renderTable } from './cli-format.ts';
 
@@ -66,7 +66,7 @@ export async function listCheckpoints(directory: string, jobId?: string): Promis
     root = path.dirname(root);
   }
   const jobs: CheckpointsReport['jobs'] = [];
-  for (const job of await CheckpointStorage.listJob(root, jobId)) {
+  for (const job of await listJobCheckpoints(root, jobId)) {
     const checkpoints: CheckpointEntry[] = [];
     for (const c of job.checkpoints) {
       const entry: CheckpointEntry = { id: c.id, path: c.path, complete: c.status === 'complete', status: c.status };
@@ -97,8 +97,8 @@ export async function listCheckpoints(directory: string, jobId?: string): Promis
 }
 
 async function describeMetadata(dir: string): Promise<{ id: number; jobId: string } & Omit<CheckpointEntry, 'id' | 'path' | 'complete' | 'status'>> {
-  const { metadata: m, rootDir } = await CheckpointStorage.load(dir, { verify: 'none' });
-  const problem = await verifyFiles(rootDir, m.files, 'size'); // sizes only: hashing is `weir inspect`'s job
+  const { metadata: m, rootDir } = await loadCheckpoint(dir, { verify: 'none' });
+  const problem = await verifyCheckpointFiles(rootDir, m.files, 'size'); // sizes only: hashing is `weir inspect`'s job
   return {
     id: m.checkpointId, jobId: m.jobId, kind: m.kind, trigger: m.trigger, alignment: m.alignment,
     triggerTimestamp: m.triggerTimestamp, completionTimestamp: m.completionTimestamp,

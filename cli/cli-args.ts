@@ -4,7 +4,7 @@
  * the message and the usage and exits with code 2).
  */
 import { parseArgs } from 'node:util';
-import { WeirError } from '../common/weir-error.ts';
+import { WeirError } from '../index.ts';
 
 /** Code of a command-line usage error (exit code 2). */
 export const USAGE_ERROR = 'WEIR_CLI_USAGE';

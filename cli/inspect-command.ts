@@ -1,14 +1,12 @@
 /**
  * `weir inspect <chk-dir|savepoint-dir|_metadata> [--json]`: load a checkpoint
- * or savepoint with `CheckpointStorage.load` (metadata checksum plus every
+ * or savepoint with `loadCheckpoint` (weir/tools: metadata checksum plus every
  * referenced file's size and sha256) and show what it holds: job, id, kind,
  * times, vertices, per-subtask state and channel-state sizes, files, stats.
  * A missing, incomplete or corrupt one fails with its WeirError (exit 1).
  */
-import { WeirError } from '../common/weir-error.ts';
-import { CheckpointStorage } from '../runtime/checkpoint/checkpoint-storage.ts';
-import type { CheckpointMetadata } from '../runtime/checkpoint/checkpoint-metadata.ts';
-import type { CheckpointStats } from '../runtime/checkpoint/checkpoint-stats.ts';
+import { WeirError, type CheckpointStats } from '../index.ts';
+import { loadCheckpoint, type CheckpointMetadata } from '../tools.ts';
 import { expectPositionals, flagOption, parseCommandArgs } from './cli-args.ts';
 import { formatBytes, formatMs, formatTime, renderTable } from './cli-format.ts';
 
@@ -103,7 +101,7 @@ export function inspectMetadata(m: CheckpointMetadata, where: { directory: strin
  * @throws WeirError `WEIR_CHECKPOINT_NOT_FOUND` | `WEIR_CHECKPOINT_INCOMPLETE` | `WEIR_CHECKPOINT_CORRUPT`.
  */
 export async function inspectCheckpoint(target: string): Promise<InspectReport> {
-  const { metadata, rootDir, directory, metadataPath } = await CheckpointStorage.load(target, { verify: 'sha256' });
+  const { metadata, rootDir, directory, metadataPath } = await loadCheckpoint(target, { verify: 'sha256' });
   return inspectMetadata(metadata, { directory, metadataPath, rootDir });
 }
 

@@ -15,13 +15,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { preview, WeirError } from '../common/weir-error.ts';
-import { jobsInModule } from '../runtime/api/job-definition.ts';
-import { ensureTypeScriptLoader } from './typescript-loader.ts';
-import { CHECKPOINT_CONFIG_DEFAULTS } from '../runtime/checkpoint/checkpoint-config.ts';
-import { CheckpointFailureReason } from '../runtime/checkpoint/checkpoint-failure-reason.ts';
-import type { JobClient, JobResult } from '../runtime/job/job-client.ts';
-import { describeRestartStrategy, resolveRestartStrategy } from '../runtime/recovery/restart-strategy.ts';
+import { WeirError, type JobClient, type JobResult } from '../index.ts';
+import {
+  CHECKPOINT_CONFIG_DEFAULTS, CheckpointFailureReason, describeRestartStrategy, jobsInModule, preview, registerTypeScriptLoader, resolveRestartStrategy,
+} from '../tools.ts';
 import { parseCommandArgs, usageError } from './cli-args.ts';
 import { RUN_OPTION_SPEC, planRun, type RunPlan } from './run-options.ts';
 
@@ -29,7 +26,7 @@ import { RUN_OPTION_SPEC, planRun, type RunPlan } from './run-options.ts';
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const plan = planRun(parseCommandArgs('run', argv, RUN_OPTION_SPEC));
   const moduleUrl = pathToFileURL(path.resolve(plan.module)).href;
-  await ensureTypeScriptLoader(moduleUrl);
+  await registerTypeScriptLoader(moduleUrl);
   const jobs = await jobsInModule(moduleUrl);
   const wanted = plan.jobName;
   const job = wanted ? jobs.find((j) => j.name === wanted) : jobs.length === 1 ? jobs[0] : undefined;

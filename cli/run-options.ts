@@ -11,10 +11,8 @@
  * `--stop-with-savepoint-on-signal` (a savepoint needs the coordinator).
  */
 import path from 'node:path';
-import { WeirError } from '../common/weir-error.ts';
-import type { ExecuteOptions } from '../runtime/job/execute-options.ts';
-import { resolveCheckpointConfig, type CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
-import { resolveRestartStrategy, type RestartStrategyConfig } from '../runtime/recovery/restart-strategy.ts';
+import { WeirError, type ExecuteOptions } from '../index.ts';
+import { resolveCheckpointConfig, resolveRestartStrategy, type CheckpointConfigInput, type RestartStrategyConfig } from '../tools.ts';
 import { flagOption, intOption, jsonOption, stringOption, usageError, type OptionSpec, type ParsedArgs } from './cli-args.ts';
 
 /** The options `weir run` accepts. */

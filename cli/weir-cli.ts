@@ -4,7 +4,7 @@
  * stderr: job failure, corrupt checkpoint …), 2 bad usage (message and usage
  * on stderr). See docs/operations.md.
  */
-import { WeirError } from '../common/weir-error.ts';
+import { WeirError } from '../index.ts';
 import { USAGE_ERROR, usageError } from './cli-args.ts';
 import { checkpointsCommand } from './checkpoints-command.ts';
 import { inspectCommand } from './inspect-command.ts';

@@ -5,8 +5,8 @@
 // Declarations keep the sources' `./x.ts` specifiers (tsc rewrites them only in JavaScript);
 // they are rewritten to `./x.js` here so consumers need no allowImportingTsExtensions.
 //
-// The JavaScript is bundled (esbuild, code splitting) into a flat dist/: the four entries —
-// index.js, weir-cli.js, and the worker entries actor-host-worker.js and stream-task-actor.js —
+// The JavaScript is bundled (esbuild, code splitting) into a flat dist/: the five entries —
+// index.js, tools.js (`weir/tools`), weir-cli.js, and the worker entries actor-host-worker.js and stream-task-actor.js —
 // plus shared chunk-*.js files, so every module Weir loads by URL sits in dist/ itself.
 // Why: every worker imports the whole package (the job module imports 'weir'); as ~120 separate
 // ES modules that took ~105 ms per process on the 2-vCPU development machine, bundled ~45 ms
@@ -51,6 +51,7 @@ for (const file of walk(tmp)) {
 // runtime/job/attempt.ts and cli/weir.mjs name them).
 const entries = {
   index: 'index.js',
+  tools: 'tools.js',
   'weir-cli': 'cli/weir-cli.js',
   'actor-host-worker': 'actors/actor-host-worker.js',
   'stream-task-actor': 'runtime/task/stream-task-actor.js',

@@ -1,7 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { ManualClock, SharedStateRegistry, type KeyedStateHandle } from './index.ts';
+import { ManualClock } from '../common/clock.ts';
+import { SharedStateRegistry, type KeyedStateHandle } from './index.ts';
 import { BACKENDS, makeBackend, removeDir, resolver, snapshotTarget, takeSnapshot, tempDir } from './testing/backend-fixtures.ts';
 import { drainTimers, dump, mutate, scenarioKeys } from './testing/state-scenario.ts';
 

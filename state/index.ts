@@ -1,9 +1,8 @@
 /**
  * Public surface of the state layer: key groups, keyed state (heap and LMDB backends), TTL,
- * timers, operator state, snapshots and the shared-state registry. Re-exports only.
+ * timers, snapshots and the shared-state registry. Re-exports only.
  * See docs/state.md.
  */
-export { systemClock, ManualClock, type Clock } from './clock.ts';
 export {
   DEFAULT_MAX_PARALLELISM,
   UPPER_BOUND_MAX_PARALLELISM,
@@ -46,11 +45,4 @@ export type {
 export { NO_WATERMARK, type TimerService, type TimeDomain } from './timers.ts';
 export { createHeapKeyedStateBackend } from './heap/heap-keyed-state-backend.ts';
 export { createLmdbKeyedStateBackend, type LmdbKeyedStateBackendOptions } from './lmdb/lmdb-keyed-state-backend.ts';
-export {
-  createOperatorStateStore,
-  redistributeOperatorState,
-  type OperatorStateStore,
-  type OperatorStateSnapshot,
-  type OperatorStateMode,
-} from './operator-state.ts';
 export { SharedStateRegistry } from './shared-state-registry.ts';

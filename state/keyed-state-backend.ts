@@ -11,7 +11,7 @@
  * A snapshot whose `materialize()` is never called keeps resources (an LMDB read transaction,
  * heap copy-on-write bookkeeping) until `notifyCheckpointAborted(id)` or `dispose()`.
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../common/clock.ts';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -23,7 +23,6 @@ import type { KeyGroupRange } from './key-groups.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from './state-types.ts';
 import type { TimerService } from './timers.ts';
 
-export type { Clock } from './clock.ts';
 
 /** Where `snapshot()` writes its files. */
 export interface SnapshotTarget {

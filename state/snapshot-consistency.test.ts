@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { ManualClock, type KeyedStateBackend } from './index.ts';
+import { ManualClock } from '../common/clock.ts';
+import { type KeyedStateBackend } from './index.ts';
 import { BACKENDS, makeBackend, removeDir, resolver, snapshotTarget, takeSnapshot, tempDir } from './testing/backend-fixtures.ts';
 import { D, drainTimers, dump, mutate, scenarioKeys } from './testing/state-scenario.ts';
 

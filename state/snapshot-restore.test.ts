@@ -2,7 +2,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ListStateDescriptor, ManualClock, ValueStateDescriptor, keyGroupRangeForSubtask, type KeyedStateBackend, type KeyedStateHandle } from './index.ts';
+import { ManualClock } from '../common/clock.ts';
+import { ListStateDescriptor, ValueStateDescriptor, keyGroupRangeForSubtask, type KeyedStateBackend, type KeyedStateHandle } from './index.ts';
 import { BACKENDS, makeBackend, removeDir, resolver, takeSnapshot, tempDir } from './testing/backend-fixtures.ts';
 import { drainTimers, dump, mutate, scenarioKeys } from './testing/state-scenario.ts';
 

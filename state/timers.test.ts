@@ -1,6 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock, NO_WATERMARK, ValueStateDescriptor, keyGroupFor, type KeyedStateBackend } from './index.ts';
+import { ManualClock } from '../common/clock.ts';
+import { NO_WATERMARK, ValueStateDescriptor, keyGroupFor, type KeyedStateBackend } from './index.ts';
 import { BACKENDS, makeBackend, removeDir, tempDir } from './testing/backend-fixtures.ts';
 
 const root = tempDir();

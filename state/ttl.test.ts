@@ -1,9 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ManualClock } from '../common/clock.ts';
 import {
   AggregatingStateDescriptor,
   ListStateDescriptor,
-  ManualClock,
   MapStateDescriptor,
   ReducingStateDescriptor,
   ValueStateDescriptor,

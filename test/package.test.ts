@@ -65,7 +65,7 @@ describe('the packed package, installed into a fresh app', { timeout: 600_000 },
   test('ships dist (JavaScript, declarations, source maps), the CLI launcher, docs, README and LICENSE — nothing else', () => {
     const pkg = path.join(app, 'node_modules', 'weir');
     const files = walk(pkg).map((f) => path.relative(pkg, f).split(path.sep).join('/'));
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/weir-cli.js', 'dist/actor-host-worker.js', 'dist/stream-task-actor.js', 'cli/weir.mjs', 'README.md', 'LICENSE', 'package.json', 'docs/operations.md']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/tools.js', 'dist/tools.d.ts', 'dist/weir-cli.js', 'dist/actor-host-worker.js', 'dist/stream-task-actor.js', 'cli/weir.mjs', 'README.md', 'LICENSE', 'package.json', 'docs/operations.md']) {
       assert.ok(files.includes(f), `${f} is shipped`);
     }
     const unexpected = files.filter((f) => !/^(dist\/|docs\/|cli\/weir\.mjs$|README\.md$|LICENSE$|package\.json$)/.test(f));
@@ -117,6 +117,7 @@ describe('the packed package, installed into a fresh app', { timeout: 600_000 },
     fs.writeFileSync(path.join(app, 'tsconfig.bad.json'), JSON.stringify({ compilerOptions, files: ['bad.ts'] }));
     const ok = await run(process.execPath, [TSC, '-p', 'tsconfig.json', '--pretty', 'false', '--listFiles']);
     assert.ok(ok.stdout.split('\n').some((f) => f.includes('node_modules/weir/dist/index.d.ts')), 'the shipped declarations were checked');
+    assert.ok(ok.stdout.split('\n').some((f) => f.includes('node_modules/weir/dist/tools.d.ts')), 'weir/tools resolves to its declarations');
     // The check can fail: one deliberate error, reported in the consumer's file only.
     const bad = await runFailing(process.execPath, [TSC, '-p', 'tsconfig.bad.json', '--pretty', 'false']);
     const errors = bad.stdout.split('\n').filter((l) => /error TS\d+/.test(l));

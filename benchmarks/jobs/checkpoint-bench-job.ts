@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { defineJob, ValueStateDescriptor, WeirError, type KeyedProcessFunction, type ValueState } from '../../index.ts';
-import type { CheckpointConfigInput } from '../../runtime/checkpoint/checkpoint-config.ts';
+import type { CheckpointConfigInput } from '../../tools.ts';
 
 /** The checkpointing modes compared by the benchmark. */
 export const CHECKPOINT_MODES = ['aligned', 'unaligned', 'aligned-timeout', 'at-least-once', 'off'] as const;

@@ -25,18 +25,12 @@ import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
 import { startJob } from '../job/job-master.ts';
+// The registry (and the lookup workers use) is in graph/job-registry.ts, so that workers never load the job master.
+import { registerJob } from '../graph/job-registry.ts';
 import type { ExecuteOptions } from '../job/execute-options.ts';
 import type { JobClient } from '../job/job-client.ts';
 
 export type JobBuildFunction<P> = (env: StreamEnvironment, params: P) => void;
-
-const REGISTRY_KEY = Symbol.for('weir.jobRegistry');
-type Registry = Map<string, JobDefinition<any>>;
-function registry(): Registry {
-  const g = globalThis as { [REGISTRY_KEY]?: Registry };
-  return (g[REGISTRY_KEY] ??= new Map());
-}
-const registryKey = (moduleUrl: string, name: string) => `${moduleUrl}::${name}`;
 
 export class JobDefinition<P = undefined> {
   /** @internal */
@@ -84,46 +78,8 @@ export function defineJob<P = undefined>(name: string, build: JobBuildFunction<P
     throw new WeirError(RuntimeErrorCode.JOB_MODULE, `defineJob('${name}'): could not tell which module defines the job; pass { module: import.meta.url }`, { job: name });
   }
   const def = new JobDefinition<P>(name, moduleUrl, build);
-  const reg = registry();
-  const key = registryKey(moduleUrl, name);
-  if (reg.has(key)) {
-    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `defineJob('${name}'): a job with this name is already defined in ${moduleUrl}`, { job: name, module: moduleUrl });
-  }
-  reg.set(key, def);
+  registerJob(def);
   return def;
-}
-
-/** In a worker: import the job module and find its definition. */
-export async function loadJobDefinition(moduleUrl: string, name: string): Promise<JobDefinition<unknown>> {
-  const key = registryKey(moduleUrl, name);
-  let def = registry().get(key);
-  if (def) return def;
-  try {
-    await import(moduleUrl);
-  } catch (e) {
-    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `cannot import job module ${moduleUrl} in a worker thread: ${(e as Error)?.message ?? String(e)}`, { module: moduleUrl, job: name }, { cause: e });
-  }
-  def = registry().get(key);
-  if (!def) {
-    const known = [...registry().keys()].filter((k) => k.startsWith(`${moduleUrl}::`)).map((k) => k.split('::')[1]);
-    throw new WeirError(
-      RuntimeErrorCode.JOB_MODULE,
-      `job '${name}' was not defined when ${moduleUrl} was imported in a worker: call defineJob('${name}', …) at the top level of that module` +
-        (known.length ? ` (it defines: ${known.join(', ')})` : ''),
-      { module: moduleUrl, job: name },
-    );
-  }
-  return def;
-}
-
-/** Jobs a module defined when it was imported (for the CLI). */
-export async function jobsInModule(moduleUrl: string): Promise<JobDefinition<unknown>[]> {
-  try {
-    await import(moduleUrl);
-  } catch (e) {
-    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `cannot import job module ${moduleUrl}: ${(e as Error)?.message ?? String(e)}`, { module: moduleUrl }, { cause: e });
-  }
-  return [...registry().values()].filter((d) => d.moduleUrl === moduleUrl);
 }
 
 export function normalizeModuleUrl(m: string | URL): string {

@@ -14,25 +14,10 @@
  * States never read the configuration and never touch time except through
  * `ctx.clock` / `ctx.scheduleAlignedTimeout`.
  */
-import type { Cancel, Clock } from './timer-service.ts';
-import type { BarrierAlignment } from './checkpoint-config.ts';
+import type { Clock } from '../../common/clock.ts';
+import type { Cancel } from './scheduler.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 import { CheckpointFailureReason } from './checkpoint-failure-reason.ts';
-
-export type { BarrierAlignment };
-
-/** Barrier n as the task decoded it from the data lane or the priority lane. */
-export interface CheckpointBarrier {
-  readonly checkpointId: number;
-  /** Global trigger time (coordinator clock, epoch ms). */
-  readonly timestamp: number;
-  readonly kind: 'checkpoint' | 'savepoint';
-  /** Savepoints are always `'aligned'`. */
-  readonly alignment: BarrierAlignment;
-  /** For `'aligned-with-timeout'`: switch to unaligned once more than this has passed since `timestamp`. */
-  readonly alignedTimeoutMs: number;
-  /** Data-lane frame index at which the in-band copy sits / before which the overtaken data lies. */
-  readonly position: number;
-}
 
 /** Metrics and capture instructions passed with a trigger. */
 export interface TriggerInfo {

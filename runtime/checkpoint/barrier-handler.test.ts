@@ -2,12 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BarrierHandler, type ConsistencyMode } from './barrier-handler.ts';
 import { barrier, harness, RecordingController, triggerString } from './barrier-test-support.ts';
-import { ManualTimerService } from './timer-service.ts';
+import { ManualScheduler } from './scheduler.ts';
 
 describe('BarrierHandler (owner)', () => {
   test('forMode chooses the state family once; the idle state names are stable', () => {
-    const timers = new ManualTimerService();
-    const opts = { numChannels: 2, controller: new RecordingController(), clock: timers.clock, timers };
+    const timers = new ManualScheduler();
+    const opts = { numChannels: 2, controller: new RecordingController(), clock: timers.clock, scheduler: timers };
     assert.equal(BarrierHandler.forMode('exactly-once', opts).stateName, 'WaitingForFirstBarrier');
     assert.equal(BarrierHandler.forMode('at-least-once', opts).stateName, 'AtLeastOnceWaitingForFirstBarrier');
     assert.equal(BarrierHandler.exactlyOnce(opts).stateName, 'WaitingForFirstBarrier');

@@ -24,18 +24,19 @@
  * (it treats finished subtasks as acknowledged).
  */
 import { WeirError } from '../../common/weir-error.ts';
-import type { Cancel, Clock, TimerService } from './timer-service.ts';
+import type { Clock } from '../../common/clock.ts';
+import type { Cancel, Scheduler } from './scheduler.ts';
 import {
   BarrierAbortReason,
   type BarrierHandlerContext,
   type BarrierHandlerController,
   type BarrierHandlerState,
-  type CheckpointBarrier,
 } from './barrier-handler-state.ts';
 import { WaitingForFirstBarrier } from './barrier-states-waiting.ts';
 import { AtLeastOnceWaitingForFirstBarrier } from './barrier-states-at-least-once.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
-export type { BarrierHandlerController, CheckpointBarrier, TriggerInfo, BarrierAlignment } from './barrier-handler-state.ts';
+export type { BarrierHandlerController, TriggerInfo } from './barrier-handler-state.ts';
 export { BarrierAbortReason } from './barrier-handler-state.ts';
 
 /** Checkpointing guarantee of a job (`CheckpointConfig.mode`). */
@@ -47,7 +48,7 @@ export interface BarrierHandlerOptions {
   numChannels: number;
   controller: BarrierHandlerController;
   clock: Clock;
-  timers: TimerService;
+  scheduler: Scheduler;
 }
 
 const ALIGNMENTS = new Set(['aligned', 'unaligned', 'aligned-with-timeout']);
@@ -71,7 +72,7 @@ class HandlerContext implements BarrierHandlerContext {
     readonly numChannels: number,
     readonly controller: BarrierHandlerController,
     readonly clock: Clock,
-    private readonly timers: TimerService,
+    private readonly scheduler: Scheduler,
     private readonly idleState: BarrierHandlerState,
     private readonly onTimeout: (checkpointId: number) => void,
   ) {}
@@ -122,7 +123,7 @@ class HandlerContext implements BarrierHandlerContext {
   }
 
   scheduleAlignedTimeout(checkpointId: number, atMs: number): Cancel {
-    return this.timers.schedule(atMs, () => this.onTimeout(checkpointId));
+    return this.scheduler.schedule(atMs, () => this.onTimeout(checkpointId));
   }
 }
 
@@ -144,7 +145,7 @@ export class BarrierHandler {
         numChannels: opts.numChannels,
       });
     }
-    this.ctx = new HandlerContext(opts.numChannels, opts.controller, opts.clock, opts.timers, idle, (id) => this.fireAlignedTimeout(id));
+    this.ctx = new HandlerContext(opts.numChannels, opts.controller, opts.clock, opts.scheduler, idle, (id) => this.fireAlignedTimeout(id));
     this.state = idle;
   }
 

@@ -14,8 +14,8 @@ import {
   SingleCheckpointState,
   type BarrierHandlerContext,
   type BarrierHandlerState,
-  type CheckpointBarrier,
 } from './barrier-handler-state.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** Aligning checkpoint n: channels that delivered barrier n are blocked until all have. */
 export class CollectingBarriers extends SingleCheckpointState {

@@ -316,7 +316,7 @@ describe('aligned-with-timeout barrier handling (exactly-once)', () => {
     const h = harness('exactly-once', 2, TS);
     let fire: (() => void) | undefined;
     const eager = { schedule: (_at: number, fn: () => void) => ((fire = fn), () => {}) };
-    const handler = BarrierHandler.exactlyOnce({ numChannels: 2, controller: h.controller, clock: h.clock, timers: eager });
+    const handler = BarrierHandler.exactlyOnce({ numChannels: 2, controller: h.controller, clock: h.clock, scheduler: eager });
     handler.onBarrier(0, awt(1, 0));
     h.clock.set(1050);
     fire!();

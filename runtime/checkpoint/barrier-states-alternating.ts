@@ -28,9 +28,10 @@
  * The next checkpoint starts aligned again.
  */
 import { isAlignedTimedOut, alignedDeadline, CheckpointProgress } from './barrier-handler-state.ts';
-import type { BarrierHandlerContext, BarrierHandlerState, CheckpointBarrier } from './barrier-handler-state.ts';
+import type { BarrierHandlerContext, BarrierHandlerState } from './barrier-handler-state.ts';
 import { CollectingBarriers } from './barrier-states-aligned.ts';
 import { CollectingBarriersUnaligned } from './barrier-states-unaligned.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** Aligned phase of an aligned-with-timeout checkpoint. */
 export class AlternatingCollectingBarriers extends CollectingBarriers {

@@ -19,7 +19,8 @@
  */
 import { WeirError } from '../../common/weir-error.ts';
 import { BarrierAbortReason } from './barrier-handler-state.ts';
-import type { BarrierHandlerContext, BarrierHandlerState, CheckpointBarrier } from './barrier-handler-state.ts';
+import type { BarrierHandlerContext, BarrierHandlerState } from './barrier-handler-state.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** Bound on checkpoints tracked at once (as Flink's tracker). */
 export const MAX_TRACKED_CHECKPOINTS = 50;

@@ -22,8 +22,8 @@ import {
   SingleCheckpointState,
   type BarrierHandlerContext,
   type BarrierHandlerState,
-  type CheckpointBarrier,
 } from './barrier-handler-state.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** Checkpoint n was triggered unaligned; waiting for the end position of each captured channel. */
 export class CollectingBarriersUnaligned extends SingleCheckpointState {

@@ -10,10 +10,11 @@
  *   priority 'aligned-with-timeout' → AlternatingCollectingBarriers (announcement; may switch at once if already timed out)
  *   priority 'aligned'              → filtered out by the owner (nothing to overtake)
  */
-import type { BarrierHandlerContext, BarrierHandlerState, CheckpointBarrier } from './barrier-handler-state.ts';
+import type { BarrierHandlerContext, BarrierHandlerState } from './barrier-handler-state.ts';
 import { CollectingBarriers } from './barrier-states-aligned.ts';
 import { AlternatingCollectingBarriers } from './barrier-states-alternating.ts';
 import { startUnaligned } from './barrier-states-unaligned.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** No checkpoint in progress (exactly-once). */
 export class WaitingForFirstBarrier implements BarrierHandlerState {

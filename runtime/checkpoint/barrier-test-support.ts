@@ -5,8 +5,10 @@
  * Not part of the runtime.
  */
 import { BarrierHandler, type ConsistencyMode } from './barrier-handler.ts';
-import type { BarrierHandlerController, CheckpointBarrier, TriggerInfo } from './barrier-handler-state.ts';
-import { ManualClock, ManualTimerService } from './timer-service.ts';
+import type { BarrierHandlerController, TriggerInfo } from './barrier-handler-state.ts';
+import { ManualClock } from '../../common/clock.ts';
+import { ManualScheduler } from './scheduler.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /**
  * Records controller calls as:
@@ -66,9 +68,9 @@ export function barrier(checkpointId: number, alignment: CheckpointBarrier['alig
 
 /** A handler on a manual clock starting at `startMs` (default 1000) with a recording controller. */
 export function harness(mode: ConsistencyMode, numChannels: number, startMs = 1000) {
-  const timers = new ManualTimerService(new ManualClock(startMs));
+  const timers = new ManualScheduler(new ManualClock(startMs));
   const controller = new RecordingController();
-  const handler = BarrierHandler.forMode(mode, { numChannels, controller, clock: timers.clock, timers });
+  const handler = BarrierHandler.forMode(mode, { numChannels, controller, clock: timers.clock, scheduler: timers });
   return { timers, clock: timers.clock, controller, handler, calls: () => controller.take() };
 }
 

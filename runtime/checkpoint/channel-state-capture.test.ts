@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ChannelStateCapture, type CapturedFrame } from './channel-state-capture.ts';
+import type { IndexedFrame } from '../../actors/index.ts';
+import { ChannelStateCapture } from './channel-state-capture.ts';
 
 /** Deterministic payload of frame `index` on `channel` (0..12 bytes). */
 function payloadOf(channel: number, index: number): Uint8Array {
@@ -22,7 +23,7 @@ function view(channel: number, index: number): Uint8Array {
 }
 const scribble = () => scratch.fill(0xee);
 
-function summary(frames: CapturedFrame[] | undefined): Array<[number, number, number[]]> {
+function summary(frames: IndexedFrame[] | undefined): Array<[number, number, number[]]> {
   return (frames ?? []).map((f) => [f.index, f.kind, [...f.payload]]);
 }
 function expectedSummary(channel: number, start: number, end: number): Array<[number, number, number[]]> {

@@ -29,24 +29,12 @@
  * Hot path: `offerProcessed` is one boolean check when nothing is open.
  */
 import { WeirError } from '../../common/weir-error.ts';
-
-/** One captured data-lane frame (payload is a private copy). */
-export interface CapturedFrame {
-  readonly index: number;
-  readonly kind: number;
-  readonly payload: Uint8Array;
-}
-
-/** A frame offered to the capture; `payload` may be a view that is overwritten later. */
-export interface OfferedFrame {
-  readonly index: number;
-  readonly kind: number;
-  readonly payload: Uint8Array;
-}
+import type { Frame, IndexedFrame } from '../../actors/index.ts';
 
 class CaptureRange {
   end: number | undefined;
-  readonly frames = new Map<number, CapturedFrame>();
+  /** Captured frames by index; their payloads are private copies. */
+  readonly frames = new Map<number, IndexedFrame>();
   bytes = 0;
 
   constructor(
@@ -54,7 +42,7 @@ class CaptureRange {
     readonly channel: number,
     readonly start: number,
     /** Frames before the ring's `start` (owned by the capture; index -1). */
-    readonly prefix: readonly CapturedFrame[] = [],
+    readonly prefix: readonly IndexedFrame[] = [],
   ) {
     for (const f of prefix) this.bytes += f.payload.byteLength;
   }
@@ -116,7 +104,7 @@ export class ChannelStateCapture {
    * `prefixes` (optional, per channel): frames that precede the ring's frames — input taken off
    * the ring but not processed yet; they are kept as given (the caller must not reuse them).
    */
-  begin(checkpointId: number, starts: ReadonlyMap<number, number>, prefixes?: ReadonlyMap<number, ReadonlyArray<{ readonly kind: number; readonly payload: Uint8Array }>>): void {
+  begin(checkpointId: number, starts: ReadonlyMap<number, number>, prefixes?: ReadonlyMap<number, ReadonlyArray<Frame>>): void {
     if (this.checkpoints.has(checkpointId)) {
       throw new WeirError('WEIR_CHANNEL_STATE_DUPLICATE', `channel state capture of checkpoint ${checkpointId} was already begun`, { checkpointId });
     }
@@ -172,8 +160,8 @@ export class ChannelStateCapture {
     if (range.complete) this.close(range);
   }
 
-  /** Frames currently queued on `channel` (e.g. `ChannelReader.peek()`): copies those in an open range not yet captured. */
-  offerQueued(channel: number, frames: ReadonlyArray<OfferedFrame>): void {
+  /** Frames currently queued on `channel` (e.g. `ChannelReader.peek()`; payloads may be views overwritten later): copies those in an open range not yet captured. */
+  offerQueued(channel: number, frames: ReadonlyArray<IndexedFrame>): void {
     if (this.openCount === 0) return;
     const ranges = this.openByChannel.get(channel);
     if (!ranges) return;
@@ -236,8 +224,8 @@ export class ChannelStateCapture {
     return total;
   }
 
-  /** The complete channel state of `checkpointId`, frames ordered by index per channel; forgets it. */
-  take(checkpointId: number): Map<number, CapturedFrame[]> {
+  /** The complete channel state of `checkpointId`, frames ordered by index per channel (payloads are private copies); forgets it. */
+  take(checkpointId: number): Map<number, IndexedFrame[]> {
     const ranges = this.ranges(checkpointId);
     if (!this.isComplete(checkpointId)) {
       const missing = Object.fromEntries([...this.missing(checkpointId)].map(([c, r]) => [c, r]));
@@ -246,9 +234,9 @@ export class ChannelStateCapture {
         missing,
       });
     }
-    const out = new Map<number, CapturedFrame[]>();
+    const out = new Map<number, IndexedFrame[]>();
     for (const [channel, range] of ranges) {
-      const frames: CapturedFrame[] = [...range.prefix];
+      const frames: IndexedFrame[] = [...range.prefix];
       for (let i = range.start; i < range.end!; i++) frames.push(range.frames.get(i)!);
       out.set(channel, frames);
     }

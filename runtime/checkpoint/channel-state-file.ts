@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { WeirError } from '../../common/weir-error.ts';
+import type { Frame, IndexedFrame } from '../../actors/index.ts';
 
 const MAGIC = Buffer.from('WEIRCS01', 'latin1');
 
@@ -28,7 +29,7 @@ export interface InputChannelState {
   readonly channel: number;
   /** Which input of the consumer vertex the channel belongs to (its edge ordinal). */
   readonly edge: number;
-  readonly frames: ReadonlyArray<{ readonly index: number; readonly kind: number; readonly payload: Uint8Array }>;
+  readonly frames: ReadonlyArray<IndexedFrame>;
 }
 
 export interface OutputChannelState {
@@ -36,7 +37,7 @@ export interface OutputChannelState {
   readonly edge: number;
   /** Consumer subtask index on that edge. */
   readonly target: number;
-  readonly frames: ReadonlyArray<{ readonly kind: number; readonly payload: Uint8Array }>;
+  readonly frames: ReadonlyArray<Frame>;
 }
 
 export interface ChannelStateContents {

@@ -5,6 +5,7 @@
  * place that turns the config into a barrier alignment mode.
  */
 import { WeirError, preview } from '../../common/weir-error.ts';
+import type { BarrierAlignment } from '../io/stream-elements.ts';
 
 /** User-facing checkpoint options; every field is optional (Flink defaults). */
 export interface CheckpointConfigInput {
@@ -49,9 +50,6 @@ export interface CheckpointConfig {
   readonly directory: string;
   readonly incremental: boolean;
 }
-
-/** How barriers of one checkpoint are handled at the subtasks. */
-export type BarrierAlignment = 'aligned' | 'unaligned' | 'aligned-with-timeout';
 
 /** Smallest interval and timeout accepted (as Flink's MINIMAL_CHECKPOINT_TIME). */
 export const MIN_CHECKPOINT_TIME_MS = 10;

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { resolveCheckpointConfig } from './checkpoint-config.ts';
 import { CheckpointCoordinator } from './checkpoint-coordinator.ts';
 import { CheckpointStorage } from './checkpoint-storage.ts';
-import { ManualClock, ManualTimerService } from './timer-service.ts';
+import { ManualClock } from '../../common/clock.ts';
+import { ManualScheduler } from './scheduler.ts';
 import { SRC0, MAP0, MAP1, fakeCompleted, ack, harness, rejection } from './coordinator-test-support.ts';
 
 describe('CheckpointCoordinator: triggering', () => {
@@ -338,9 +339,9 @@ describe('CheckpointCoordinator with real CheckpointStorage', () => {
   test('retention discards the previous checkpoint only after the new _metadata is durable', async () => {
     const storage = new CheckpointStorage({ directory: tmp, jobId: 'job-r' });
     const order: string[] = [];
-    const timers = new ManualTimerService(new ManualClock(0));
+    const timers = new ManualScheduler(new ManualClock(0));
     const coord = new CheckpointCoordinator({
-      jobId: 'job-r', config: resolveCheckpointConfig({ retained: 1, directory: tmp }), clock: timers.clock, timers,
+      jobId: 'job-r', config: resolveCheckpointConfig({ retained: 1, directory: tmp }), clock: timers.clock, scheduler: timers,
       tasksToAcknowledge: [MAP0],
       effects: {
         triggerSources: () => {},

@@ -35,7 +35,8 @@ import {
   PendingCheckpoint, compareKeys,
   type CoordinatorEffects, type CoordinatorLogger, type DiscardInfo, type JobTerminalStatus, type SubtaskAck, type TriggerOptions,
 } from './pending-checkpoint.ts';
-import type { Cancel, Clock, TimerService } from './timer-service.ts';
+import type { Clock } from '../../common/clock.ts';
+import type { Cancel, Scheduler } from './scheduler.ts';
 
 export type { SubtaskKey, CompletedCheckpoint, CompletedCheckpointDraft } from './checkpoint-metadata.ts';
 export type {
@@ -52,7 +53,7 @@ export class CheckpointCoordinator {
   private readonly jobId: string;
   private readonly config: CheckpointConfig;
   private readonly clock: Clock;
-  private readonly timers: TimerService;
+  private readonly scheduler: Scheduler;
   private readonly effects: CoordinatorEffects;
   private readonly log: CoordinatorLogger;
   private readonly tasks: Map<string, SubtaskKey>;
@@ -72,7 +73,7 @@ export class CheckpointCoordinator {
   private inputEnded = false;
 
   constructor(opts: {
-    jobId: string; config: CheckpointConfig; clock: Clock; timers: TimerService;
+    jobId: string; config: CheckpointConfig; clock: Clock; scheduler: Scheduler;
     tasksToAcknowledge: SubtaskKey[]; effects: CoordinatorEffects; logger?: CoordinatorLogger;
     /** Continue numbering after a restore. Default 1. */
     firstCheckpointId?: number;
@@ -89,7 +90,7 @@ export class CheckpointCoordinator {
     this.jobId = opts.jobId;
     this.config = opts.config;
     this.clock = opts.clock;
-    this.timers = opts.timers;
+    this.scheduler = opts.scheduler;
     this.effects = opts.effects;
     this.log = opts.logger ?? NOOP_LOGGER;
     this.tasks = new Map();
@@ -291,7 +292,7 @@ export class CheckpointCoordinator {
     });
     this.pending.set(checkpointId, p);
     this.stats.reportPending({ checkpointId, kind, trigger, triggerTimestamp: now, totalSubtasks: p.totalCount });
-    p.cancelTimeout = this.timers.schedule(now + this.config.timeoutMs, () => {
+    p.cancelTimeout = this.scheduler.schedule(now + this.config.timeoutMs, () => {
       if (this.pending.get(checkpointId) === p) this.abortPending(p, CheckpointFailureReason.CHECKPOINT_EXPIRED, `not completed within timeoutMs=${this.config.timeoutMs}`);
     });
     for (const id of this.finished) {
@@ -312,7 +313,7 @@ export class CheckpointCoordinator {
   }
 
   private schedulePeriodic(atMs: number): void {
-    this.periodic = this.timers.schedule(atMs, () => this.onPeriodic(atMs));
+    this.periodic = this.scheduler.schedule(atMs, () => this.onPeriodic(atMs));
   }
 
   /** Periodic tick at `at`: skip (too many in progress), postpone (min pause) or trigger. */

@@ -29,8 +29,8 @@
 import { createHash } from 'node:crypto';
 import { fromExactJson, toExactJson } from '../../common/codec/exact-json.ts';
 import { WeirError } from '../../common/weir-error.ts';
-import type { BarrierAlignment } from './checkpoint-config.ts';
 import type { CheckpointStats } from './checkpoint-stats.ts';
+import type { BarrierAlignment } from '../io/stream-elements.ts';
 
 /** The `_metadata` format version this code writes and reads. */
 export const METADATA_FORMAT_VERSION = 2;

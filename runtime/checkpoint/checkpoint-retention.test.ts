@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { CheckpointCoordinator } from './checkpoint-coordinator.ts';
 import { resolveCheckpointConfig } from './checkpoint-config.ts';
 import type { CompletedCheckpoint } from './checkpoint-metadata.ts';
-import { ManualClock, ManualTimerService } from './timer-service.ts';
+import { ManualClock } from '../../common/clock.ts';
+import { ManualScheduler } from './scheduler.ts';
 
 function completed(id: number): CompletedCheckpoint {
   const directory = `/cp/job/chk-${id}`;
@@ -20,10 +21,10 @@ function completed(id: number): CompletedCheckpoint {
 }
 
 function coordinator(retained: number, onDisk: number[], recoverFromRetained?: boolean) {
-  const timers = new ManualTimerService(new ManualClock(1000));
+  const timers = new ManualScheduler(new ManualClock(1000));
   const discarded: string[] = [];
   const coord = new CheckpointCoordinator({
-    jobId: 'job', config: resolveCheckpointConfig({ retained }), clock: timers.clock, timers,
+    jobId: 'job', config: resolveCheckpointConfig({ retained }), clock: timers.clock, scheduler: timers,
     tasksToAcknowledge: [{ vertexId: 'src', subtask: 0 }],
     retainedCheckpoints: onDisk.map(completed),
     ...(recoverFromRetained === undefined ? {} : { recoverFromRetained }),

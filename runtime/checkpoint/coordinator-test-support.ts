@@ -7,7 +7,8 @@ import { WeirError } from '../../common/weir-error.ts';
 import { resolveCheckpointConfig, type CheckpointConfigInput } from './checkpoint-config.ts';
 import { CheckpointCoordinator, type CoordinatorEffects, type SubtaskAck, type SubtaskKey, type TriggerSourcesOptions } from './checkpoint-coordinator.ts';
 import { metadataBodyFromDraft, sealMetadata, type CompletedCheckpoint, type CompletedCheckpointDraft } from './checkpoint-metadata.ts';
-import { ManualClock, ManualTimerService } from './timer-service.ts';
+import { ManualClock } from '../../common/clock.ts';
+import { ManualScheduler } from './scheduler.ts';
 
 export const SRC0 = { vertexId: 'src', subtask: 0 };
 export const MAP0 = { vertexId: 'map', subtask: 0 };
@@ -37,7 +38,7 @@ export function ack(key: SubtaskKey, id: number, over: Partial<SubtaskAck['metri
 
 export interface Harness {
   coord: CheckpointCoordinator;
-  timers: ManualTimerService;
+  timers: ManualScheduler;
   events: string[];
   triggers: Array<{ id: number; ts: number; options: TriggerSourcesOptions }>;
   drafts: CompletedCheckpointDraft[];
@@ -46,7 +47,7 @@ export interface Harness {
 }
 
 export function harness(cfg: CheckpointConfigInput = {}, over: Partial<CoordinatorEffects> = {}, opts: { tasks?: SubtaskKey[]; firstCheckpointId?: number } = {}): Harness {
-  const timers = new ManualTimerService(new ManualClock(1000));
+  const timers = new ManualScheduler(new ManualClock(1000));
   const events: string[] = [];
   const triggers: Harness['triggers'] = [];
   const drafts: CompletedCheckpointDraft[] = [];
@@ -74,7 +75,7 @@ export function harness(cfg: CheckpointConfigInput = {}, over: Partial<Coordinat
   };
   const tasks = opts.tasks ?? TASKS;
   const coord = new CheckpointCoordinator({
-    jobId: 'job', config: resolveCheckpointConfig(cfg), clock: timers.clock, timers, tasksToAcknowledge: tasks, effects,
+    jobId: 'job', config: resolveCheckpointConfig(cfg), clock: timers.clock, scheduler: timers, tasksToAcknowledge: tasks, effects,
     ...(opts.firstCheckpointId ? { firstCheckpointId: opts.firstCheckpointId } : {}),
   });
   const ackAll = (id: number, except: SubtaskKey[] = []): void => {

@@ -9,9 +9,8 @@
  * `completed` → `aborted`. The coordinator owns the transitions; this class
  * only records facts and answers questions. Pure: no clock, no I/O.
  */
-import type { BarrierAlignment } from './checkpoint-config.ts';
 import type { SubtaskCheckpointMetrics } from './checkpoint-stats.ts';
-import type { Cancel } from './timer-service.ts';
+import type { Cancel } from './scheduler.ts';
 import type { WeirError } from '../../common/weir-error.ts';
 import {
   subtaskId,
@@ -19,6 +18,7 @@ import {
   type SubtaskKey, type SubtaskState, type VertexInfo,
 } from './checkpoint-metadata.ts';
 import type { CheckpointStats } from './checkpoint-stats.ts';
+import type { BarrierAlignment } from '../io/stream-elements.ts';
 
 /** What a subtask sends when its part of checkpoint n is durable. */
 export interface SubtaskAck {

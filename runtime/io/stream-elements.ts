@@ -27,6 +27,7 @@
  * silently misread after a restore).
  */
 import { WeirError } from '../../common/weir-error.ts';
+import type { Frame } from '../../actors/index.ts';
 
 /** Frame kind bytes of the stream elements. */
 export const ElementKind = {
@@ -44,16 +45,20 @@ export const RECORD_BATCH_KIND = ElementKind.RecordBatch;
 
 /** Checkpoint or savepoint (savepoints are always aligned). */
 export type CheckpointKind = 'checkpoint' | 'savepoint';
-/** How the receiving subtask must treat the barrier. */
+/** How the receiving subtasks must handle the barriers of one checkpoint (chosen by checkpoint-config.ts). */
 export type BarrierAlignment = 'aligned' | 'unaligned' | 'aligned-with-timeout';
 
-/** The fields of a checkpoint barrier (in-band or priority). */
+/** Barrier n, in-band (data lane) or priority (priority lane), as encoded here and decoded by the task. */
 export interface CheckpointBarrier {
   readonly checkpointId: number;
+  /** Global trigger time (coordinator clock, epoch ms). */
   readonly timestamp: number;
   readonly kind: CheckpointKind;
+  /** Savepoints are always `'aligned'`. */
   readonly alignment: BarrierAlignment;
+  /** For `'aligned-with-timeout'`: switch to unaligned once more than this has passed since `timestamp`; 0 otherwise. */
   readonly alignedTimeoutMs: number;
+  /** Data-lane frame index at which the in-band copy sits / before which the overtaken data lies. */
   readonly position: number;
 }
 
@@ -66,12 +71,6 @@ export type StreamElement =
   | { readonly type: 'end-of-partition' }
   | { readonly type: 'end-of-data' }
   | { readonly type: 'cancel-checkpoint'; readonly checkpointId: number };
-
-/** An element encoded as a frame. */
-export interface EncodedElement {
-  readonly kind: number;
-  readonly payload: Uint8Array;
-}
 
 const BARRIER_BYTES = 40;
 const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['checkpoint', 'savepoint'];
@@ -96,7 +95,7 @@ function checkId(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw invalid(`${name} must be an integer 0 … 2^53−1`, v);
 }
 
-function encodeBarrier(kind: number, b: CheckpointBarrier): EncodedElement {
+function encodeBarrier(kind: number, b: CheckpointBarrier): Frame {
   checkId('barrier checkpointId', b.checkpointId);
   checkId('barrier position', b.position);
   if (!Number.isFinite(b.timestamp)) throw invalid('barrier timestamp must be a finite number', b.timestamp);
@@ -123,7 +122,7 @@ function f64(value: number): Uint8Array {
 }
 
 /** Encode an element as a frame (kind byte + payload). RecordBatch bytes are passed through, not copied. */
-export function encodeElement(el: StreamElement): EncodedElement {
+export function encodeElement(el: StreamElement): Frame {
   switch (el.type) {
     case 'record-batch':
       if (!(el.bytes instanceof Uint8Array)) throw invalid('record-batch bytes must be a Uint8Array', typeof el.bytes);

@@ -16,7 +16,10 @@
  * none can, execute() throws `WEIR_TYPESCRIPT_LOADER_MISSING` before anything runs.
  */
 import type { Logger } from 'pino';
-import { createLogger, hasOtherPreload, hasTsxPreload, isTypeScriptModule, LOG_LEVELS, locateTsx, nodeStripsTypes, standardLevelOf, type LogLevel, type WorkerLogOptions } from '../../actors/index.ts';
+import {
+  createLogger, hasOtherPreload, hasTsxPreload, isTypeScriptModule, LOG_LEVELS, locateTsx, nodeStripsTypes, standardLevelOf, WEIR_RUNS_FROM_SOURCES,
+  type LogLevel, type WorkerLogOptions,
+} from '../../actors/index.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { invalidArgument } from '../errors.ts';
 
@@ -76,4 +79,28 @@ export function checkWorkersCanLoad(moduleUrl: string, job: string, env: { execA
       '`node --import tsx app.ts` (or `npx tsx app.ts`), or on Node >= 22.6 `node --experimental-strip-types app.ts` (Node >= 23.6 strips types by default).',
     { job, module: moduleUrl, execArgv: [...execArgv], node: process.version },
   );
+}
+
+/**
+ * Make a job module importable on this (main) thread when it is TypeScript, for tools that import
+ * it to find its jobs (`weir run job.ts`; exported by `weir/tools`). Weir's own sources run under
+ * tsx in the repo; an installed Weir runs compiled JavaScript, so for a `.ts` module this
+ * registers tsx (the app's, an optional peer dependency) unless Node strips types itself or a
+ * loader was preloaded. Workers then get tsx too (actors/worker-exec-argv.ts). Throws
+ * `WEIR_TYPESCRIPT_LOADER_MISSING` when no loader can be found.
+ */
+export async function registerTypeScriptLoader(moduleUrl: string): Promise<void> {
+  if (!isTypeScriptModule(moduleUrl) || WEIR_RUNS_FROM_SOURCES || nodeStripsTypes()) return;
+  if (hasTsxPreload(process.execArgv, undefined) || hasOtherPreload(process.execArgv, undefined)) return;
+  const tsx = locateTsx();
+  if (!tsx) {
+    throw new WeirError(
+      TYPESCRIPT_LOADER_MISSING,
+      `the job module ${moduleUrl} is TypeScript and no TypeScript loader is available: install tsx in your project ` +
+        '(`npm install --save-dev tsx`), or run a compiled .js/.mjs job, or on Node >= 22.6 pass `--experimental-strip-types` (NODE_OPTIONS).',
+      { module: moduleUrl, node: process.version },
+    );
+  }
+  const api = (await import(tsx.esmApiUrl)) as { register(): unknown };
+  api.register();
 }

@@ -16,14 +16,15 @@ import type { Logger } from 'pino';
 import { SharedStateRegistry } from '../../state/index.ts';
 import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.ts';
 import { CheckpointStorage } from '../checkpoint/checkpoint-storage.ts';
-import { RealTimerService, systemClock } from '../checkpoint/timer-service.ts';
+import { systemClock } from '../../common/clock.ts';
+import { RealScheduler } from '../checkpoint/scheduler.ts';
 import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { CompletedCheckpoint, SubtaskKey } from '../checkpoint/checkpoint-metadata.ts';
 import type { JobTerminalStatus, SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
-import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
 import { WeirError } from '../../common/weir-error.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** The final checkpoint is retried: under backpressure it may expire until the in-flight data has drained. */
 const FINAL_CHECKPOINT_ATTEMPTS = 10;
@@ -58,7 +59,7 @@ export class JobCheckpointing {
   /** Resolved once the attempt's actors are attached: a source can report its end before that. */
   private attached!: Promise<void>;
   private markAttached!: () => void;
-  private readonly timers = new RealTimerService();
+  private readonly scheduler = new RealScheduler();
   /** Ids of an earlier run's leftover checkpoints: retained for retention only, never a recovery point. */
   private leftovers: ReadonlySet<number> = new Set();
 
@@ -80,7 +81,7 @@ export class JobCheckpointing {
       jobId,
       config,
       clock: systemClock,
-      timers: this.timers,
+      scheduler: this.scheduler,
       tasksToAcknowledge: this.tasks,
       vertices: graph.vertices.map((v) => ({ vertexId: v.id, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
       logger,

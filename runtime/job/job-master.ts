@@ -32,7 +32,7 @@ import { RestartTracker, resolveRestartStrategy } from '../recovery/restart-stra
 import { planRestore, type RestorePlan } from '../recovery/restore-planner.ts';
 import { resolveInitialRestore } from '../recovery/restore-source.ts';
 import { checkpointsOnDisk } from '../recovery/retained-checkpoints.ts';
-import { systemClock } from '../checkpoint/timer-service.ts';
+import { systemClock } from '../../common/clock.ts';
 
 
 export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = {}): JobClient {

@@ -7,7 +7,7 @@
  * flush buffered results) → close. `snapshotState` runs between two elements,
  * never inside one.
  */
-import type { KeyedStateBackend, OperatorStateStore } from '../../state/index.ts';
+import type { KeyedStateBackend } from '../../state/index.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
@@ -23,7 +23,6 @@ export interface OperatorContext {
   readonly info: TaskInfo;
   /** The subtask's keyed state backend (only for keyed operators). */
   readonly keyedState: KeyedStateBackend | undefined;
-  readonly operatorState: OperatorStateStore;
   /** Whether the job checkpoints (two-phase-commit sinks then commit on checkpoint completion only). */
   readonly checkpointingEnabled: boolean;
   /** Processing time (injected clock). */

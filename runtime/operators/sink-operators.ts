@@ -5,14 +5,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TaskInfo } from '../api/functions.ts';
-import type { RecordWriter } from '../task/record-writer.ts';
 import { userFunctionFailed, type StreamOperator } from './operator.ts';
 import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 
+/**
+ * Where the collect sink puts its records: the task's record writer of the collect channel
+ * (runtime/task/record-writer.ts). Declared here so that operators/ does not import task/,
+ * which builds operator chains from operators/.
+ */
+export interface RecordEmitter {
+  emit(value: unknown, ts: number | undefined): void;
+}
+
 /** Sends records to the main thread (JobClient.results/collected). */
 export class CollectSinkOperator implements StreamOperator {
-  constructor(private readonly writer: RecordWriter) {}
+  constructor(private readonly writer: RecordEmitter) {}
   processElement(value: unknown, ts: number | undefined): void {
     this.writer.emit(value, ts);
   }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WeirError } from '../../common/weir-error.ts';
-import { ManualClock } from '../checkpoint/timer-service.ts';
+import { ManualClock } from '../../common/clock.ts';
 import {
   EXPONENTIAL_DELAY_DEFAULTS, RestartTracker, describeRestartStrategy, resolveRestartStrategy,
   type RestartDecision, type RestartStrategyConfig,

@@ -18,7 +18,7 @@
  * attempts.
  */
 import { WeirError, preview } from '../../common/weir-error.ts';
-import type { Clock } from '../checkpoint/timer-service.ts';
+import type { Clock } from '../../common/clock.ts';
 
 /** User-facing restart strategy (Flink's names). */
 export type RestartStrategyConfig =

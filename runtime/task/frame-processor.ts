@@ -33,6 +33,7 @@
 import { decodeBatch, encodeBatch } from '../io/record-codec.ts';
 import { RECORD_BATCH_KIND } from '../io/stream-elements.ts';
 import type { StreamTask } from './stream-task.ts';
+import type { Frame } from '../../actors/index.ts';
 
 /** Target duration of one slice of a frame, ms. */
 export const SLICE_MS = 2;
@@ -116,10 +117,9 @@ async function betweenSlices(task: StreamTask): Promise<void> {
 }
 
 /** A frame of restored in-flight input waiting to be replayed (unaligned checkpoint restore). */
-export interface ReplayFrame {
+export interface ReplayFrame extends Frame {
+  /** The input channel it was read from. */
   readonly channel: number;
-  readonly kind: number;
-  readonly payload: Uint8Array;
 }
 
 /**

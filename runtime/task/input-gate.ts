@@ -11,11 +11,11 @@
  * A blocked channel (aligned checkpoint alignment) is not read: its data stays
  * in the ring, which back-pressures its producer. Its priority lane is still read.
  */
-import type { ChannelReader, Doorbell } from '../../actors/index.ts';
+import type { ChannelReader, Doorbell, IndexedFrame } from '../../actors/index.ts';
 
-export interface InputEvent {
+/** A frame read from input channel `channel`. */
+export interface InputEvent extends IndexedFrame {
   readonly channel: number;
-  readonly kind: number;
   /** A view: valid until the next data read of the same channel (copy it to keep it). */
   readonly payload: Uint8Array;
   /** Data-lane frame index, or -1 for a priority frame. */

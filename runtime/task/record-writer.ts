@@ -17,7 +17,7 @@
  */
 import { encodeBatch } from '../io/record-codec.ts';
 import { encodeElement, type StreamElement } from '../io/stream-elements.ts';
-import type { ChannelWriter } from '../../actors/index.ts';
+import type { ChannelWriter, Frame } from '../../actors/index.ts';
 import type { Partitioner } from './partitioners.ts';
 
 /** Frame kind of record batches (see stream-elements). */
@@ -99,8 +99,6 @@ function estimateBytes(v: unknown, depth = 0): number {
       return 8;
   }
 }
-
-export interface Frame { kind: number; payload: Uint8Array }
 
 /**
  * The batch being built for one channel. Its record limit comes from the encoded size of the

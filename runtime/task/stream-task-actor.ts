@@ -6,7 +6,7 @@ import { defineActor } from '../../actors/index.ts';
 import { StreamTask } from './stream-task.ts';
 import { runInputLoop, runSourceLoop } from './task-loops.ts';
 import type { StreamTaskArgs } from './task-args.ts';
-import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 export default defineActor(async (ctx, args: StreamTaskArgs) => {
   const task = await StreamTask.create(ctx, args);

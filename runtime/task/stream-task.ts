@@ -13,19 +13,15 @@
  */
 import type { ActorContext } from '../../actors/index.ts';
 import { ChannelReader, ChannelWriter, Doorbell, inCriticalSection } from '../../actors/index.ts';
-import {
-  createHeapKeyedStateBackend, createLmdbKeyedStateBackend, createOperatorStateStore, keyGroupRangeForSubtask,
-  type KeyedStateBackend, type OperatorStateStore,
-} from '../../state/index.ts';
-import { loadJobDefinition } from '../api/job-definition.ts';
+import { createHeapKeyedStateBackend, createLmdbKeyedStateBackend, keyGroupRangeForSubtask, type KeyedStateBackend } from '../../state/index.ts';
+import { loadJobDefinition } from '../graph/job-registry.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { FrameInProgress, ReplayFrame } from './frame-processor.ts';
 import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
 import { OutputBudget, RecordWriter } from './record-writer.ts';
-import type { CheckpointBarrier } from '../checkpoint/barrier-handler.ts';
-import { decodeElement } from '../io/stream-elements.ts';
+import { decodeElement, type CheckpointBarrier } from '../io/stream-elements.ts';
 import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import { InputGate, type InputEvent } from './input-gate.ts';
@@ -75,7 +71,6 @@ export class StreamTask {
   readonly gate: InputGate | undefined;
   readonly doorbell: Doorbell;
   keyedState: KeyedStateBackend | undefined;
-  readonly operatorState: OperatorStateStore;
   stopping = false;
   finished = false;
   /** A failure raised outside the task loops (e.g. a source's synchronous snapshot): the loops rethrow it. */
@@ -121,7 +116,6 @@ export class StreamTask {
       : undefined;
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.writers, this.collectWriter, () => Date.now());
     this.gate = this.vertex.isSource ? undefined : new InputGate(args.inputs.map((c) => new ChannelReader(c)), this.doorbell);
-    this.operatorState = createOperatorStateStore();
     this.checkpointer = args.checkpointing ? new SubtaskCheckpointer(this, ctx, args.checkpointing) : undefined;
   }
 
@@ -176,7 +170,6 @@ export class StreamTask {
     await openChain(this.chain, (m) => ({
       info: m.info,
       keyedState: this.keyedState,
-      operatorState: this.operatorState,
       checkpointingEnabled: this.args.checkpointing !== undefined,
       now: () => Date.now(),
       currentWatermark: () => this.currentWatermark,

@@ -29,9 +29,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ActorContext } from '../../actors/index.ts';
 import type { KeyedStateHandle, SnapshotInProgress } from '../../state/index.ts';
-import { BarrierHandler, type BarrierHandlerController, type CheckpointBarrier, type TriggerInfo } from '../checkpoint/barrier-handler.ts';
+import { BarrierHandler, type BarrierHandlerController, type TriggerInfo } from '../checkpoint/barrier-handler.ts';
 import { ChannelStateCapture } from '../checkpoint/channel-state-capture.ts';
-import { RealTimerService, systemClock } from '../checkpoint/timer-service.ts';
+import { systemClock } from '../../common/clock.ts';
+import { RealScheduler } from '../checkpoint/scheduler.ts';
 import { channelStateBytes, isEmptyChannelState, writeChannelStateFile, type ChannelStateContents, type OutputChannelState } from '../checkpoint/channel-state-file.ts';
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import { CheckpointFailureReason } from '../checkpoint/checkpoint-failure-reason.ts';
@@ -39,6 +40,7 @@ import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
 import type { StreamTask } from './stream-task.ts';
 import { unprocessedInput } from './frame-processor.ts';
 import type { TaskCheckpointingArgs } from './task-args.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
 /** What a subtask sends up the control plane about checkpoints. */
 export type CheckpointMessage =
@@ -70,14 +72,14 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
   readonly handler: BarrierHandler | undefined;
   readonly capture = new ChannelStateCapture();
   private readonly inProgress = new Map<number, InProgress>();
-  private readonly timers = new RealTimerService({ unref: true });
+  private readonly scheduler = new RealScheduler({ unref: true });
   private readonly key: { vertexId: string; subtask: number };
   private savepointDirectory: string | undefined;
 
   constructor(private readonly task: StreamTask, private readonly ctx: ActorContext, private readonly args: TaskCheckpointingArgs) {
     this.key = { vertexId: task.vertex.id, subtask: task.args.subtask };
     this.handler = task.gate
-      ? BarrierHandler.forMode(args.mode, { numChannels: task.gate.channelCount, controller: this, clock: systemClock, timers: this.timers })
+      ? BarrierHandler.forMode(args.mode, { numChannels: task.gate.channelCount, controller: this, clock: systemClock, scheduler: this.scheduler })
       : undefined;
   }
 

@@ -16,14 +16,16 @@ import { decodeBatch } from '../io/record-codec.ts';
 import { RECORD_BATCH_KIND, decodeElement } from '../io/stream-elements.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import type { StreamTask } from './stream-task.ts';
+import type { ReplayFrame } from './frame-processor.ts';
+import type { Frame } from '../../actors/index.ts';
 
 export interface RestoredInFlight {
   /** Consumer side, same parallelism: frames to process as if read from `channel`. */
-  readonly inputFrames: Array<{ channel: number; kind: number; payload: Uint8Array }>;
+  readonly inputFrames: ReplayFrame[];
   /** Consumer side, rescaled: records this subtask now owns. */
   readonly inputRecords: Array<{ record: unknown; ts: number | undefined }>;
   /** Producer side, same parallelism: frames to re-send on (edge, target). */
-  readonly outputFrames: Array<{ edge: number; target: number; kind: number; payload: Uint8Array }>;
+  readonly outputFrames: Array<Frame & { readonly edge: number; readonly target: number }>;
   /** Producer side, rescaled: records to re-emit through the edge's partitioner. */
   readonly outputRecords: Array<{ edge: number; record: unknown; ts: number | undefined }>;
   /** Bytes of persisted in-flight data read (for recovery statistics). */

@@ -16,7 +16,7 @@ import type { StateMeta } from '../keyed/state-registry.ts';
 import type { SnapshotPlan } from '../snapshot/incremental-chain.ts';
 import type { RestoreSink } from '../snapshot/keyed-restore.ts';
 import { unpackValue } from '../value-codec.ts';
-import { RecordBuffer } from '../snapshot/record-codec.ts';
+import { RecordBuffer } from '../snapshot/snapshot-records.ts';
 import { HeapSnapshotView, writeCellRecords } from './heap-snapshot-view.ts';
 import { HeapStateTable } from './heap-state-table.ts';
 import { HeapTimerStore } from './heap-timer-store.ts';

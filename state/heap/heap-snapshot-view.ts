@@ -18,7 +18,7 @@ import type { ChainFile, SnapshotView } from '../keyed/abstract-keyed-state-back
 import type { StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
 import type { StateRegistry } from '../keyed/state-registry.ts';
 import type { SnapshotPlan } from '../snapshot/incremental-chain.ts';
-import { RecordBuffer, type ListItemBytes } from '../snapshot/record-codec.ts';
+import { RecordBuffer, type ListItemBytes } from '../snapshot/snapshot-records.ts';
 import type { SnapshotFileWriter } from '../snapshot/snapshot-file.ts';
 import { packValue, packValueCopy } from '../value-codec.ts';
 import type { HeapTimerStore } from './heap-timer-store.ts';

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { WeirError } from '../../common/weir-error.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
 import type { AnyStateDescriptor } from '../descriptors.ts';
 import { checkKeyGroupRange, type KeyGroupRange } from '../key-groups.ts';
 import type {

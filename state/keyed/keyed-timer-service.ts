@@ -4,8 +4,8 @@
  * class adds the API, argument checks, the watermark, and the firing loop (inside `batch`).
  */
 import { WeirError } from '../../common/weir-error.ts';
-import type { Clock } from '../clock.ts';
-import { DOMAIN_EVENT, DOMAIN_PROCESSING } from '../snapshot/record-codec.ts';
+import type { Clock } from '../../common/clock.ts';
+import { DOMAIN_EVENT, DOMAIN_PROCESSING } from '../snapshot/snapshot-records.ts';
 import { NO_WATERMARK, type TimerService } from '../timers.ts';
 import type { KeyContext } from './key-context.ts';
 

@@ -4,7 +4,7 @@
  * types, ValueState defaults, ReducingState folding and AggregatingState accumulators.
  */
 import { WeirError, preview } from '../../common/weir-error.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type {
   AggregateFunction,
   AnyStateDescriptor,

@@ -36,7 +36,7 @@ export const MAX_LMDB_KEY = 1978;
 /** Empty timer value. */
 export const EMPTY = Buffer.alloc(0);
 
-/** Timer-space sid of a record-codec domain (0 event, 1 processing). */
+/** Timer-space sid of a snapshot-records domain (0 event, 1 processing). */
 export function timerSid(domain: number): number {
   return domain === 0 ? SID_EVENT_TIMERS : SID_PROCESSING_TIMERS;
 }

@@ -2,7 +2,7 @@
  * An LMDB snapshot in progress: a read transaction opened at the sync point keeps LMDB's MVCC
  * view of that moment while `batch()` write transactions continue. `write()` reads only through
  * that transaction (never inside a write transaction: it runs between batches) and converts
- * stored records into canonical records (record-codec.ts), one key group per synchronous chunk:
+ * stored records into canonical records (snapshot-records.ts), one key group per synchronous chunk:
  *   full/base: a range scan of each key group (lists regrouped from their element records);
  *   delta:     the frozen change marks, sorted (= grouped by key group): DEL records first,
  *              then the puts of whatever the marked keys hold in the snapshot.
@@ -14,7 +14,7 @@ import { skipKey } from '../key-codec.ts';
 import type { ChainFile, SnapshotView } from '../keyed/abstract-keyed-state-backend.ts';
 import type { StateKind } from '../descriptors.ts';
 import type { SnapshotPlan } from '../snapshot/incremental-chain.ts';
-import type { ListItemBytes, RecordBuffer } from '../snapshot/record-codec.ts';
+import type { ListItemBytes, RecordBuffer } from '../snapshot/snapshot-records.ts';
 import type { SnapshotFileWriter } from '../snapshot/snapshot-file.ts';
 import { groupStart, payloadStart, rangeEnd, readOrderedTs, storedPayload, storedTs, timerDomain } from './lmdb-layout.ts';
 import { fastGet, type BinaryDb } from './lmdb-state-store.ts';

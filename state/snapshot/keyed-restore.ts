@@ -14,7 +14,7 @@ import { WeirError } from '../../common/weir-error.ts';
 import { intersectKeyGroupRanges, keyGroupRangeSize, type KeyGroupRange } from '../key-groups.ts';
 import type { KeyedStateHandle } from '../keyed-state-backend.ts';
 import type { StateRegistry } from '../keyed/state-registry.ts';
-import { readRecords, type ListItemBytes, type RecordVisitor } from './record-codec.ts';
+import { readRecords, type ListItemBytes, type RecordVisitor } from './snapshot-records.ts';
 import { SnapshotFileReader } from './snapshot-file.ts';
 
 /** Receives restored records with local state ids and their key group. */

@@ -5,7 +5,7 @@
  * Layout:
  * ```
  *   "WEIRKS01"                          8-byte magic
- *   block(kg a) block(kg b) …          records (record-codec.ts) grouped by key group, ascending
+ *   block(kg a) block(kg b) …          records (snapshot-records.ts) grouped by key group, ascending
  *   footer                              UTF-8 JSON {@link SnapshotFooter} (state table + index)
  *   footerLen u32 BE | "WEIRKEND"       12-byte trailer
  * ```
@@ -19,7 +19,7 @@ import { fromExactJson, toExactJson } from '../../common/codec/exact-json.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import type { StateKind } from '../descriptors.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
-import { RecordBuffer } from './record-codec.ts';
+import { RecordBuffer } from './snapshot-records.ts';
 
 const MAGIC = Buffer.from('WEIRKS01', 'latin1');
 const END_MAGIC = Buffer.from('WEIRKEND', 'latin1');

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import { createHeapKeyedStateBackend } from '../heap/heap-keyed-state-backend.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyedStateBackend, KeyedStateHandle, SnapshotTarget } from '../keyed-state-backend.ts';

@@ -34,7 +34,7 @@ export type FaultPoint = 'map' | 'keyed' | 'exit' | 'sink-exit' | 'snapshot' | '
 export interface Fault { point: FaultPoint; key: number; seq: number; marker: string }
 
 /** Claim a fault (true once across all subtasks and attempts). */
-function claim(file: string): boolean {
+export function claim(file: string): boolean {
   try {
     fs.unlinkSync(file);
     return true;

@@ -3,17 +3,9 @@
  * the jobs are defined at top level; inputs arrive as params.
  */
 import fs from 'node:fs';
+import { claim } from './fault-jobs.ts';
 import { defineJob, exactlyOnceFileSink, twoPhaseCommitSink, ValueStateDescriptor, type KeyedProcessFunction, type ValueState } from '../../index.ts';
 
-/** Claim a marker file: true once across subtasks and attempts. */
-function claim(file: string): boolean {
-  try {
-    fs.unlinkSync(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface Numbered { key: number; seq: number; i: number }
 

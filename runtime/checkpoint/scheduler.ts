@@ -1,40 +1,36 @@
 /**
- * Injected time for everything in the checkpoint layer that waits.
+ * A scheduler of callbacks at wall-clock times, for everything in the runtime that waits
+ * (checkpoint coordinator: periodic triggers, timeouts, pauses; barrier handlers: aligned
+ * timeouts). Not Flink's keyed `TimerService` (that is state/timers.ts: event- and
+ * processing-time timers per key).
  *
  * Call order: a component reads `clock.now()` to decide, and asks
- * `timers.schedule(atMs, fn)` to be called back at an absolute time on the
+ * `scheduler.schedule(atMs, fn)` to be called back at an absolute time on the
  * same clock; the returned `Cancel` is idempotent. Production code uses
- * {@link systemClock} + {@link RealTimerService}; tests use
- * {@link ManualTimerService} (which owns a {@link ManualClock}) and move time
- * by hand, so timeouts, pauses and periodic triggers are deterministic.
+ * `systemClock` + {@link RealScheduler}; tests use {@link ManualScheduler}
+ * (which owns a `ManualClock`, common/clock.ts) and move time by hand, so
+ * timeouts, pauses and periodic triggers are deterministic.
  *
- * Manual timers fire in (atMs, scheduling order) order; while a timer fires,
+ * Manual callbacks fire in (atMs, scheduling order) order; while a timer fires,
  * the manual clock reads exactly that timer's `atMs`. Timers scheduled by a
  * firing callback for a time that is already due fire in the same advance.
  */
-
-/** A source of "now" in milliseconds (epoch ms for the system clock). */
-export interface Clock {
-  now(): number;
-}
+import { ManualClock, systemClock, type Clock } from '../../common/clock.ts';
 
 /** Cancels a scheduled timer; calling it twice, or after the timer fired, is a no-op. */
 export type Cancel = () => void;
 
 /** Schedules callbacks at absolute times of a {@link Clock}. */
-export interface TimerService {
+export interface Scheduler {
   /** Call `fn` once when the clock reaches `atMs` (immediately-ish if `atMs` is in the past). */
   schedule(atMs: number, fn: () => void): Cancel;
 }
 
-/** The wall clock (`Date.now()`). */
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** Node's `setTimeout` caps delays at 2^31-1 ms; longer waits are chained. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** A {@link TimerService} on real `setTimeout`s, measured against a clock (default {@link systemClock}). */
-export class RealTimerService implements TimerService {
+/** A {@link Scheduler} on real `setTimeout`s, measured against a clock (default {@link systemClock}). */
+export class RealScheduler implements Scheduler {
   private readonly clock: Clock;
   private readonly unref: boolean;
 
@@ -70,25 +66,6 @@ export class RealTimerService implements TimerService {
   }
 }
 
-/** A clock that only moves when told to. */
-export class ManualClock implements Clock {
-  private t: number;
-
-  constructor(startMs = 0) {
-    this.t = startMs;
-  }
-
-  now(): number {
-    return this.t;
-  }
-
-  /** Set the time; time never goes backwards. */
-  set(ms: number): void {
-    if (ms < this.t) throw new RangeError(`ManualClock cannot go back from ${this.t} to ${ms}`);
-    this.t = ms;
-  }
-}
-
 interface ManualTimer {
   atMs: number;
   seq: number;
@@ -97,10 +74,10 @@ interface ManualTimer {
 }
 
 /**
- * Deterministic timers for tests. Nothing fires until {@link advance} /
+ * A deterministic scheduler for tests. Nothing fires until {@link advance} /
  * {@link advanceTo} / {@link runDue} is called.
  */
-export class ManualTimerService implements TimerService {
+export class ManualScheduler implements Scheduler {
   readonly clock: ManualClock;
   private timers: ManualTimer[] = [];
   private seq = 0;
