@@ -2,8 +2,12 @@
  * The checkpoint coordinator (main thread): decides when to trigger, when a
  * checkpoint is complete, expired, declined or subsumed, what to discard and
  * when the job must fail over. It performs no I/O itself: every side effect
- * goes through {@link CoordinatorEffects}, time through an injected clock and
- * timer service, so the whole protocol is testable with a manual clock.
+ * goes through {@link CoordinatorEffects} (run by coordinator-effects-runner.ts),
+ * time through an injected clock and scheduler, so the whole protocol is
+ * testable with a manual clock. Its parts: when a periodic tick triggers
+ * (periodic-trigger.ts, pure), which completed checkpoints are retained and
+ * which is the recovery point (completed-checkpoint-store.ts, Flink's
+ * CompletedCheckpointStore), failure counting (checkpoint-failure-reason.ts).
  *
  * Life of checkpoint n:
  *  1. trigger (periodic timer or `trigger()`): checks (stopped, all finished,
@@ -31,9 +35,12 @@ import { barrierAlignmentFor, type CheckpointConfig } from './checkpoint-config.
 import { CheckpointFailureCounter, CheckpointFailureReason, isCheckpointFailureReason } from './checkpoint-failure-reason.ts';
 import { subtaskId, type CompletedCheckpoint, type SubtaskKey, type VertexInfo } from './checkpoint-metadata.ts';
 import { CheckpointStatsTracker } from './checkpoint-stats.ts';
+import { CompletedCheckpointStore } from './completed-checkpoint-store.ts';
+import { decidePeriodicTick } from './periodic-trigger.ts';
+import { CoordinatorEffectsRunner } from './coordinator-effects-runner.ts';
 import {
   PendingCheckpoint, compareKeys,
-  type CoordinatorEffects, type CoordinatorLogger, type DiscardInfo, type JobTerminalStatus, type SubtaskAck, type TriggerOptions,
+  type CoordinatorEffects, type CoordinatorLogger, type DiscardInfo, type DiscardReason, type JobTerminalStatus, type SubtaskAck, type TriggerOptions,
 } from './pending-checkpoint.ts';
 import type { Clock } from '../../common/clock.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
@@ -61,9 +68,9 @@ export class CheckpointCoordinator {
   private readonly finished = new Set<string>();
   private readonly pending = new Map<number, PendingCheckpoint>();
   private readonly aborted = new Map<number, { kind: 'checkpoint' | 'savepoint'; directory?: string }>();
-  private readonly inflight = new Set<Promise<unknown>>();
-  private retained: CompletedCheckpoint[];
-  private forRecovery: CompletedCheckpoint | undefined;
+  /** Runs every side effect (effects never throw into the protocol; async ones are tracked). */
+  private readonly run: CoordinatorEffectsRunner;
+  private readonly store: CompletedCheckpointStore;
   private nextId: number;
   private lastEnd = -Infinity;
   private readonly failures: CheckpointFailureCounter;
@@ -93,6 +100,7 @@ export class CheckpointCoordinator {
     this.scheduler = opts.scheduler;
     this.effects = opts.effects;
     this.log = opts.logger ?? NOOP_LOGGER;
+    this.run = new CoordinatorEffectsRunner(opts.effects, this.log);
     this.tasks = new Map();
     for (const k of opts.tasksToAcknowledge) {
       const id = subtaskId(k);
@@ -103,9 +111,8 @@ export class CheckpointCoordinator {
     const first = opts.firstCheckpointId ?? 1;
     if (!Number.isInteger(first) || first < 1) throw new WeirError('WEIR_INVALID_ARGUMENT', `firstCheckpointId must be a positive integer, got ${first}`, { firstCheckpointId: first });
     this.nextId = first;
-    this.retained = [...(opts.retainedCheckpoints ?? [])].sort((a, b) => a.checkpointId - b.checkpointId);
-    this.forRecovery = opts.recoverFromRetained === false ? undefined : this.retained.at(-1);
-    this.failures = new CheckpointFailureCounter(this.config.tolerableFailures, this.forRecovery?.checkpointId ?? -1);
+    this.store = new CompletedCheckpointStore(this.config.retained, opts.retainedCheckpoints ?? [], opts.recoverFromRetained !== false);
+    this.failures = new CheckpointFailureCounter(this.config.tolerableFailures, this.store.latest()?.checkpointId ?? -1);
   }
 
   /** Start periodic triggering every `intervalMs` (no-op if periodic checkpointing is off or already running). */
@@ -139,10 +146,7 @@ export class CheckpointCoordinator {
     this.periodic = undefined;
     for (const p of [...this.pending.values()]) this.abortPending(p, CheckpointFailureReason.CHECKPOINT_COORDINATOR_SHUTDOWN, reason);
     if ((jobStatus === 'cancelled' || jobStatus === 'finished') && this.config.retention === 'delete-on-cancel') {
-      const victims = this.retained;
-      this.retained = [];
-      this.forRecovery = undefined;
-      for (const c of victims) this.discard(c.checkpointId, 'shutdown', { kind: c.kind, files: c.metadata.files, directory: c.directory });
+      for (const c of this.store.removeAll()) this.discard(c.checkpointId, 'shutdown', { kind: c.kind, files: c.metadata.files, directory: c.directory });
     }
   }
 
@@ -230,7 +234,7 @@ export class CheckpointCoordinator {
 
   /** The checkpoint a recovery should restore from (latest completed checkpoint or stop-with-savepoint). */
   latestCompleted(): CompletedCheckpoint | undefined {
-    return this.forRecovery;
+    return this.store.latest();
   }
 
   /**
@@ -239,16 +243,14 @@ export class CheckpointCoordinator {
    * stay — among them the one restored from, which is the newest retained. Returns the ids discarded.
    */
   enforceRetention(): number[] {
-    // Classify first, then act.
-    const victims = this.retained.slice(0, Math.max(0, this.retained.length - this.config.retained));
-    this.retained = this.retained.slice(victims.length);
+    const victims = this.store.trim();
     for (const v of victims) this.discard(v.checkpointId, 'retention', { kind: v.kind, files: v.metadata.files, directory: v.directory });
     return victims.map((v) => v.checkpointId);
   }
 
   /** Completed checkpoints currently retained, oldest first. */
   retainedCheckpoints(): CompletedCheckpoint[] {
-    return [...this.retained];
+    return this.store.all();
   }
 
   /** The id the next triggered checkpoint will get (a failover's new coordinator continues from it). */
@@ -263,7 +265,7 @@ export class CheckpointCoordinator {
 
   /** Resolves once every finalize/discard effect started so far has settled. */
   async whenIdle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.run.whenIdle();
   }
 
   // ---- internals --------------------------------------------------------
@@ -316,23 +318,16 @@ export class CheckpointCoordinator {
     this.periodic = this.scheduler.schedule(atMs, () => this.onPeriodic(atMs));
   }
 
-  /** Periodic tick at `at`: skip (too many in progress), postpone (min pause) or trigger. */
+  /** Periodic tick at `at`: skip (too many in progress), postpone (min pause) or trigger (periodic-trigger.ts). */
   private onPeriodic(at: number): void {
     this.periodic = undefined;
     if (this.stopped || this.inputEnded) return;
-    const interval = this.config.intervalMs!;
-    const busy = this.pending.size >= this.config.maxConcurrent || (this.config.minPauseMs > 0 && this.pending.size > 0);
-    if (busy) {
-      this.log.debug({ pending: this.pendingCheckpointIds() }, 'periodic checkpoint skipped: checkpoints in progress');
-      this.schedulePeriodic(at + interval);
-      return;
-    }
-    const earliest = this.lastEnd + this.config.minPauseMs;
-    if (this.clock.now() < earliest) {
-      this.schedulePeriodic(earliest);
-      return;
-    }
-    if (this.finished.size < this.tasks.size) {
+    const decision = decidePeriodicTick({
+      at, now: this.clock.now(), intervalMs: this.config.intervalMs!, minPauseMs: this.config.minPauseMs,
+      maxConcurrent: this.config.maxConcurrent, pending: this.pending.size, lastEnd: this.lastEnd,
+    });
+    if (decision.action === 'skip') this.log.debug({ pending: this.pendingCheckpointIds() }, 'periodic checkpoint skipped: checkpoints in progress');
+    if (decision.action === 'trigger' && this.finished.size < this.tasks.size) {
       try {
         const p = this.startCheckpoint('checkpoint', 'periodic');
         p.result.catch(() => {}); // nobody awaits a periodic checkpoint; failures live in stats/logs
@@ -340,7 +335,7 @@ export class CheckpointCoordinator {
         this.log.warn({ err: e }, 'periodic checkpoint not triggered');
       }
     }
-    this.schedulePeriodic(this.clock.now() + interval);
+    this.schedulePeriodic(decision.nextAt);
   }
 
   /** Step 2: every subtask acknowledged → write `_metadata` through the storage. */
@@ -354,7 +349,7 @@ export class CheckpointCoordinator {
     } catch (e) {
       written = Promise.reject(e);
     }
-    this.track(written.then((c) => this.onFinalized(p, c), (e) => this.onFinalizeFailed(p, e)));
+    this.run.track(written.then((c) => this.onFinalized(p, c), (e) => this.onFinalizeFailed(p, e)));
   }
 
   /** Step 3: `_metadata` is durable. */
@@ -377,12 +372,11 @@ export class CheckpointCoordinator {
       const subsumed = [...this.pending.values()].filter((o) => o.checkpointId < id && o.kind === 'checkpoint');
       let victims: CompletedCheckpoint[] = [];
       if (p.kind === 'checkpoint') {
-        this.retained.push(completed);
-        victims = this.retained.slice(0, Math.max(0, this.retained.length - this.config.retained));
-        this.retained = this.retained.slice(victims.length);
+        victims = this.store.addCheckpoint(completed);
         this.failures.success(id);
+      } else {
+        this.store.noteRecoveryPoint(completed);
       }
-      if (!this.forRecovery || this.forRecovery.checkpointId < id) this.forRecovery = completed;
       // 3b. Act.
       for (const o of subsumed) this.abortPending(o, CheckpointFailureReason.CHECKPOINT_SUBSUMED, `subsumed by completed checkpoint ${id}`);
       this.safely('notifyComplete', () => this.effects.notifyComplete(id));
@@ -428,27 +422,12 @@ export class CheckpointCoordinator {
     }
   }
 
-  private discard(checkpointId: number, reason: 'subsumed' | 'aborted' | 'retention' | 'shutdown', info: DiscardInfo): void {
-    let done: Promise<void>;
-    try {
-      done = Promise.resolve(this.effects.discard(checkpointId, reason, info));
-    } catch (e) {
-      done = Promise.reject(e);
-    }
-    this.track(done.catch((e) => this.log.warn({ err: e, checkpointId, reason }, 'discarding checkpoint files failed')));
-  }
-
-  private track(promise: Promise<unknown>): void {
-    const p = promise.catch((e) => this.log.error({ err: e }, 'checkpoint coordinator internal error')).finally(() => this.inflight.delete(p));
-    this.inflight.add(p);
+  private discard(checkpointId: number, reason: DiscardReason, info: DiscardInfo): void {
+    this.run.discard(checkpointId, reason, info);
   }
 
   private safely(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.log.warn({ err: e }, `${what} effect threw`);
-    }
+    this.run.safely(what, fn);
   }
 }
 

@@ -20,11 +20,12 @@ import { systemClock } from '../../common/clock.ts';
 import { RealScheduler } from '../checkpoint/scheduler.ts';
 import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { CompletedCheckpoint, SubtaskKey } from '../checkpoint/checkpoint-metadata.ts';
-import type { JobTerminalStatus, SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
+import type { JobTerminalStatus } from '../checkpoint/pending-checkpoint.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
+import { callTask, type StreamTaskApi, type StreamTaskCall, type TaskToMaster } from '../task/task-protocol.ts';
 
 /** The final checkpoint is retried: under backpressure it may expire until the in-flight data has drained. */
 const FINAL_CHECKPOINT_ATTEMPTS = 10;
@@ -104,7 +105,7 @@ export class JobCheckpointing {
           const barrier: CheckpointBarrier = { checkpointId, timestamp, kind: o.kind, alignment: o.alignment, alignedTimeoutMs: o.alignedTimeoutMs, position: 0 };
           for (const key of this.sourceKeys) {
             const ref = this.refs.get(key);
-            ref?.call('triggerCheckpoint', barrier).catch((e) => logger.debug({ err: e, subtask: key, checkpointId }, 'trigger at source failed'));
+            if (ref) callTask(ref, 'triggerCheckpoint', barrier).catch((e) => logger.debug({ err: e, subtask: key, checkpointId }, 'trigger at source failed'));
           }
         },
         notifyComplete: (checkpointId) => {
@@ -165,28 +166,27 @@ export class JobCheckpointing {
     this.markAttached();
   }
 
-  /** Routes a subtask's control message; returns true when it was a checkpointing message. */
-  onMessage(actorId: string, msg: unknown): boolean {
-    const m = msg as { type?: string; checkpointId?: number; ack?: SubtaskAck; reason?: string; message?: string; subtask?: SubtaskKey };
-    switch (m?.type) {
+  /** Routes a subtask's control message (`key`: the sender's subtask key); returns true when it was a checkpointing message. */
+  onMessage(key: string, m: TaskToMaster): boolean {
+    switch (m.type) {
       case 'ack':
-        this.coordinator.acknowledge(m.subtask!, m.checkpointId!, m.ack!);
+        this.coordinator.acknowledge(m.subtask, m.checkpointId, m.ack);
         return true;
       case 'decline':
-        this.coordinator.decline(m.subtask!, m.checkpointId!, m.reason ?? 'declined', m.message ? new Error(m.message) : undefined);
+        this.coordinator.decline(m.subtask, m.checkpointId, m.reason, m.message ? new Error(m.message) : undefined);
         return true;
       case 'subtask-finished':
-        this.coordinator.subtaskFinished(m.subtask!);
+        this.coordinator.subtaskFinished(m.subtask);
         return true;
       case 'source-finished':
-        this.finishedSources.add(actorId);
+        this.finishedSources.add(key);
         if (this.finishedSources.size === this.sourceKeys.length) {
           // No periodic checkpoint after this: the final checkpoint is the job's last.
           this.coordinator.endOfInput();
           void this.finalCheckpointThenEnd();
         }
         return true;
-      default:
+      case 'metrics':
         return false;
     }
   }
@@ -258,12 +258,15 @@ export class JobCheckpointing {
     this.opts.failJob(new WeirError('WEIR_FINAL_CHECKPOINT_FAILED', `the final checkpoint of job ${this.opts.jobId} failed ${FINAL_CHECKPOINT_ATTEMPTS} times: ${(lastError as Error)?.message ?? String(lastError)}`, { jobId: this.opts.jobId }, { cause: lastError }));
   }
 
-  private async callSources(method: string, ...args: unknown[]): Promise<void> {
-    await Promise.all(this.sourceKeys.map((k) => this.refs.get(k)?.call(method, ...args)));
+  private async callSources<K extends StreamTaskCall>(method: K, ...args: Parameters<StreamTaskApi[K]>): Promise<void> {
+    await Promise.all(this.sourceKeys.map((k) => {
+      const ref = this.refs.get(k);
+      return ref ? callTask(ref, method, ...args) : undefined;
+    }));
   }
 
-  private callAll(method: string, ...args: unknown[]): Promise<unknown> {
-    return Promise.allSettled([...this.refs.values()].map((r) => r.call(method, ...args)));
+  private callAll<K extends StreamTaskCall>(method: K, ...args: Parameters<StreamTaskApi[K]>): Promise<unknown> {
+    return Promise.allSettled([...this.refs.values()].map((r) => callTask(r, method, ...args)));
   }
 }
 

@@ -22,6 +22,7 @@ import { RunningGate, type JobRunningInfo } from './job-running.ts';
 import { checkWorkersCanLoad, jobLogger, resolveEmbeddingOptions, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
 import { Attempt } from './attempt.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
+import { callTask, parseTaskMessage } from '../task/task-protocol.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, workerLost } from '../errors.ts';
 import { isRestartable } from '../../common/error-codes.ts';
@@ -268,9 +269,13 @@ class JobMaster implements JobControl {
   private onMessage(actorId: string, msg: unknown): void {
     const key = this.attempt?.keyOf(actorId);
     if (!key) return; // a message from a torn-down attempt
-    if (this.checkpointing?.onMessage(key, msg)) return;
-    const m = msg as { type?: string; metrics?: TaskMetrics };
-    if (m?.type === 'metrics' && m.metrics) this.finalMetrics.set(key, m.metrics);
+    const m = parseTaskMessage(msg);
+    if (!m) {
+      this.logger.warn({ subtask: key }, 'unknown control message from a subtask ignored');
+      return;
+    }
+    if (this.checkpointing?.onMessage(key, m)) return;
+    if (m.type === 'metrics') this.finalMetrics.set(key, m.metrics);
   }
 
   async cancel(): Promise<void> {
@@ -295,7 +300,7 @@ class JobMaster implements JobControl {
   async metrics(): Promise<JobMetrics> {
     const live = new Map(this.finalMetrics);
     if (this.system && this.state === 'running' && this.attempt) {
-      const results = await Promise.allSettled(this.attempt.entries().map(async ([key, r]) => [key, await r.call<TaskMetrics>('metrics')] as const));
+      const results = await Promise.allSettled(this.attempt.entries().map(async ([key, r]) => [key, await callTask(r, 'metrics')] as const));
       for (const r of results) if (r.status === 'fulfilled') live.set(r.value[0], r.value[1]);
     }
     const vertices: VertexMetrics[] = this.graph.vertices.map((v) => {

@@ -7,6 +7,7 @@ import { StreamTask } from './stream-task.ts';
 import { runInputLoop, runSourceLoop } from './task-loops.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
+import { sendToMaster, type StreamTaskApi } from './task-protocol.ts';
 
 export default defineActor(async (ctx, args: StreamTaskArgs) => {
   const task = await StreamTask.create(ctx, args);
@@ -19,7 +20,7 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
         if (task.fatal) throw task.fatal;
         // Only a subtask that ended its input is finished (a stopped one is not: a failover or
         // cancel stopped it, and its state must still come from checkpoints).
-        if (task.finished) ctx.send({ type: 'subtask-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
+        if (task.finished) sendToMaster(ctx, { type: 'subtask-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
       } catch (e) {
         // Remembered before close(): in-progress snapshots are declined as TASK_FAILURE, not
         // as checkpoint failures (the error itself reaches the job master as the run's rejection).
@@ -29,7 +30,7 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
         try {
           await task.close();
         } finally {
-          ctx.send({ type: 'metrics', metrics: task.metrics() });
+          sendToMaster(ctx, { type: 'metrics', metrics: task.metrics() });
         }
       }
     },
@@ -58,5 +59,5 @@ export default defineActor(async (ctx, args: StreamTaskArgs) => {
       task.endInputRequested = true;
       task.wakeUp();
     },
-  };
+  } satisfies StreamTaskApi;
 });

@@ -41,11 +41,7 @@ import type { StreamTask } from './stream-task.ts';
 import { unprocessedInput } from './frame-processor.ts';
 import type { TaskCheckpointingArgs } from './task-args.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
-
-/** What a subtask sends up the control plane about checkpoints. */
-export type CheckpointMessage =
-  | { type: 'ack'; checkpointId: number; ack: SubtaskAck }
-  | { type: 'decline'; checkpointId: number; reason: string; message?: string };
+import { sendToMaster, type CheckpointMessage } from './task-protocol.ts';
 
 /** The operator state of one subtask in a checkpoint (small, inline in `_metadata`). */
 export interface SubtaskStateHandles {
@@ -305,7 +301,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
   }
 
   private send(m: CheckpointMessage): void {
-    this.ctx.send({ ...m, subtask: this.key });
+    sendToMaster(this.ctx, { ...m, subtask: this.key });
   }
 }
 

@@ -10,6 +10,7 @@ import type { StreamTask } from './stream-task.ts';
 import type { InputEvent } from './input-gate.ts';
 import { replayOutput } from './task-restore.ts';
 import { processFrame, type ReplayFrame } from './frame-processor.ts';
+import { sendToMaster } from './task-protocol.ts';
 
 const SOURCE_BATCH = 256;
 
@@ -57,7 +58,7 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
     if (!task.stopping && task.checkpointer) {
       // Checkpointing: stay alive so the final checkpoint passes through behind end-of-data;
       // the job master calls endInput() once it completed (see job-checkpointing.ts).
-      task.ctx.send({ type: 'source-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
+      sendToMaster(task.ctx, { type: 'source-finished', subtask: { vertexId: task.vertex.id, subtask: task.args.subtask } });
       await task.idleUntilEndInput();
     }
     if (!task.stopping) await task.endPartitions();
