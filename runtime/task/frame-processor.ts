@@ -64,7 +64,7 @@ export async function processFrame(task: StreamTask, channel: number, index: num
   const n = records.length;
   const frame: FrameInProgress = { channel, index, records, timestamps, next: 0 };
   const input = task.chain.input;
-  const budget = task.outputBudget;
+  const budget = task.outputs.budget;
   let checkEvery = checkEveryOf.get(task) ?? 1;
   task.currentFrame = frame;
   try {

@@ -12,7 +12,7 @@
  * regularly (setImmediate) — that is also when control-plane calls run.
  */
 import type { ActorContext } from '../../actors/index.ts';
-import { ChannelReader, ChannelWriter, Doorbell, inCriticalSection } from '../../actors/index.ts';
+import { ChannelReader, Doorbell, inCriticalSection } from '../../actors/index.ts';
 import { createHeapKeyedStateBackend, createLmdbKeyedStateBackend, keyGroupRangeForSubtask, type KeyedStateBackend } from '../../state/index.ts';
 import { loadJobDefinition } from '../graph/job-registry.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
@@ -20,9 +20,8 @@ import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { FrameInProgress, ReplayFrame } from './frame-processor.ts';
 import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
-import { OutputBudget, RecordWriter } from './record-writer.ts';
+import { TaskOutputs } from './task-outputs.ts';
 import { decodeElement, type CheckpointBarrier } from '../io/stream-elements.ts';
-import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import { InputGate, type InputEvent } from './input-gate.ts';
 import { SubtaskCheckpointer } from './subtask-checkpointer.ts';
@@ -65,8 +64,8 @@ export interface TaskMetrics {
 
 export class StreamTask {
   readonly vertex: JobVertex;
-  readonly writers: RecordWriter[];
-  readonly collectWriter: RecordWriter | undefined;
+  /** Record writers per output edge, the collect writer, the output budget, draining. */
+  readonly outputs: TaskOutputs;
   readonly chain: BuiltChain;
   readonly gate: InputGate | undefined;
   readonly doorbell: Doorbell;
@@ -90,31 +89,16 @@ export class StreamTask {
   replayQueue: ReplayFrame[] | undefined;
   private sourceBatchOpen = false;
   private readonly deferredBarriers: CheckpointBarrier[] = [];
-  /** Set while an output channel queues more than `batching.maxPendingBytes`: take no more input until drained. */
-  readonly outputBudget = new OutputBudget();
   /** The input frame being processed in slices, if any (frame-processor.ts). */
   currentFrame: FrameInProgress | undefined;
   private wake: (() => void) | undefined;
-  private draining: Promise<void> | undefined;
 
   private constructor(readonly ctx: ActorContext, readonly args: StreamTaskArgs, readonly graph: JobGraph) {
     this.vertex = graph.vertices[args.vertex]!;
     this.doorbell = new Doorbell(args.doorbell);
     const info = this.infoFor(this.vertex.operators[0]!);
-    this.writers = this.vertex.outputs.map((edge, i) => {
-      const outs = args.outputs[i]!;
-      const channelWriters = outs.map((o) => new ChannelWriter(o.channel, new Doorbell(o.doorbell)));
-      const partitioner = edge.partitioning === 'forward'
-        ? forwardPartitioner()
-        : edge.partitioning === 'rebalance'
-          ? rebalancePartitioner(outs.length, args.subtask)
-          : hashPartitioner(edge.keySelector!, outs.length, graph.maxParallelism, info);
-      return new RecordWriter(channelWriters, partitioner, args.batching, this.outputBudget);
-    });
-    this.collectWriter = args.collect
-      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching, this.outputBudget)
-      : undefined;
-    this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.writers, this.collectWriter, () => Date.now());
+    this.outputs = new TaskOutputs(this.vertex, args, graph.maxParallelism, info);
+    this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.outputs.writers, this.outputs.collect, () => Date.now());
     this.gate = this.vertex.isSource ? undefined : new InputGate(args.inputs.map((c) => new ChannelReader(c)), this.doorbell);
     this.checkpointer = args.checkpointing ? new SubtaskCheckpointer(this, ctx, args.checkpointing) : undefined;
   }
@@ -187,14 +171,9 @@ export class StreamTask {
 
   /** Flush partial batches and buffered sinks (input idle), then wait for full rings. */
   async flushOutputs(): Promise<void> {
-    for (const w of this.writers) w.flushAll();
-    this.collectWriter?.flushAll();
+    this.outputs.flushAll();
     for (const f of this.chain.flushables) f.flush();
     await this.drain();
-  }
-
-  get hasPendingOutput(): boolean {
-    return this.writers.some((w) => w.hasPending) || (this.collectWriter?.hasPending ?? false);
   }
 
   /**
@@ -204,20 +183,7 @@ export class StreamTask {
    * that is what lets unaligned checkpoints complete under backpressure.
    */
   async drain(): Promise<void> {
-    while (this.hasPendingOutput) {
-      if (this.draining) {
-        await this.draining;
-        continue;
-      }
-      this.draining = this.drainOnce().finally(() => (this.draining = undefined));
-      await this.draining;
-    }
-  }
-
-  private async drainOnce(): Promise<void> {
-    const whileBlocked = this.gate && this.checkpointer ? (w: Promise<void>) => this.waitWhileOutputBlocked(w) : undefined;
-    for (const w of this.writers) if (w.hasPending) await w.drain(whileBlocked);
-    if (this.collectWriter?.hasPending) await this.collectWriter.drain(whileBlocked);
+    await this.outputs.drain(this.gate && this.checkpointer ? (w: Promise<void>) => this.waitWhileOutputBlocked(w) : undefined);
   }
 
   private async waitWhileOutputBlocked(write: Promise<void>): Promise<void> {
@@ -342,8 +308,8 @@ export class StreamTask {
     // in it assigns timestamps and watermarks.
     if (this.vertex.isSource) this.advanceWatermark(Infinity);
     await finishChain(this.chain);
-    for (const w of this.writers) w.broadcast({ type: 'end-of-data' });
-    this.collectWriter?.flushAll();
+    for (const w of this.outputs.writers) w.broadcast({ type: 'end-of-data' });
+    this.outputs.collect?.flushAll();
     for (const f of this.chain.flushables) f.flush();
     await this.drain();
   }
@@ -389,8 +355,8 @@ export class StreamTask {
   /** End of partition (step 2 of 2): nothing more will come; the subtask ends after this. */
   async endPartitions(): Promise<void> {
     await this.endOfData();
-    for (const w of this.writers) w.broadcast({ type: 'end-of-partition' });
-    this.collectWriter?.broadcast({ type: 'end-of-partition' });
+    for (const w of this.outputs.writers) w.broadcast({ type: 'end-of-partition' });
+    this.outputs.collect?.broadcast({ type: 'end-of-partition' });
     await this.drain();
     this.finished = true;
   }
@@ -418,16 +384,7 @@ export class StreamTask {
   }
 
   metrics(): TaskMetrics {
-    let recordsOut = 0;
-    let bytesOut = 0;
-    for (const w of this.writers) {
-      recordsOut += w.recordsOut;
-      bytesOut += w.bytesOut;
-    }
-    if (this.collectWriter) {
-      recordsOut += this.collectWriter.recordsOut;
-      bytesOut += this.collectWriter.bytesOut;
-    }
+    const { recordsOut, bytesOut } = this.outputs.totals();
     return { vertex: this.args.vertex, subtask: this.args.subtask, recordsIn: this.recordsIn, recordsOut, bytesOut, framesIn: this.framesIn, busyMs: 0, finished: this.finished };
   }
 }

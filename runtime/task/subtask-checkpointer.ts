@@ -99,13 +99,13 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     const id = barrier.checkpointId;
     const task = this.task;
     // 2. Synchronous part (a throw here fails the task).
-    for (const w of task.writers) w.flushAll();
+    for (const w of task.outputs.writers) w.flushAll();
     const keyed = task.keyedState?.snapshot(id, this.snapshotTarget(barrier));
     const operator = task.snapshotOperatorState(id);
     // 3. Forward the barrier.
     const output: OutputChannelState[] = [];
     const forwardUnaligned = info.unaligned;
-    task.writers.forEach((w, edge) => {
+    task.outputs.writers.forEach((w, edge) => {
       for (let ch = 0; ch < w.channelCount; ch++) {
         if (forwardUnaligned) {
           const position = w.writer(ch).dataFramesWritten;
@@ -124,7 +124,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
     });
     // The collect sink's channel to the main thread gets the barrier in-band, after every
     // record that belongs to this checkpoint (the main thread releases them on completion).
-    task.collectWriter?.broadcast({ type: 'barrier', barrier: { ...barrier, position: 0 } });
+    task.outputs.collect?.broadcast({ type: 'barrier', barrier: { ...barrier, position: 0 } });
     // 4. Input channel state.
     const captured = info.captureChannels.length > 0;
     if (captured) {
@@ -158,7 +158,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
       this.inProgress.delete(checkpointId);
     }
     this.task.keyedState?.notifyCheckpointAborted(checkpointId);
-    for (const w of this.task.writers) w.broadcast({ type: 'cancel-checkpoint', checkpointId });
+    for (const w of this.task.outputs.writers) w.broadcast({ type: 'cancel-checkpoint', checkpointId });
     this.send({ type: 'decline', checkpointId, reason });
   }
 

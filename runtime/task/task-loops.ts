@@ -24,7 +24,7 @@ export async function runSourceLoop(task: StreamTask): Promise<void> {
     await task.drain();
   }
   const input = task.chain.input;
-  const budget = task.outputBudget;
+  const budget = task.outputs.budget;
   // Records per read: starts at 1 and doubles up to SOURCE_BATCH; halves when a batch had to
   // pause for output to drain (its barriers wait meanwhile, so keep such batches short).
   let want = 1;

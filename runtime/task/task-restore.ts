@@ -90,7 +90,7 @@ export function replayOutput(task: StreamTask, inflight: RestoredInFlight): void
   for (const f of inflight.outputFrames) {
     const decoded = f.kind === RECORD_BATCH_KIND ? undefined : decodeElement(f.kind, f.payload);
     if (decoded && decoded.type !== 'watermark') continue; // barriers of the old attempt mean nothing now
-    task.writers[f.edge]!.sendFrame(f.target, f.kind, f.payload);
+    task.outputs.writers[f.edge]!.sendFrame(f.target, f.kind, f.payload);
   }
-  for (const r of inflight.outputRecords) task.writers[r.edge]!.emit(r.record, r.ts);
+  for (const r of inflight.outputRecords) task.outputs.writers[r.edge]!.emit(r.record, r.ts);
 }

@@ -1,0 +1,79 @@
+/**
+ * The output side of a subtask, in one owner: a record writer per output edge (partitioning,
+ * batching, frames queued outside full rings), the collect sink's writer to the main thread,
+ * the shared budget that bounds what is queued (record-writer.ts), draining under
+ * backpressure, and the output totals for metrics.
+ */
+import { ChannelWriter, Doorbell } from '../../actors/index.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import type { JobVertex } from '../graph/job-graph.ts';
+import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
+import { OutputBudget, RecordWriter } from './record-writer.ts';
+import type { StreamTaskArgs } from './task-args.ts';
+
+export class TaskOutputs {
+  /** Set while an output channel queues more than `batching.maxPendingBytes`: take no more input until drained. */
+  readonly budget = new OutputBudget();
+  /** One per output edge, in `vertex.outputs` order. */
+  readonly writers: RecordWriter[];
+  /** The channel of a collect sink in this chain to the main thread, if any. */
+  readonly collect: RecordWriter | undefined;
+  private draining: Promise<void> | undefined;
+
+  constructor(vertex: JobVertex, args: StreamTaskArgs, maxParallelism: number, info: TaskInfo) {
+    this.writers = vertex.outputs.map((edge, i) => {
+      const outs = args.outputs[i]!;
+      const channelWriters = outs.map((o) => new ChannelWriter(o.channel, new Doorbell(o.doorbell)));
+      const partitioner = edge.partitioning === 'forward'
+        ? forwardPartitioner()
+        : edge.partitioning === 'rebalance'
+          ? rebalancePartitioner(outs.length, args.subtask)
+          : hashPartitioner(edge.keySelector!, outs.length, maxParallelism, info);
+      return new RecordWriter(channelWriters, partitioner, args.batching, this.budget);
+    });
+    this.collect = args.collect
+      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching, this.budget)
+      : undefined;
+  }
+
+  /** Encode every partial batch (queued frames are published by `drain`). */
+  flushAll(): void {
+    for (const w of this.writers) w.flushAll();
+    this.collect?.flushAll();
+  }
+
+  get hasPending(): boolean {
+    return this.writers.some((w) => w.hasPending) || (this.collect?.hasPending ?? false);
+  }
+
+  /**
+   * Wait until every queued frame is on its ring. One drain at a time (a control call may kick
+   * one while the loop runs another). `whileBlocked` runs while a write waits on a full ring.
+   */
+  async drain(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
+    while (this.hasPending) {
+      if (this.draining) {
+        await this.draining;
+        continue;
+      }
+      this.draining = this.drainOnce(whileBlocked).finally(() => (this.draining = undefined));
+      await this.draining;
+    }
+  }
+
+  private async drainOnce(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
+    for (const w of this.writers) if (w.hasPending) await w.drain(whileBlocked);
+    if (this.collect?.hasPending) await this.collect.drain(whileBlocked);
+  }
+
+  /** Records and encoded bytes handed to every channel so far. */
+  totals(): { recordsOut: number; bytesOut: number } {
+    let recordsOut = 0;
+    let bytesOut = 0;
+    for (const w of this.collect ? [...this.writers, this.collect] : this.writers) {
+      recordsOut += w.recordsOut;
+      bytesOut += w.bytesOut;
+    }
+    return { recordsOut, bytesOut };
+  }
+}
