@@ -68,7 +68,11 @@ async function underBackpressure(mode: ModeRun['mode']): Promise<ModeRun> {
   const stats = client.checkpointStats()!;
   await client.cancel();
   await client.done;
-  const window: CheckpointStats[] = stats.history.filter((h) => h.triggerTimestamp >= from).sort((a, b) => a.checkpointId - b.checkpointId);
+  // Checkpoints triggered in the window, and those triggered before it that ended in it or are
+  // still running (an aligned one triggered during the warm-up blocks every later trigger).
+  const window: CheckpointStats[] = stats.history
+    .filter((h) => h.triggerTimestamp >= from || h.status === 'in_progress' || h.triggerTimestamp + h.durationMs >= from)
+    .sort((a, b) => a.checkpointId - b.checkpointId);
   const done = window.filter((h) => h.status === 'completed');
   const pending = window.filter((h) => h.status === 'in_progress');
   const durations = window.map((h) => (h.status === 'completed' ? { ms: h.durationMs, done: true } : { ms: now - h.triggerTimestamp, done: false }));
