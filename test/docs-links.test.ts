@@ -72,7 +72,7 @@ test('no doc refers to a file by an absolute path outside the repository', () =>
   const problems: string[] = [];
   for (const doc of docs()) {
     const text = fs.readFileSync(path.join(ROOT, doc), 'utf8');
-    // A path in a code span or in prose that names a document on some machine (e.g. `/work/shared/x.md`).
+    // A path in a code span or in prose that names a document on some machine (e.g. `/home/someone/notes/design.md`).
     for (const [ref] of text.matchAll(/(?<![\w.~-])\/(?:[\w.-]+\/)+[\w.-]+\.(?:md|ts|mjs|json)\b/g)) {
       if (!inRepo(ref!) || !fs.existsSync(ref!)) problems.push(`${doc}: ${ref}`);
     }

@@ -150,13 +150,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
   }
 
   abortCheckpoint(checkpointId: number, reason: string): void {
-    this.capture.abort(checkpointId);
-    const p = this.inProgress.get(checkpointId);
-    if (p) {
-      p.aborted = true;
-      p.channelStateDone();
-      this.inProgress.delete(checkpointId);
-    }
+    this.drop(checkpointId);
     this.task.keyedState?.notifyCheckpointAborted(checkpointId);
     for (const w of this.task.outputs.writers) w.broadcast({ type: 'cancel-checkpoint', checkpointId });
     this.send({ type: 'decline', checkpointId, reason });
@@ -197,11 +191,7 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
 
   async notifyAborted(checkpointId: number, reason: string): Promise<void> {
     if (this.handler) this.handler.onAbortFromCoordinator(checkpointId, reason);
-    else if (this.inProgress.has(checkpointId)) {
-      this.capture.abort(checkpointId);
-      this.inProgress.get(checkpointId)!.aborted = true;
-      this.inProgress.delete(checkpointId);
-    }
+    else this.drop(checkpointId);
     this.task.keyedState?.notifyCheckpointAborted(checkpointId);
     await this.task.notifyOperatorsAborted(checkpointId);
   }
@@ -223,13 +213,20 @@ export class SubtaskCheckpointer implements BarrierHandlerController {
   close(ending: 'failed' | 'closing'): void {
     this.handler?.close();
     const reason = ending === 'failed' ? CheckpointFailureReason.TASK_FAILURE : CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_CLOSING;
-    for (const [id, p] of this.inProgress) {
-      p.aborted = true;
-      p.channelStateDone();
-      this.capture.abort(id);
+    for (const id of [...this.inProgress.keys()]) {
+      this.drop(id);
       this.send({ type: 'decline', checkpointId: id, reason, message: `subtask ${ending === 'failed' ? 'failed' : 'closed'} before its snapshot completed` });
     }
-    this.inProgress.clear();
+  }
+
+  /** Stop checkpoint `id` on this subtask: its channel-state capture ends, its asynchronous part returns without acknowledging. */
+  private drop(id: number): void {
+    this.capture.abort(id);
+    const p = this.inProgress.get(id);
+    if (!p) return;
+    p.aborted = true;
+    p.channelStateDone();
+    this.inProgress.delete(id);
   }
 
   // ---- internals ----
