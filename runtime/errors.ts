@@ -31,6 +31,8 @@ export const RuntimeErrorCode = {
   JOB_CANCELLED: 'WEIR_JOB_CANCELLED',
   /** A checkpoint or savepoint was requested from a job that has ended. */
   JOB_NOT_RUNNING: 'WEIR_JOB_NOT_RUNNING',
+  /** A control action reached a subtask whose loop has ended (its mailbox is closed). */
+  TASK_ENDED: 'WEIR_TASK_ENDED',
   /** A record could not be encoded for the wire (e.g. a function or symbol inside it). */
   RECORD_NOT_SERIALIZABLE: 'WEIR_RECORD_NOT_SERIALIZABLE',
 } as const;

@@ -1,6 +1,6 @@
 /**
- * Checkpoint storage on the local file system: the one module that builds
- * checkpoint paths, writes `_metadata` (last, atomically), discards, lists
+ * Checkpoint storage on the local file system (paths from checkpoint-locations.ts, shared with
+ * the subtasks' view of it): writes `_metadata` (last, atomically), discards, lists
  * and finds the latest valid checkpoint.
  *
  * Layout (FLINK-SEMANTICS §3):
@@ -24,6 +24,7 @@ import {
   type CheckpointFile, type CheckpointMetadata, type CheckpointMetadataBody, type CompletedCheckpoint, type CompletedCheckpointDraft,
 } from './checkpoint-metadata.ts';
 import type { DiscardInfo, DiscardReason } from './pending-checkpoint.ts';
+import { checkpointDirName, SHARED_DIR_NAME } from './checkpoint-locations.ts';
 
 /** The state layer's ref-counting of shared (incremental) files, as storage needs it. Paths are relative to the job dir. */
 export interface SharedStateRegistry {
@@ -75,14 +76,14 @@ export class CheckpointStorage {
     this.directory = path.resolve(opts.directory);
     this.jobId = opts.jobId;
     this.jobDir = path.join(this.directory, opts.jobId);
-    this.sharedDir = path.join(this.jobDir, 'shared');
+    this.sharedDir = path.join(this.jobDir, SHARED_DIR_NAME);
     this.log = opts.logger ?? NOOP_LOGGER;
   }
 
   /** `<jobDir>/chk-<id>` (no I/O). */
   checkpointDir(id: number): string {
     if (!Number.isInteger(id) || id < 0) throw new WeirError('WEIR_INVALID_ARGUMENT', `checkpoint id must be a non-negative integer, got ${id}`, { id });
-    return path.join(this.jobDir, `chk-${id}`);
+    return path.join(this.jobDir, checkpointDirName(id));
   }
 
   /** Create `chk-<id>` (and `shared/`) if missing; resolves with the checkpoint dir. */

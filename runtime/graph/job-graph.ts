@@ -44,7 +44,12 @@ export interface JobGraph {
   readonly fingerprint: string;
 }
 
-const KEYED_KINDS = new Set(['keyedReduce', 'keyedCount', 'keyedProcess']);
+const KEYED_KINDS: ReadonlySet<string> = new Set(['keyedReduce', 'keyedCount', 'keyedProcess']);
+
+/** Whether operators of this kind use keyed state (they head their vertex: a hash edge never chains). */
+export function isKeyedOperatorKind(kind: string): boolean {
+  return KEYED_KINDS.has(kind);
+}
 
 export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: number; maxParallelism: number }): JobGraph {
   const { maxParallelism } = defaults;

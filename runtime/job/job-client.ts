@@ -2,7 +2,7 @@
  * What `job.execute()` returns: Flink's JobClient for an embedded job.
  * A promise of completion, cancel(), status, metrics and collected results.
  */
-import type { TaskMetrics } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import { invalidArgument } from '../errors.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import type { CheckpointStats, CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';

@@ -21,7 +21,7 @@ import { CollectedRecords } from './collect-reader.ts';
 import { RunningGate, type JobRunningInfo } from './job-running.ts';
 import { checkWorkersCanLoad, jobLogger, resolveEmbeddingOptions, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
 import { Attempt } from './attempt.ts';
-import type { TaskMetrics } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import { callTask, parseTaskMessage } from '../task/task-protocol.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, workerLost } from '../errors.ts';
@@ -306,7 +306,7 @@ class JobMaster implements JobControl {
     const vertices: VertexMetrics[] = this.graph.vertices.map((v) => {
       const subtasks: TaskMetrics[] = [];
       for (let s = 0; s < v.parallelism; s++) {
-        subtasks.push(live.get(`${v.id}#${s}`) ?? { vertex: v.index, subtask: s, recordsIn: 0, recordsOut: 0, bytesOut: 0, framesIn: 0, busyMs: 0, finished: false });
+        subtasks.push(live.get(`${v.id}#${s}`) ?? { vertex: v.index, subtask: s, recordsIn: 0, recordsOut: 0, bytesOut: 0, framesIn: 0, busyMs: 0, idleMs: 0, backPressuredMs: 0, mailsRun: 0, finished: false });
       }
       const sum = (f: (t: TaskMetrics) => number) => subtasks.reduce((n, t) => n + f(t), 0);
       return { id: v.id, name: v.name, parallelism: v.parallelism, recordsIn: sum((t) => t.recordsIn), recordsOut: sum((t) => t.recordsOut), bytesOut: sum((t) => t.bytesOut), subtasks };

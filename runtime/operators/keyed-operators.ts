@@ -90,7 +90,10 @@ export class KeyedProcessOperator implements StreamOperator {
     const timerService: TimerContext = {
       currentProcessingTime: () => self.ctx.now(),
       currentWatermark: () => self.ctx.currentWatermark(),
-      registerProcessingTimeTimer: (t) => self.backend.timers.registerProcessingTimeTimer(checkTs(t)),
+      registerProcessingTimeTimer: (t) => {
+        self.backend.timers.registerProcessingTimeTimer(checkTs(t));
+        self.ctx.requestProcessingTime(t);
+      },
       registerEventTimeTimer: (t) => self.backend.timers.registerEventTimeTimer(checkTs(t)),
       deleteProcessingTimeTimer: (t) => self.backend.timers.deleteProcessingTimeTimer(t),
       deleteEventTimeTimer: (t) => self.backend.timers.deleteEventTimeTimer(t),

@@ -28,6 +28,11 @@ export interface OperatorContext {
   /** Processing time (injected clock). */
   now(): number;
   currentWatermark(): number;
+  /**
+   * Have the task call `onProcessingTime` at (or soon after) `timestamp` (Flink's
+   * `ProcessingTimeService.registerTimer`); it runs as a mail of the task loop.
+   */
+  requestProcessingTime(timestamp: number): void;
 }
 
 export interface StreamOperator<I = unknown> {

@@ -12,15 +12,14 @@
  * A frame is processed in slices of about {@link SLICE_MS}; a slice also ends
  * early when an output channel queues more than its budget outside a full ring
  * (`batching.maxPendingBytes`). Between two slices (only when the frame is not
- * finished):
- *   1. output is drained to the rings (backpressure per slice, and while a
- *      write waits, priority barriers are handled — see StreamTask.drain);
- *   2. priority events (unaligned barriers, announcements) are handled, and
- *      channel state that became available on the rings is taken;
- *   3. the event loop gets a turn (control-plane calls: stop, notifications;
- *      timers such as the aligned-checkpoint timeout);
+ * finished), the task (input-task.ts `betweenSlices`):
+ *   1. drains output to the rings (backpressure per slice; while a write waits,
+ *      priority barriers and mails are handled — StreamTask.drain);
+ *   2. handles priority events (unaligned barriers, announcements) and takes
+ *      channel state that became available on the rings;
+ *   3. gives the event loop a turn and runs its mails (control calls, timers);
  *   4. a stop ends the frame early (the attempt is being torn down).
- * While a frame is in progress, `task.currentFrame` describes it: a checkpoint
+ * While a frame is in progress, {@link FrameProcessor.unprocessed} gives its rest: a checkpoint
  * triggered between two slices captures the unprocessed remainder of the frame
  * as the first frame of that channel's input channel state (see
  * SubtaskCheckpointer.triggerCheckpoint), so unaligned checkpoints complete
@@ -32,8 +31,9 @@
  */
 import { decodeBatch, encodeBatch } from '../io/record-codec.ts';
 import { RECORD_BATCH_KIND } from '../io/stream-elements.ts';
-import type { StreamTask } from './stream-task.ts';
 import type { Frame } from '../../actors/index.ts';
+import type { Output } from '../operators/operator.ts';
+import type { OutputBudget } from './record-writer.ts';
 
 /** Target duration of one slice of a frame, ms. */
 export const SLICE_MS = 2;
@@ -52,95 +52,93 @@ export interface FrameInProgress {
   next: number;
 }
 
-/** Per-task adaptive state: records between clock reads. */
-const checkEveryOf = new WeakMap<StreamTask, number>();
-
-/**
- * Process a record batch read from `channel` (data-lane index `index`).
- * Returns without finishing the frame only when the task is stopping.
- */
-export async function processFrame(task: StreamTask, channel: number, index: number, payload: Uint8Array): Promise<void> {
-  const { records, timestamps } = decodeBatch(payload);
-  const n = records.length;
-  const frame: FrameInProgress = { channel, index, records, timestamps, next: 0 };
-  const input = task.chain.input;
-  const budget = task.outputs.budget;
-  let checkEvery = checkEveryOf.get(task) ?? 1;
-  task.currentFrame = frame;
-  try {
-    while (frame.next < n) {
-      const start = frame.next;
-      const t0 = performance.now();
-      const deadline = t0 + SLICE_MS;
-      let i = start;
-      let sinceCheck = 0;
-      const slice = () => {
-        while (i < n) {
-          const t = timestamps?.[i];
-          input.collect(records[i], t === undefined || Number.isNaN(t) ? undefined : t);
-          i++;
-          // An output channel queues more than its budget outside a full ring: stop after this
-          // record and drain (the bound on in-flight data, record-writer.ts).
-          if (budget.exceeded) break;
-          if (++sinceCheck >= checkEvery) {
-            sinceCheck = 0;
-            if (performance.now() >= deadline) break;
-          }
-        }
-      };
-      try {
-        if (task.keyedState) task.keyedState.batch(slice);
-        else slice();
-      } finally {
-        task.recordsIn += i - start;
-        frame.next = i;
-      }
-      const perRecordMs = (performance.now() - t0) / Math.max(1, i - start);
-      checkEvery = Math.max(1, Math.min(MAX_CHECK_EVERY, Math.floor(CHECK_MS / Math.max(perRecordMs, 1e-6))));
-      if (i < n) {
-        await betweenSlices(task);
-        if (task.stopping) return;
-      }
-    }
-  } finally {
-    task.currentFrame = undefined;
-    checkEveryOf.set(task, checkEvery);
-  }
-}
-
-async function betweenSlices(task: StreamTask): Promise<void> {
-  await task.drain();
-  const gate = task.gate!;
-  for (let ev = gate.pollPriority(); ev; ev = gate.pollPriority()) task.handleControlEvent(ev);
-  task.checkpointer?.takePublishedChannelState();
-  await task.maybeYield();
-}
-
 /** A frame of restored in-flight input waiting to be replayed (unaligned checkpoint restore). */
 export interface ReplayFrame extends Frame {
   /** The input channel it was read from. */
   readonly channel: number;
 }
 
-/**
- * Input of `channels` that is off the ring but not processed, in processing
- * order: the unprocessed rest of the frame in progress (re-encoded), then the
- * restored frames not replayed yet. A checkpoint triggered now must persist it
- * ahead of the ring's frames (it is in flight exactly like them).
- */
-export function unprocessedInput(task: StreamTask, channels: readonly number[]): Map<number, ReplayFrame[]> {
-  const out = new Map<number, ReplayFrame[]>();
-  const wanted = new Set(channels);
-  const add = (f: ReplayFrame) => {
-    if (!wanted.has(f.channel)) return;
-    (out.get(f.channel) ?? out.set(f.channel, []).get(f.channel)!).push(f);
-  };
-  const cur = task.currentFrame;
-  if (cur && cur.next < cur.records.length) {
+/** What the frame processor needs of its task. */
+export interface FrameHost {
+  /** Entry of records into the operator chain. */
+  readonly input: Output<unknown>;
+  readonly budget: OutputBudget;
+  readonly stopping: boolean;
+  /** Runs a slice inside one keyed-state batch. */
+  inStateBatch(fn: () => void): void;
+  countRecordsIn(n: number): void;
+  /** Between two slices of a frame: drain output, priority input, mails. */
+  betweenSlices(): Promise<void>;
+}
+
+export class FrameProcessor {
+  /** Records between clock reads, adapted to the measured cost per record. */
+  private checkEvery = 1;
+  /** The input frame being processed in slices, if any. */
+  private current: FrameInProgress | undefined;
+
+  constructor(private readonly host: FrameHost) {}
+
+  /**
+   * Process a record batch read from `channel` (data-lane index `index`; -1 for a restored frame).
+   * Returns without finishing the frame only when the task is stopping.
+   */
+  async process(channel: number, index: number, payload: Uint8Array): Promise<void> {
+    const { records, timestamps } = decodeBatch(payload);
+    const n = records.length;
+    const frame: FrameInProgress = { channel, index, records, timestamps, next: 0 };
+    const host = this.host;
+    const input = host.input;
+    const budget = host.budget;
+    this.current = frame;
+    try {
+      while (frame.next < n) {
+        const start = frame.next;
+        const t0 = performance.now();
+        const deadline = t0 + SLICE_MS;
+        const checkEvery = this.checkEvery;
+        let i = start;
+        let sinceCheck = 0;
+        try {
+          host.inStateBatch(() => {
+            while (i < n) {
+              const t = timestamps?.[i];
+              input.collect(records[i], t === undefined || Number.isNaN(t) ? undefined : t);
+              i++;
+              // An output channel queues more than its budget outside a full ring: stop after this
+              // record and drain (the bound on in-flight data, record-writer.ts).
+              if (budget.exceeded) break;
+              if (++sinceCheck >= checkEvery) {
+                sinceCheck = 0;
+                if (performance.now() >= deadline) break;
+              }
+            }
+          });
+        } finally {
+          host.countRecordsIn(i - start);
+          frame.next = i;
+        }
+        const perRecordMs = (performance.now() - t0) / Math.max(1, i - start);
+        this.checkEvery = Math.max(1, Math.min(MAX_CHECK_EVERY, Math.floor(CHECK_MS / Math.max(perRecordMs, 1e-6))));
+        if (i < n) {
+          await host.betweenSlices();
+          if (host.stopping) return;
+        }
+      }
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /**
+   * The unprocessed rest of the frame in progress (re-encoded), if any: a checkpoint triggered
+   * between two slices persists it ahead of the ring's frames of its channel.
+   */
+  unprocessed(): ReplayFrame | undefined {
+    const cur = this.current;
+    if (!cur || cur.next >= cur.records.length) return undefined;
     const rest = cur.records.slice(cur.next);
     const ts = cur.timestamps ? cur.timestamps.subarray(cur.next) : null;
-    add({ channel: cur.channel, kind: RECORD_BATCH_KIND, payload: encodeBatch(rest, ts) });
+    return { channel: cur.channel, kind: RECORD_BATCH_KIND, payload: encodeBatch(rest, ts) };
   }
-  for (const f of task.replayQueue ?? []) add(f);
-  return out;
 }

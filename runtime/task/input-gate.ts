@@ -97,14 +97,18 @@ export class InputGate {
     return this.queue.length > 0 ? this.queue.shift()! : null;
   }
 
-  /** Waits until some input may have something (or `timeoutMs` passed, or the doorbell was rung to interrupt). */
-  async waitForInput(timeoutMs?: number): Promise<void> {
+  /**
+   * Waits until some input may have something, or the doorbell rang for another reason (a
+   * mail, output space, stop). `otherWork` is checked after the doorbell is armed, so a ring
+   * between the caller's last check and the wait is not lost.
+   */
+  async waitForInput(otherWork: () => boolean = () => false): Promise<void> {
     const token = this.doorbell.prepareWait();
-    if (this.queue.length > 0 || this.anyAvailable()) {
+    if (this.queue.length > 0 || otherWork() || this.anyAvailable()) {
       this.doorbell.cancelWait();
       return;
     }
-    await this.doorbell.wait(token, timeoutMs === undefined ? {} : { timeoutMs });
+    await this.doorbell.wait(token);
   }
 
   /** Copies of the frames queued on a channel's data lane (not consumed), from index `fromIndex` on. */

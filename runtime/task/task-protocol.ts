@@ -12,7 +12,7 @@ import type { ActorContext, ActorRef } from '../../actors/index.ts';
 import type { SubtaskKey } from '../checkpoint/checkpoint-metadata.ts';
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
-import type { TaskMetrics } from './stream-task.ts';
+import type { TaskMetrics } from './task-metrics.ts';
 
 // ---- subtask → master ----
 
@@ -72,14 +72,14 @@ export interface StreamTaskApi {
   /** Driven by `ActorRef.stop()`, not callable. */
   stop(): void;
   metrics(): TaskMetrics;
-  /** Coordinator → source subtask: inject barrier n. */
-  triggerCheckpoint(barrier: CheckpointBarrier): void;
+  /** Coordinator → source subtask: inject barrier n (resolves once the task loop ran it). */
+  triggerCheckpoint(barrier: CheckpointBarrier): Promise<void>;
   notifyCheckpointComplete(checkpointId: number): Promise<void>;
   notifyCheckpointAborted(checkpointId: number, reason: string): Promise<void>;
   /** The next savepoint barrier writes into this directory. */
-  prepareSavepoint(directory: string): void;
+  prepareSavepoint(directory: string): Promise<void>;
   /** After the final checkpoint: sources end their partitions. */
-  endInput(): void;
+  endInput(): Promise<void>;
 }
 
 /** The methods of {@link StreamTaskApi} the master may call over the control plane. */

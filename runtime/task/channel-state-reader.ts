@@ -1,13 +1,12 @@
 /**
- * Restoring a subtask from a checkpoint (the plan comes from the job master's
- * restore planner):
- *   1. keyed state: the backend restores the assigned handles (keeps its key groups);
- *   2. operator state: sources resume from their splits/offsets, other operators
- *      get `initializeState(values)`;
- *   3. in-flight data of unaligned checkpoints is loaded here and replayed by the
- *      task loops BEFORE any new input: first the producer side (frames this
- *      subtask had not yet published are re-sent), then the consumer side
- *      (frames its barrier had overtaken are processed).
+ * The in-flight data a subtask restores from unaligned checkpoints (Flink's
+ * `ChannelStateReader` / `SequentialChannelStateReader`). Restore has one owner per side: the
+ * job master's restore planner (runtime/recovery/restore-planner.ts) decides which files each
+ * subtask reads and how (same channels, or re-routed after rescaling); the task applies it —
+ * keyed and operator state in StreamTask.open, a source's split in SourceTask, and this
+ * in-flight data, replayed BEFORE any new input: first the producer side (frames this subtask
+ * had not yet published are re-sent), then the consumer side (frames its barrier had
+ * overtaken are processed, input-task.ts).
  */
 import path from 'node:path';
 import { keyGroupFor, keyGroupRangeForSubtask, keyGroupRangeContains } from '../../state/index.ts';
@@ -15,9 +14,10 @@ import { readChannelStateFile } from '../checkpoint/channel-state-file.ts';
 import { decodeBatch } from '../io/record-codec.ts';
 import { RECORD_BATCH_KIND, decodeElement } from '../io/stream-elements.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
-import type { StreamTask } from './stream-task.ts';
 import type { ReplayFrame } from './frame-processor.ts';
 import type { Frame } from '../../actors/index.ts';
+import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
+import type { TaskOutputs } from './task-outputs.ts';
 
 export interface RestoredInFlight {
   /** Consumer side, same parallelism: frames to process as if read from `channel`. */
@@ -36,11 +36,19 @@ export function resolveIn(restore: SubtaskRestore): (relative: string) => string
   return (rel) => path.join(restore.rootDir, ...rel.split('/'));
 }
 
-export async function loadRestoredInFlight(task: StreamTask, restore: SubtaskRestore): Promise<RestoredInFlight> {
+/** The subtask whose in-flight data is read. */
+export interface RestoringSubtask {
+  readonly vertex: JobVertex;
+  readonly graph: JobGraph;
+  readonly subtask: number;
+}
+
+/** Reads the channel-state files `restore` assigns to this subtask. */
+export async function loadRestoredInFlight(task: RestoringSubtask, restore: SubtaskRestore): Promise<RestoredInFlight> {
   const out: RestoredInFlight = { inputFrames: [], inputRecords: [], outputFrames: [], outputRecords: [], bytes: 0 };
   const resolve = resolveIn(restore);
   const { vertex, graph } = task;
-  const range = keyGroupRangeForSubtask(graph.maxParallelism, vertex.parallelism, task.args.subtask);
+  const range = keyGroupRangeForSubtask(graph.maxParallelism, vertex.parallelism, task.subtask);
   for (const a of restore.channelState) {
     const contents = await readChannelStateFile(resolve(a.file), a.sha256);
     if (a.input === 'same') {
@@ -52,7 +60,7 @@ export async function loadRestoredInFlight(task: StreamTask, restore: SubtaskRes
       for (const ch of contents.input) {
         const edge = vertex.inputs[ch.edge];
         const keyed = edge?.partitioning === 'hash' && edge.keySelector;
-        if (!keyed && a.oldSubtask % vertex.parallelism !== task.args.subtask) continue;
+        if (!keyed && a.oldSubtask % vertex.parallelism !== task.subtask) continue;
         for (const f of ch.frames) {
           if (f.kind !== RECORD_BATCH_KIND) continue; // watermarks of rescaled in-flight data are dropped
           out.bytes += f.payload.byteLength;
@@ -86,11 +94,11 @@ export async function loadRestoredInFlight(task: StreamTask, restore: SubtaskRes
 }
 
 /** Producer side first: what this subtask had not published when the checkpoint was taken. */
-export function replayOutput(task: StreamTask, inflight: RestoredInFlight): void {
+export function replayOutput(outputs: TaskOutputs, inflight: RestoredInFlight): void {
   for (const f of inflight.outputFrames) {
     const decoded = f.kind === RECORD_BATCH_KIND ? undefined : decodeElement(f.kind, f.payload);
     if (decoded && decoded.type !== 'watermark') continue; // barriers of the old attempt mean nothing now
-    task.outputs.writers[f.edge]!.sendFrame(f.target, f.kind, f.payload);
+    outputs.writers[f.edge]!.sendFrame(f.target, f.kind, f.payload);
   }
-  for (const r of inflight.outputRecords) task.outputs.writers[r.edge]!.emit(r.record, r.ts);
+  for (const r of inflight.outputRecords) outputs.writers[r.edge]!.emit(r.record, r.ts);
 }

@@ -1,0 +1,61 @@
+/**
+ * The main thread's end of a collect sink, fed by a real subtask (driven in this thread by the
+ * task harness): with checkpointing, records reach the app only once the checkpoint they
+ * belong to completed, and a failover drops the rest (the restored job re-emits them).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChannelReader, Doorbell } from '../../actors/index.ts';
+import { CollectReader, CollectedRecords } from './collect-reader.ts';
+import { StreamTaskTestHarness } from '../task/test-support/stream-task-test-harness.ts';
+import { relayJob } from '../task/test-support/harness-jobs.ts';
+
+async function collectingTask() {
+  // relayJob's vertex 2: map → collect('out'), one input channel.
+  const h = await StreamTaskTestHarness.open({ job: relayJob, params: { sources: 1 }, vertex: 2, checkpointing: {}, batching: { maxBatchRecords: 1 } });
+  const { spec, doorbell } = h.collectChannel!;
+  const sink = new CollectedRecords(['out'], true);
+  const reader = new CollectReader([{ name: 'out', reader: new ChannelReader(spec) }], new Doorbell(doorbell), sink, true);
+  return { h, sink, reader };
+}
+
+test('exactly-once collect: records are delivered when their checkpoint completes, not when they arrive', async () => {
+  const { h, sink, reader } = await collectingTask();
+  try {
+    h.start();
+    await h.records(0, [1, 2]);
+    await h.barrier(0, 1);
+    await h.records(0, [3]);
+    await reader.barrierRead(1);
+    assert.deepEqual(sink.collected('out'), [], 'checkpoint 1 has not completed');
+    reader.release(1);
+    assert.deepEqual(sink.collected('out'), [1, 2], 'what preceded barrier 1, and nothing after it');
+    await h.barrier(0, 2);
+    await h.endInput();
+    await h.finished();
+    await reader.barrierRead(2);
+    reader.release(2);
+    await reader.done;
+    assert.deepEqual(sink.collected('out'), [1, 2, 3]);
+  } finally {
+    reader.stop();
+    await h.close();
+  }
+});
+
+test('exactly-once collect: a failover drops what no completed checkpoint covers', async () => {
+  const { h, sink, reader } = await collectingTask();
+  try {
+    h.start();
+    await h.records(0, [1]);
+    await h.barrier(0, 1);
+    await h.records(0, [2]);
+    await reader.barrierRead(1);
+    // Checkpoint 1 never completes: the attempt is torn down; the restored job re-emits 1 and 2.
+    reader.stop();
+    await reader.done;
+    assert.deepEqual(sink.collected('out'), [], 'nothing reached the app: no completed checkpoint covers it');
+  } finally {
+    await h.close();
+  }
+});

@@ -1,0 +1,187 @@
+/**
+ * A source subtask (Flink's `SourceStreamTask`): source reader → operator chain → outputs.
+ *
+ * The loop reads a batch from the reader, pushes its records through the chain, drains the
+ * output (backpressure) and runs mails between batches. Records per read start at 1 and double
+ * up to {@link SOURCE_BATCH}; they halve when a batch had to pause for output to drain.
+ *
+ * Checkpoints: the coordinator's trigger is a mail. While a batch is open across an await (it
+ * paused mid-batch for output to drain, and mails run during that wait), the barrier waits for
+ * the end of the batch: a snapshot in between would store a reader offset past records not
+ * emitted yet.
+ *
+ * End: at the end of its data the source emits the maximum watermark and finishes its
+ * operators; with checkpointing it then waits (running mails) for `endInput`, which the job
+ * master sends after the final checkpoint completed, and ends its partitions.
+ */
+import type { ActorContext, Doorbell, Frame } from '../../actors/index.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+import type { SubtaskRestore } from '../recovery/restore-planner.ts';
+import type { CheckpointBarrier } from '../io/stream-elements.ts';
+import { createSourceReader, type SourceBatch, type SourceReader } from '../operators/sources/source-reader.ts';
+import { StreamTask, type TaskServices } from './stream-task.ts';
+import type { StreamTaskArgs } from './task-args.ts';
+import { NO_OP_CHANNEL_STATE_WRITER } from './channel-state-writer.ts';
+import { loadRestoredInFlight, replayOutput, type RestoredInFlight } from './channel-state-reader.ts';
+import { sendToMaster } from './task-protocol.ts';
+
+/** The most records read per batch. */
+const SOURCE_BATCH = 256;
+
+export class SourceTask extends StreamTask {
+  private reader!: SourceReader;
+  /** Output this subtask had not published when the restored checkpoint was taken. */
+  private restoredOutput: RestoredInFlight | undefined;
+  private batchOpen = false;
+  private readonly deferredBarriers: CheckpointBarrier[] = [];
+  /** Set by the endInput mail (after the final checkpoint). */
+  private endInputRequested = false;
+  private stopped: (() => void) | undefined;
+  private readonly whenStopped = new Promise<void>((r) => (this.stopped = r));
+
+  constructor(ctx: ActorContext, args: StreamTaskArgs, graph: JobGraph, services: TaskServices, doorbell: Doorbell) {
+    super(ctx, args, graph, services, doorbell, NO_OP_CHANNEL_STATE_WRITER);
+  }
+
+  protected async restoreOwn(restore: SubtaskRestore | undefined): Promise<void> {
+    const head = this.vertex.operators[0]!;
+    if (head.spec.kind !== 'source') throw new Error(`internal: vertex ${this.vertex.id} is not a source`);
+    // Created before any checkpoint can be triggered, so every snapshot has the source's position.
+    this.reader = createSourceReader(head.spec.source, {
+      subtask: this.args.subtask,
+      parallelism: this.vertex.parallelism,
+      operatorName: head.name,
+      now: () => this.services.clock.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    }, restore?.operator[head.uid]?.[0]);
+    if (restore && restore.channelState.length > 0) {
+      this.restoredOutput = await loadRestoredInFlight({ vertex: this.vertex, graph: this.graph, subtask: this.args.subtask }, restore);
+    }
+  }
+
+  /** The reader's position first, then the chain's operator state. */
+  override snapshotOperatorState(checkpointId: number): Record<string, unknown> {
+    return { [this.vertex.operators[0]!.uid]: this.reader.offset(), ...super.snapshotOperatorState(checkpointId) };
+  }
+
+  inputPosition(): { starts: Map<number, number>; unprocessed: Map<number, Frame[]> } {
+    return { starts: new Map(), unprocessed: new Map() };
+  }
+
+  protected processPriorityInput(): boolean {
+    return false;
+  }
+
+  protected framesIn(): number {
+    return 0;
+  }
+
+  // ---- mails ----
+
+  /** Coordinator → source: inject barrier n (deferred to the end of an open batch). */
+  triggerCheckpoint(barrier: CheckpointBarrier): void {
+    if (this.finished || this.stopping) return;
+    if (this.batchOpen) {
+      this.deferredBarriers.push(barrier);
+      return;
+    }
+    try {
+      this.checkpointer!.triggerAtSource(barrier);
+    } catch (e) {
+      // A failure in the synchronous part of a snapshot fails the task (Flink semantics).
+      this.failWith(e as Error);
+    }
+  }
+
+  /** After the final checkpoint: end the partitions. */
+  endInput(): void {
+    this.endInputRequested = true;
+  }
+
+  override stop(): void {
+    super.stop();
+    this.stopped?.();
+  }
+
+  // ---- the loop ----
+
+  protected async runLoop(): Promise<void> {
+    if (this.restoredOutput) {
+      replayOutput(this.outputs, this.restoredOutput);
+      this.restoredOutput = undefined;
+      await this.drain();
+    }
+    const reader = this.reader;
+    const input = this.chain.input;
+    const budget = this.outputs.budget;
+    let want = 1;
+    try {
+      while (!this.stopping) {
+        let batch: SourceBatch | Promise<SourceBatch> | undefined = reader.read(want);
+        if (batch instanceof Promise) {
+          // The source must wait: publish what we have first (latency), then wait, running mails.
+          await this.flushOutputs();
+          batch = await this.untilSettled(batch);
+          if (!batch) break; // stopped
+        }
+        const records = batch.records;
+        let paused = false;
+        for (let i = 0; i < records.length && !this.stopping;) {
+          input.collect(records[i++], undefined);
+          this.recordsIn++;
+          if (budget.exceeded && i < records.length) {
+            // Bounded in-flight data (record-writer.ts): wait for the output before the next record.
+            paused = true;
+            this.batchOpen = true;
+            await this.drain();
+          }
+        }
+        if (paused) this.closeBatch();
+        want = paused ? Math.max(1, want >> 1) : Math.min(SOURCE_BATCH, want * 2);
+        await this.drain();
+        if (batch.done) break;
+        await this.maybeYield();
+      }
+      if (!this.stopping) await this.endOfData();
+      if (!this.stopping && this.checkpointer) {
+        // Checkpointing: stay alive so the final checkpoint passes through behind end-of-data;
+        // the job master sends endInput once it completed (see job-checkpointing.ts).
+        sendToMaster(this.ctx, { type: 'source-finished', subtask: { vertexId: this.vertex.id, subtask: this.args.subtask } });
+        await this.idleUntilEndInput();
+      }
+      if (!this.stopping) await this.endPartitions();
+    } finally {
+      await reader.close?.();
+    }
+  }
+
+  /** The batch ended: barriers that waited for it go out now, in order. */
+  private closeBatch(): void {
+    this.batchOpen = false;
+    for (const b of this.deferredBarriers.splice(0)) this.triggerCheckpoint(b);
+  }
+
+  /** Waits for the reader's batch, running mails meanwhile; undefined when stopped. */
+  private async untilSettled(read: Promise<SourceBatch>): Promise<SourceBatch | undefined> {
+    let result: { batch: SourceBatch } | undefined;
+    let failure: { error: unknown } | undefined;
+    const settled = read.then((batch) => void (result = { batch }), (error) => void (failure = { error }));
+    for (;;) {
+      await this.idle(Promise.race([settled, this.mailbox.whenMail(), this.whenStopped]));
+      if (failure) throw failure.error;
+      if (result) return result.batch;
+      if (this.stopping) return undefined;
+      await this.processMails();
+      await this.drain(); // what the mails emitted (a barrier)
+    }
+  }
+
+  private async idleUntilEndInput(): Promise<void> {
+    while (!this.endInputRequested && !this.stopping) {
+      await this.drain();
+      if (this.endInputRequested || this.stopping) break;
+      await this.idle(Promise.race([this.mailbox.whenMail(), this.whenStopped]));
+      await this.processMails();
+    }
+  }
+}

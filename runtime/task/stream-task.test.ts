@@ -1,0 +1,215 @@
+/**
+ * The subtask's loop, driven in this thread through the harness (test-support/): real rings,
+ * real keyed state, the real control plane; the test is upstream and downstream, and owns the
+ * clock. What the issue asks of the mailbox: mails between slices, barrier routing, blocked
+ * output with priority barriers, end of data, restore replay.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamTaskTestHarness, barrierOf, type OutputItem } from './test-support/stream-task-test-harness.ts';
+import { processingTimerJob, relayJob, sourceJob } from './test-support/harness-jobs.ts';
+import type { SubtaskRestore } from '../recovery/restore-planner.ts';
+import type { ChannelStateHandle } from './subtask-checkpointer.ts';
+
+const channelState = (h: StreamTaskTestHarness, i = 0) => h.acks()[i]!.ack.channelStateHandles as ChannelStateHandle | null;
+
+const kinds = (items: OutputItem[]) => items.map((o) => (o.type === 'record' ? o.value : `${o.priority ? '!' : ''}${o.element.type}${'barrier' in o.element ? `#${o.element.barrier.checkpointId}` : ''}`));
+
+async function relay(opts: { sources?: number; slowValue?: number; slowMs?: number; checkpointing?: boolean; outputBufferBytes?: number; restore?: SubtaskRestore; batching?: { maxBatchRecords?: number } } = {}) {
+  return StreamTaskTestHarness.open({
+    job: relayJob,
+    params: { sources: opts.sources ?? 2, ...(opts.slowValue !== undefined ? { slowValue: opts.slowValue, slowMs: opts.slowMs ?? 5 } : {}) },
+    vertex: 1,
+    ...(opts.checkpointing === false ? {} : { checkpointing: {} }),
+    ...(opts.outputBufferBytes ? { outputBufferBytes: opts.outputBufferBytes } : {}),
+    ...(opts.restore ? { restore: opts.restore } : {}),
+    batching: { maxBatchRecords: 1, ...opts.batching },
+  });
+}
+
+test('a mail submitted while a frame is processed runs between two of its slices, not after the frame', async () => {
+  const h = await relay({ slowValue: 1, slowMs: 5, checkpointing: false });
+  try {
+    // The frame and the mail wait before the loop starts: its first item is the frame, whose
+    // first record takes 5 ms (more than a slice).
+    await h.records(0, [1, 2, 3, 4, 5, 6, 7, 8]);
+    const seen = h.task.mailbox.submit('probe', () => h.task.recordsIn);
+    h.start();
+    const recordsWhenMailRan = await seen;
+    assert.ok(recordsWhenMailRan >= 1 && recordsWhenMailRan < 8, `the mail ran after ${recordsWhenMailRan} of 8 records`);
+    await h.waitUntil(() => h.task.recordsIn === 8, 'all 8 records');
+    await h.waitUntil(() => h.outputRecords().length === 8, '8 records out');
+    assert.deepEqual(h.outputRecords(), [10, 20, 30, 40, 50, 60, 70, 80]);
+  } finally {
+    await h.close();
+  }
+});
+
+test('aligned barriers: the first blocks its channel, the last triggers; records after a barrier follow the forwarded barrier', async () => {
+  const h = await relay();
+  try {
+    h.start();
+    await h.records(0, [1]);
+    await h.barrier(0, 1);
+    await h.records(0, [2]); // after the barrier on channel 0: held back until alignment ends
+    await h.records(1, [3]);
+    await h.waitUntil(() => h.outputRecords().includes(30), 'the record of channel 1');
+    assert.ok(!h.outputRecords().includes(20), 'channel 0 is blocked after its barrier');
+    await h.barrier(1, 1);
+    await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 1');
+    await h.waitUntil(() => h.outputRecords().includes(20), 'the held-back record');
+    assert.deepEqual(kinds(h.output()), [10, 30, 'barrier#1', 20]);
+    const ack = h.acks()[0]!;
+    assert.equal(ack.checkpointId, 1);
+    assert.equal(ack.ack.channelStateHandles, null, 'aligned: no in-flight data persisted');
+  } finally {
+    await h.close();
+  }
+});
+
+test('an unaligned barrier overtakes queued input: the overtaken frames are the checkpoint\'s input channel state', async () => {
+  const h = await relay();
+  try {
+    // Queue three frames before the task runs, then an unaligned barrier positioned after them.
+    await h.records(0, [1]);
+    await h.records(0, [2]);
+    await h.records(0, [3]);
+    await h.priority(0, { type: 'priority-barrier', barrier: barrierOf(7, { alignment: 'unaligned', position: h.published(0) }) });
+    await h.priority(1, { type: 'priority-barrier', barrier: barrierOf(7, { alignment: 'unaligned', position: h.published(1) }) });
+    h.start();
+    await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 7');
+    const ack = h.acks()[0]!.ack;
+    assert.equal(ack.metrics.unaligned, true);
+    assert.equal(channelState(h)?.inputFrames, 3, 'the three overtaken frames are persisted');
+    assert.ok(ack.metrics.persistedInFlightBytes > 0);
+    await h.waitUntil(() => h.outputRecords().length === 3, 'the three records, processed after the snapshot');
+    // The forwarded barrier went out on the priority lane, ahead of the records.
+    assert.deepEqual(kinds(h.output()).slice(0, 1), ['!priority-barrier#7']);
+    assert.deepEqual(h.outputRecords(), [10, 20, 30]);
+  } finally {
+    await h.close();
+  }
+});
+
+test('output blocked on a full ring: an unaligned barrier and a control call are still handled; unsent output becomes output channel state', async () => {
+  const h = await relay({ outputBufferBytes: 256, batching: { maxBatchRecords: 1 } });
+  try {
+    h.start();
+    // Nobody reads the output: after a few frames the ring is full and the task waits in drain.
+    for (let i = 0; i < 40; i++) await h.records(0, [i]);
+    await h.waitUntil(() => h.task.backPressured, 'the output to block');
+    const complete = h.control.notifyCheckpointComplete(0); // a mail: runs while the output waits
+    await complete;
+    await h.priority(0, { type: 'priority-barrier', barrier: barrierOf(3, { alignment: 'unaligned', position: h.published(0) }) });
+    await h.priority(1, { type: 'priority-barrier', barrier: barrierOf(3, { alignment: 'unaligned', position: h.published(1) }) });
+    await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 3 while the output is blocked');
+    const ack = h.acks()[0]!.ack;
+    assert.ok((channelState(h)?.outputFrames ?? 0) > 0, 'frames not yet on the ring are persisted as output channel state');
+    // Only now does the downstream read: everything arrives, each record once, barrier first on the priority lane.
+    await h.waitUntil(() => h.outputRecords().length === 40, 'all 40 records');
+    assert.deepEqual(h.outputRecords(), Array.from({ length: 40 }, (_, i) => i * 10));
+    assert.ok(h.output().some((o) => o.type === 'element' && o.priority && o.element.type === 'priority-barrier'));
+  } finally {
+    await h.close();
+  }
+});
+
+test('the watermark is the minimum over channels that still carry data; end of input ends the partition', async () => {
+  const h = await relay({ checkpointing: false });
+  try {
+    h.start();
+    await h.watermark(0, 5);
+    await h.watermark(1, 3);
+    await h.waitUntil(() => kinds(h.output()).includes('watermark'), 'the first watermark');
+    await h.element(1, { type: 'end-of-data' });
+    await h.records(0, [4]);
+    await h.element(0, { type: 'end-of-data' });
+    await h.element(0, { type: 'end-of-partition' });
+    await h.element(1, { type: 'end-of-partition' });
+    await h.finished();
+    const wms = h.output().flatMap((o) => (o.type === 'element' && o.element.type === 'watermark' ? [o.element.timestamp] : []));
+    assert.deepEqual(wms, [3, 5], 'min(5, 3), then 5 once channel 1 ended its data');
+    // Channels are read round-robin: the record of channel 0 and the end of channel 1's data may come in either order.
+    assert.deepEqual(kinds(h.output()).slice(-2), ['end-of-data', 'end-of-partition']);
+    assert.deepEqual(h.outputRecords(), [40]);
+    assert.ok(h.messages.some((m) => m.type === 'subtask-finished'));
+    await assert.rejects(h.control.notifyCheckpointComplete(1), { code: 'WEIR_TASK_ENDED' }, 'a control call after the end is refused, not lost silently');
+  } finally {
+    await h.close();
+  }
+});
+
+test('processing-time timers are mails: they fire when the (manual) clock reaches them, also while input keeps coming', async () => {
+  const h = await StreamTaskTestHarness.open({ job: processingTimerJob, params: { delayMs: 100 }, vertex: 1, batching: { maxBatchRecords: 1 } });
+  try {
+    h.start();
+    await h.records(0, ['a']);
+    await h.waitUntil(() => h.collected().includes('got:a'), 'the record');
+    assert.equal(h.task.timers.nextAt, 100, 'the timer the record registered is armed');
+    h.scheduler.advance(99);
+    await h.records(0, ['b']);
+    await h.waitUntil(() => h.collected().includes('got:b'), 'the second record');
+    assert.ok(!h.collected().some((r) => String(r).startsWith('fired')), 'not due yet');
+    h.scheduler.advance(1);
+    await h.waitUntil(() => h.collected().includes('fired:a@100'), 'the timer of a');
+    h.scheduler.advance(100);
+    await h.waitUntil(() => h.collected().includes('fired:b@199'), 'the timer of b');
+    assert.deepEqual(h.collected(), ['got:a', 'got:b', 'fired:a@100', 'fired:b@199']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a source: the trigger is a mail; the barrier follows the records read before it; endInput ends the partition', async () => {
+  const h = await StreamTaskTestHarness.open({ job: sourceJob, params: { n: 50 }, vertex: 0, checkpointing: {} });
+  try {
+    h.start();
+    await h.waitUntil(() => h.messages.some((m) => m.type === 'source-finished'), 'the end of the source data');
+    await h.control.triggerCheckpoint(barrierOf(1));
+    await h.waitUntil(() => h.acks().length === 1, 'the ack');
+    const operatorState = (h.acks()[0]!.ack.stateHandles as { operator: Record<string, unknown> }).operator;
+    assert.deepEqual(Object.values(operatorState), [50], 'the reader\'s position: every record read');
+    await h.control.endInput();
+    await h.finished();
+    const k = kinds(h.output());
+    assert.deepEqual(k.filter((x) => typeof x === 'number'), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(k.slice(-4), ['watermark', 'end-of-data', 'barrier#1', 'end-of-partition']);
+    const notSource = await StreamTaskTestHarness.open({ job: sourceJob, params: { n: 1 }, vertex: 1 });
+    await assert.rejects(notSource.control.triggerCheckpoint(barrierOf(1)), { code: 'WEIR_INVALID_ARGUMENT', message: /not a source/ });
+    await notSource.close();
+  } finally {
+    await h.close();
+  }
+});
+
+test('restore: the persisted in-flight input is replayed before any new input', async () => {
+  // Take an unaligned checkpoint that persists two overtaken frames …
+  const first = await relay();
+  let restore: SubtaskRestore;
+  try {
+    await first.records(0, [1]);
+    await first.records(0, [2]);
+    await first.priority(0, { type: 'priority-barrier', barrier: barrierOf(4, { alignment: 'unaligned', position: first.published(0) }) });
+    await first.priority(1, { type: 'priority-barrier', barrier: barrierOf(4, { alignment: 'unaligned', position: first.published(1) }) });
+    first.start();
+    await first.waitUntil(() => first.acks().length === 1, 'the ack of checkpoint 4');
+    const handles = channelState(first)!;
+    const file = first.acks()[0]!.ack.files.find((f) => f.path === handles.file)!;
+    restore = {
+      checkpointId: 4, kind: 'checkpoint', rootDir: `${first.directory}/checkpoints`, keyed: [], operator: {}, keyedInputs: [],
+      channelState: [{ file: handles.file, sha256: file.sha256, oldSubtask: 0, input: 'same', output: 'same' }],
+    };
+    // … then restore a fresh subtask from it, with new input already queued.
+    const second = await relay({ restore });
+    try {
+      await second.records(1, [9]);
+      second.start();
+      await second.waitUntil(() => second.outputRecords().length === 3, 'the replayed and the new records');
+      assert.deepEqual(second.outputRecords(), [10, 20, 90]);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await first.close();
+  }
+});

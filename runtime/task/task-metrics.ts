@@ -1,0 +1,70 @@
+/**
+ * What a subtask reports about itself (`client.metrics()` per subtask) and the accounting of its
+ * time: Flink's busy / idle / back-pressured split. Idle: waiting for input (or, at a source, for
+ * its data or the end of input). Back-pressured: waiting for space on a full output ring. Busy:
+ * the rest of the time since the loop started (processing, mails, snapshots).
+ */
+export interface TaskMetrics {
+  vertex: number;
+  subtask: number;
+  recordsIn: number;
+  recordsOut: number;
+  bytesOut: number;
+  framesIn: number;
+  /** Time the loop worked (not idle, not waiting for output space), ms since the loop started. */
+  busyMs: number;
+  /** Time waiting for input (or, at a source, for its data or the end of input), ms. */
+  idleMs: number;
+  /** Time waiting for space on full output rings, ms. */
+  backPressuredMs: number;
+  /** Mails run (control calls, timers). */
+  mailsRun: number;
+  finished: boolean;
+}
+
+export class TaskTimes {
+  private startedAt = 0;
+  private idleMs = 0;
+  private backPressuredMs = 0;
+  private outputWaitStartedAt: number | undefined;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** The loop starts. */
+  start(): void {
+    this.startedAt = this.now();
+  }
+
+  /** Awaits `wait`, counted as idle time. */
+  async idle<T>(wait: Promise<T>): Promise<T> {
+    const t0 = this.now();
+    try {
+      return await wait;
+    } finally {
+      this.idleMs += this.now() - t0;
+    }
+  }
+
+  /** Awaits `wait`, counted as back-pressured time ({@link backPressured} meanwhile). */
+  async backPressure<T>(wait: () => Promise<T>): Promise<T> {
+    const t0 = this.now();
+    this.outputWaitStartedAt = t0;
+    try {
+      return await wait();
+    } finally {
+      this.outputWaitStartedAt = undefined;
+      this.backPressuredMs += this.now() - t0;
+    }
+  }
+
+  /** Whether the loop waits for output space right now (Flink's `isBackPressured`). */
+  get backPressured(): boolean {
+    return this.outputWaitStartedAt !== undefined;
+  }
+
+  /** busy / idle / back-pressured ms so far. */
+  split(): Pick<TaskMetrics, 'busyMs' | 'idleMs' | 'backPressuredMs'> {
+    const elapsed = this.startedAt === 0 ? 0 : this.now() - this.startedAt;
+    return { busyMs: Math.max(0, elapsed - this.idleMs - this.backPressuredMs), idleMs: this.idleMs, backPressuredMs: this.backPressuredMs };
+  }
+}

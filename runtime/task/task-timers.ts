@@ -1,0 +1,81 @@
+/**
+ * Time on the task loop: whatever fires at a wall-clock time on a subtask runs as a mail
+ * (mailbox.ts), never from a bare `setTimeout` callback in the middle of the loop's work.
+ *   - {@link mailboxScheduler}: a {@link Scheduler} whose callbacks are mails (the barrier
+ *     handler's aligned-checkpoint timeout);
+ *   - {@link ProcessingTimeTimers}: the chain's processing-time callbacks (keyed processing-time
+ *     timers, periodic watermarks — Flink's `ProcessingTimeService`). Operators return the next
+ *     time they need from `onProcessingTime`, and ask for an earlier one through
+ *     `OperatorContext.requestProcessingTime` (e.g. when a record registers a timer).
+ */
+import type { Clock } from '../../common/clock.ts';
+import type { Cancel, Scheduler } from '../checkpoint/scheduler.ts';
+import type { TaskMailbox } from './mailbox.ts';
+
+/** `inner`'s timers, with each callback run as a mail of `mailbox` (a cancel before it ran still holds). */
+export function mailboxScheduler(inner: Scheduler, mailbox: TaskMailbox, description: string): Scheduler {
+  return {
+    schedule(atMs: number, fn: () => void): Cancel {
+      let cancelled = false;
+      const cancelTimer = inner.schedule(atMs, () => {
+        if (cancelled) return;
+        mailbox.submit(description, () => {
+          if (!cancelled) fn();
+        }).catch(() => {}); // the task ended first: nothing to time out any more
+      });
+      return () => {
+        cancelled = true;
+        cancelTimer();
+      };
+    },
+  };
+}
+
+export class ProcessingTimeTimers {
+  private armedAt: number | undefined;
+  private cancelArmed: Cancel | undefined;
+  private closed = false;
+
+  /** `fire(now)` runs the chain's due callbacks and returns the next time any needs, if one does. */
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly clock: Clock,
+    private readonly mailbox: TaskMailbox,
+    private readonly fire: (now: number) => number | undefined,
+  ) {}
+
+  /** Fire what is due now and arm the next (on the task loop: a mail or the loop itself). */
+  fireDue(): void {
+    this.disarm();
+    const next = this.fire(this.clock.now());
+    if (next !== undefined) this.requestAt(next);
+  }
+
+  /** Call the chain back at `atMs` (or earlier, if something else is armed earlier). */
+  requestAt(atMs: number): void {
+    if (this.closed || (this.armedAt !== undefined && this.armedAt <= atMs)) return;
+    this.disarm();
+    this.armedAt = atMs;
+    this.cancelArmed = this.scheduler.schedule(atMs, () => {
+      this.armedAt = undefined;
+      this.cancelArmed = undefined;
+      this.mailbox.submit('processing-time timers', () => this.fireDue()).catch(() => {});
+    });
+  }
+
+  /** The time armed, if any (tests, metrics). */
+  get nextAt(): number | undefined {
+    return this.armedAt;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.disarm();
+  }
+
+  private disarm(): void {
+    this.cancelArmed?.();
+    this.cancelArmed = undefined;
+    this.armedAt = undefined;
+  }
+}

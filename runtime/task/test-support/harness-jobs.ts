@@ -1,0 +1,51 @@
+/**
+ * Jobs the task unit tests drive through the in-thread harness (stream-task-test-harness.ts).
+ * Vertex indices are noted per job: the harness runs one vertex's subtask.
+ */
+import { defineJob } from '../../../index.ts';
+
+/** Spin for `ms` of wall-clock time (a slow record: the frame processor must slice around it). */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* busy */ }
+}
+
+/**
+ * vertex 0: source (parallelism `sources`) → rebalance → vertex 1: map (x → x * 10; a record
+ * equal to `slowValue` takes `slowMs`) → rebalance → vertex 2: map → collect.
+ */
+export const relayJob = defineJob('harness-relay', (env, p: { sources: number; slowValue?: number; slowMs?: number }) => {
+  env.fromSequence(1, 3).setParallelism(p.sources)
+    .rebalance()
+    .map((x: number) => {
+      if (x === p.slowValue) spin(p.slowMs ?? 5);
+      return x * 10;
+    }).setParallelism(1).name('relay')
+    .rebalance()
+    .map((x: number) => x).setParallelism(1)
+    .collect('out');
+});
+
+/**
+ * vertex 0: source → keyBy → vertex 1: keyed process that registers a processing-time timer
+ * `delayMs` after each record's arrival and emits `fired:<key>@<time>` when it fires → collect.
+ */
+export const processingTimerJob = defineJob('harness-processing-timer', (env, p: { delayMs: number }) => {
+  env.fromArray(['a'])
+    .keyBy((k: string) => k)
+    .process({
+      processElement(value: string, ctx, out) {
+        ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + p.delayMs);
+        out.collect(`got:${value}`);
+      },
+      onTimer(timestamp: number, ctx, out) {
+        out.collect(`fired:${String(ctx.getCurrentKey())}@${timestamp}`);
+      },
+    }).setParallelism(1)
+    .collect('out');
+});
+
+/** vertex 0: an array source of 0..n-1 (parallelism 1) → map → collect, chained. */
+export const sourceJob = defineJob('harness-source', (env, p: { n: number }) => {
+  env.fromArray(Array.from({ length: p.n }, (_, i) => i)).setParallelism(1).rebalance().map((x: number) => x).collect('out');
+});
