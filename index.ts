@@ -9,6 +9,26 @@ export type {
   MapFunction, FilterFunction, FlatMapFunction, KeySelector, ReduceFunction, Collector, KeyedProcessFunction,
   KeyedProcessContext, OnTimerContext, RuntimeContext, TimerContext, TaskInfo, WatermarkStrategy, KeyedStateAccess,
 } from './runtime/api/functions.ts';
+export { ConnectedStreams, KeyedConnectedStreams } from './runtime/api/connected-streams.ts';
+export { IntervalJoin, IntervalJoined } from './runtime/api/interval-join.ts';
+export type {
+  CoProcessFunction, KeyedCoProcessFunction, ProcessJoinFunction, CoProcessContext, CoTimeContext, CoRuntimeContext, ProcessJoinContext,
+} from './runtime/api/two-input-functions.ts';
+// Side outputs and windows (docs/api.md).
+export { OutputTag } from './runtime/api/output-tag.ts';
+export type { ProcessFunction, ProcessContext, TimeQueries } from './runtime/api/process-function.ts';
+export { WindowedStream, AllWindowedStream } from './runtime/api/windowed-stream.ts';
+export { JoinedStreams, JoinWhere, JoinEqualTo, WithWindow, type JoinFunction, type FlatJoinFunction, type CoGroupFunction, type JoinKind } from './runtime/api/joined-streams.ts';
+export type {
+  WindowAggregateFunction, WindowAggregateFunction as AggregateFunction, ProcessWindowFunction, ProcessAllWindowFunction, ProcessWindowContext, WindowStateAccess,
+} from './runtime/api/window-functions.ts';
+export {
+  TumblingEventTimeWindows, TumblingProcessingTimeWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
+  EventTimeSessionWindows, ProcessingTimeSessionWindows, GlobalWindows, type SessionGapExtractor,
+} from './runtime/operators/windows/assigners.ts';
+export { EventTimeTrigger, ProcessingTimeTrigger, CountTrigger, ContinuousEventTimeTrigger, PurgingTrigger, NeverTrigger } from './runtime/operators/windows/triggers.ts';
+export { TimeWindow, GlobalWindow, type Window } from './runtime/operators/windows/windows.ts';
+export type { Trigger, TriggerResult, TriggerContext, OnMergeContext, WindowValue, WindowAssigner } from './runtime/operators/windows/window-operator-spec.ts';
 export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics, type JobRunningInfo } from './runtime/job/job-client.ts';
 export type { ExecuteOptions } from './runtime/job/execute-options.ts';
 export type { LogLevel } from './actors/logger.ts';

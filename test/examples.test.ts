@@ -11,6 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { sessionsJob, syntheticClicks, referenceSessions, type Session } from '../examples/sessions/job.ts';
 import { wordCount, totals } from '../examples/word-count/job.ts';
 import { sensorJob, reading, type Reading } from '../examples/embedded/job.ts';
+import { clickstreamJob, syntheticClicks as clickstreamClicks } from '../examples/clickstream/job.ts';
+import { referenceResults } from '../examples/clickstream/reference.ts';
 
 const key = (s: Session) => `${s.user}@${s.start}`;
 
@@ -24,6 +26,26 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const want = referenceSessions(clicks, 30_000).sort((a, b) => (key(a) < key(b) ? -1 : 1));
       assert.ok(want.length > 30, 'the data has several sessions per user');
       assert.deepEqual(got, want);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+const sorted = <T>(xs: readonly T[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
+
+for (const [parallelism, backend] of [[1, 'lmdb'], [3, 'heap']] as const) {
+  test(`clickstream example (tumbling with lateness and a late side output, sliding windowAll, merging sessions) matches the reference at parallelism ${parallelism} on ${backend}`, async () => {
+    const clicks = clickstreamClicks(15, 60);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-clickstream-'));
+    try {
+      const result = await clickstreamJob.execute({ params: { clicks }, parallelism, stateBackend: backend, stateDirectory: dir }).done;
+      const want = referenceResults(clicks);
+      assert.ok(want.lateClicks.length > 0 && want.pageViews.some((v, i) => want.pageViews.findIndex((w) => w.page === v.page && w.windowEnd === v.windowEnd) !== i), 'the data has late clicks, and windows that fire again for late clicks within the lateness');
+      assert.deepEqual(sorted(result.collected['page-views']!), sorted(want.pageViews));
+      assert.deepEqual(sorted(result.collected['late-clicks']!), sorted(want.lateClicks));
+      assert.deepEqual(sorted(result.collected['active-users']!), sorted(want.activeUsers));
+      assert.deepEqual(sorted(result.collected.sessions!), sorted(want.sessions));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -15,8 +15,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { JobClient } from '../index.ts';
 import { unboundedJob, type Numbered, type UnboundedParams } from './support/hardening-jobs.ts';
+import { checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 
 const MODES: Array<[string, CheckpointConfigInput]> = [
@@ -27,38 +27,7 @@ const MODES: Array<[string, CheckpointConfigInput]> = [
 const KEYS = 8;
 const FAILURES = 5;
 
-/** Resolves after `n` more checkpoints completed (rejects if the job ends first). */
-function checkpointsCompleted(client: JobClient, n: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = 0;
-    const off = client.onCheckpoint((c) => {
-      if (c.status === 'completed' && ++seen >= n) {
-        off();
-        resolve();
-      }
-    });
-    client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) before ${n} more checkpoints completed`)); }, (e) => { off(); reject(e); });
-  });
-}
 
-/** Arms one failure after each completed checkpoint that follows the previous failover, `count` times. */
-function injectFailures(client: JobClient, marker: string, count: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let armed = 0;
-    const off = client.onCheckpoint((c) => {
-      if (c.status !== 'completed') return;
-      if (client.failovers.length < armed) return; // the armed failure has not happened yet
-      if (armed === count) {
-        off();
-        resolve();
-        return;
-      }
-      fs.writeFileSync(marker, '');
-      armed++;
-    });
-    client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) after ${client.failovers.length} of ${count} failures`)); }, (e) => { off(); reject(e); });
-  });
-}
 
 function committed(directory: string): Numbered[] {
   const out: Numbered[] = [];

@@ -7,16 +7,29 @@ import { StreamGraph, type Partitioning, type StreamEdge, type StreamNode, type 
 import type { SinkSpec } from '../graph/sink-spec.ts';
 import type { TwoPhaseCommitSinkDefinition } from '../operators/sinks/two-phase-commit-sink.ts';
 import { invalidArgument, invalidGraph } from '../errors.ts';
+import { ConnectedStreams } from './connected-streams.ts';
+import { IntervalJoin } from './interval-join.ts';
 import type {
   FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction, WatermarkStrategy,
 } from './functions.ts';
+import type { ProcessFunction } from './process-function.ts';
+import { outputTagId, type OutputTag } from './output-tag.ts';
+import { AllWindowedStream, WindowedStream } from './windowed-stream.ts';
+import type { GlobalWindow, Window } from '../operators/windows/windows.ts';
+import type { WindowAssigner } from '../operators/windows/window-operator-spec.ts';
+import { JoinedStreams } from './joined-streams.ts';
 
 /** An upstream node plus how records leave it. A union has several. */
 interface Upstream {
   readonly nodeId: number;
   readonly partitioning: Partitioning;
   readonly keySelector?: (value: any) => unknown;
+  /** A side output of the node (`getSideOutput(tag)`): kept through keyBy/rebalance/union. */
+  readonly sideOutputTag?: string;
 }
+
+/** The side-output tag of an upstream, as a spreadable part of an upstream or edge. */
+const tagOf = (u: Upstream): { sideOutputTag?: string } => (u.sideOutputTag !== undefined ? { sideOutputTag: u.sideOutputTag } : {});
 
 export class DataStream<T> {
   /** @internal */
@@ -37,6 +50,7 @@ export class DataStream<T> {
       from: u.nodeId,
       partitioning: edgeOverride?.partitioning ?? u.partitioning,
       ...(edgeOverride?.keySelector ?? u.keySelector ? { keySelector: edgeOverride?.keySelector ?? u.keySelector } : {}),
+      ...tagOf(u),
     }));
     const node = this.graph.addNode(spec, inputs, name);
     return new SingleOutputStream<R>(this.graph, node);
@@ -62,14 +76,14 @@ export class DataStream<T> {
     requireFunction(keySelector, 'keyBy');
     return new KeyedStream<K, T>(
       this.graph,
-      this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'hash' as const, keySelector })),
+      this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'hash' as const, keySelector, ...tagOf(u) })),
       keySelector,
     );
   }
 
   /** Round-robin redistribution to the next operator's subtasks. */
   rebalance(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'rebalance' as const })));
+    return new DataStream<T>(this.graph, this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'rebalance' as const, ...tagOf(u) })));
   }
 
   /** Merge streams of the same type; the next operator reads all of them (fairly). */
@@ -78,6 +92,11 @@ export class DataStream<T> {
       if (o.graph !== this.graph) throw invalidGraph('union: all streams must come from the same environment');
     }
     return new DataStream<T>(this.graph, [...this.upstreams, ...others.flatMap((o) => o.upstreams)]);
+  }
+
+  /** Connect with another stream (possibly of another type) for a two-input operator: `.process(CoProcessFunction)` or `.keyBy(k1, k2).process(...)`. */
+  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+    return new ConnectedStreams<T, T2>(this, other, streamOfNode);
   }
 
   /** Assign event timestamps and emit bounded-out-of-orderness watermarks. */
@@ -132,7 +151,38 @@ export class DataStream<T> {
     const s = this.append<never>({ kind: 'sink', sink: spec }, name);
     return new SinkHandle(this.graph, s.nodeRef);
   }
+
+  /**
+   * Flink's ProcessFunction on a non-keyed stream: `processElement(value, ctx, out)` with the
+   * record's timestamp and side outputs (`ctx.output(tag, v)`). No keyed state and no timers
+   * here (key the stream for those: `keyBy(...).process(...)`).
+   */
+  process<R>(fn: ProcessFunction<T, R>): SingleOutputStream<R> {
+    if (!fn || typeof fn.processElement !== 'function') {
+      throw invalidArgument('process: expected an object with a processElement(value, ctx, out) method');
+    }
+    return this.append<R>({ kind: 'process', fn }, 'Process');
+  }
+
+  /** Flink's window join: `a.join(b).where(keyA).equalTo(keyB).window(assigner).apply((x, y) => …)` (joined-streams.ts). */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2, 'join'> {
+    return new JoinedStreams<T, T2, 'join'>(this, other, 'join');
+  }
+
+  /** Flink's coGroup: like `join`, with both sides' elements of a key and window at once: `apply((xs, ys, out) => …)`. */
+  coGroup<T2>(other: DataStream<T2>): JoinedStreams<T, T2, 'coGroup'> {
+    return new JoinedStreams<T, T2, 'coGroup'>(this, other, 'coGroup');
+  }
+
+  /** Windows over the whole stream (Flink's windowAll): one non-parallel window operator (parallelism 1). */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    const keyed = this.keyBy(constantKey);
+    return new AllWindowedStream<T, W>(new WindowedStream<T, number, W>((spec, name) => keyed.append({ kind: 'window', keySelector: constantKey, window: spec }, name).setParallelism(1), assigner, 'windowAll'));
+  }
 }
+
+/** The key of windowAll: every record in one key (so one subtask holds the windows). */
+const constantKey = (): number => 0;
 
 /** A stream produced by one operator: its parallelism, uid and name can be set. */
 export class SingleOutputStream<T> extends DataStream<T> {
@@ -163,6 +213,15 @@ export class SingleOutputStream<T> extends DataStream<T> {
   startNewChain(): this {
     this.nodeRef.chainingDisabled = true;
     return this;
+  }
+
+  /**
+   * The records this operator emitted to side output `tag` (`ctx.output(tag, v)`, or a window's
+   * `sideOutputLateData(tag)`). Tags are compared by id; a tag nobody emits to gives an empty stream.
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    const sideOutputTag = outputTagId(tag, `getSideOutput on '${this.nodeRef.name}' (${this.nodeRef.uid})`);
+    return new DataStream<X>(this.graph, [{ nodeId: this.nodeRef.id, partitioning: 'auto', sideOutputTag }]);
   }
 }
 
@@ -197,11 +256,30 @@ export class KeyedStream<K, T> extends DataStream<T> {
   }
 
   /** Flink's KeyedProcessFunction: keyed state and timers. */
-  process<R>(fn: KeyedProcessFunction<K, T, R>): SingleOutputStream<R> {
+  override process<R>(fn: KeyedProcessFunction<K, T, R>): SingleOutputStream<R> {
     if (!fn || typeof fn.processElement !== 'function') {
       throw invalidArgument('process: expected an object with a processElement(value, ctx, out) method');
     }
     return this.append<R>({ kind: 'keyedProcess', keySelector: this.keySelector, fn }, 'KeyedProcess');
+  }
+
+  /** Windows per key (Flink's `keyBy(...).window(assigner)`): then reduce, aggregate or process. */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>((spec, name) => this.append({ kind: 'window', keySelector: this.keySelector, window: spec }, name), assigner, 'window');
+  }
+
+  /**
+   * Count windows per key: every `size` records (tumbling, purged after each firing), or with
+   * `slide` the last `size` records every `slide` records (Flink's GlobalWindows + CountTrigger,
+   * with a CountEvictor when sliding). Records left in an unfilled window are never emitted.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    return WindowedStream.countWindow<T, K>((spec, name) => this.append({ kind: 'window', keySelector: this.keySelector, window: spec }, name), size, slide);
+  }
+
+  /** Flink's interval join with another keyed stream (event time): `.between(lowerMs, upperMs).process(ProcessJoinFunction)`. */
+  intervalJoin<T2>(other: KeyedStream<K, T2>): IntervalJoin<K, T, T2> {
+    return new IntervalJoin<K, T, T2>(this, other, streamOfNode);
   }
 
   private aggregateField(kind: 'sum' | 'min' | 'max', field: NumericField<T> | undefined, op: (a: number, b: number) => number): SingleOutputStream<T> {
@@ -221,6 +299,9 @@ export class SinkHandle {
   uid(uid: string): this { setNodeUid(this.graph, this.nodeRef, uid); return this; }
   name(name: string): this { this.nodeRef.name = name; return this; }
 }
+
+/** A two-input operator's node as a stream (connected-streams.ts and interval-join.ts build the node). */
+const streamOfNode = (graph: StreamGraph, node: StreamNode): SingleOutputStream<any> => new SingleOutputStream<any>(graph, node);
 
 export type NumericField<T> = { [P in keyof T]: T[P] extends number ? P : never }[keyof T];
 

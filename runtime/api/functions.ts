@@ -7,6 +7,7 @@ import type { ValueState, ListState, MapState, ReducingState, AggregatingState }
 import type {
   ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor,
 } from '../../state/index.ts';
+import type { OutputTag } from './output-tag.ts';
 
 export type MapFunction<T, R> = (value: T) => R;
 export type FilterFunction<T> = (value: T) => boolean;
@@ -61,6 +62,8 @@ export interface KeyedProcessContext<K> {
   /** Event timestamp of the element, if timestamps were assigned. */
   timestamp(): number | undefined;
   timerService(): TimerContext;
+  /** Emit `value` to the side output `tag` (with the current timestamp); read it with `getSideOutput(tag)`. */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 export interface OnTimerContext<K> extends KeyedProcessContext<K> {

@@ -7,10 +7,19 @@
  * Chaining rule (Flink's, simplified): B is chained to A when A → B is a
  * forward edge, both have the same parallelism, A has exactly one output, B
  * exactly one input, B is not a source and did not ask for `startNewChain()`.
+ *
+ * Side outputs: an edge from `getSideOutput(tag)` carries the tag id, and such an edge never
+ * chains, so an operator whose side outputs are consumed is always the tail of its chain. Only
+ * the tail's output is the subtask's record writers, so only there can a record be routed by
+ * tag (runtime/task/chain-tail-output.ts: untagged records to untagged edges, tagged ones to the
+ * edges of their tag, a tag nobody consumes dropped, as in Flink). It is the simplest correct
+ * rule: chaining a side-output consumer would need a per-tag output inside the chain, for a
+ * saving of one channel hop on a rarely hot path.
  */
 import type { StreamGraph, StreamNode, Partitioning } from './stream-graph.ts';
 import { isParallelSource } from './source-spec.ts';
 import { invalidGraph } from '../errors.ts';
+import { isTwoInputOperatorKind, validateTwoInputNode } from './two-input-spec.ts';
 
 export const MAX_MAX_PARALLELISM = 32768;
 
@@ -22,6 +31,8 @@ export interface JobEdge {
   readonly keySelector?: (value: any) => unknown;
   /** Which input of the consumer vertex (order of declaration). */
   readonly inputOrdinal: number;
+  /** A side-output edge: only records the producer's tail emits to this tag id travel on it. */
+  readonly sideOutputTag?: string;
 }
 
 export interface JobVertex {
@@ -35,6 +46,8 @@ export interface JobVertex {
   readonly inputs: JobEdge[];
   readonly outputs: JobEdge[];
   readonly isSource: boolean;
+  /** Its head operator uses keyed state (the subtask creates a keyed state backend; restore matches keyed state to it). */
+  readonly isKeyed: boolean;
 }
 
 export interface JobGraph {
@@ -44,7 +57,7 @@ export interface JobGraph {
   readonly fingerprint: string;
 }
 
-const KEYED_KINDS: ReadonlySet<string> = new Set(['keyedReduce', 'keyedCount', 'keyedProcess']);
+const KEYED_KINDS: ReadonlySet<string> = new Set(['keyedReduce', 'keyedCount', 'keyedProcess', 'keyedCoProcess', 'intervalJoin', 'window']);
 
 /** Whether operators of this kind use keyed state (they head their vertex: a hash edge never chains). */
 export function isKeyedOperatorKind(kind: string): boolean {
@@ -80,8 +93,9 @@ export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: numbe
   // 1. Decide which nodes start a chain.
   const outputs = nodes.map((n) => graph.outputsOf(n.id));
   const chainedToPrevious = (n: StreamNode): boolean => {
-    if (n.spec.kind === 'source' || n.chainingDisabled || n.inputs.length !== 1) return false;
+    if (n.spec.kind === 'source' || n.chainingDisabled || n.inputs.length !== 1 || isTwoInputOperatorKind(n.spec.kind)) return false;
     const e = n.inputs[0]!;
+    if (e.sideOutputTag !== undefined) return false; // a side-output consumer never chains (see the header)
     const up = graph.node(e.from);
     const samePar = parallelismOf(up) === parallelismOf(n);
     const forward = e.partitioning === 'forward' || (e.partitioning === 'auto' && samePar);
@@ -113,6 +127,7 @@ export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: numbe
     inputs: [],
     outputs: [],
     isSource: ops[0]!.spec.kind === 'source',
+    isKeyed: isKeyedOperatorKind(ops[0]!.spec.kind),
   }));
   const edges: JobEdge[] = [];
   for (const v of vertices) {
@@ -121,7 +136,7 @@ export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: numbe
       const from = vertexOfNode.get(e.from)!;
       const fromPar = vertices[from]!.parallelism;
       const partitioning = e.partitioning === 'auto' ? (fromPar === v.parallelism ? 'forward' : 'rebalance') : e.partitioning;
-      const edge: JobEdge = { index: edges.length, from, to: v.index, partitioning, inputOrdinal, ...(e.keySelector ? { keySelector: e.keySelector } : {}) };
+      const edge: JobEdge = { index: edges.length, from, to: v.index, partitioning, inputOrdinal, ...(e.keySelector ? { keySelector: e.keySelector } : {}), ...(e.sideOutputTag !== undefined ? { sideOutputTag: e.sideOutputTag } : {}) };
       edges.push(edge);
       v.inputs.push(edge);
       vertices[from]!.outputs.push(edge);
@@ -155,6 +170,7 @@ function validate(graph: StreamGraph, parallelismOf: (n: StreamNode) => number, 
         throw invalidGraph(`${where}: a forward edge needs equal parallelism on both sides`, { uid: n.uid });
       }
     }
+    validateTwoInputNode(graph, n);
     if (n.spec.kind === 'sink') sinks++;
     else if (!consumed.has(n.id)) {
       throw invalidGraph(`${where} has no consumer: its output reaches no sink (add a sink such as collect(), print() or writeJsonl())`, { uid: n.uid });

@@ -8,6 +8,9 @@
 import type { SourceSpec } from './source-spec.ts';
 import type { SinkSpec } from './sink-spec.ts';
 import type { KeyedProcessFunction, WatermarkStrategy } from '../api/functions.ts';
+import type { ProcessFunction } from '../api/process-function.ts';
+import type { WindowOperatorSpec } from '../operators/windows/window-operator-spec.ts';
+import type { TwoInputOperatorSpec } from './two-input-spec.ts';
 
 export type Partitioning = 'forward' | 'hash' | 'rebalance' | 'auto';
 
@@ -17,6 +20,10 @@ export interface StreamEdge {
   readonly partitioning: Partitioning;
   /** For `hash` edges: extracts the key whose key group picks the target subtask. */
   readonly keySelector?: (value: any) => unknown;
+  /** For two-input operators: which input the edge feeds (0 = first, 1 = second; absent = 0). */
+  readonly input?: 0 | 1;
+  /** Set for a side output (`getSideOutput(tag)`): the edge carries only the records emitted to this tag id. */
+  readonly sideOutputTag?: string;
 }
 
 /** What a node does. Functions are the user's closures; they never cross threads. */
@@ -29,7 +36,10 @@ export type OperatorSpec =
   | { kind: 'keyedReduce'; keySelector: (value: any) => unknown; reduce: (a: any, b: any) => any; aggregate: string }
   | { kind: 'keyedCount'; keySelector: (value: any) => unknown }
   | { kind: 'keyedProcess'; keySelector: (value: any) => unknown; fn: KeyedProcessFunction<any, any, any> }
-  | { kind: 'sink'; sink: SinkSpec };
+  | { kind: 'sink'; sink: SinkSpec }
+  | { kind: 'process'; fn: ProcessFunction<any, any> }
+  | { kind: 'window'; keySelector: (value: any) => unknown; window: WindowOperatorSpec }
+  | TwoInputOperatorSpec;
 
 export type OperatorKind = OperatorSpec['kind'];
 
@@ -84,7 +94,12 @@ export class StreamGraph {
   /** Structural fingerprint (kinds, uids, parallelism, edges) — never the functions. */
   fingerprint(): string {
     return JSON.stringify(
-      this.nodes.map((n) => [n.id, n.spec.kind, n.uid, n.parallelism ?? null, n.chainingDisabled, n.inputs.map((e) => [e.from, e.partitioning])]),
+      this.nodes.map((n) => [n.id, n.spec.kind, n.uid, n.parallelism ?? null, n.chainingDisabled, n.inputs.map((e) => sideOutputPart(e, e.input ? [e.from, e.partitioning, e.input] : [e.from, e.partitioning]))]),
     );
   }
+}
+
+/** A side-output edge's fingerprint entry also names its tag (restore matching must see a changed tag); others are unchanged. */
+function sideOutputPart(e: StreamEdge, part: unknown[]): unknown[] {
+  return e.sideOutputTag === undefined ? part : [...part, { sideOutput: e.sideOutputTag }];
 }

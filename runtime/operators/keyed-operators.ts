@@ -9,13 +9,14 @@ import type { Collector, KeyedProcessFunction, OnTimerContext, RuntimeContext, T
 import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
+import { sideOutputId } from './side-output.ts';
 
-function requireBackend(ctx: OperatorContext): KeyedStateBackend {
+export function requireBackend(ctx: OperatorContext): KeyedStateBackend {
   if (!ctx.keyedState) throw new WeirError(RuntimeErrorCode.INVALID_GRAPH, `operator '${ctx.info.operatorName}' needs keyed state but its subtask has no keyed state backend`);
   return ctx.keyedState;
 }
 
-function extractKey(info: TaskInfo, keySelector: (v: any) => unknown, value: unknown): unknown {
+export function extractKey(info: TaskInfo, keySelector: (v: any) => unknown, value: unknown): unknown {
   let key: unknown;
   try {
     key = keySelector(value);
@@ -86,37 +87,12 @@ export class KeyedProcessOperator implements StreamOperator {
   private readonly processCtx: OnTimerContext<unknown>;
   constructor(private readonly keySelector: (v: any) => unknown, private readonly fn: KeyedProcessFunction<any, any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
     this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
-    const self = this;
-    const timerService: TimerContext = {
-      currentProcessingTime: () => self.ctx.now(),
-      currentWatermark: () => self.ctx.currentWatermark(),
-      registerProcessingTimeTimer: (t) => {
-        self.backend.timers.registerProcessingTimeTimer(checkTs(t));
-        self.ctx.requestProcessingTime(t);
-      },
-      registerEventTimeTimer: (t) => self.backend.timers.registerEventTimeTimer(checkTs(t)),
-      deleteProcessingTimeTimer: (t) => self.backend.timers.deleteProcessingTimeTimer(t),
-      deleteEventTimeTimer: (t) => self.backend.timers.deleteEventTimeTimer(t),
-    };
-    this.processCtx = {
-      getCurrentKey: () => self.backend.getCurrentKey(),
-      timestamp: () => self.currentTimestamp,
-      timerService: () => timerService,
-      timeDomain: () => self.timeDomain,
-    };
+    this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.timeDomain, out });
   }
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     this.backend = requireBackend(ctx);
-    const b = this.backend;
-    const runtimeCtx: RuntimeContext = {
-      taskInfo: this.info,
-      getState: (d) => b.getState(d),
-      getListState: (d) => b.getState(d),
-      getMapState: (d) => b.getState(d),
-      getReducingState: (d) => b.getState(d),
-      getAggregatingState: (d) => b.getState(d),
-    };
+    const runtimeCtx = runtimeContextOf(this.info, this.backend);
     if (this.fn.open) {
       try {
         this.fn.open(runtimeCtx);
@@ -169,7 +145,53 @@ export class KeyedProcessOperator implements StreamOperator {
   }
 }
 
-function checkTs(t: number): number {
+/** Keyed state access for a keyed user function's `open()`. */
+export function runtimeContextOf(info: TaskInfo, b: KeyedStateBackend): RuntimeContext {
+  return {
+    taskInfo: info,
+    getState: (d) => b.getState(d),
+    getListState: (d) => b.getState(d),
+    getMapState: (d) => b.getState(d),
+    getReducingState: (d) => b.getState(d),
+    getAggregatingState: (d) => b.getState(d),
+  };
+}
+
+/** What a keyed function's context reads from its operator (set at open, changing per record). */
+export interface KeyedFunctionHost {
+  backend(): KeyedStateBackend;
+  ctx(): OperatorContext;
+  timestamp(): number | undefined;
+  timeDomain(): 'event-time' | 'processing-time';
+  readonly out: Output<unknown>;
+}
+
+/**
+ * The context of a keyed user function (KeyedProcessFunction, KeyedCoProcessFunction): the current
+ * key and timestamp, keyed timers (processing-time ones also asked of the task), side outputs.
+ */
+export function keyedProcessContext(h: KeyedFunctionHost): OnTimerContext<unknown> {
+  const timerService: TimerContext = {
+    currentProcessingTime: () => h.ctx().now(),
+    currentWatermark: () => h.ctx().currentWatermark(),
+    registerProcessingTimeTimer: (t) => {
+      h.backend().timers.registerProcessingTimeTimer(checkTs(t));
+      h.ctx().requestProcessingTime(t);
+    },
+    registerEventTimeTimer: (t) => h.backend().timers.registerEventTimeTimer(checkTs(t)),
+    deleteProcessingTimeTimer: (t) => h.backend().timers.deleteProcessingTimeTimer(t),
+    deleteEventTimeTimer: (t) => h.backend().timers.deleteEventTimeTimer(t),
+  };
+  return {
+    getCurrentKey: () => h.backend().getCurrentKey(),
+    timestamp: () => h.timestamp(),
+    timerService: () => timerService,
+    timeDomain: () => h.timeDomain(),
+    output: (tag, v) => h.out.sideOutput?.(sideOutputId(tag), v, h.timestamp()),
+  };
+}
+
+export function checkTs(t: number): number {
   if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`timer timestamp must be a number, got ${String(t)}`);
   return t;
 }

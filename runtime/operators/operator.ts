@@ -16,6 +16,13 @@ export interface Output<T> {
   /** Emit a record (with its event timestamp, when there is one). */
   collect(value: T, timestamp: number | undefined): void;
   emitWatermark(watermark: number): void;
+  /**
+   * Emit a record to the side output `tagId` (Flink's `Output.collect(OutputTag, record)`).
+   * Only a chain's tail routes it (to the edges of that tag): an operator whose side outputs
+   * are consumed always ends its chain (graph/job-graph.ts). Absent or nobody consuming the
+   * tag: the record is dropped, as in Flink. Call as `out.sideOutput?.(tag, v, ts)`.
+   */
+  sideOutput?(tagId: string, value: unknown, timestamp: number | undefined): void;
 }
 
 /** The narrow view an operator gets of its subtask. */

@@ -95,7 +95,8 @@ export class WatermarkAssignerOperator implements StreamOperator {
       this.nextEmitAt = now + this.interval;
       this.emitCurrent();
     }
-    return this.nextEmitAt;
+    // intervalMs 0 emits after every record: no periodic call needed (it would be every tick).
+    return this.interval > 0 ? this.nextEmitAt : undefined;
   }
   finish(): void {
     this.emit(Infinity);

@@ -12,8 +12,9 @@
  *   3. Same parallelism: subtask s restores old subtask s.
  *   4. Rescaling: keyed state by key-group range (every old handle whose range
  *      intersects the new subtask's; the backend keeps only its own groups);
- *      source splits are dealt out round-robin; other operator state of old
- *      subtask s goes to new subtask s mod p'.
+ *      source splits are dealt out round-robin; union state (operators/union-state.ts)
+ *      goes whole to every new subtask; other operator state of old subtask s
+ *      goes to new subtask s mod p'.
  *   5. In-flight data (unaligned checkpoints): with the same parallelism on
  *      both ends of an edge, frames are replayed on the same channel. Otherwise
  *      the records are re-routed: input records of a keyBy edge go to the new
@@ -27,6 +28,7 @@ import { keyGroupRangeForSubtask, type KeyedStateHandle, type KeyGroupRange } fr
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-metadata.ts';
 import { isSplitState, redistributeSplits, type SplitState } from '../operators/sources/simple-sources.ts';
+import { isUnionState } from '../operators/union-state.ts';
 import { WeirError } from '../../common/weir-error.ts';
 
 /** How one new subtask reads one old subtask's channel-state file. */
@@ -133,7 +135,9 @@ export function planRestore(metadata: CheckpointMetadata, rootDir: string, graph
       const operator: Record<string, unknown[]> = {};
       for (const [uid, values] of opValues) {
         const p0 = oldParallelismOf(uid);
-        if (values.every((x) => isSplitState(x.value)) && (p0 !== v.parallelism)) {
+        if (p0 !== v.parallelism && values.length > 0 && values.every((x) => isUnionState(x.value))) {
+          operator[uid] = values.map((x) => x.value); // union state: every old value to every new subtask
+        } else if (values.every((x) => isSplitState(x.value)) && (p0 !== v.parallelism)) {
           operator[uid] = [redistributeSplits(values.map((x) => x.value as SplitState), v.parallelism)[s]!];
         } else {
           operator[uid] = values.filter((x) => (p0 === v.parallelism ? x.subtask === s : x.subtask % v.parallelism === s)).map((x) => x.value);
@@ -156,8 +160,7 @@ export function planRestore(metadata: CheckpointMetadata, rootDir: string, graph
 }
 
 function isKeyedVertex(v: JobVertex | undefined): boolean {
-  const k = v?.operators[0]?.spec.kind;
-  return k === 'keyedReduce' || k === 'keyedCount' || k === 'keyedProcess';
+  return v?.isKeyed ?? false;
 }
 
 function parallelismUnchanged(v: JobVertex, old: Map<string, { parallelism: number }>): boolean {

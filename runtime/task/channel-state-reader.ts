@@ -22,8 +22,8 @@ import type { TaskOutputs } from './task-outputs.ts';
 export interface RestoredInFlight {
   /** Consumer side, same parallelism: frames to process as if read from `channel`. */
   readonly inputFrames: ReplayFrame[];
-  /** Consumer side, rescaled: records this subtask now owns. */
-  readonly inputRecords: Array<{ record: unknown; ts: number | undefined }>;
+  /** Consumer side, rescaled: records this subtask now owns, with the input edge (ordinal of vertex.inputs) they came in on. */
+  readonly inputRecords: Array<{ edge: number; record: unknown; ts: number | undefined }>;
   /** Producer side, same parallelism: frames to re-send on (edge, target). */
   readonly outputFrames: Array<Frame & { readonly edge: number; readonly target: number }>;
   /** Producer side, rescaled: records to re-emit through the edge's partitioner. */
@@ -68,7 +68,7 @@ export async function loadRestoredInFlight(task: RestoringSubtask, restore: Subt
           records.forEach((r, i) => {
             if (keyed && !keyGroupRangeContains(range, keyGroupFor(edge.keySelector!(r), graph.maxParallelism))) return;
             const t = timestamps?.[i];
-            out.inputRecords.push({ record: r, ts: t === undefined || Number.isNaN(t) ? undefined : t });
+            out.inputRecords.push({ edge: ch.edge, record: r, ts: t === undefined || Number.isNaN(t) ? undefined : t });
           });
         }
       }

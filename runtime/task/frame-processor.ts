@@ -62,6 +62,11 @@ export interface ReplayFrame extends Frame {
 export interface FrameHost {
   /** Entry of records into the operator chain. */
   readonly input: Output<unknown>;
+  /**
+   * A two-input head: the entry per input channel (its input's processElement1/2 entry). Absent for
+   * one-input chains (every frame goes to `input`). Chosen once per frame, never per record.
+   */
+  readonly channelInputs?: readonly Output<unknown>[];
   readonly budget: OutputBudget;
   readonly stopping: boolean;
   /** Runs a slice inside one keyed-state batch. */
@@ -88,7 +93,7 @@ export class FrameProcessor {
     const n = records.length;
     const frame: FrameInProgress = { channel, index, records, timestamps, next: 0 };
     const host = this.host;
-    const input = host.input;
+    const input = host.channelInputs?.[channel] ?? host.input;
     const budget = host.budget;
     this.current = frame;
     try {

@@ -1,6 +1,7 @@
 /**
- * A subtask with input channels (Flink's `OneInputStreamTask`): checkpointed input gate →
- * operator chain → outputs.
+ * A subtask with input channels (Flink's `OneInputStreamTask`, and `TwoInputStreamTask` when the
+ * chain's head has two inputs: each channel's frames go to the entry of its edge's input):
+ * checkpointed input gate → operator chain → outputs.
  *
  * The loop (one iteration per input item):
  *   1. take the next item from the checkpointed input gate (barriers and other control
@@ -29,6 +30,8 @@ import { loadRestoredInFlight, replayOutput, type RestoredInFlight } from './cha
 import { FrameProcessor, type ReplayFrame } from './frame-processor.ts';
 import { WatermarkValve } from './watermark-valve.ts';
 import { mailboxScheduler } from './task-timers.ts';
+import { inputIndexOfEdge } from '../graph/two-input-spec.ts';
+import type { Output } from '../operators/operator.ts';
 
 export class InputTask extends StreamTask {
   readonly input: CheckpointedInputGate;
@@ -55,8 +58,12 @@ export class InputTask extends StreamTask {
       : undefined);
     this.valve = new WatermarkValve(gate.channelCount);
     const task = this;
+    // A two-input head: each channel's records go to the entry of the input its edge feeds.
+    const entries = this.chain.inputs;
+    const channelInputs = entries.length > 1 ? args.inputEdges.map((edge) => this.entryOfEdge(edge)) : undefined;
     this.frames = new FrameProcessor({
       input: this.chain.input,
+      ...(channelInputs ? { channelInputs } : {}),
       budget: this.outputs.budget,
       get stopping() { return task.stopping; },
       inStateBatch: (fn) => this.inStateBatch(fn),
@@ -83,6 +90,10 @@ export class InputTask extends StreamTask {
     if (rest) add(rest);
     for (const f of this.replayQueue) add(f);
     return { starts, unprocessed };
+  }
+
+  protected get receivesPriorityInput(): boolean {
+    return this.args.checkpointing?.mode === 'exactly-once';
   }
 
   protected processPriorityInput(): boolean {
@@ -116,11 +127,13 @@ export class InputTask extends StreamTask {
     while (!this.stopping) {
       const item = input.pollNext();
       if (item) {
-        await this.processItem(item);
+        const processing = this.processItem(item);
+        if (processing) await processing;
         await this.drain();
         if (input.allDataEnded && !this.dataEnded) await this.endOfData();
         if (input.allEnded) break;
-        await this.maybeYield();
+        const yielding = this.maybeYield();
+        if (yielding) await yielding;
         continue;
       }
       // Idle: publish partial batches, run the mails, sleep until something rings.
@@ -145,6 +158,12 @@ export class InputTask extends StreamTask {
         this.onWatermark(this.valve.onDataEnded(item.channel));
         return undefined;
     }
+  }
+
+  /** The chain entry of the records of input edge `edge` (an ordinal of vertex.inputs). */
+  private entryOfEdge(edge: number): Output<unknown> {
+    const entries = this.chain.inputs;
+    return entries.length > 1 ? entries[inputIndexOfEdge(this.vertex.operators[0]!, edge)]! : this.chain.input;
   }
 
   private onWatermark(watermark: number | undefined): void {
@@ -175,8 +194,7 @@ export class InputTask extends StreamTask {
       await this.maybeYield(); // mails run during a long replay too
     }
     this.replayQueue = [];
-    const collect = this.chain.input;
-    this.inStateBatch(() => { for (const r of restored.inputRecords) collect.collect(r.record, r.ts); });
+    this.inStateBatch(() => { for (const r of restored.inputRecords) this.entryOfEdge(r.edge).collect(r.record, r.ts); });
     this.recordsIn += restored.inputRecords.length;
     await this.drain();
   }

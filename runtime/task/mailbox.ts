@@ -11,7 +11,7 @@
  * be running it inside a drain: it would wait for itself).
  *
  * Pure: no timers, no I/O. `wake` is how the loop learns of a mail while it waits (the task
- * rings its doorbell).
+ * rings its doorbell and interrupts its other waits, stream-task.ts `interruptible`).
  */
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
@@ -26,7 +26,6 @@ interface QueuedMail {
 export class TaskMailbox {
   private queue: QueuedMail[] = [];
   private closedWith: Error | undefined;
-  private waiter: (() => void) | undefined;
   /** Mails run so far (for tests and metrics). */
   mailsRun = 0;
 
@@ -50,9 +49,6 @@ export class TaskMailbox {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<Awaited<T>>((resolve, reject) => {
       this.queue.push({ description, run: action, resolve: resolve as (v: unknown) => void, reject });
-      const w = this.waiter;
-      this.waiter = undefined;
-      w?.();
       this.wake();
     });
   }
@@ -76,18 +72,6 @@ export class TaskMailbox {
     return batch.length;
   }
 
-  /** Resolves once a mail is queued (at once if one is) or the mailbox closed. */
-  whenMail(): Promise<void> {
-    if (this.queue.length > 0 || this.closedWith) return Promise.resolve();
-    return new Promise<void>((r) => {
-      const prev = this.waiter;
-      this.waiter = () => {
-        prev?.();
-        r();
-      };
-    });
-  }
-
   /** Descriptions of the queued mails, oldest first (diagnostics). */
   pending(): string[] {
     return this.queue.map((m) => m.description);
@@ -103,8 +87,5 @@ export class TaskMailbox {
     const dropped = this.queue;
     this.queue = [];
     for (const m of dropped) m.reject(this.closedWith);
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Builds the operators of one vertex (a chain) for one subtask and wires them:
  * operator i's output calls operator i+1; the tail's output goes to every
- * output edge's RecordWriter (each downstream consumer gets every record).
+ * untagged output edge's RecordWriter (each downstream consumer gets every record),
+ * and side-output records to the edges of their tag (chain-tail-output.ts).
  */
 import type { JobVertex } from '../graph/job-graph.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
@@ -11,7 +12,12 @@ import { FilterOperator, FlatMapOperator, MapOperator, WatermarkAssignerOperator
 import { KeyedCountOperator, KeyedProcessOperator, KeyedReduceOperator } from '../operators/keyed-operators.ts';
 import { CollectSinkOperator, ConsoleSinkOperator, FunctionSinkOperator, JsonlSinkOperator } from '../operators/sink-operators.ts';
 import { TwoPhaseCommitSinkOperator } from '../operators/sinks/two-phase-commit-sink.ts';
+import { CoProcessOperator, KeyedCoProcessOperator, isTwoInputOperator, twoInputEntries } from '../operators/two-input-operators.ts';
+import { IntervalJoinOperator } from '../operators/interval-join-operator.ts';
 import type { RecordWriter } from './record-writer.ts';
+import { chainTailOutput } from './chain-tail-output.ts';
+import { ProcessOperator } from '../operators/process-operator.ts';
+import { WindowOperator } from '../operators/windows/window-operator.ts';
 
 export interface ChainMember {
   readonly node: StreamNode;
@@ -24,6 +30,11 @@ export interface BuiltChain {
   readonly members: ChainMember[];
   /** Entry point of records into the chain. */
   readonly input: Output<unknown>;
+  /**
+   * Entry per input of the head operator: `[input]` for a one-input chain; for a two-input head
+   * (two-input-operators.ts) its processElement1 and processElement2 entries.
+   */
+  readonly inputs: readonly Output<unknown>[];
   /** Sinks that buffer and want a flush when the input is idle. */
   readonly flushables: Array<{ flush(): void }>;
 }
@@ -35,12 +46,8 @@ export function buildOperatorChain(
   collectWriter: RecordWriter | undefined,
   now: () => number,
 ): BuiltChain {
-  const tail: Output<unknown> = tailWriters.length === 1
-    ? { collect: (v, ts) => tailWriters[0]!.emit(v, ts), emitWatermark: (wm) => tailWriters[0]!.broadcast({ type: 'watermark', timestamp: wm }) }
-    : {
-        collect: (v, ts) => { for (let i = 0; i < tailWriters.length; i++) tailWriters[i]!.emit(v, ts); },
-        emitWatermark: (wm) => { for (const w of tailWriters) w.broadcast({ type: 'watermark', timestamp: wm }); },
-      };
+  // Routed by side-output tag: untagged records to untagged edges, tagged ones to their tag's edges.
+  const tail: Output<unknown> = chainTailOutput(vertex.outputs, tailWriters);
   const nodes = vertex.isSource ? vertex.operators.slice(1) : vertex.operators;
   const members: ChainMember[] = [];
   const flushables: Array<{ flush(): void }> = [];
@@ -54,7 +61,9 @@ export function buildOperatorChain(
     members.unshift({ node, info, operator: op });
     out = operatorAsOutput(op, out);
   }
-  return { members, input: out, flushables };
+  const head = members[0]?.operator;
+  const inputs = head && isTwoInputOperator(head) ? twoInputEntries(head, members.length > 1 ? operatorAsOutput(members[1]!.operator, tail) : tail) : [out];
+  return { members, input: out, inputs, flushables };
 }
 
 function operatorAsOutput(op: StreamOperator, next: Output<unknown>): Output<unknown> {
@@ -74,6 +83,11 @@ function createOperator(node: StreamNode, out: Output<unknown>, info: TaskInfo, 
     case 'keyedReduce': return new KeyedReduceOperator(s.keySelector, s.reduce, out, info);
     case 'keyedCount': return new KeyedCountOperator(s.keySelector, out, info);
     case 'keyedProcess': return new KeyedProcessOperator(s.keySelector, s.fn, out, info);
+    case 'coProcess': return new CoProcessOperator(s.fn, out, info);
+    case 'keyedCoProcess': return new KeyedCoProcessOperator(s.keySelector1, s.keySelector2, s.fn, out, info);
+    case 'intervalJoin': return new IntervalJoinOperator(s.keySelector1, s.keySelector2, s, s.fn, out, info);
+    case 'process': return new ProcessOperator(s.fn, out, info);
+    case 'window': return new WindowOperator(s.keySelector, s.window, out, info);
     case 'sink':
       switch (s.sink.type) {
         case 'collect': return new CollectSinkOperator(collectWriter!);

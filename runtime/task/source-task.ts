@@ -36,8 +36,6 @@ export class SourceTask extends StreamTask {
   private readonly deferredBarriers: CheckpointBarrier[] = [];
   /** Set by the endInput mail (after the final checkpoint). */
   private endInputRequested = false;
-  private stopped: (() => void) | undefined;
-  private readonly whenStopped = new Promise<void>((r) => (this.stopped = r));
 
   constructor(ctx: ActorContext, args: StreamTaskArgs, graph: JobGraph, services: TaskServices, doorbell: Doorbell) {
     super(ctx, args, graph, services, doorbell, NO_OP_CHANNEL_STATE_WRITER);
@@ -68,6 +66,10 @@ export class SourceTask extends StreamTask {
     return { starts: new Map(), unprocessed: new Map() };
   }
 
+  protected get receivesPriorityInput(): boolean {
+    return false;
+  }
+
   protected processPriorityInput(): boolean {
     return false;
   }
@@ -96,11 +98,6 @@ export class SourceTask extends StreamTask {
   /** After the final checkpoint: end the partitions. */
   endInput(): void {
     this.endInputRequested = true;
-  }
-
-  override stop(): void {
-    super.stop();
-    this.stopped?.();
   }
 
   // ---- the loop ----
@@ -167,7 +164,7 @@ export class SourceTask extends StreamTask {
     let failure: { error: unknown } | undefined;
     const settled = read.then((batch) => void (result = { batch }), (error) => void (failure = { error }));
     for (;;) {
-      await this.idle(Promise.race([settled, this.mailbox.whenMail(), this.whenStopped]));
+      await this.idle(this.interruptible(settled));
       if (failure) throw failure.error;
       if (result) return result.batch;
       if (this.stopping) return undefined;
@@ -180,7 +177,7 @@ export class SourceTask extends StreamTask {
     while (!this.endInputRequested && !this.stopping) {
       await this.drain();
       if (this.endInputRequested || this.stopping) break;
-      await this.idle(Promise.race([this.mailbox.whenMail(), this.whenStopped]));
+      await this.idle(this.interruptible(new Promise<never>(() => {})));
       await this.processMails();
     }
   }

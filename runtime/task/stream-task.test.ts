@@ -114,6 +114,19 @@ test('output blocked on a full ring: an unaligned barrier and a control call are
   }
 });
 
+test('without checkpoints, a mail still runs while the output waits on a full ring', async () => {
+  const h = await relay({ checkpointing: false, outputBufferBytes: 256 });
+  try {
+    h.start();
+    for (let i = 0; i < 40; i++) await h.records(0, [i]);
+    await h.waitUntil(() => h.task.backPressured, 'the output to block');
+    assert.equal(await h.task.mailbox.submit('probe', () => h.task.backPressured), true, 'the mail ran during the wait');
+    await h.waitUntil(() => h.outputRecords().length === 40, 'all 40 records once the downstream reads');
+  } finally {
+    await h.close();
+  }
+});
+
 test('the watermark is the minimum over channels that still carry data; end of input ends the partition', async () => {
   const h = await relay({ checkpointing: false });
   try {

@@ -21,7 +21,7 @@
 import type { ActorContext } from '../../actors/index.ts';
 import { inCriticalSection, type Doorbell } from '../../actors/index.ts';
 import { createHeapKeyedStateBackend, createLmdbKeyedStateBackend, keyGroupRangeForSubtask, type KeyedStateBackend } from '../../state/index.ts';
-import { isKeyedOperatorKind, type JobGraph, type JobVertex } from '../graph/job-graph.ts';
+import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
@@ -70,6 +70,8 @@ export abstract class StreamTask implements CheckpointedTask {
   currentWatermark = -Infinity;
   recordsIn = 0;
   private lastYield = 0;
+  /** Waits in progress that a mail or a stop must interrupt (see {@link interruptible}). */
+  private readonly wakers = new Set<() => void>();
   /** Busy / idle / back-pressured time. */
   protected readonly times = new TaskTimes();
 
@@ -83,7 +85,10 @@ export abstract class StreamTask implements CheckpointedTask {
   ) {
     this.vertex = graph.vertices[args.vertex]!;
     this.doorbell = doorbell;
-    this.mailbox = new TaskMailbox(() => this.doorbell.ring());
+    this.mailbox = new TaskMailbox(() => {
+      this.doorbell.ring();
+      this.wakeWaiters();
+    });
     this.outputs = new TaskOutputs(this.vertex, args, graph.maxParallelism, this.infoFor(this.vertex.operators[0]!));
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.outputs.writers, this.outputs.collect, () => services.clock.now());
     this.timers = new ProcessingTimeTimers(services.scheduler, services.clock, this.mailbox, (now) => this.fireProcessingTime(now));
@@ -103,7 +108,7 @@ export abstract class StreamTask implements CheckpointedTask {
   }
 
   get isKeyed(): boolean {
-    return isKeyedOperatorKind(this.vertex.operators[0]!.spec.kind);
+    return this.vertex.isKeyed;
   }
 
   /** Keyed state, restore (state, then this kind's input or splits), operators opened. */
@@ -134,6 +139,9 @@ export abstract class StreamTask implements CheckpointedTask {
 
   /** The kind's loop: until its input ended (then endPartitions) or stop. */
   protected abstract runLoop(): Promise<void>;
+
+  /** Whether priority input (unaligned barriers, announcements) can arrive: input tasks with exactly-once checkpoints. */
+  protected abstract get receivesPriorityInput(): boolean;
 
   /** Priority input to handle while output is blocked (input tasks); whether something was handled. */
   protected abstract processPriorityInput(): boolean;
@@ -181,13 +189,21 @@ export abstract class StreamTask implements CheckpointedTask {
     return backend ? inCriticalSection(() => backend.batch(fn)) : fn();
   }
 
-  /** Lets sibling actors on this worker run (every ~2 ms), then the mails. */
-  async maybeYield(): Promise<void> {
+  /**
+   * Lets sibling actors on this worker run (every ~2 ms), then the mails. Undefined (nothing to
+   * await) on the hot path: callers write `await this.maybeYield()`, which costs one tick then.
+   */
+  maybeYield(): Promise<void> | undefined {
     const now = performance.now();
     if (now - this.lastYield >= 2) {
       this.lastYield = now;
-      await new Promise<void>((r) => setImmediate(r));
+      return this.yieldThenRunMails();
     }
+    return this.mailbox.hasMail ? this.processMails() : undefined;
+  }
+
+  private async yieldThenRunMails(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
     await this.processMails();
   }
 
@@ -228,6 +244,12 @@ export abstract class StreamTask implements CheckpointedTask {
         if (this.mailbox.hasMail) {
           await this.mailbox.runMails();
           return;
+        }
+        if (!this.receivesPriorityInput) {
+          // Only a mail can need the loop meanwhile: wait on the mailbox, not on the doorbell
+          // (whose wake-up costs a cross-thread notification per blocked write).
+          if (await this.interruptible(write.then(() => true, () => true))) return;
+          continue;
         }
         const token = this.doorbell.prepareWait();
         if (this.mailbox.hasMail || this.processPriorityInput()) {
@@ -348,6 +370,28 @@ export abstract class StreamTask implements CheckpointedTask {
   stop(): void {
     this.stopping = true;
     this.doorbell.forceRing();
+    this.wakeWaiters();
+  }
+
+  /**
+   * Waits for `p`, or until a mail arrives or the task is stopped (then undefined). Each wait
+   * registers its own waker and removes it after: nothing accumulates on long-lived promises
+   * however often the loop waits.
+   */
+  protected async interruptible<T>(p: Promise<T>): Promise<T | undefined> {
+    if (this.mailbox.hasMail || this.stopping) return undefined;
+    let wake!: () => void;
+    const woken = new Promise<undefined>((r) => (wake = () => r(undefined)));
+    this.wakers.add(wake);
+    try {
+      return await Promise.race([p, woken]);
+    } finally {
+      this.wakers.delete(wake);
+    }
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.wakers) w();
   }
 
   /** A read of counters (it mutates nothing, so it answers at once, even while the loop is busy). */

@@ -1,0 +1,70 @@
+/**
+ * Two-input operators in the logical graph: their specs (`connect` → co-process, keyed
+ * co-process, interval join) and the graph rules that concern them. A two-input node's
+ * `inputs` are its edges in declaration order; each edge says which input it feeds
+ * (`StreamEdge.input`, 0 or 1), so a union of several upstreams on one side still maps to
+ * the right input. A two-input operator always heads its vertex (it is never chained).
+ */
+import type { StreamGraph, StreamNode } from './stream-graph.ts';
+import type { CoProcessFunction, KeyedCoProcessFunction, ProcessJoinFunction } from '../api/two-input-functions.ts';
+import { invalidGraph } from '../errors.ts';
+
+export type TwoInputOperatorSpec =
+  | { kind: 'coProcess'; fn: CoProcessFunction<any, any, any> }
+  | { kind: 'keyedCoProcess'; keySelector1: (value: any) => unknown; keySelector2: (value: any) => unknown; fn: KeyedCoProcessFunction<any, any, any, any> }
+  | {
+      kind: 'intervalJoin';
+      keySelector1: (value: any) => unknown;
+      keySelector2: (value: any) => unknown;
+      /** Bounds as the user gave them (ms, relative to the left element's timestamp). */
+      lowerMs: number;
+      upperMs: number;
+      lowerInclusive: boolean;
+      upperInclusive: boolean;
+      fn: ProcessJoinFunction<any, any, any>;
+    };
+
+const TWO_INPUT_KINDS: ReadonlySet<string> = new Set(['coProcess', 'keyedCoProcess', 'intervalJoin']);
+
+/** Whether operators of this kind read two inputs (processElement1 / processElement2). */
+export function isTwoInputOperatorKind(kind: string): boolean {
+  return TWO_INPUT_KINDS.has(kind);
+}
+
+/** Which input (0 or 1) of `node` its `ordinal`-th input edge feeds (always 0 for one-input operators). */
+export function inputIndexOfEdge(node: StreamNode, ordinal: number): 0 | 1 {
+  return node.inputs[ordinal]?.input ?? 0;
+}
+
+/**
+ * Graph rules of two-input nodes (called by job-graph validation): both inputs present, and an
+ * interval join's inputs carry event timestamps (a timestamp assigner on every path from a source;
+ * Weir's sources assign none).
+ */
+export function validateTwoInputNode(graph: StreamGraph, n: StreamNode): void {
+  if (!isTwoInputOperatorKind(n.spec.kind)) return;
+  const where = `operator '${n.name}' (uid ${n.uid})`;
+  for (const side of [0, 1] as const) {
+    if (!n.inputs.some((e) => (e.input ?? 0) === side)) throw invalidGraph(`${where} is a two-input operator without input ${side + 1}`, { uid: n.uid });
+  }
+  if (n.spec.kind !== 'intervalJoin') return;
+  const memo = new Map<number, boolean>();
+  const timestamped = (id: number): boolean => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    memo.set(id, false); // no cycles in a stream graph; guards anyway
+    const up = graph.node(id);
+    const r = up.spec.kind === 'watermarks' || (up.spec.kind !== 'source' && up.inputs.length > 0 && up.inputs.every((e) => timestamped(e.from)));
+    memo.set(id, r);
+    return r;
+  };
+  for (const e of n.inputs) {
+    if (!timestamped(e.from)) {
+      const side = (e.input ?? 0) === 0 ? 'left' : 'right';
+      throw invalidGraph(
+        `${where} is an interval join (event time) but its ${side} input '${graph.node(e.from).name}' carries no timestamps: call assignTimestampsAndWatermarks() on it before keyBy()/intervalJoin()`,
+        { uid: n.uid, input: side },
+      );
+    }
+  }
+}

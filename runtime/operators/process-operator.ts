@@ -1,0 +1,54 @@
+/**
+ * Flink's ProcessOperator for a non-keyed `ProcessFunction`: one record at a time, with its
+ * timestamp, the current watermark and processing time, and side outputs. No state, no timers.
+ */
+import type { Collector, TaskInfo } from '../api/functions.ts';
+import type { ProcessContext, ProcessFunction } from '../api/process-function.ts';
+import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { sideOutputId } from './side-output.ts';
+
+export class ProcessOperator implements StreamOperator {
+  private ctx: OperatorContext | undefined;
+  private currentTimestamp: number | undefined;
+  private readonly collector: Collector<unknown>;
+  private readonly processCtx: ProcessContext;
+  constructor(private readonly fn: ProcessFunction<any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
+    this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
+    const times = {
+      currentProcessingTime: () => this.ctx!.now(),
+      currentWatermark: () => this.ctx!.currentWatermark(),
+    };
+    this.processCtx = {
+      timestamp: () => this.currentTimestamp,
+      timerService: () => times,
+      output: (tag, v) => this.out.sideOutput?.(sideOutputId(tag), v, this.currentTimestamp),
+    };
+  }
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    if (!this.fn.open) return;
+    try {
+      this.fn.open({ taskInfo: this.info });
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'open()', undefined, e);
+    }
+  }
+  processElement(value: unknown, ts: number | undefined): void {
+    this.currentTimestamp = ts;
+    let r: unknown;
+    try {
+      r = this.fn.processElement(value, this.processCtx, this.collector);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'processElement', value, e);
+    }
+    if (isThenable(r)) throw asyncUserFunction(this.info, 'processElement', value);
+  }
+  close(): void {
+    if (!this.fn.close) return;
+    try {
+      this.fn.close();
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'close()', undefined, e);
+    }
+  }
+}

@@ -1,0 +1,580 @@
+/**
+ * Flink's WindowOperator on keyed state: assigns each record to windows, keeps each window's
+ * contents per key (window-state.ts), asks the trigger when to fire and purge, and cleans a
+ * window up at its cleanup time (event time: max timestamp + allowed lateness; processing time:
+ * max timestamp). Sessions merge through the key's merging window set.
+ *
+ * Lateness (event time), exactly as Flink: a window whose cleanup time the watermark has passed
+ * is late and skipped; an element is late when every window it belongs to was skipped and
+ * `timestamp + allowedLateness <= watermark`: it goes to the late side output, or is dropped and
+ * counted (`lateRecordsDropped`). An element for a window the watermark passed but whose
+ * lateness has not expired is added, and the window fires again at once with the updated
+ * contents (EventTimeTrigger). Results carry the window's max timestamp (end - 1).
+ *
+ * Like every keyed operator it heads its chain and owns the subtask's keyed state backend;
+ * processing-time timers are asked of the task with `requestProcessingTime`.
+ *
+ * Derived timers (fixed-size assigners: tumbling and sliding, where a window is known from its
+ * max timestamp): a window's cleanup timer (at max timestamp + allowed lateness, in the
+ * assigner's time domain) keeps no namespace entry in window-timers. When a (key, time) timer
+ * fires, the window whose cleanup time it is is derived from the time and handled if it exists
+ * (it has contents, or per-window values: trigger state, process-function state, or the purged
+ * mark a purge leaves while anything could still observe its cleanup) — exactly the windows
+ * whose cleanup timer Flink would have registered. With Weir's built-in triggers (which delete
+ * timers only in `clear`), a trigger's timer at that same time (EventTimeTrigger's end timer when
+ * the allowed lateness is 0) is derived too: it is the same (key, window, time) timer, as in
+ * Flink. Other timers (a custom trigger's, ContinuousEventTimeTrigger's early firings, the end
+ * timer with allowed lateness) keep their namespace entry; a window found both ways runs once.
+ * Sessions and the global window namespace every timer. An event-time window with contents
+ * already has its cleanup timer (it goes only when it fires, and the window with it), so only a
+ * window's first element registers it. Weir's own tumbling/sliding event-time assigners with
+ * EventTimeTrigger run inlined (processFixed: the same windows and decisions, no window objects).
+ */
+import type { KeyedStateBackend, TimerService } from '../../../state/index.ts';
+import type { Collector, RuntimeContext, TaskInfo } from '../../api/functions.ts';
+import type { ProcessWindowContext, ProcessWindowFunction } from '../../api/window-functions.ts';
+import { WeirError } from '../../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../../errors.ts';
+import { type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
+import { sideOutputId } from '../side-output.ts';
+import { isUnionState, unionState } from '../union-state.ts';
+import { asyncUserFunction, isThenable, userFunctionFailed } from '../operator.ts';
+import { GlobalWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows } from './assigners.ts';
+import { ContinuousEventTimeTrigger, CountTrigger, EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger, PurgingTrigger } from './triggers.ts';
+import type { OnMergeContext, Trigger, TriggerContext, TriggerResult, WindowAssigner, WindowOperatorSpec } from './window-operator-spec.ts';
+import { WindowState, windowCodec, type TimerDomain, type WindowCodec, type WindowKey } from './window-state.ts';
+import { callUser, WindowFunctionRunner } from './window-functions-runner.ts';
+import { TimeWindow, type Window } from './windows.ts';
+
+/** Exactly Weir's class (not a subclass that may change what it does). */
+function is(x: unknown, c: { prototype: unknown }): boolean {
+  return x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === c.prototype;
+}
+
+/** The size of a fixed-size assigner's windows (Weir's tumbling and sliding), else undefined. */
+function fixedWindowSize(a: WindowAssigner): number | undefined {
+  if (is(a, TumblingEventTimeWindows) || is(a, TumblingProcessingTimeWindows)) return (a as TumblingEventTimeWindows).size;
+  if (is(a, SlidingEventTimeWindows) || is(a, SlidingProcessingTimeWindows)) return (a as SlidingEventTimeWindows).size;
+  return undefined;
+}
+
+/** Weir's built-in triggers: they delete timers only in `clear`. */
+function isBuiltInTrigger(t: Trigger): boolean {
+  if (is(t, PurgingTrigger)) return isBuiltInTrigger((t as PurgingTrigger<unknown, Window>).nested);
+  return is(t, EventTimeTrigger) || is(t, ProcessingTimeTrigger) || is(t, CountTrigger) || is(t, ContinuousEventTimeTrigger) || is(t, NeverTrigger);
+}
+
+/** Built-in triggers that keep no per-window state. */
+function isStatelessTrigger(t: Trigger): boolean {
+  if (is(t, PurgingTrigger)) return isStatelessTrigger((t as PurgingTrigger<unknown, Window>).nested);
+  return is(t, EventTimeTrigger) || is(t, ProcessingTimeTrigger) || is(t, NeverTrigger);
+}
+
+const NOT_READ = Symbol('not read');
+
+/** Whether every timer the (built-in) trigger registers is a derived one (no namespace entries ever). */
+function onlyDerivedTimers(t: Trigger, eventTime: boolean, lateness: number): boolean {
+  if (is(t, PurgingTrigger)) return onlyDerivedTimers((t as PurgingTrigger<unknown, Window>).nested, eventTime, lateness);
+  if (is(t, CountTrigger) || is(t, NeverTrigger)) return true;
+  if (is(t, EventTimeTrigger)) return eventTime && lateness === 0;
+  if (is(t, ProcessingTimeTrigger)) return !eventTime;
+  return false;
+}
+
+export class WindowOperator implements StreamOperator {
+  /** Late records dropped (no late side output), for tests and debugging. */
+  lateRecordsDropped = 0;
+  private backend!: KeyedStateBackend;
+  private timers!: TimerService;
+  private ctx!: OperatorContext;
+  private state!: WindowState;
+  private runtimeCtx!: RuntimeContext;
+  private readonly assigner: WindowAssigner;
+  private readonly trigger: Trigger;
+  private readonly merging: boolean;
+  private readonly eventTime: boolean;
+  private readonly lateness: number;
+  private runner: WindowFunctionRunner;
+  private readonly processFn: ProcessWindowFunction<any, any, any, any> | undefined;
+  private emitTimestamp: number | undefined;
+  /** The watermark restored from a checkpoint (see snapshotState). */
+  private restoredWatermark = -Infinity;
+  private readonly collector: Collector<unknown>;
+  private readonly assignCtx = { currentProcessingTime: () => this.ctx.now() };
+  private triggerWindow!: Window;
+  private triggerWk!: WindowKey;
+  private readonly triggerCtx = this.makeTriggerContext();
+  private readonly codec: WindowCodec;
+  /** Fixed-size windows: their size; cleanup timers are derived (see the header). */
+  private readonly fixedSize: number | undefined;
+  /** The domain of cleanup timers. */
+  private readonly cleanupDomain: TimerDomain;
+  /** The trigger's timers at a window's cleanup time are derived too. */
+  private readonly builtInTrigger: boolean;
+  /** Whether namespace entries of timers can exist (else a fired timer is only ever derived). */
+  private readonly namespacedTimers: boolean;
+  /** Whether per-window values can exist (trigger state, process-function state, the purged mark). */
+  private readonly valuesUsed: boolean;
+  /** The derived timer registered last while processing the current (element, window): not again (NaN outside). */
+  private lastDerivedTimer = Number.NaN;
+  private triggerName: string | undefined;
+  /** The trigger is Weir's EventTimeTrigger itself: its decisions are inlined (the same ones). */
+  private readonly eventTimeTrigger: boolean;
+  /**
+   * Weir's own TumblingEventTimeWindows / SlidingEventTimeWindows with EventTimeTrigger: the
+   * assigner's windows are computed in place (the same arithmetic), allocating a window object
+   * only when it fires at once (see processFixed). Tumbling: slide = size.
+   */
+  private readonly fixedFast: { slide: number; offset: number } | undefined;
+  /** Fixed-size event-time windows (derived event-time cleanup timers). */
+  private readonly derivedEventTime: boolean;
+
+  constructor(private readonly keySelector: (v: any) => unknown, private readonly spec: WindowOperatorSpec, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
+    this.assigner = spec.assigner ?? GlobalWindows.create();
+    const count = spec.count;
+    this.trigger = spec.trigger
+      ?? (count ? (count.slide !== undefined ? CountTrigger.of(count.slide) : PurgingTrigger.of(CountTrigger.of(count.size))) : this.assigner.defaultTrigger());
+    this.merging = typeof this.assigner.mergeWindows === 'function';
+    this.eventTime = this.assigner.isEventTime();
+    this.lateness = this.eventTime ? spec.allowedLateness : 0;
+    this.runner = undefined!; // created in open(), once the backend is known
+    this.processFn = spec.fn.process;
+    this.collector = { collect: (v) => this.out.collect(v, this.emitTimestamp) };
+    this.fixedSize = this.merging ? undefined : fixedWindowSize(this.assigner);
+    this.codec = windowCodec(this.fixedSize);
+    this.cleanupDomain = this.eventTime ? 'e' : 'p';
+    this.builtInTrigger = isBuiltInTrigger(this.trigger);
+    this.namespacedTimers = this.fixedSize === undefined || !onlyDerivedTimers(this.trigger, this.eventTime, this.lateness);
+    this.valuesUsed = !isStatelessTrigger(this.trigger) || this.processFn !== undefined;
+    this.eventTimeTrigger = is(this.trigger, EventTimeTrigger) && this.eventTime;
+    this.derivedEventTime = this.fixedSize !== undefined && this.eventTime;
+    const a = this.assigner;
+    const proto = Object.getPrototypeOf(a);
+    this.fixedFast = !this.eventTimeTrigger ? undefined
+      : proto === TumblingEventTimeWindows.prototype ? { slide: (a as TumblingEventTimeWindows).size, offset: (a as TumblingEventTimeWindows).offset }
+        : proto === SlidingEventTimeWindows.prototype ? { slide: (a as SlidingEventTimeWindows).slide, offset: (a as SlidingEventTimeWindows).offset }
+          : undefined;
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    if (!ctx.keyedState) throw new WeirError(RuntimeErrorCode.INVALID_GRAPH, `operator '${ctx.info.operatorName}' needs keyed state but its subtask has no keyed state backend`);
+    this.backend = ctx.keyedState;
+    this.timers = this.backend.timers;
+    this.state = new WindowState(this.backend);
+    const count = this.spec.count;
+    this.runner = new WindowFunctionRunner(this.spec.fn, this.info, count?.slide !== undefined ? count.size : undefined, this.backend.kind === 'heap');
+    const b = this.backend;
+    this.runtimeCtx = {
+      taskInfo: this.info,
+      getState: (d) => b.getState(d),
+      getListState: (d) => b.getState(d),
+      getMapState: (d) => b.getState(d),
+      getReducingState: (d) => b.getState(d),
+      getAggregatingState: (d) => b.getState(d),
+    };
+    if (this.processFn?.open) callUser(this.info, 'open()', undefined, () => this.processFn!.open!(this.runtimeCtx));
+  }
+
+  close(): void {
+    if (this.processFn?.close) callUser(this.info, 'close()', undefined, () => this.processFn!.close!());
+  }
+
+  processElement(value: unknown, ts: number | undefined): void {
+    let key: unknown;
+    try {
+      key = this.keySelector(value);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'key selector', value, e);
+    }
+    if (isThenable(key)) throw asyncUserFunction(this.info, 'key selector', value);
+    this.backend.setCurrentKey(key);
+    if (this.fixedFast !== undefined && ts !== undefined && !Number.isNaN(ts)) {
+      this.processFixed(value, ts);
+      return;
+    }
+    let windows: Window[];
+    try {
+      windows = this.assigner.assignWindows(value, ts, this.assignCtx);
+    } catch (e) {
+      throw userFunctionFailed(this.info, 'window assigner', value, e);
+    }
+    if (isThenable(windows)) throw asyncUserFunction(this.info, 'window assigner', value);
+    let skipped = true;
+    const wm = this.watermark(); // nothing in here moves it
+    for (let i = 0; i < windows.length; i++) {
+      const assigned = windows[i]!;
+      const w = this.merging ? this.addToMergingSet(assigned as TimeWindow) : assigned;
+      if (this.eventTime && this.cleanupTime(w) <= wm) { // late: Flink's isWindowLate
+        if (this.merging) this.state.retireMergingWindow(w);
+        continue;
+      }
+      skipped = false;
+      const wk = this.codec.key(w);
+      const contents = this.state.getContents(wk);
+      this.state.putContents(wk, this.runner.add(contents, value));
+      // A window with contents has its derived (event-time) cleanup timer already: it is only
+      // removed when it fires, and the window is cleaned up then.
+      const cleanupAt = this.cleanupTime(w);
+      this.lastDerivedTimer = contents !== undefined && this.derivedEventTime ? cleanupAt : Number.NaN;
+      let result: TriggerResult;
+      if (this.eventTimeTrigger) {
+        // EventTimeTrigger.onElement, inlined.
+        const max = w.maxTimestamp();
+        if (max <= wm) result = 'FIRE';
+        else {
+          if (max !== this.lastDerivedTimer) this.registerTimer('e', max, w, wk); // else: registered already
+          result = 'CONTINUE';
+        }
+      } else {
+        try {
+          result = this.trigger.onElement(value, ts, w, this.triggerContext(w, wk));
+        } catch (e) {
+          throw userFunctionFailed(this.info, this.triggerWhat('onElement'), undefined, e);
+        }
+        if (isThenable(result)) throw asyncUserFunction(this.info, this.triggerWhat('onElement'), undefined);
+      }
+      if (result !== 'CONTINUE') this.handle(result, w, wk, false, NOT_READ);
+      if (cleanupAt !== this.lastDerivedTimer) this.registerCleanupTimer(w, wk); // else: registered already
+      this.lastDerivedTimer = Number.NaN;
+    }
+    if (skipped && this.eventTime && ts !== undefined && ts + this.lateness <= wm) {
+      if (this.spec.lateDataTag !== undefined) this.out.sideOutput?.(this.spec.lateDataTag, value, ts);
+      else this.lateRecordsDropped++;
+    }
+  }
+
+  /**
+   * processElement for Weir's tumbling/sliding event-time assigners with EventTimeTrigger (the
+   * key is set): the same steps as the general path, with the assigner's windows (latest first)
+   * and EventTimeTrigger.onElement inlined.
+   */
+  private processFixed(value: unknown, ts: number): void {
+    const size = this.fixedSize!;
+    const { slide, offset } = this.fixedFast!;
+    const lateness = this.lateness;
+    const wm = this.watermark();
+    let skipped = true;
+    for (let start = TimeWindow.getWindowStartWithOffset(ts, offset, slide); start > ts - size; start -= slide) {
+      const max = start + size - 1;
+      const cleanupAt = max + lateness;
+      if (cleanupAt <= wm) continue; // late
+      skipped = false;
+      const contents = this.state.getContents(start);
+      this.state.putContents(start, this.runner.add(contents, value));
+      const existed = contents !== undefined; // then its derived cleanup timer is registered already
+      this.lastDerivedTimer = existed ? cleanupAt : Number.NaN;
+      if (max <= wm) {
+        this.handle('FIRE', new TimeWindow(start, start + size), start, false, NOT_READ); // late, within the allowed lateness
+      } else if (lateness === 0) {
+        if (!existed) this.registerDerivedTimer(max); // the end timer is the cleanup timer
+      } else {
+        this.state.registerTimer('e', max, start); // the end timer, namespaced
+      }
+      if (!existed) this.registerDerivedTimer(cleanupAt);
+      this.lastDerivedTimer = Number.NaN;
+    }
+    if (skipped && ts + lateness <= wm) {
+      if (this.spec.lateDataTag !== undefined) this.out.sideOutput?.(this.spec.lateDataTag, value, ts);
+      else this.lateRecordsDropped++;
+    }
+  }
+
+  processWatermark(wm: number): void {
+    // At or below the restored watermark: nothing can fire that did not fire before the checkpoint.
+    if (wm > this.restoredWatermark) this.timers.advanceWatermark(wm, this.onEventTimer);
+    this.out.emitWatermark(wm);
+  }
+
+  /**
+   * Operator state: the watermark this subtask had reached. Flink does not restore watermarks, so
+   * after a failover records that were already late (dropped or side-output) could be admitted
+   * again, and a window could fire differently than before the failure. Weir restores it as a
+   * floor for lateness decisions and timer firing, so the output after a restore is the output
+   * without the failure (exactly once, including the late side output).
+   */
+  snapshotState(): unknown {
+    // Union state: after rescaling, every new subtask gets the watermarks of all old ones.
+    return unionState({ watermark: this.watermark() });
+  }
+
+  initializeState(restored: readonly unknown[] | undefined): void {
+    const marks = (restored ?? []).map((r) => (isUnionState(r) ? (r.value as { watermark?: unknown }).watermark : undefined)).filter((w): w is number => typeof w === 'number');
+    // The smallest (a subtask's watermark is the minimum over its inputs anyway).
+    if (marks.length > 0) this.restoredWatermark = Math.min(...marks);
+  }
+
+  onProcessingTime(now: number): number | undefined {
+    this.timers.fireProcessingTimers(now, (t) => this.onTimer('p', t));
+    return this.timers.nextProcessingTimer();
+  }
+
+  // ---- timers ----
+
+  private readonly onEventTimer = (t: number): void => this.onTimer('e', t);
+
+  /** A (key, time) timer fired (the key is current): run it for every window that registered it. */
+  private onTimer(domain: TimerDomain, time: number): void {
+    const keys = this.namespacedTimers ? this.state.takeFiredTimer(domain, time) : [];
+    for (const wk of keys) {
+      const w = this.codec.window(wk);
+      if (this.merging && !this.state.hasMergingWindow(w)) continue; // merged away or cleaned up
+      this.onWindowTimer(domain, time, w, wk, NOT_READ);
+    }
+    // The window whose (derived) cleanup timer this is, unless it was namespaced too.
+    if (this.fixedSize !== undefined && domain === this.cleanupDomain) {
+      const end = time - this.lateness + 1;
+      const w = this.codec.window(end - this.fixedSize);
+      const wk = this.codec.key(w);
+      if (keys.length > 0 && keys.includes(wk)) return;
+      const contents = this.state.getContents(wk);
+      if (contents === undefined && !(this.valuesUsed && this.state.hasValues(wk))) return; // no such window
+      this.onWindowTimer(domain, time, w, wk, contents);
+    }
+  }
+
+  private onWindowTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey, contents: unknown): void {
+    this.lastDerivedTimer = Number.NaN;
+    let result: TriggerResult;
+    if (this.eventTimeTrigger) {
+      // EventTimeTrigger.onEventTime / onProcessingTime, inlined.
+      result = domain === 'e' && time === w.maxTimestamp() ? 'FIRE' : 'CONTINUE';
+    } else {
+      const ctx = this.triggerContext(w, wk);
+      result = domain === 'e'
+        ? this.callTrigger('onEventTime', () => this.trigger.onEventTime(time, w, ctx))
+        : this.callTrigger('onProcessingTime', () => this.trigger.onProcessingTime(time, w, ctx));
+    }
+    const cleanup = (domain === 'e') === this.eventTime && time === this.cleanupTime(w);
+    if (result !== 'CONTINUE') this.handle(result, w, wk, cleanup, contents);
+    if (cleanup) this.clearAllState(w, wk);
+  }
+
+  /**
+   * Fire (emit the contents) and/or purge (drop them), as the trigger decided. `cleanup`: the
+   * window is cleaned up right after; `prefetched`: its contents, if just read.
+   */
+  private handle(result: TriggerResult, w: Window, wk: WindowKey, cleanup: boolean, prefetched: unknown): void {
+    const purge = result === 'PURGE' || result === 'FIRE_AND_PURGE';
+    if (result === 'FIRE' || result === 'FIRE_AND_PURGE') {
+      let contents = prefetched === NOT_READ ? this.state.getContents(wk) : prefetched;
+      if (contents !== undefined) {
+        const kept = this.runner.evict(contents);
+        if (kept) {
+          this.state.putContents(wk, kept);
+          contents = kept;
+        }
+        this.emit(w, contents, cleanup || purge);
+      }
+    }
+    if (purge) {
+      this.state.clearContents(wk);
+      // Derived timers: the window stays alive until its cleanup for whoever could observe it.
+      if (this.fixedSize !== undefined && this.valuesUsed && !cleanup) this.state.markPurged(wk);
+    }
+  }
+
+  private emit(w: Window, contents: unknown, dropped: boolean): void {
+    const max = w.maxTimestamp();
+    this.emitTimestamp = Number.isFinite(max) ? max : undefined;
+    this.runner.emit(this.backend.getCurrentKey(), contents, w, this.makeProcessContext, this.collector, dropped);
+  }
+
+  /** Event time: max timestamp + allowed lateness; processing time: max timestamp (+Infinity: never). */
+  private cleanupTime(w: Window): number {
+    return w.maxTimestamp() + this.lateness;
+  }
+
+  private registerCleanupTimer(w: Window, wk: WindowKey): void {
+    const t = this.cleanupTime(w);
+    if (!Number.isFinite(t)) return;
+    if (this.fixedSize !== undefined) this.registerDerivedTimer(t);
+    else this.registerTimer(this.cleanupDomain, t, w, wk);
+  }
+
+  private deleteCleanupTimer(w: Window, wk: WindowKey): void {
+    const t = this.cleanupTime(w);
+    if (Number.isFinite(t)) this.deleteTimer(this.cleanupDomain, t, w, wk);
+  }
+
+  /** Whether a timer is a derived one: a window's cleanup time in the cleanup domain (built-in triggers, or the operator's own). */
+  private isDerived(domain: TimerDomain, time: number, w: Window): boolean {
+    return this.fixedSize !== undefined && this.builtInTrigger && domain === this.cleanupDomain && time === this.cleanupTime(w);
+  }
+
+  private registerDerivedTimer(time: number): void {
+    if (time === this.lastDerivedTimer) return; // already, for this element and window
+    this.lastDerivedTimer = time;
+    if (this.eventTime) this.timers.registerEventTimeTimer(time);
+    else {
+      this.timers.registerProcessingTimeTimer(time);
+      this.ctx.requestProcessingTime(time);
+    }
+  }
+
+  /** A trigger's timer (or a namespaced cleanup timer). */
+  private registerTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey): void {
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`timer timestamp must be a number, got ${String(time)}`);
+    if (this.isDerived(domain, time, w)) {
+      this.registerDerivedTimer(time);
+      return;
+    }
+    this.state.registerTimer(domain, time, wk);
+    if (domain === 'p') this.ctx.requestProcessingTime(time);
+  }
+
+  private deleteTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey): void {
+    // A derived timer lives as long as its window (built-in triggers delete timers only when it is cleared).
+    if (this.isDerived(domain, time, w)) return;
+    this.state.deleteTimer(domain, time, wk, () => this.hasDerivedTimer(domain, time));
+  }
+
+  /** Whether the backend timer (current key, domain, time) is also a live window's derived cleanup timer. */
+  private hasDerivedTimer(domain: TimerDomain, time: number): boolean {
+    if (this.fixedSize === undefined || domain !== this.cleanupDomain) return false;
+    const wk = this.codec.key(this.codec.window(time - this.lateness + 1 - this.fixedSize));
+    return this.state.getContents(wk) !== undefined || (this.valuesUsed && this.state.hasValues(wk));
+  }
+
+  /** The window is done: its contents, trigger state and timers, per-window state, set entry. */
+  private clearAllState(w: Window, wk: WindowKey): void {
+    this.state.clearContents(wk);
+    if (this.eventTimeTrigger) this.deleteTimer('e', w.maxTimestamp(), w, wk); // EventTimeTrigger.clear, inlined
+    else this.callTrigger('clear', () => this.trigger.clear(w, this.triggerContext(w, wk)));
+    if (this.processFn?.clear) {
+      const max = w.maxTimestamp();
+      this.emitTimestamp = Number.isFinite(max) ? max : undefined; // what clear() emits to side outputs carries it too
+      const ctx = this.processContext(w);
+      callUser(this.info, 'process window function clear()', { window: String(w) }, () => this.processFn!.clear!(ctx));
+    }
+    if (this.valuesUsed) this.state.clearValues(wk);
+    if (this.merging) this.state.retireMergingWindow(w);
+  }
+
+  // ---- merging (sessions): Flink's MergingWindowSet.addWindow and the operator's merge callback ----
+
+  /** Add a new window to the key's set, merging it with the windows it overlaps; returns the window it ended up in. */
+  private addToMergingSet(nw: TimeWindow): TimeWindow {
+    const groups = callUser(this.info, 'window assigner mergeWindows', undefined, () => this.assigner.mergeWindows!([...this.state.mergingWindows(), nw])) as Array<{ result: TimeWindow; merged: TimeWindow[] }>;
+    let result = nw;
+    let mergedNew = false;
+    for (const g of groups) {
+      const merged = [...g.merged];
+      const i = merged.findIndex((w) => w.equals(nw));
+      if (i >= 0) {
+        merged.splice(i, 1); // the new window never had state
+        mergedNew = true;
+        result = g.result;
+      }
+      for (const m of merged) this.state.retireMergingWindow(m);
+      this.state.addMergingWindow(g.result);
+      // Merging a window into itself (the new one inside an existing one) changes nothing.
+      if (!(merged.length === 1 && merged[0]!.equals(g.result))) this.merge(g.result, merged.filter((m) => !m.equals(g.result)));
+    }
+    if (groups.length === 0 || (result.equals(nw) && !mergedNew)) this.state.addMergingWindow(nw);
+    return result;
+  }
+
+  /** The state of `merged` windows moves into `result`: trigger onMerge, their timers and trigger state cleared, contents combined. */
+  private merge(result: TimeWindow, merged: TimeWindow[]): void {
+    if (this.eventTime && this.cleanupTime(result) <= this.watermark()) {
+      throw new Error(`window merging produced ${String(result)}, already late for watermark ${this.watermark()}`);
+    }
+    const rk = this.codec.key(result);
+    const base = this.makeTriggerContext();
+    const mergeCtx: OnMergeContext = {
+      getCurrentProcessingTime: base.getCurrentProcessingTime,
+      getCurrentWatermark: base.getCurrentWatermark,
+      registerEventTimeTimer: (t) => this.registerTimer('e', t, result, rk),
+      registerProcessingTimeTimer: (t) => this.registerTimer('p', t, result, rk),
+      deleteEventTimeTimer: (t) => this.deleteTimer('e', t, result, rk),
+      deleteProcessingTimeTimer: (t) => this.deleteTimer('p', t, result, rk),
+      getState: (name) => this.state.value(rk, 't', name),
+      mergeState: <S>(name: string, fold: (a: S, b: S) => S) => {
+        const target = this.state.value<S>(rk, 't', name);
+        let acc = target.value();
+        for (const m of merged) {
+          const v = this.state.value<S>(this.codec.key(m), 't', name).value();
+          if (v !== undefined) acc = acc === undefined ? v : fold(acc, v);
+        }
+        if (acc !== undefined) target.update(acc);
+      },
+    };
+    this.callTrigger('onMerge', () => this.trigger.onMerge?.(result, mergeCtx));
+    for (const m of merged) {
+      const mk = this.codec.key(m);
+      this.callTrigger('clear', () => this.trigger.clear(m, this.triggerContext(m, mk)));
+      this.deleteCleanupTimer(m, mk);
+    }
+    let contents = this.state.getContents(rk);
+    for (const m of merged) {
+      const mk = this.codec.key(m);
+      const c = this.state.getContents(mk);
+      if (c !== undefined) contents = contents === undefined ? c : this.runner.merge(contents, c);
+      this.state.clearContents(mk);
+      if (this.valuesUsed) this.state.clearValues(mk);
+    }
+    if (contents !== undefined) this.state.putContents(rk, contents);
+  }
+
+  // ---- contexts ----
+
+  private watermark(): number {
+    const wm = this.timers.currentWatermark();
+    return wm > this.restoredWatermark ? wm : this.restoredWatermark;
+  }
+
+  private triggerWhat(what: string): string {
+    this.triggerName ??= String(this.trigger);
+    return `trigger ${this.triggerName} ${what}`;
+  }
+
+  private callTrigger<R>(what: string, fn: () => R): R {
+    let r: R;
+    try {
+      r = fn();
+    } catch (e) {
+      throw userFunctionFailed(this.info, this.triggerWhat(what), undefined, e);
+    }
+    if (isThenable(r)) throw asyncUserFunction(this.info, this.triggerWhat(what), undefined);
+    return r;
+  }
+
+  /** The trigger context, for window `w` (one object, re-pointed: trigger calls never nest). */
+  private triggerContext(w: Window, wk: WindowKey): TriggerContext {
+    this.triggerWindow = w;
+    this.triggerWk = wk;
+    return this.triggerCtx;
+  }
+
+  private makeTriggerContext(): TriggerContext {
+    const self = this;
+    return {
+      getCurrentProcessingTime() { return self.ctx.now(); },
+      getCurrentWatermark() { return self.watermark(); },
+      registerEventTimeTimer(t) { self.registerTimer('e', t, self.triggerWindow, self.triggerWk); },
+      registerProcessingTimeTimer(t) { self.registerTimer('p', t, self.triggerWindow, self.triggerWk); },
+      deleteEventTimeTimer(t) { self.deleteTimer('e', t, self.triggerWindow, self.triggerWk); },
+      deleteProcessingTimeTimer(t) { self.deleteTimer('p', t, self.triggerWindow, self.triggerWk); },
+      getState(name) { return self.state.value(self.triggerWk, 't', name); },
+    };
+  }
+
+  private readonly makeProcessContext = (w: Window): ProcessWindowContext<any> => this.processContext(w);
+
+  private processContext(w: Window): ProcessWindowContext<any> {
+    const ts = this.emitTimestamp;
+    const wk = this.codec.key(w);
+    return {
+      window: w,
+      currentWatermark: () => this.watermark(),
+      currentProcessingTime: () => this.ctx.now(),
+      windowState: () => {
+        if (this.merging) throw new TypeError('per-window state is not available with merging (session) windows (as in Flink)');
+        return { getState: (name: string) => this.state.value(wk, 'p', name) };
+      },
+      globalState: () => this.runtimeCtx,
+      output: (tag, v) => this.out.sideOutput?.(sideOutputId(tag), v, ts),
+    };
+  }
+}

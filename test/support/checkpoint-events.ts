@@ -1,0 +1,42 @@
+/**
+ * Waiting on a running job's checkpoints instead of on time (no sleeps in tests): what the
+ * recovery tests use to inject failures after observed checkpoints.
+ */
+import fs from 'node:fs';
+import type { JobClient } from '../../index.ts';
+
+/** Resolves after `n` more checkpoints completed (rejects if the job ends first). */
+export function checkpointsCompleted(client: JobClient, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    const off = client.onCheckpoint((c) => {
+      if (c.status === 'completed' && ++seen >= n) {
+        off();
+        resolve();
+      }
+    });
+    client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) before ${n} more checkpoints completed`)); }, (e) => { off(); reject(e); });
+  });
+}
+
+/**
+ * Arms one failure (creates `marker`, which the job's fault claims) after each completed checkpoint
+ * that follows the previous failover, `count` times; resolves when all `count` happened.
+ */
+export function injectFailures(client: JobClient, marker: string, count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let armed = 0;
+    const off = client.onCheckpoint((c) => {
+      if (c.status !== 'completed') return;
+      if (client.failovers.length < armed) return; // the armed failure has not happened yet
+      if (armed === count) {
+        off();
+        resolve();
+        return;
+      }
+      fs.writeFileSync(marker, '');
+      armed++;
+    });
+    client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) after ${client.failovers.length} of ${count} failures`)); }, (e) => { off(); reject(e); });
+  });
+}
