@@ -93,23 +93,40 @@ const MATRIX = CASES.flatMap((c, i) => [
   { c, p: 4, backend: (i % 2 === 0 ? 'lmdb' : 'heap') as 'lmdb' | 'heap' },
 ]);
 
+const inputOf = (c: WindowCase, p: number) => events(c.length * 31 + p, 500);
+
+/**
+ * The cases of one (parallelism, backend) run in one job: independent pipelines that share the
+ * job's start-up (the suite's time), each checked on its own below.
+ */
+const runs = new Map<string, Promise<Record<string, unknown[]>>>();
+function runConfig(p: number, backend: 'heap' | 'lmdb'): Promise<Record<string, unknown[]>> {
+  const id = `${p}/${backend}`;
+  let run = runs.get(id);
+  if (!run) {
+    const cases = MATRIX.filter((m) => m.p === p && m.backend === backend).map((m) => ({ case: m.c, events: inputOf(m.c, p) }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-windows-'));
+    run = windowJob.execute({ params: { cases, ooo: OOO }, parallelism: p, stateBackend: backend, stateDirectory: dir }).done
+      .then((result) => {
+        assert.equal(result.status, 'finished');
+        return result.collected as Record<string, unknown[]>;
+      })
+      .finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+    runs.set(id, run);
+  }
+  return run;
+}
+
 describe('windows match the sequential reference', () => {
   for (const { c, p, backend } of MATRIX) {
     test(`${c}, parallelism ${p}, ${backend}`, async () => {
-      const evs = events(c.length * 31 + p, 500);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-windows-'));
-      try {
-        const result = await windowJob.execute({ params: { case: c, events: evs, ooo: OOO }, parallelism: p, stateBackend: backend, stateDirectory: dir }).done;
-        assert.equal(result.status, 'finished');
-        const exp = expected(c, evs);
-        assert.ok(exp.out.length > 10, `the case produces results (${exp.out.length})`);
-        assert.deepEqual(sorted(result.collected.out!), sorted(exp.out));
-        assert.deepEqual(sorted(result.collected.late!), sorted(exp.late));
-        assert.deepEqual(sorted(result.collected.cleared!), sorted(exp.cleared ?? []), 'ProcessWindowFunction.clear once per window, with its per-window state');
-        if (c === 'sliding-lateness' || c === 'session-process' || c === 'window-all') assert.ok(exp.late.length > 0, 'the input has records too late for allowed lateness');
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const collected = await runConfig(p, backend);
+      const exp = expected(c, inputOf(c, p));
+      assert.ok(exp.out.length > 10, `the case produces results (${exp.out.length})`);
+      assert.deepEqual(sorted(collected[`out:${c}`]!), sorted(exp.out));
+      assert.deepEqual(sorted(collected[`late:${c}`]!), sorted(exp.late));
+      assert.deepEqual(sorted(collected[`cleared:${c}`]!), sorted(exp.cleared ?? []), 'ProcessWindowFunction.clear once per window, with its per-window state');
+      if (c === 'sliding-lateness' || c === 'session-process' || c === 'window-all') assert.ok(exp.late.length > 0, 'the input has records too late for allowed lateness');
     });
   }
 });

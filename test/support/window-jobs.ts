@@ -97,14 +97,20 @@ function windowStage(p: WindowJobParams, input: SingleOutputStream<Ev>): SingleO
 }
 
 /** array → timestamps (watermark after every record) → window case → stamp (result + its timestamp) → collect('out'); late data → collect('late'). */
-export const windowJob = defineJob('t-windows', (env, p: WindowJobParams) => {
-  const input = env.fromArray(p.events).assignTimestampsAndWatermarks({ timestamp: (e) => e.ts, maxOutOfOrdernessMs: p.ooo, intervalMs: 0 });
-  const windows = windowStage(p, input).uid('window');
-  windows.process<Stamped>({
-    processElement(r, ctx, out) { out.collect({ r, ts: ctx.timestamp() ?? null }); },
-  }).collect('out');
-  windows.getSideOutput(LATE).collect('late');
-  windows.getSideOutput(CLEARED).collect('cleared');
+/**
+ * Several window cases in one job (they share the job's start-up), each its own pipeline:
+ * collects `out:<case>`, `late:<case>` and `cleared:<case>`.
+ */
+export const windowJob = defineJob('t-windows', (env, p: { cases: Array<Omit<WindowJobParams, 'ooo'>>; ooo: number }) => {
+  for (const c of p.cases) {
+    const input = env.fromArray(c.events).assignTimestampsAndWatermarks({ timestamp: (e) => e.ts, maxOutOfOrdernessMs: p.ooo, intervalMs: 0 });
+    const windows = windowStage({ ...c, ooo: p.ooo }, input).uid(`window-${c.case}`);
+    windows.process<Stamped>({
+      processElement(r, ctx, out) { out.collect({ r, ts: ctx.timestamp() ?? null }); },
+    }).collect(`out:${c.case}`);
+    windows.getSideOutput(LATE).collect(`late:${c.case}`);
+    windows.getSideOutput(CLEARED).collect(`cleared:${c.case}`);
+  }
 });
 
 // ---- side outputs ----
