@@ -10,7 +10,8 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import type { StreamTaskArgs } from './task-args.ts';
-import type { StreamTask, TaskServices } from './stream-task.ts';
+import type { StreamTask } from './stream-task.ts';
+import type { TaskServices } from './task-timers.ts';
 import { SourceTask } from './source-task.ts';
 import { InputTask } from './input-task.ts';
 

@@ -21,7 +21,8 @@ import { ChannelReader, Doorbell, type ActorContext, type Frame } from '../../ac
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import { decodeElement, RECORD_BATCH_KIND } from '../io/stream-elements.ts';
-import { StreamTask, type TaskServices } from './stream-task.ts';
+import { StreamTask } from './stream-task.ts';
+import type { TaskServices } from './task-timers.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import { InputGate } from './input-gate.ts';
 import { CheckpointedInputGate, type InputItem } from './checkpointed-input-gate.ts';

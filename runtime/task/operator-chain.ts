@@ -126,3 +126,22 @@ export async function closeChain(chain: BuiltChain): Promise<void> {
   }
   if (first) throw first;
 }
+
+/** Operator state of the chain for checkpoint n, by operator uid (sink transactions, …). */
+export function snapshotChain(chain: BuiltChain, checkpointId: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of chain.members) {
+    if (!m.operator.snapshotState) continue;
+    const v = m.operator.snapshotState(checkpointId);
+    if (v !== undefined) out[m.node.uid] = v;
+  }
+  return out;
+}
+
+/** Checkpoint n completed (two-phase-commit sinks commit here) or was aborted: tell every operator, head first. */
+export async function notifyChain(chain: BuiltChain, checkpointId: number, outcome: 'complete' | 'aborted'): Promise<void> {
+  for (const { operator: op } of chain.members) {
+    if (outcome === 'complete') await op.notifyCheckpointComplete?.(checkpointId);
+    else await op.notifyCheckpointAborted?.(checkpointId);
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { defineActor } from '../../actors/index.ts';
 import { createStreamTask } from './create-stream-task.ts';
-import { realTaskServices } from './stream-task.ts';
+import { realTaskServices } from './task-timers.ts';
 import { taskControlPlane } from './task-control-plane.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 

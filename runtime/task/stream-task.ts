@@ -25,30 +25,19 @@ import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
-import { buildOperatorChain, closeChain, finishChain, openChain, type BuiltChain } from './operator-chain.ts';
+import { buildOperatorChain, closeChain, finishChain, notifyChain, openChain, snapshotChain, type BuiltChain } from './operator-chain.ts';
 import { TaskOutputs } from './task-outputs.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import { SubtaskCheckpointer, type CheckpointedTask } from './subtask-checkpointer.ts';
 import { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
-import { RealScheduler, type Scheduler } from '../checkpoint/scheduler.ts';
-import { systemClock, type Clock } from '../../common/clock.ts';
 import type { Frame } from '../../actors/index.ts';
 import { TaskMailbox } from './mailbox.ts';
-import { ProcessingTimeTimers } from './task-timers.ts';
+import { ProcessingTimeTimers, type TaskServices } from './task-timers.ts';
 import type { ChannelStateWriter } from './channel-state-writer.ts';
 import { sendToMaster } from './task-protocol.ts';
 import { TaskTimes, type TaskMetrics } from './task-metrics.ts';
 import { resolveIn } from './channel-state-reader.ts';
 import path from 'node:path';
-
-/** What a task is built from besides its actor context and args (tests inject their own). */
-export interface TaskServices {
-  readonly clock: Clock;
-  /** Wall-clock callbacks (run as mails). */
-  readonly scheduler: Scheduler;
-}
-
-export const realTaskServices = (): TaskServices => ({ clock: systemClock, scheduler: new RealScheduler({ unref: true }) });
 
 export abstract class StreamTask implements CheckpointedTask {
   readonly vertex: JobVertex;
@@ -270,13 +259,7 @@ export abstract class StreamTask implements CheckpointedTask {
 
   /** Operator state of this subtask for checkpoint n, by operator uid (sink transactions, …). */
   snapshotOperatorState(checkpointId: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const m of this.chain.members) {
-      if (!m.operator.snapshotState) continue;
-      const v = m.operator.snapshotState(checkpointId);
-      if (v !== undefined) out[m.node.uid] = v;
-    }
-    return out;
+    return snapshotChain(this.chain, checkpointId);
   }
 
   // ---- mails: what the control calls do on the loop (stream-task-actor.ts submits them) ----
@@ -290,12 +273,12 @@ export abstract class StreamTask implements CheckpointedTask {
     await this.checkpointer?.notifyAborted(checkpointId);
   }
 
-  async notifyOperatorsComplete(checkpointId: number): Promise<void> {
-    for (const m of this.chain.members) if (m.operator.notifyCheckpointComplete) await m.operator.notifyCheckpointComplete(checkpointId);
+  notifyOperatorsComplete(checkpointId: number): Promise<void> {
+    return notifyChain(this.chain, checkpointId, 'complete');
   }
 
-  async notifyOperatorsAborted(checkpointId: number): Promise<void> {
-    for (const m of this.chain.members) if (m.operator.notifyCheckpointAborted) await m.operator.notifyCheckpointAborted(checkpointId);
+  notifyOperatorsAborted(checkpointId: number): Promise<void> {
+    return notifyChain(this.chain, checkpointId, 'aborted');
   }
 
   /** Processing-time callbacks of the chain (a mail); the next time one is needed. */

@@ -8,9 +8,18 @@
  *     time they need from `onProcessingTime`, and ask for an earlier one through
  *     `OperatorContext.requestProcessingTime` (e.g. when a record registers a timer).
  */
-import type { Clock } from '../../common/clock.ts';
-import type { Cancel, Scheduler } from '../checkpoint/scheduler.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
+import { RealScheduler, type Cancel, type Scheduler } from '../checkpoint/scheduler.ts';
 import type { TaskMailbox } from './mailbox.ts';
+
+/** What a task is built from besides its actor context and args (tests inject their own). */
+export interface TaskServices {
+  readonly clock: Clock;
+  /** Wall-clock callbacks (run as mails). */
+  readonly scheduler: Scheduler;
+}
+
+export const realTaskServices = (): TaskServices => ({ clock: systemClock, scheduler: new RealScheduler({ unref: true }) });
 
 /** `inner`'s timers, with each callback run as a mail of `mailbox` (a cancel before it ran still holds). */
 export function mailboxScheduler(inner: Scheduler, mailbox: TaskMailbox, description: string): Scheduler {

@@ -39,47 +39,15 @@ import { type OperatorContext, type Output, type StreamOperator } from '../opera
 import { sideOutputId } from '../side-output.ts';
 import { isUnionState, unionState } from '../union-state.ts';
 import { asyncUserFunction, isThenable, userFunctionFailed } from '../operator.ts';
-import { GlobalWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows } from './assigners.ts';
-import { ContinuousEventTimeTrigger, CountTrigger, EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger, PurgingTrigger } from './triggers.ts';
+import { GlobalWindows } from './assigners.ts';
+import { CountTrigger, EventTimeTrigger, PurgingTrigger } from './triggers.ts';
+import { fixedEventTimePath, fixedWindowSize, is, isBuiltInTrigger, isStatelessTrigger, onlyDerivedTimers } from './window-shortcuts.ts';
 import type { OnMergeContext, Trigger, TriggerContext, TriggerResult, WindowAssigner, WindowOperatorSpec } from './window-operator-spec.ts';
 import { WindowState, windowCodec, type TimerDomain, type WindowCodec, type WindowKey } from './window-state.ts';
 import { callUser, WindowFunctionRunner } from './window-functions-runner.ts';
 import { TimeWindow, type Window } from './windows.ts';
 
-/** Exactly Weir's class (not a subclass that may change what it does). */
-function is(x: unknown, c: { prototype: unknown }): boolean {
-  return x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === c.prototype;
-}
-
-/** The size of a fixed-size assigner's windows (Weir's tumbling and sliding), else undefined. */
-function fixedWindowSize(a: WindowAssigner): number | undefined {
-  if (is(a, TumblingEventTimeWindows) || is(a, TumblingProcessingTimeWindows)) return (a as TumblingEventTimeWindows).size;
-  if (is(a, SlidingEventTimeWindows) || is(a, SlidingProcessingTimeWindows)) return (a as SlidingEventTimeWindows).size;
-  return undefined;
-}
-
-/** Weir's built-in triggers: they delete timers only in `clear`. */
-function isBuiltInTrigger(t: Trigger): boolean {
-  if (is(t, PurgingTrigger)) return isBuiltInTrigger((t as PurgingTrigger<unknown, Window>).nested);
-  return is(t, EventTimeTrigger) || is(t, ProcessingTimeTrigger) || is(t, CountTrigger) || is(t, ContinuousEventTimeTrigger) || is(t, NeverTrigger);
-}
-
-/** Built-in triggers that keep no per-window state. */
-function isStatelessTrigger(t: Trigger): boolean {
-  if (is(t, PurgingTrigger)) return isStatelessTrigger((t as PurgingTrigger<unknown, Window>).nested);
-  return is(t, EventTimeTrigger) || is(t, ProcessingTimeTrigger) || is(t, NeverTrigger);
-}
-
 const NOT_READ = Symbol('not read');
-
-/** Whether every timer the (built-in) trigger registers is a derived one (no namespace entries ever). */
-function onlyDerivedTimers(t: Trigger, eventTime: boolean, lateness: number): boolean {
-  if (is(t, PurgingTrigger)) return onlyDerivedTimers((t as PurgingTrigger<unknown, Window>).nested, eventTime, lateness);
-  if (is(t, CountTrigger) || is(t, NeverTrigger)) return true;
-  if (is(t, EventTimeTrigger)) return eventTime && lateness === 0;
-  if (is(t, ProcessingTimeTrigger)) return !eventTime;
-  return false;
-}
 
 export class WindowOperator implements StreamOperator {
   /** Late records dropped (no late side output), for tests and debugging. */
@@ -148,12 +116,7 @@ export class WindowOperator implements StreamOperator {
     this.valuesUsed = !isStatelessTrigger(this.trigger) || this.processFn !== undefined;
     this.eventTimeTrigger = is(this.trigger, EventTimeTrigger) && this.eventTime;
     this.derivedEventTime = this.fixedSize !== undefined && this.eventTime;
-    const a = this.assigner;
-    const proto = Object.getPrototypeOf(a);
-    this.fixedFast = !this.eventTimeTrigger ? undefined
-      : proto === TumblingEventTimeWindows.prototype ? { slide: (a as TumblingEventTimeWindows).size, offset: (a as TumblingEventTimeWindows).offset }
-        : proto === SlidingEventTimeWindows.prototype ? { slide: (a as SlidingEventTimeWindows).slide, offset: (a as SlidingEventTimeWindows).offset }
-          : undefined;
+    this.fixedFast = fixedEventTimePath(this.assigner, this.trigger, this.eventTime);
   }
 
   open(ctx: OperatorContext): void {
