@@ -14,6 +14,17 @@ export { IntervalJoin, IntervalJoined } from './runtime/api/interval-join.ts';
 export type {
   CoProcessFunction, KeyedCoProcessFunction, ProcessJoinFunction, CoProcessContext, CoTimeContext, CoRuntimeContext, ProcessJoinContext,
 } from './runtime/api/two-input-functions.ts';
+// The Source API: your own sources (docs/sources.md).
+export type { Source, SourceSplit, SourceSplitReader, SourcePoll, SplitEnumerationContext, SplitReaderContext } from './runtime/api/source-api.ts';
+// Asynchronous I/O (docs/api.md).
+export { AsyncDataStream, DEFAULT_ASYNC_CAPACITY } from './runtime/api/async-data-stream.ts';
+export type { AsyncFunction, AsyncMapFunction, ResultFuture, AsyncRuntimeContext } from './runtime/api/async-functions.ts';
+// Broadcast state (docs/api.md).
+export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream, DEFAULT_BROADCAST_STATE_MAX_BYTES } from './runtime/api/broadcast-stream.ts';
+export type {
+  BroadcastProcessFunction, KeyedBroadcastProcessFunction, BroadcastState, ReadOnlyBroadcastState, BroadcastContext, BroadcastReadOnlyContext,
+  KeyedBroadcastContext, KeyedBroadcastReadOnlyContext, KeyedBroadcastOnTimerContext, KeyedStateOf,
+} from './runtime/api/broadcast-functions.ts';
 // Side outputs and windows (docs/api.md).
 export { OutputTag } from './runtime/api/output-tag.ts';
 export type { ProcessFunction, ProcessContext, TimeQueries } from './runtime/api/process-function.ts';
@@ -35,7 +46,11 @@ export type { LogLevel } from './actors/logger.ts';
 export {
   twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition, type TwoPhaseCommitState,
 } from './runtime/operators/sinks/two-phase-commit-sink.ts';
+export { asyncBatchSink, type AsyncBatchSinkOptions, type AsyncBatchSinkDefinition } from './runtime/operators/sinks/async-batch-sink.ts';
 export { exactlyOnceFileSink, type ExactlyOnceFileSinkOptions, type FileTransaction } from './runtime/operators/sinks/exactly-once-file-sink.ts';
+export { postgresSink, type PostgresSinkOptions, type PostgresConnectionOptions, type PostgresTransaction } from './runtime/operators/sinks/postgres-sink.ts';
+export { redisEntryTime } from './runtime/operators/sources/redis-streams-source.ts';
+export type { RedisStreamsOptions, RedisStreamEntry, RedisConnectionOptions } from './runtime/graph/source-spec.ts';
 export { RuntimeErrorCode } from './runtime/errors.ts';
 export { WeirError } from './common/weir-error.ts';
 export { ErrorCodes, ErrorCodes as errors, isRestartable, type ErrorCode, type ErrorCodeInfo, type ErrorArea } from './common/error-codes.ts';

@@ -19,8 +19,18 @@ export const RuntimeErrorCode = {
   ASYNC_USER_FUNCTION: 'WEIR_ASYNC_USER_FUNCTION',
   /** A source failed to open or read. */
   SOURCE_FAILED: 'WEIR_SOURCE_FAILED',
+  /** A source cannot reach its external system, or lost the connection (restartable). */
+  SOURCE_CONNECTION_FAILED: 'WEIR_SOURCE_CONNECTION_FAILED',
+  /** A source's external system cannot work as configured: authentication, missing stream (not restartable). */
+  SOURCE_MISCONFIGURED: 'WEIR_SOURCE_MISCONFIGURED',
   /** A sink failed. */
   SINK_FAILED: 'WEIR_SINK_FAILED',
+  /** A sink cannot reach its external system, or lost the connection (restartable). */
+  SINK_CONNECTION_FAILED: 'WEIR_SINK_CONNECTION_FAILED',
+  /** A sink's target cannot work as configured: authentication, missing table or column (not restartable). */
+  SINK_MISCONFIGURED: 'WEIR_SINK_MISCONFIGURED',
+  /** The external system rejected a record: constraint or type (not restartable). */
+  SINK_RECORD_REJECTED: 'WEIR_SINK_RECORD_REJECTED',
   /** The job module could not be loaded in a worker, or does not export the job. */
   JOB_MODULE: 'WEIR_JOB_MODULE',
   /** The graph a worker rebuilt from the job module differs from the one on the main thread. */

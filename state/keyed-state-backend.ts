@@ -14,6 +14,7 @@
 import type { Clock } from '../common/clock.ts';
 import type {
   AggregatingStateDescriptor,
+  AnyStateDescriptor,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,
@@ -95,6 +96,41 @@ export interface KeyedStateBackend {
   getState<K, V>(d: MapStateDescriptor<K, V>): MapState<K, V>;
   getState<T>(d: ReducingStateDescriptor<T>): ReducingState<T>;
   getState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT>;
+  /**
+   * Calls `fn(key, state)` once for every key of this backend that holds state under `d` (value
+   * set, list or map non-empty; TTL-expired values, list elements and map entries count as
+   * absent, as reads see them). Flink's `KeyedStateBackend.applyToAllKeys`; it backs
+   * `KeyedBroadcastProcessFunction.Context.applyToKeyedState`.
+   *
+   * - Keys: only this backend's key-group range; each key with state is visited exactly once.
+   *   Order: key group ascending, then within a key group heap: the order in which the keys got
+   *   this state (a key whose state was cleared and written again moves to the end; restored keys
+   *   in snapshot order), LMDB: canonical key byte order (key-codec.ts: null < false < true <
+   *   numbers ascending < bigints < Dates < strings (UTF-8 byte order) < bytes < arrays < objects).
+   * - The keys are collected before the first call: keys that get state during the iteration are
+   *   not visited; a collected key whose state is gone (or expired) by its turn is skipped.
+   * - During a call the backend's current key is `key` (`getCurrentKey()` returns that very
+   *   value), so `state` — the handle `getState(d)` returns — reads and writes that key's state.
+   *   `fn` may read, update or clear it and use other states of the same key. `key` equals (deep,
+   *   same type) the key given to `setCurrentKey` when the state was written, decoded from its
+   *   canonical bytes (composite keys are fresh copies; `-0` arrives as `0`); do not mutate it.
+   * - Afterwards the previous current key and key group are restored (none if none was set),
+   *   also when `fn` throws; the error propagates and the remaining keys are not visited.
+   * - Works inside `batch()` (LMDB: reads see the batch's own writes; the recommended way, as
+   *   outside one each write of `fn` commits on its own) and outside one. Reads and writes go
+   *   through the normal handles and store paths, so snapshots in progress stay exact. Checking
+   *   whether a key still has live state reads it without refreshing TTL timestamps or deleting
+   *   expired entries.
+   * - Registers `d` like `getState` (an unknown name visits nothing); a name registered with
+   *   another kind or TTL throws `WEIR_STATE_DESCRIPTOR_CONFLICT`. Timers are never visited.
+   */
+  applyToAllKeys<T>(d: ValueStateDescriptor<T>, fn: (key: unknown, state: ValueState<T>) => void): void;
+  applyToAllKeys<T>(d: ListStateDescriptor<T>, fn: (key: unknown, state: ListState<T>) => void): void;
+  applyToAllKeys<K, V>(d: MapStateDescriptor<K, V>, fn: (key: unknown, state: MapState<K, V>) => void): void;
+  applyToAllKeys<T>(d: ReducingStateDescriptor<T>, fn: (key: unknown, state: ReducingState<T>) => void): void;
+  applyToAllKeys<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>, fn: (key: unknown, state: AggregatingState<IN, OUT>) => void): void;
+  /** For code generic over descriptors: the handle arrives untyped. */
+  applyToAllKeys(d: AnyStateDescriptor, fn: (key: unknown, state: unknown) => void): void;
   /** Groups the writes of one input batch (LMDB: one short synchronous write transaction — never await inside; heap: just calls fn). Nested calls join the outer batch. */
   batch<T>(fn: () => T): T;
   /** Keyed timers stored in this backend. */

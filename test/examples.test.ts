@@ -13,6 +13,8 @@ import { wordCount, totals } from '../examples/word-count/job.ts';
 import { sensorJob, reading, type Reading } from '../examples/embedded/job.ts';
 import { clickstreamJob, syntheticClicks as clickstreamClicks } from '../examples/clickstream/job.ts';
 import { referenceResults } from '../examples/clickstream/reference.ts';
+import { enrichmentJob, syntheticInput as enrichmentInput } from '../examples/enrichment/job.ts';
+import { referenceResults as referenceEnrichment } from '../examples/enrichment/reference.ts';
 
 const key = (s: Session) => `${s.user}@${s.start}`;
 
@@ -46,6 +48,23 @@ for (const [parallelism, backend] of [[1, 'lmdb'], [3, 'heap']] as const) {
       assert.deepEqual(sorted(result.collected['late-clicks']!), sorted(want.lateClicks));
       assert.deepEqual(sorted(result.collected['active-users']!), sorted(want.activeUsers));
       assert.deepEqual(sorted(result.collected.sessions!), sorted(want.sessions));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const [parallelism, backend] of [[1, 'heap'], [3, 'lmdb']] as const) {
+  test(`enrichment example (broadcast limit rules in event time, interval join with logins) matches the reference at parallelism ${parallelism} on ${backend}`, async () => {
+    const input = enrichmentInput(12, 40);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-enrichment-'));
+    try {
+      const result = await enrichmentJob.execute({ params: input, parallelism, stateBackend: backend, stateDirectory: dir }).done;
+      const want = referenceEnrichment(input);
+      assert.ok(want.flagged.length > 0 && want.flagged.length < input.payments.length / 2 && want.alerts.length > 0, 'the data flags some payments, and some of those have recent logins');
+      assert.ok(new Set(want.flagged.map((f) => f.limit)).size > 5, 'payments are judged by several rule versions');
+      assert.deepEqual(sorted(result.collected.flagged!), sorted(want.flagged));
+      assert.deepEqual(sorted(result.collected.alerts!), sorted(want.alerts));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -25,5 +25,5 @@ const fileArgs = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
 const files = fileArgs.length > 0 ? fileArgs : FOLDERS.filter((f) => fs.existsSync(path.join(root, f))).flatMap((f) => find(path.join(root, f), [])).sort();
 const env = { ...process.env, WEIR_LOG_LEVEL: process.env.WEIR_LOG_LEVEL ?? 'error' };
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...flags, ...files], { cwd: root, stdio: 'inherit', env });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files], { cwd: root, stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -13,27 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { windowJob, sideOutputJob, failingWindowJob, type Ev, type WindowCase } from './support/window-jobs.ts';
 import { referenceWindows, referenceCountWindows, type Stamped } from './support/window-reference.ts';
-import { rng } from './support/random.ts';
+import { outOfOrderEvents, OOO as WINDOW_OOO } from './support/window-rescale-jobs.ts';
 import {
   TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, TumblingProcessingTimeWindows, SlidingProcessingTimeWindows,
   ProcessingTimeSessionWindows, CountTrigger, ContinuousEventTimeTrigger, OutputTag, defineJob, WeirError,
 } from '../index.ts';
 
-const OOO = 6;
+const OOO = WINDOW_OOO;
 
 /** Keys k0..k4, event time rising ~2 per record with jitter up to 2·OOO, and ~6% very late records. */
-function events(seed: number, n: number): Ev[] {
-  const r = rng(seed);
-  const out: Ev[] = [];
-  let max = 0;
-  for (let i = 0; i < n; i++) {
-    let ts = Math.max(0, i * 2 + Math.floor((r() - 0.5) * 4 * OOO));
-    if (r() < 0.06) ts = Math.max(0, max - OOO - 5 - Math.floor(r() * 50));
-    max = Math.max(max, ts);
-    out.push({ k: `k${Math.floor(r() * 5)}`, ts, v: Math.floor(r() * 10) });
-  }
-  return out;
-}
+const events = (seed: number, n: number): Ev[] => outOfOrderEvents(seed, n, 5);
 
 const key = (e: Ev) => e.k;
 const ts = (e: Ev) => e.ts;

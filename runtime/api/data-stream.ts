@@ -6,6 +6,7 @@
 import { StreamGraph, type Partitioning, type StreamEdge, type StreamNode, type OperatorSpec } from '../graph/stream-graph.ts';
 import type { SinkSpec } from '../graph/sink-spec.ts';
 import type { TwoPhaseCommitSinkDefinition } from '../operators/sinks/two-phase-commit-sink.ts';
+import type { AsyncBatchSinkDefinition } from '../operators/sinks/async-batch-sink.ts';
 import { invalidArgument, invalidGraph } from '../errors.ts';
 import { ConnectedStreams } from './connected-streams.ts';
 import { IntervalJoin } from './interval-join.ts';
@@ -18,6 +19,8 @@ import { AllWindowedStream, WindowedStream } from './windowed-stream.ts';
 import type { GlobalWindow, Window } from '../operators/windows/windows.ts';
 import type { WindowAssigner } from '../operators/windows/window-operator-spec.ts';
 import { JoinedStreams } from './joined-streams.ts';
+import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.ts';
+import type { MapStateDescriptor } from '../../state/index.ts';
 
 /** An upstream node plus how records leave it. A union has several. */
 interface Upstream {
@@ -94,9 +97,29 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, [...this.upstreams, ...others.flatMap((o) => o.upstreams)]);
   }
 
-  /** Connect with another stream (possibly of another type) for a two-input operator: `.process(CoProcessFunction)` or `.keyBy(k1, k2).process(...)`. */
-  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+  /**
+   * Connect with another stream (possibly of another type) for a two-input operator:
+   * `.process(CoProcessFunction)` or `.keyBy(k1, k2).process(...)`. Connecting a
+   * `BroadcastStream` (from `broadcast(descriptor)`) gives the broadcast state pattern:
+   * `.process(BroadcastProcessFunction)`, or `KeyedBroadcastProcessFunction` on a KeyedStream.
+   */
+  connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStream<T, T2>;
+  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2>;
+  connect<T2>(other: DataStream<T2> | BroadcastStream<T2>): ConnectedStreams<T, T2> | BroadcastConnectedStream<T, T2> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream<T, T2>(this, other, streamOfNode);
     return new ConnectedStreams<T, T2>(this, other, streamOfNode);
+  }
+
+  /**
+   * Send every record to every subtask of the next operator (Flink's `broadcast()`). With
+   * MapStateDescriptors, the stream becomes a `BroadcastStream` whose records each subtask of the
+   * connected operator keeps in broadcast state: `events.connect(rules.broadcast(d)).process(fn)`.
+   */
+  broadcast(): DataStream<T>;
+  broadcast(descriptor: MapStateDescriptor<any, any>, ...more: MapStateDescriptor<any, any>[]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<any, any>[]): DataStream<T> | BroadcastStream<T> {
+    const stream = new DataStream<T>(this.graph, this.upstreams.map((u) => ({ nodeId: u.nodeId, partitioning: 'broadcast' as const, ...tagOf(u) })));
+    return descriptors.length === 0 ? stream : new BroadcastStream<T>(stream, descriptors);
   }
 
   /** Assign event timestamps and emit bounded-out-of-orderness watermarks. */
@@ -140,9 +163,10 @@ export class DataStream<T> {
    * `stream.sinkTo(exactlyOnceFileSink({ directory, format: 'csv' })).uid('out')`;
    * give it a `uid` so its pending transactions are found on restore.
    */
-  sinkTo<Txn>(sink: TwoPhaseCommitSinkDefinition<T, Txn>): SinkHandle {
+  sinkTo<Txn>(sink: TwoPhaseCommitSinkDefinition<T, Txn> | AsyncBatchSinkDefinition<T>): SinkHandle {
+    if (sink && sink.kind === 'async-batch-sink') return this.sink({ type: 'async-batch', sink }, sink.options.name);
     if (!sink || sink.kind !== 'two-phase-commit-sink' || typeof sink.create !== 'function') {
-      throw invalidArgument('sinkTo: expected a two-phase-commit sink definition (from exactlyOnceFileSink() or twoPhaseCommitSink())');
+      throw invalidArgument('sinkTo: expected a sink definition (from exactlyOnceFileSink(), twoPhaseCommitSink(), postgresSink() or asyncBatchSink())');
     }
     return this.sink({ type: 'two-phase-commit', sink }, sink.name);
   }
@@ -255,6 +279,14 @@ export class KeyedStream<K, T> extends DataStream<T> {
     return this.append<[K, number]>({ kind: 'keyedCount', keySelector: this.keySelector }, 'Count');
   }
 
+  /** `connect(broadcastStream)` on a keyed stream: `.process(KeyedBroadcastProcessFunction)` (keyed state and timers). */
+  override connect<T2>(other: BroadcastStream<T2>): KeyedBroadcastConnectedStream<K, T, T2>;
+  override connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2>;
+  override connect<T2>(other: DataStream<T2> | BroadcastStream<T2>): ConnectedStreams<T, T2> | KeyedBroadcastConnectedStream<K, T, T2> {
+    if (other instanceof BroadcastStream) return new KeyedBroadcastConnectedStream<K, T, T2>(this, other, streamOfNode);
+    return new ConnectedStreams<T, T2>(this, other, streamOfNode);
+  }
+
   /** Flink's KeyedProcessFunction: keyed state and timers. */
   override process<R>(fn: KeyedProcessFunction<K, T, R>): SingleOutputStream<R> {
     if (!fn || typeof fn.processElement !== 'function') {
@@ -298,6 +330,11 @@ export class SinkHandle {
   setParallelism(parallelism: number): this { setNodeParallelism(this.nodeRef, parallelism); return this; }
   uid(uid: string): this { setNodeUid(this.graph, this.nodeRef, uid); return this; }
   name(name: string): this { this.nodeRef.name = name; return this; }
+}
+
+/** @internal Appends a one-input operator after `stream` (for builders outside this module, e.g. AsyncDataStream). */
+export function appendOperator<R>(stream: DataStream<any>, spec: OperatorSpec, name: string): SingleOutputStream<R> {
+  return (stream as unknown as { append<X>(spec: OperatorSpec, name: string): SingleOutputStream<X> }).append<R>(spec, name);
 }
 
 /** A two-input operator's node as a stream (connected-streams.ts and interval-join.ts build the node). */

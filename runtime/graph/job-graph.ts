@@ -19,7 +19,7 @@
 import type { StreamGraph, StreamNode, Partitioning } from './stream-graph.ts';
 import { isParallelSource } from './source-spec.ts';
 import { invalidGraph } from '../errors.ts';
-import { isTwoInputOperatorKind, validateTwoInputNode } from './two-input-spec.ts';
+import { isBroadcastOperatorKind, isTwoInputOperatorKind, validateTwoInputNode } from './two-input-spec.ts';
 
 export const MAX_MAX_PARALLELISM = 32768;
 
@@ -57,7 +57,7 @@ export interface JobGraph {
   readonly fingerprint: string;
 }
 
-const KEYED_KINDS: ReadonlySet<string> = new Set(['keyedReduce', 'keyedCount', 'keyedProcess', 'keyedCoProcess', 'intervalJoin', 'window']);
+const KEYED_KINDS: ReadonlySet<string> = new Set(['keyedReduce', 'keyedCount', 'keyedProcess', 'keyedCoProcess', 'intervalJoin', 'window', 'keyedBroadcastProcess']);
 
 /** Whether operators of this kind use keyed state (they head their vertex: a hash edge never chains). */
 export function isKeyedOperatorKind(kind: string): boolean {
@@ -160,7 +160,9 @@ function validate(graph: StreamGraph, parallelismOf: (n: StreamNode) => number, 
       throw invalidGraph(`${where} is a non-parallel ${n.spec.source.type} source; its parallelism must be 1, got ${p}`, { uid: n.uid });
     }
     if (KEYED_KINDS.has(n.spec.kind)) {
-      const bad = n.inputs.find((e) => e.partitioning !== 'hash' || !e.keySelector);
+      // A keyed broadcast operator's second input is the broadcast stream (two-input-spec.ts checks it).
+      const keyedEdges = isBroadcastOperatorKind(n.spec.kind) ? n.inputs.filter((e) => (e.input ?? 0) === 0) : n.inputs;
+      const bad = keyedEdges.find((e) => e.partitioning !== 'hash' || !e.keySelector);
       if (bad || n.inputs.length === 0) {
         throw invalidGraph(`${where} is a keyed operation and needs a keyed input: call keyBy() before it`, { uid: n.uid });
       }

@@ -11,8 +11,10 @@ import type { KeyedProcessFunction, WatermarkStrategy } from '../api/functions.t
 import type { ProcessFunction } from '../api/process-function.ts';
 import type { WindowOperatorSpec } from '../operators/windows/window-operator-spec.ts';
 import type { TwoInputOperatorSpec } from './two-input-spec.ts';
+import type { AsyncFunction } from '../api/async-functions.ts';
 
-export type Partitioning = 'forward' | 'hash' | 'rebalance' | 'auto';
+/** How records leave a node on an edge; `broadcast` sends every record to every consumer subtask (Flink's BroadcastPartitioner). */
+export type Partitioning = 'forward' | 'hash' | 'rebalance' | 'broadcast' | 'auto';
 
 export interface StreamEdge {
   readonly from: number;
@@ -39,6 +41,7 @@ export type OperatorSpec =
   | { kind: 'sink'; sink: SinkSpec }
   | { kind: 'process'; fn: ProcessFunction<any, any> }
   | { kind: 'window'; keySelector: (value: any) => unknown; window: WindowOperatorSpec }
+  | { kind: 'asyncWait'; fn: AsyncFunction<any, any>; timeoutMs: number; capacity: number; ordered: boolean }
   | TwoInputOperatorSpec;
 
 export type OperatorKind = OperatorSpec['kind'];

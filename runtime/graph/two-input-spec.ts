@@ -7,6 +7,7 @@
  */
 import type { StreamGraph, StreamNode } from './stream-graph.ts';
 import type { CoProcessFunction, KeyedCoProcessFunction, ProcessJoinFunction } from '../api/two-input-functions.ts';
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from '../api/broadcast-functions.ts';
 import { invalidGraph } from '../errors.ts';
 
 export type TwoInputOperatorSpec =
@@ -22,9 +23,18 @@ export type TwoInputOperatorSpec =
       lowerInclusive: boolean;
       upperInclusive: boolean;
       fn: ProcessJoinFunction<any, any, any>;
-    };
+    }
+  /** `stream.connect(broadcastStream).process(fn)`: input 2 arrives on broadcast edges. */
+  | { kind: 'broadcastProcess'; fn: BroadcastProcessFunction<any, any, any>; descriptors: readonly string[]; maxStateBytes: number }
+  | { kind: 'keyedBroadcastProcess'; keySelector: (value: any) => unknown; fn: KeyedBroadcastProcessFunction<any, any, any, any>; descriptors: readonly string[]; maxStateBytes: number };
 
-const TWO_INPUT_KINDS: ReadonlySet<string> = new Set(['coProcess', 'keyedCoProcess', 'intervalJoin']);
+const TWO_INPUT_KINDS: ReadonlySet<string> = new Set(['coProcess', 'keyedCoProcess', 'intervalJoin', 'broadcastProcess', 'keyedBroadcastProcess']);
+const BROADCAST_KINDS: ReadonlySet<string> = new Set(['broadcastProcess', 'keyedBroadcastProcess']);
+
+/** Whether this operator's second input is a broadcast stream (only its first input may be keyed). */
+export function isBroadcastOperatorKind(kind: string): boolean {
+  return BROADCAST_KINDS.has(kind);
+}
 
 /** Whether operators of this kind read two inputs (processElement1 / processElement2). */
 export function isTwoInputOperatorKind(kind: string): boolean {
@@ -37,7 +47,8 @@ export function inputIndexOfEdge(node: StreamNode, ordinal: number): 0 | 1 {
 }
 
 /**
- * Graph rules of two-input nodes (called by job-graph validation): both inputs present, and an
+ * Graph rules of two-input nodes (called by job-graph validation): both inputs present, a
+ * broadcast operator's second input (and only it) on broadcast edges, and an
  * interval join's inputs carry event timestamps (a timestamp assigner on every path from a source;
  * Weir's sources assign none).
  */
@@ -46,6 +57,10 @@ export function validateTwoInputNode(graph: StreamGraph, n: StreamNode): void {
   const where = `operator '${n.name}' (uid ${n.uid})`;
   for (const side of [0, 1] as const) {
     if (!n.inputs.some((e) => (e.input ?? 0) === side)) throw invalidGraph(`${where} is a two-input operator without input ${side + 1}`, { uid: n.uid });
+  }
+  if (isBroadcastOperatorKind(n.spec.kind)) {
+    const bad = n.inputs.find((e) => ((e.input ?? 0) === 1) !== (e.partitioning === 'broadcast'));
+    if (bad) throw invalidGraph(`${where}: only its second input may be (and must be) a broadcast stream; connect a stream with stream.broadcast(descriptor)`, { uid: n.uid });
   }
   if (n.spec.kind !== 'intervalJoin') return;
   const memo = new Map<number, boolean>();

@@ -10,6 +10,8 @@ import { buildExecutionPlan } from '../graph/execution-plan.ts';
 import type { ResolvedExecuteOptions } from './execute-options.ts';
 import { CollectReader, type CollectedRecords, type CollectSource } from './collect-reader.ts';
 import type { StreamTaskArgs, OutputChannelArgs, TaskCheckpointingArgs } from '../task/task-args.ts';
+import type { InitialSplits } from './source-splits.ts';
+import type { PushChannelArgs } from '../operators/sources/push-source.ts';
 import type { RestorePlan } from '../recovery/restore-planner.ts';
 import { asWorkerLost } from '../errors.ts';
 
@@ -28,6 +30,8 @@ export interface AttemptSpec {
   readonly checkpointing: TaskCheckpointingArgs | undefined;
   readonly restore: RestorePlan | undefined;
   readonly collected: CollectedRecords;
+  /** User sources' splits per vertex and subtask (job/source-splits.ts). */
+  readonly initialSplits: InitialSplits;
 }
 
 export class Attempt {
@@ -37,6 +41,8 @@ export class Attempt {
   /** Actor ids: the key plus the attempt, so a straggler of a torn-down attempt never clashes. */
   readonly actorIds: string[] = [];
   private channels: ChannelSpec[] = [];
+  /** The push sources' channels of this attempt (the job master attaches its push feeders to them). */
+  readonly pushChannels: Array<PushChannelArgs & { readonly name: string; readonly key: string; readonly uid: string }> = [];
   collect: CollectReader | undefined;
 
   constructor(readonly spec: AttemptSpec) {}
@@ -61,6 +67,14 @@ export class Attempt {
         collectSources.push({ name: collectNode.spec.sink.name, reader: new ChannelReader(spec) });
       }
       const key = `${vertex.id}#${st.subtask}`;
+      const head = vertex.operators[0]!;
+      let push: PushChannelArgs | undefined;
+      if (head.spec.kind === 'source' && head.spec.source.type === 'push') {
+        // Records the app pushes on the main thread reach the source on a channel of their own (job/push-sources.ts).
+        push = { channel: createChannel({ capacityBytes: opts.bufferBytes }), doorbell: Doorbell.create().buffer };
+        this.channels.push(push.channel);
+        this.pushChannels.push({ name: head.spec.source.name, key, uid: head.uid, ...push });
+      }
       this.keys.push(key);
       this.actorIds.push(`${key}@${attempt}`);
       const restore = this.spec.restore?.subtasks.get(key);
@@ -84,6 +98,8 @@ export class Attempt {
         batching: opts.batching,
         ...(this.spec.checkpointing ? { checkpointing: this.spec.checkpointing } : {}),
         ...(restore ? { restore } : {}),
+        ...(this.spec.initialSplits.has(st.vertex) ? { initialSplits: this.spec.initialSplits.get(st.vertex)![st.subtask]! } : {}),
+        ...(push ? { push } : {}),
       };
     });
     this.collect = new CollectReader(collectSources, mainBell, this.spec.collected, this.spec.checkpointing !== undefined);
@@ -117,6 +133,7 @@ export class Attempt {
 
   /** Stop everything of this attempt: wake every blocked reader/writer, ask every actor to stop, wait (bounded). */
   async teardown(reason: string): Promise<void> {
+    this.collect?.stop(); // first: it reads what the collect channels still hold (records of completed checkpoints)
     for (const ch of this.channels) {
       try {
         new ChannelReader(ch).close();
@@ -124,7 +141,6 @@ export class Attempt {
         // best effort: a channel that cannot be closed has no waiters to wake
       }
     }
-    this.collect?.stop();
     await Promise.allSettled(this.refs.map((r) => r.stop(reason)));
     await Promise.allSettled(this.refs.map((r) => r.done));
   }

@@ -59,3 +59,23 @@ test('exactly-once collect: a failover drops what no completed checkpoint covers
     await h.close();
   }
 });
+
+test('exactly-once collect: stopping reads what the channel still holds, so records of a completed checkpoint are not lost with the attempt', async () => {
+  const { h, sink, reader } = await collectingTask();
+  try {
+    reader.pauseReading(); // the main thread has not had its turn yet (e.g. busy pushing records)
+    h.start();
+    await h.records(0, [1, 2]);
+    await h.barrier(0, 1);
+    await h.records(0, [3]);
+    await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 1');
+    await h.task.mailbox.submit('probe', () => {}); // the barrier and the records are on the collect channel
+    reader.release(1); // checkpoint 1 completed before the reader read its barrier
+    assert.deepEqual(sink.collected('out'), [], 'nothing read yet');
+    reader.stop(); // the attempt is torn down (a cancel)
+    await reader.done;
+    assert.deepEqual(sink.collected('out'), [1, 2], 'what preceded barrier 1 is delivered; 3 is not covered by a completed checkpoint');
+  } finally {
+    await h.close();
+  }
+});

@@ -93,12 +93,42 @@ export class CollectReader {
     return this.endedCount === this.sources.length;
   }
 
+  /**
+   * Stop reading. What the channels still hold is read first (synchronously): records of
+   * checkpoints that completed are delivered, not lost with the attempt (a cancel right after a
+   * checkpoint completed, before this reader had its turn).
+   */
   stop(): void {
+    if (!this.stopped) {
+      for (let i = 0; i < this.sources.length; i++) {
+        for (let f = this.ended[i] ? null : this.sources[i]!.reader.tryRead(); f; f = this.ended[i] ? null : this.sources[i]!.reader.tryRead()) this.handleFrame(i, f);
+      }
+    }
     this.stopped = true;
     for (const w of this.barrierWaiters) w.resolve();
     this.barrierWaiters = [];
     this.resumeReading();
     this.doorbell.forceRing();
+  }
+
+  private handleFrame(i: number, f: { kind: number; payload: Uint8Array }): void {
+    if (f.kind === RECORD_BATCH_KIND) {
+      const records = decodeBatch(f.payload).records;
+      if (this.transactional) for (const r of records) this.open[i]!.push(r);
+      else this.sink.deliver(this.sources[i]!.name, records);
+      return;
+    }
+    const el = decodeElement(f.kind, f.payload);
+    if (el.type === 'end-of-partition') {
+      this.ended[i] = true;
+      this.endedCount++;
+    } else if (el.type === 'barrier' && this.transactional) {
+      this.sealed[i]!.push({ checkpointId: el.barrier.checkpointId, records: this.open[i]! });
+      this.open[i] = [];
+      this.lastBarrier[i] = Math.max(this.lastBarrier[i]!, el.barrier.checkpointId);
+      if (el.barrier.checkpointId <= this.releasedUpTo) this.release(this.releasedUpTo);
+    }
+    this.checkBarrierWaiters();
   }
 
   private async loop(): Promise<void> {
@@ -113,23 +143,7 @@ export class CollectReader {
         if (!f) continue;
         progressed = true;
         next = i + 1;
-        if (f.kind === RECORD_BATCH_KIND) {
-          const records = decodeBatch(f.payload).records;
-          if (this.transactional) for (const r of records) this.open[i]!.push(r);
-          else this.sink.deliver(this.sources[i]!.name, records);
-        } else {
-          const el = decodeElement(f.kind, f.payload);
-          if (el.type === 'end-of-partition') {
-            this.ended[i] = true;
-            this.endedCount++;
-          } else if (el.type === 'barrier' && this.transactional) {
-            this.sealed[i]!.push({ checkpointId: el.barrier.checkpointId, records: this.open[i]! });
-            this.open[i] = [];
-            this.lastBarrier[i] = Math.max(this.lastBarrier[i]!, el.barrier.checkpointId);
-            if (el.barrier.checkpointId <= this.releasedUpTo) this.release(this.releasedUpTo);
-          }
-          this.checkBarrierWaiters();
-        }
+        this.handleFrame(i, f);
         break;
       }
       if (progressed) {

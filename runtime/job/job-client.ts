@@ -85,6 +85,9 @@ export interface JobControl {
   stopWithSavepoint(directory: string): Promise<CompletedCheckpoint>;
   attempts(): number;
   failoverHistory(): FailoverRecord[];
+  pushRecord(name: string, record: unknown): Promise<number>;
+  endPush(name: string): Promise<void>;
+  pushPosition(name: string): number;
 }
 
 export class JobClient {
@@ -136,6 +139,24 @@ export class JobClient {
   }
 
   /** Attempts so far (1 + failovers). */
+  /**
+   * Push a record into the push source `name` (`env.fromPushSource(name)`). Resolves, in push order,
+   * with the record's sequence number once the job holds it; waits while the source's buffer is
+   * full (backpressure: `maxBufferedRecords`). Rejects when the source was ended, the name is
+   * unknown (`WEIR_INVALID_ARGUMENT`) or the job has ended. Guarantee: see docs/api.md (push sources).
+   */
+  push<T>(name: string, record: T): Promise<number> { return rejecting(() => this.control.pushRecord(name, record)); }
+
+  /** No more records for push source `name`: once the job has them all, the source ends its input. */
+  endPush(name: string): Promise<void> { return rejecting(() => this.control.endPush(name)); }
+
+  /**
+   * The sequence number the next record pushed into `name` gets. After a restore (from a
+   * checkpoint of an earlier process) and once `running` resolved, it is where the job's input
+   * resumes: an app that can replay its input pushes again from there.
+   */
+  pushPosition(name: string): number { return this.control.pushPosition(name); }
+
   get attempts(): number { return this.control.attempts(); }
 
   /** Failovers so far: cause, restored checkpoint, recovery time. */

@@ -26,6 +26,8 @@ import { callTask, parseTaskMessage } from '../task/task-protocol.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, workerLost } from '../errors.ts';
 import { isRestartable } from '../../common/error-codes.ts';
+import { createInitialSplits, type InitialSplits } from './source-splits.ts';
+import { PushSources } from './push-sources.ts';
 import { JobCheckpointing, checkpointRoot } from './job-checkpointing.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import { CheckpointStatsTracker, type CheckpointStats, type CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
@@ -80,6 +82,8 @@ class JobMaster implements JobControl {
   private readingEnded: Promise<void>;
   private endReading!: () => void;
   private readonly gate: RunningGate;
+  /** What the app pushes into push sources (job/push-sources.ts). */
+  private readonly push: PushSources;
 
   constructor(
     private readonly def: JobDefinition<unknown>,
@@ -95,10 +99,14 @@ class JobMaster implements JobControl {
     this.logger = jobLogger(embedding, opts.jobId);
     this.gate = new RunningGate(def.name);
     this.checkpointStatsTracker = opts.checkpointing ? new CheckpointStatsTracker() : undefined;
+    this.push = new PushSources(graph, opts.checkpointing !== undefined);
     this.done = this.run();
   }
 
   status(): JobStatus { return this.state; }
+  pushRecord(name: string, record: unknown): Promise<number> { return this.push.push(name, record); }
+  endPush(name: string): Promise<void> { return this.push.end(name); }
+  pushPosition(name: string): number { return this.push.position(name); }
   get running(): Promise<JobRunningInfo> { return this.gate.first; }
   sinkNames(): string[] { return this.sinkNameList; }
   attempts(): number { return this.attemptNumber + 1; }
@@ -109,6 +117,8 @@ class JobMaster implements JobControl {
     try {
       // 1. Where to start from (a restore is resolved and planned before anything runs).
       let restore = await this.initialRestore();
+      // User sources' splits, once per job run: a source that cannot make them fails the job at start.
+      this.initialSplits = await createInitialSplits(this.graph);
       const workerLog = workerLogOptions(this.embedding);
       // Cancelled already (an AbortSignal aborted before execute()): no worker starts, the first attempt returns 'cancelled'.
       if (!this.cancelRequested) this.system = await ActorSystem.start({
@@ -154,6 +164,7 @@ class JobMaster implements JobControl {
       failure = e as Error;
     } finally {
       await this.teardown(failure ? 'failed' : this.state === 'cancelled' ? 'cancelled' : 'finished');
+      this.push.close(failure ?? new WeirError(RuntimeErrorCode.JOB_NOT_RUNNING, `job '${this.name}' has ended: no more records can be pushed`));
       this.endedAt = Date.now();
       this.endReading();
       this.gate.ended(failure ?? new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was ${this.state === 'cancelled' ? 'cancelled' : 'finished'} before it ran`));
@@ -199,7 +210,11 @@ class JobMaster implements JobControl {
         logger: this.logger,
         failJob: (error) => this.failAttempt(error),
         ...(this.checkpointStatsTracker ? { stats: this.checkpointStatsTracker } : {}),
-        onComplete: (id) => this.attempt?.collect?.release(id),
+        onComplete: (id) => {
+          this.attempt?.collect?.release(id);
+          const completed = this.checkpointing?.latestForRecovery();
+          if (completed?.checkpointId === id) this.push.onCheckpointComplete(completed);
+        },
       });
       if (initial) this.checkpointing.stats.reportRestored({ checkpointId: initial.checkpoint.checkpointId, kind: initial.checkpoint.kind, path: initial.checkpoint.directory, restoreTimestamp: Date.now() });
       // What earlier runs of this job id left: retention is enforced (old checkpoints deleted) before anything runs.
@@ -209,6 +224,9 @@ class JobMaster implements JobControl {
   }
 
   /** One attempt: 'finished', 'cancelled', or the error that failed it. */
+  /** User sources' splits, made once per job run (job/source-splits.ts). */
+  private initialSplits: InitialSplits | undefined;
+
   private async runAttempt(restore: { checkpoint: CompletedCheckpoint; rootDir: string } | undefined): Promise<'finished' | 'cancelled' | Error> {
     if (this.cancelRequested) return 'cancelled';
     this.attemptFailure = undefined;
@@ -231,10 +249,12 @@ class JobMaster implements JobControl {
       checkpointing: cp ? { mode: cp.mode, root: checkpointRoot(cp, this.jobId), incremental: cp.incremental } : undefined,
       restore: plan,
       collected: this.collected,
+      initialSplits: this.initialSplits ?? new Map(),
     });
     try {
       await Promise.race([this.attempt.deploy(this.system!), failed]);
       if (this.cancelRequested) return 'cancelled';
+      for (const c of this.attempt.pushChannels) this.push.attach(c.name, c.channel, c.doorbell, plan?.subtasks.get(c.key)?.operator[c.uid]?.[0]);
       this.state = 'running';
       const last = this.failovers.at(-1);
       if (last && last.runningAt === 0) {

@@ -82,12 +82,13 @@ export class KeyedProcessOperator implements StreamOperator {
   private backend!: KeyedStateBackend;
   private ctx!: OperatorContext;
   private currentTimestamp: number | undefined;
-  private timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  private readonly firing: KeyedTimerFiring;
   private readonly collector: Collector<unknown>;
   private readonly processCtx: OnTimerContext<unknown>;
   constructor(private readonly keySelector: (v: any) => unknown, private readonly fn: KeyedProcessFunction<any, any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
+    this.firing = new KeyedTimerFiring(() => this.backend, fn.onTimer ? (ts) => this.fireTimer(ts) : undefined);
     this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
-    this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.timeDomain, out });
+    this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.firing.timeDomain, out });
   }
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
@@ -113,18 +114,11 @@ export class KeyedProcessOperator implements StreamOperator {
     if (isThenable(r)) throw asyncUserFunction(this.info, 'processElement', value);
   }
   processWatermark(wm: number): void {
-    if (this.fn.onTimer) {
-      this.timeDomain = 'event-time';
-      this.backend.timers.advanceWatermark(wm, (ts: number) => this.fireTimer(ts));
-    }
+    this.firing.onWatermark(wm);
     this.out.emitWatermark(wm);
   }
   onProcessingTime(now: number): number | undefined {
-    if (this.fn.onTimer) {
-      this.timeDomain = 'processing-time';
-      this.backend.timers.fireProcessingTimers(now, (ts: number) => this.fireTimer(ts));
-    }
-    return this.backend.timers.nextProcessingTimer();
+    return this.firing.onProcessingTime(now);
   }
   close(): void {
     if (this.fn.close) {
@@ -136,7 +130,7 @@ export class KeyedProcessOperator implements StreamOperator {
     }
   }
   private fireTimer(ts: number): void {
-    this.currentTimestamp = this.timeDomain === 'event-time' ? ts : undefined;
+    this.currentTimestamp = this.firing.outputTimestamp(ts);
     try {
       this.fn.onTimer!(ts, this.processCtx, this.collector);
     } catch (e) {
@@ -189,6 +183,34 @@ export function keyedProcessContext(h: KeyedFunctionHost): OnTimerContext<unknow
     timeDomain: () => h.timeDomain(),
     output: (tag, v) => h.out.sideOutput?.(sideOutputId(tag), v, h.timestamp()),
   };
+}
+
+/**
+ * Firing a keyed function's timers, shared by KeyedProcessOperator, KeyedCoProcessOperator and
+ * KeyedBroadcastProcessOperator: event-time timers when a watermark arrives, processing-time
+ * timers when the task calls; the domain being fired is what `ctx.timeDomain()` reports, and a
+ * timer's output carries its time in event time, no timestamp in processing time (Flink's rule).
+ */
+export class KeyedTimerFiring {
+  timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  /** `fire` is undefined when the function has no onTimer: nothing fires (timers still count for the next processing time). */
+  constructor(private readonly backend: () => KeyedStateBackend, private readonly fire: ((ts: number) => void) | undefined) {}
+  onWatermark(wm: number): void {
+    if (!this.fire) return;
+    this.timeDomain = 'event-time';
+    this.backend().timers.advanceWatermark(wm, this.fire);
+  }
+  onProcessingTime(now: number): number | undefined {
+    if (this.fire) {
+      this.timeDomain = 'processing-time';
+      this.backend().timers.fireProcessingTimers(now, this.fire);
+    }
+    return this.backend().timers.nextProcessingTimer();
+  }
+  /** The timestamp of what a firing timer emits. */
+  outputTimestamp(ts: number): number | undefined {
+    return this.timeDomain === 'event-time' ? ts : undefined;
+  }
 }
 
 export function checkTs(t: number): number {

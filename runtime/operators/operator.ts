@@ -40,6 +40,22 @@ export interface OperatorContext {
    * `ProcessingTimeService.registerTimer`); it runs as a mail of the task loop.
    */
   requestProcessingTime(timestamp: number): void;
+  /**
+   * Run `action` as a mail of the subtask's loop (between two records; Flink's `MailboxExecutor`):
+   * how asynchronous completions re-enter the subtask. A throw fails the subtask.
+   */
+  executeMail(description: string, action: () => void): void;
+  /**
+   * Resolves after at least one mail ran (Flink's `MailboxExecutor.yield`), for a `finish` that
+   * waits for completions: true, or false at once when the subtask is stopping.
+   */
+  yieldToMailbox(): Promise<boolean>;
+  /**
+   * The subtask takes no more input (after the current record) until `freed` resolves; meanwhile
+   * it runs mails and handles priority input, so checkpoints still complete (an async operator
+   * at capacity).
+   */
+  blockInputUntil(freed: Promise<void>): void;
 }
 
 export interface StreamOperator<I = unknown> {
@@ -55,6 +71,14 @@ export interface StreamOperator<I = unknown> {
    * state, stored under the operator's uid. Two-phase-commit sinks pre-commit here.
    */
   snapshotState?(checkpointId: number): unknown;
+  /**
+   * Asynchronous part of checkpoint n, after `snapshotState(n)`: a Promise that resolves once what the
+   * snapshot started is durable (a two-phase-commit sink's asynchronous preCommit, e.g. PostgreSQL's
+   * PREPARE TRANSACTION), or undefined when nothing is in flight. The subtask acknowledges n only
+   * after it resolved (the wait counts in the checkpoint's asyncMs); a rejection fails the task and
+   * declines n. Records after the barrier keep flowing meanwhile.
+   */
+  snapshotDurable?(checkpointId: number): Promise<void> | undefined;
   /** Checkpoint n is complete (best effort, subsuming: covers every checkpoint <= n). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   notifyCheckpointAborted?(checkpointId: number): void | Promise<void>;

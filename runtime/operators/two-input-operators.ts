@@ -14,7 +14,7 @@ import type { KeyedStateBackend } from '../../state/index.ts';
 import type { Collector, OnTimerContext, TaskInfo } from '../api/functions.ts';
 import type { CoProcessContext, CoProcessFunction, KeyedCoProcessFunction } from '../api/two-input-functions.ts';
 import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
-import { extractKey, keyedProcessContext, requireBackend, runtimeContextOf } from './keyed-operators.ts';
+import { extractKey, keyedProcessContext, KeyedTimerFiring, requireBackend, runtimeContextOf } from './keyed-operators.ts';
 import { sideOutputId } from './side-output.ts';
 
 export interface TwoInputStreamOperator extends StreamOperator {
@@ -95,7 +95,7 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
   private backend!: KeyedStateBackend;
   private ctx!: OperatorContext;
   private currentTimestamp: number | undefined;
-  private timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  private readonly firing: KeyedTimerFiring;
   private readonly collector: Collector<unknown>;
   private readonly processCtx: OnTimerContext<unknown>;
   constructor(
@@ -105,8 +105,9 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
     private readonly out: Output<unknown>,
     private readonly info: TaskInfo,
   ) {
+    this.firing = new KeyedTimerFiring(() => this.backend, fn.onTimer ? (ts) => this.fireTimer(ts) : undefined);
     this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
-    this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.timeDomain, out });
+    this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.firing.timeDomain, out });
   }
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
@@ -128,24 +129,17 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
     callUser(this.info, 'processElement2', value, () => this.fn.processElement2(value, this.processCtx, this.collector));
   }
   processWatermark(wm: number): void {
-    if (this.fn.onTimer) {
-      this.timeDomain = 'event-time';
-      this.backend.timers.advanceWatermark(wm, (ts: number) => this.fireTimer(ts));
-    }
+    this.firing.onWatermark(wm);
     this.out.emitWatermark(wm);
   }
   onProcessingTime(now: number): number | undefined {
-    if (this.fn.onTimer) {
-      this.timeDomain = 'processing-time';
-      this.backend.timers.fireProcessingTimers(now, (ts: number) => this.fireTimer(ts));
-    }
-    return this.backend.timers.nextProcessingTimer();
+    return this.firing.onProcessingTime(now);
   }
   close(): void {
     lifecycle(this.info, 'close()', this.fn.close && (() => this.fn.close!()));
   }
   private fireTimer(ts: number): void {
-    this.currentTimestamp = this.timeDomain === 'event-time' ? ts : undefined;
+    this.currentTimestamp = this.firing.outputTimestamp(ts);
     callUser(this.info, 'onTimer', { timer: ts, key: this.backend.getCurrentKey() }, () => this.fn.onTimer!(ts, this.processCtx, this.collector));
   }
 }

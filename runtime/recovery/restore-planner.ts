@@ -13,15 +13,19 @@
  *   4. Rescaling: keyed state by key-group range (every old handle whose range
  *      intersects the new subtask's; the backend keeps only its own groups);
  *      source splits are dealt out round-robin; union state (operators/union-state.ts)
- *      goes whole to every new subtask; other operator state of old subtask s
- *      goes to new subtask s mod p'.
+ *      goes whole to every new subtask; broadcast state (operators/broadcast-state.ts)
+ *      of old subtask s mod p goes to new subtask s (every subtask held a whole
+ *      copy); other operator state of old subtask s goes to new subtask s mod p'.
  *   5. In-flight data (unaligned checkpoints): with the same parallelism on
  *      both ends of an edge, frames are replayed on the same channel. Otherwise
  *      the records are re-routed: input records of a keyBy edge go to the new
  *      subtask that owns their key group (never duplicated: each record has
- *      exactly one owner), other inputs from old subtask s to s mod p'; a
- *      producer's unsent output (old subtask s) is re-emitted by new subtask
- *      s mod p' through its partitioner. Watermarks in rescaled in-flight
+ *      exactly one owner), input records of a broadcast edge to every new
+ *      subtask s that inherits old subtask s mod p's broadcast state, other
+ *      inputs from old subtask s to s mod p'; a producer's unsent output (old
+ *      subtask s) is re-emitted by new subtask s mod p' through its
+ *      partitioner (on a broadcast edge: what was unsent to old consumer t goes
+ *      to every new consumer c with c mod p = t). Watermarks in rescaled in-flight
  *      data are dropped (the sources re-emit watermarks).
  */
 import { keyGroupRangeForSubtask, type KeyedStateHandle, type KeyGroupRange } from '../../state/index.ts';
@@ -29,6 +33,7 @@ import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-metadata.ts';
 import { isSplitState, redistributeSplits, type SplitState } from '../operators/sources/simple-sources.ts';
 import { isUnionState } from '../operators/union-state.ts';
+import { isBroadcastStateSnapshot } from '../operators/broadcast-state.ts';
 import { WeirError } from '../../common/weir-error.ts';
 
 /** How one new subtask reads one old subtask's channel-state file. */
@@ -54,6 +59,10 @@ export interface SubtaskRestore {
   readonly channelState: ChannelStateAssignment[];
   /** Input ordinals (edges) whose records must be filtered by key group when rerouted. */
   readonly keyedInputs: number[];
+  /** Parallelism of this vertex in the restored checkpoint (its current one for a new operator). */
+  readonly oldParallelism: number;
+  /** Per output edge: the consumer's parallelism in the restored checkpoint (re-routing restored broadcast output). */
+  readonly outputsOldParallelism: number[];
 }
 
 interface OldSubtask {
@@ -120,6 +129,9 @@ export function planRestore(metadata: CheckpointMetadata, rootDir: string, graph
     const olds = old.filter((s) => s.vertexId === v.id).sort((a, b) => a.subtask - b.subtask);
     const same = o !== undefined && o.parallelism === v.parallelism;
     const keyedInputs = v.inputs.map((e, i) => (e.partitioning === 'hash' ? i : -1)).filter((i) => i >= 0);
+    const hasBroadcastInput = v.inputs.some((e) => e.partitioning === 'broadcast');
+    const oldParallelism = o?.parallelism ?? v.parallelism;
+    const outputsOldParallelism = v.outputs.map((e) => oldVertices.get(graph.vertices[e.to]!.id)?.parallelism ?? graph.vertices[e.to]!.parallelism);
     // Operator state of every operator in this chain, wherever it lived before (chaining may differ).
     const opValues = new Map<string, Array<{ subtask: number; value: unknown }>>();
     for (const op of v.operators) {
@@ -135,7 +147,9 @@ export function planRestore(metadata: CheckpointMetadata, rootDir: string, graph
       const operator: Record<string, unknown[]> = {};
       for (const [uid, values] of opValues) {
         const p0 = oldParallelismOf(uid);
-        if (p0 !== v.parallelism && values.length > 0 && values.every((x) => isUnionState(x.value))) {
+        if (values.length > 0 && values.every((x) => isBroadcastStateSnapshot(x.value))) {
+          operator[uid] = values.filter((x) => x.subtask === s % p0).map((x) => x.value); // broadcast state: one whole copy each
+        } else if (p0 !== v.parallelism && values.length > 0 && values.every((x) => isUnionState(x.value))) {
           operator[uid] = values.map((x) => x.value); // union state: every old value to every new subtask
         } else if (values.every((x) => isSplitState(x.value)) && (p0 !== v.parallelism)) {
           operator[uid] = [redistributeSplits(values.map((x) => x.value as SplitState), v.parallelism)[s]!];
@@ -148,12 +162,16 @@ export function planRestore(metadata: CheckpointMetadata, rootDir: string, graph
         if (!x.channelFile) continue;
         const upstreamSame = v.inputs.every((e) => parallelismUnchanged(graph.vertices[e.from]!, oldVertices));
         const downstreamSame = v.outputs.every((e) => parallelismUnchanged(graph.vertices[e.to]!, oldVertices));
-        const input = same && upstreamSame ? (x.subtask === s ? 'same' : 'none') : (keyedInputs.length > 0 || x.subtask % v.parallelism === s ? 'reroute' : 'none');
+        // Re-routed input: keyed records by key group; a broadcast input whole to every new subtask
+        // that inherits old subtask x's broadcast state (s mod p₀ = x); other records from x to x mod p'.
+        const input = same && upstreamSame
+          ? (x.subtask === s ? 'same' : 'none')
+          : (keyedInputs.length > 0 || x.subtask % v.parallelism === s || (hasBroadcastInput && s % oldParallelism === x.subtask) ? 'reroute' : 'none');
         const output = same && downstreamSame ? (x.subtask === s ? 'same' : 'none') : (x.subtask % v.parallelism === s ? 'reroute' : 'none');
         if (input === 'none' && output === 'none') continue;
         channelState.push({ file: x.channelFile, sha256: files.get(x.channelFile)?.sha256, oldSubtask: x.subtask, input, output });
       }
-      subtasks.set(`${v.id}#${s}`, { checkpointId: metadata.checkpointId, kind: metadata.kind, rootDir, keyed, operator, channelState, keyedInputs });
+      subtasks.set(`${v.id}#${s}`, { checkpointId: metadata.checkpointId, kind: metadata.kind, rootDir, keyed, operator, channelState, keyedInputs, oldParallelism, outputsOldParallelism });
     }
   }
   return { checkpointId: metadata.checkpointId, kind: metadata.kind, subtasks, nonRestored: [...nonRestored], rescaledVertices: rescaled };

@@ -26,8 +26,8 @@ export interface RestoredInFlight {
   readonly inputRecords: Array<{ edge: number; record: unknown; ts: number | undefined }>;
   /** Producer side, same parallelism: frames to re-send on (edge, target). */
   readonly outputFrames: Array<Frame & { readonly edge: number; readonly target: number }>;
-  /** Producer side, rescaled: records to re-emit through the edge's partitioner. */
-  readonly outputRecords: Array<{ edge: number; record: unknown; ts: number | undefined }>;
+  /** Producer side, rescaled: records to re-emit through the edge's partitioner (on a broadcast edge: to `targets`). */
+  readonly outputRecords: Array<{ edge: number; record: unknown; ts: number | undefined; targets?: number[] }>;
   /** Bytes of persisted in-flight data read (for recovery statistics). */
   bytes: number;
 }
@@ -60,7 +60,9 @@ export async function loadRestoredInFlight(task: RestoringSubtask, restore: Subt
       for (const ch of contents.input) {
         const edge = vertex.inputs[ch.edge];
         const keyed = edge?.partitioning === 'hash' && edge.keySelector;
-        if (!keyed && a.oldSubtask % vertex.parallelism !== task.subtask) continue;
+        // A broadcast input is replayed by every subtask that inherited old subtask a.oldSubtask's broadcast state.
+        const mine = edge?.partitioning === 'broadcast' ? task.subtask % restore.oldParallelism === a.oldSubtask : a.oldSubtask % vertex.parallelism === task.subtask;
+        if (!keyed && !mine) continue;
         for (const f of ch.frames) {
           if (f.kind !== RECORD_BATCH_KIND) continue; // watermarks of rescaled in-flight data are dropped
           out.bytes += f.payload.byteLength;
@@ -79,14 +81,18 @@ export async function loadRestoredInFlight(task: RestoringSubtask, restore: Subt
         out.bytes += f.payload.byteLength;
       }
     } else if (a.output === 'reroute') {
-      for (const o of contents.output) for (const f of o.frames) {
-        if (f.kind !== RECORD_BATCH_KIND) continue;
-        out.bytes += f.payload.byteLength;
-        const { records, timestamps } = decodeBatch(f.payload);
-        records.forEach((r, i) => {
-          const t = timestamps?.[i];
-          out.outputRecords.push({ edge: o.edge, record: r, ts: t === undefined || Number.isNaN(t) ? undefined : t });
-        });
+      for (const o of contents.output) {
+        const edge = vertex.outputs[o.edge];
+        const targets = edge?.partitioning === 'broadcast' ? inheritorsOf(o.target, restore.outputsOldParallelism[o.edge]!, graph.vertices[edge.to]!.parallelism) : undefined;
+        for (const f of o.frames) {
+          if (f.kind !== RECORD_BATCH_KIND) continue;
+          out.bytes += f.payload.byteLength;
+          const { records, timestamps } = decodeBatch(f.payload);
+          records.forEach((r, i) => {
+            const t = timestamps?.[i];
+            out.outputRecords.push({ edge: o.edge, record: r, ts: t === undefined || Number.isNaN(t) ? undefined : t, ...(targets ? { targets } : {}) });
+          });
+        }
       }
     }
   }
@@ -100,5 +106,19 @@ export function replayOutput(outputs: TaskOutputs, inflight: RestoredInFlight): 
     if (decoded && decoded.type !== 'watermark') continue; // barriers of the old attempt mean nothing now
     outputs.writers[f.edge]!.sendFrame(f.target, f.kind, f.payload);
   }
-  for (const r of inflight.outputRecords) outputs.writers[r.edge]!.emit(r.record, r.ts);
+  for (const r of inflight.outputRecords) {
+    const w = outputs.writers[r.edge]!;
+    if (r.targets) for (const c of r.targets) w.emitTo(c, r.record, r.ts);
+    else w.emit(r.record, r.ts);
+  }
+}
+
+/**
+ * The new consumers of a broadcast edge that inherit old consumer `oldTarget`'s broadcast state
+ * (c mod p₀ = oldTarget): what was still unsent to it goes to each of them, and to no other.
+ */
+export function inheritorsOf(oldTarget: number, oldParallelism: number, parallelism: number): number[] {
+  const out: number[] = [];
+  for (let c = oldTarget; c < parallelism; c += oldParallelism) out.push(c);
+  return out;
 }

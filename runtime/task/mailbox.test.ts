@@ -65,7 +65,7 @@ test('processing-time timers: the earliest request is armed; firing runs as a ma
   const mb = new TaskMailbox();
   const calls: number[] = [];
   let next: number | undefined = 50;
-  const timers = new ProcessingTimeTimers(sched, sched.clock, mb, (now) => { calls.push(now); return next; });
+  const timers = new ProcessingTimeTimers(sched, sched.clock, mb, (now) => { calls.push(now); return next; }, (e) => { throw e; });
   timers.fireDue(); // at start: the chain says 50
   assert.deepEqual(calls, [0]);
   assert.equal(timers.nextAt, 50);

@@ -12,12 +12,15 @@ import { FilterOperator, FlatMapOperator, MapOperator, WatermarkAssignerOperator
 import { KeyedCountOperator, KeyedProcessOperator, KeyedReduceOperator } from '../operators/keyed-operators.ts';
 import { CollectSinkOperator, ConsoleSinkOperator, FunctionSinkOperator, JsonlSinkOperator } from '../operators/sink-operators.ts';
 import { TwoPhaseCommitSinkOperator } from '../operators/sinks/two-phase-commit-sink.ts';
+import { AsyncBatchSinkOperator } from '../operators/sinks/async-batch-sink.ts';
 import { CoProcessOperator, KeyedCoProcessOperator, isTwoInputOperator, twoInputEntries } from '../operators/two-input-operators.ts';
 import { IntervalJoinOperator } from '../operators/interval-join-operator.ts';
+import { BroadcastProcessOperator, KeyedBroadcastProcessOperator } from '../operators/broadcast-operators.ts';
 import type { RecordWriter } from './record-writer.ts';
 import { chainTailOutput } from './chain-tail-output.ts';
 import { ProcessOperator } from '../operators/process-operator.ts';
 import { WindowOperator } from '../operators/windows/window-operator.ts';
+import { AsyncWaitOperator } from '../operators/async/async-wait-operator.ts';
 
 export interface ChainMember {
   readonly node: StreamNode;
@@ -57,7 +60,7 @@ export function buildOperatorChain(
     const node = nodes[i]!;
     const info = infoFor(node);
     const op = createOperator(node, out, info, collectWriter, now);
-    if (op instanceof ConsoleSinkOperator || op instanceof JsonlSinkOperator) flushables.push(op);
+    if (op instanceof ConsoleSinkOperator || op instanceof JsonlSinkOperator || op instanceof AsyncBatchSinkOperator) flushables.push(op);
     members.unshift({ node, info, operator: op });
     out = operatorAsOutput(op, out);
   }
@@ -86,8 +89,11 @@ function createOperator(node: StreamNode, out: Output<unknown>, info: TaskInfo, 
     case 'coProcess': return new CoProcessOperator(s.fn, out, info);
     case 'keyedCoProcess': return new KeyedCoProcessOperator(s.keySelector1, s.keySelector2, s.fn, out, info);
     case 'intervalJoin': return new IntervalJoinOperator(s.keySelector1, s.keySelector2, s, s.fn, out, info);
+    case 'broadcastProcess': return new BroadcastProcessOperator(s.fn, s, out, info);
+    case 'keyedBroadcastProcess': return new KeyedBroadcastProcessOperator(s.keySelector, s.fn, s, out, info);
     case 'process': return new ProcessOperator(s.fn, out, info);
     case 'window': return new WindowOperator(s.keySelector, s.window, out, info);
+    case 'asyncWait': return new AsyncWaitOperator(s.fn, s, out, info);
     case 'sink':
       switch (s.sink.type) {
         case 'collect': return new CollectSinkOperator(collectWriter!);
@@ -95,6 +101,7 @@ function createOperator(node: StreamNode, out: Output<unknown>, info: TaskInfo, 
         case 'jsonl': return new JsonlSinkOperator(s.sink.directory, info);
         case 'function': return new FunctionSinkOperator(s.sink.fn, info);
         case 'two-phase-commit': return new TwoPhaseCommitSinkOperator(s.sink.sink, info);
+        case 'async-batch': return new AsyncBatchSinkOperator(s.sink.sink.options, info);
       }
     // falls through (exhaustive above)
     case 'source':
@@ -136,6 +143,20 @@ export function snapshotChain(chain: BuiltChain, checkpointId: number): Record<s
     if (v !== undefined) out[m.node.uid] = v;
   }
   return out;
+}
+
+/**
+ * The asynchronous part of the operators' snapshot of checkpoint n (`StreamOperator.snapshotDurable`,
+ * e.g. a two-phase-commit sink's PREPARE TRANSACTION): resolves when every operator's is done,
+ * rejects with the first failure.
+ */
+export async function awaitChainDurable(chain: BuiltChain, checkpointId: number): Promise<void> {
+  const waits: Promise<void>[] = [];
+  for (const m of chain.members) {
+    const p = m.operator.snapshotDurable?.(checkpointId);
+    if (p) waits.push(p);
+  }
+  if (waits.length > 0) await Promise.all(waits);
 }
 
 /** Checkpoint n completed (two-phase-commit sinks commit here) or was aborted: tell every operator, head first. */

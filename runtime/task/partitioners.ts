@@ -4,17 +4,26 @@
  *   rebalance: round-robin, starting at this subtask's index (spreads the first records)
  *   hash:      key → key group (murmur hash mod max parallelism) → subtask
  *              keyGroup × parallelism / maxParallelism (Flink's scheme)
+ *   broadcast: every channel ({@link ALL_CHANNELS}; Flink's BroadcastPartitioner)
  */
 import { keyGroupFor, operatorIndexForKeyGroup } from '../../state/index.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import { userFunctionFailed } from '../operators/operator.ts';
 
 export interface Partitioner {
+  /** The channel of `value`, or {@link ALL_CHANNELS}. */
   select(value: unknown): number;
 }
 
+/** What a broadcast partitioner selects: the record goes to every channel. */
+export const ALL_CHANNELS = -1;
+
+export function broadcastPartitioner(): Partitioner {
+  return { select: () => ALL_CHANNELS };
+}
+
 export function forwardPartitioner(): Partitioner {
-  return { select: () => 0 };
+  return { select: () => ALL_CHANNELS };
 }
 
 export function rebalancePartitioner(channels: number, start: number): Partitioner {

@@ -18,7 +18,7 @@
 import { encodeBatch } from '../io/record-codec.ts';
 import { encodeElement, type StreamElement } from '../io/stream-elements.ts';
 import type { ChannelWriter, Frame } from '../../actors/index.ts';
-import type { Partitioner } from './partitioners.ts';
+import { ALL_CHANNELS, type Partitioner } from './partitioners.ts';
 
 /** Frame kind of record batches (see stream-elements). */
 import { RECORD_BATCH_KIND } from '../io/stream-elements.ts';
@@ -60,8 +60,17 @@ export function inFlightBytesBound(bufferBytes: number, batching: BatchingOption
 export class OutputBudget {
   /** Output channels (of every writer of the subtask) over their budget. */
   private over = 0;
+  /** Operators that asked for no more input for now (an async operator at capacity; stream-task.ts blockInputUntil). */
+  private blocking = 0;
+  /** Take no more input after the current record: drain first. */
   get exceeded(): boolean {
-    return this.over > 0;
+    return this.over > 0 || this.blocking > 0;
+  }
+  operatorBlocked(): void {
+    this.blocking++;
+  }
+  operatorUnblocked(): void {
+    this.blocking--;
   }
   channelOver(): void {
     this.over++;
@@ -175,6 +184,12 @@ export class RecordWriter {
 
   emit(value: unknown, timestamp: number | undefined): void {
     const ch = this.partitioner.select(value);
+    if (ch !== ALL_CHANNELS) this.emitTo(ch, value, timestamp);
+    else for (let c = 0; c < this.batches.length; c++) this.emitTo(c, value, timestamp);
+  }
+
+  /** Emit `value` on channel `ch`, whatever the partitioner says (re-routing restored broadcast output). */
+  emitTo(ch: number, value: unknown, timestamp: number | undefined): void {
     const b = this.batches[ch]!;
     b.records.push(value);
     if (timestamp !== undefined) {

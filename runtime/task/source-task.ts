@@ -52,7 +52,10 @@ export class SourceTask extends StreamTask {
       operatorName: head.name,
       now: () => this.services.clock.now(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    }, restore?.operator[head.uid]?.[0]);
+    }, restore?.operator[head.uid]?.[0], {
+      ...(this.args.initialSplits ? { initialSplits: this.args.initialSplits } : {}),
+      ...(this.args.push ? { push: this.args.push } : {}),
+    });
     if (restore && restore.channelState.length > 0) {
       this.restoredOutput = await loadRestoredInFlight({ vertex: this.vertex, graph: this.graph, subtask: this.args.subtask }, restore);
     }

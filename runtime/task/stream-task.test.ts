@@ -209,7 +209,7 @@ test('restore: the persisted in-flight input is replayed before any new input', 
     const handles = channelState(first)!;
     const file = first.acks()[0]!.ack.files.find((f) => f.path === handles.file)!;
     restore = {
-      checkpointId: 4, kind: 'checkpoint', rootDir: `${first.directory}/checkpoints`, keyed: [], operator: {}, keyedInputs: [],
+      checkpointId: 4, kind: 'checkpoint', rootDir: `${first.directory}/checkpoints`, keyed: [], operator: {}, keyedInputs: [], oldParallelism: 1, outputsOldParallelism: [1],
       channelState: [{ file: handles.file, sha256: file.sha256, oldSubtask: 0, input: 'same', output: 'same' }],
     };
     // … then restore a fresh subtask from it, with new input already queued.

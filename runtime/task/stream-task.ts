@@ -25,7 +25,7 @@ import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
-import { buildOperatorChain, closeChain, finishChain, notifyChain, openChain, snapshotChain, type BuiltChain } from './operator-chain.ts';
+import { awaitChainDurable, buildOperatorChain, closeChain, finishChain, notifyChain, openChain, snapshotChain, type BuiltChain } from './operator-chain.ts';
 import { TaskOutputs } from './task-outputs.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import { SubtaskCheckpointer, type CheckpointedTask } from './subtask-checkpointer.ts';
@@ -80,7 +80,7 @@ export abstract class StreamTask implements CheckpointedTask {
     });
     this.outputs = new TaskOutputs(this.vertex, args, graph.maxParallelism, this.infoFor(this.vertex.operators[0]!));
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.outputs.writers, this.outputs.collect, () => services.clock.now());
-    this.timers = new ProcessingTimeTimers(services.scheduler, services.clock, this.mailbox, (now) => this.fireProcessingTime(now));
+    this.timers = new ProcessingTimeTimers(services.scheduler, services.clock, this.mailbox, (now) => this.fireProcessingTime(now), (e) => this.failWith(e instanceof Error ? e : new Error(String(e))));
     const key = { vertexId: this.vertex.id, subtask: args.subtask };
     this.checkpointer = args.checkpointing
       ? new SubtaskCheckpointer(this, (m) => sendToMaster(ctx, { ...m, subtask: key }), channelState,
@@ -120,6 +120,9 @@ export abstract class StreamTask implements CheckpointedTask {
       now: () => this.services.clock.now(),
       currentWatermark: () => this.currentWatermark,
       requestProcessingTime: (t) => this.timers.requestAt(t),
+      executeMail: (description, action) => void this.mailbox.submit(description, action).catch((e) => this.failWith(e instanceof Error ? e : new Error(String(e)))),
+      yieldToMailbox: () => this.yieldToMailbox(),
+      blockInputUntil: (freed) => this.outputs.blockInputUntil(freed),
     }));
   }
 
@@ -214,7 +217,22 @@ export abstract class StreamTask implements CheckpointedTask {
    * checkpoints complete under backpressure.
    */
   async drain(): Promise<void> {
-    await this.outputs.drain((w) => this.whileOutputBlocked(w));
+    for (;;) {
+      await this.outputs.drain((w) => this.whileOutputBlocked(w));
+      // An operator asked for no more input until it freed capacity (blockInputUntil): wait as
+      // for a full ring — mails (its completions) and priority input are handled meanwhile.
+      const blocked = this.outputs.inputBlocked;
+      if (!blocked || this.stopping) return;
+      await this.whileOutputBlocked(Promise.race([blocked, this.stopped]));
+    }
+  }
+
+  /** Resolves after at least one mail ran (a finishing operator waits for its completions this way). */
+  private async yieldToMailbox(): Promise<boolean> {
+    while (!this.mailbox.hasMail && !this.stopping) await this.interruptible(new Promise<never>(() => {}));
+    if (this.stopping) return false;
+    await this.processMails();
+    return true;
   }
 
   /** Whether the loop waits for space on a full output ring right now (Flink's `isBackPressured`). */
@@ -260,6 +278,16 @@ export abstract class StreamTask implements CheckpointedTask {
   /** Operator state of this subtask for checkpoint n, by operator uid (sink transactions, …). */
   snapshotOperatorState(checkpointId: number): Record<string, unknown> {
     return snapshotChain(this.chain, checkpointId);
+  }
+
+  /** The asynchronous part of the operators' snapshot of checkpoint n; a failure fails this task. */
+  async awaitOperatorsDurable(checkpointId: number): Promise<void> {
+    try {
+      await awaitChainDurable(this.chain, checkpointId);
+    } catch (e) {
+      this.failWith(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
   }
 
   // ---- mails: what the control calls do on the loop (stream-task-actor.ts submits them) ----
@@ -349,9 +377,14 @@ export abstract class StreamTask implements CheckpointedTask {
     this.stop();
   }
 
+  /** Resolves on stop (ends waits that nothing else would end, e.g. an operator's blocked input). */
+  private resolveStopped!: () => void; // declared first: the promise's initializer below sets it
+  private readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+
   /** Cancel: the loop returns from wherever it waits. */
   stop(): void {
     this.stopping = true;
+    this.resolveStopped();
     this.doorbell.forceRing();
     this.wakeWaiters();
   }

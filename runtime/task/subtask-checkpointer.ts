@@ -62,6 +62,12 @@ export interface CheckpointedTask {
   readonly inputEdges: readonly number[];
   snapshotOperatorState(checkpointId: number): Record<string, unknown>;
   /**
+   * The asynchronous part of the operator snapshot of checkpoint n (a sink's PREPARE TRANSACTION):
+   * awaited before the ack is built. A rejection has already failed the task (the checkpoint is
+   * declined as TASK_FAILURE, which does not count toward tolerable failures).
+   */
+  awaitOperatorsDurable?(checkpointId: number): Promise<void>;
+  /**
    * For input channels about to be captured: the next data-lane index to process, and the input
    * taken off their rings but not processed yet (it precedes the ring's frames).
    */
@@ -193,9 +199,22 @@ export class SubtaskCheckpointer {
   private async completeAsync(p: InProgress): Promise<void> {
     const id = p.barrier.checkpointId;
     const t0 = performance.now();
+    // Operators' durable part (e.g. PREPARE TRANSACTION) runs alongside keyed-state materialization.
+    let durableFailure: unknown;
+    const durable = this.task.awaitOperatorsDurable?.(id).catch((e: unknown) => {
+      durableFailure = e ?? new Error('operator snapshot failed');
+    });
     try {
       const keyed = p.keyed ? await p.keyed.materialize() : undefined;
       await this.channelState.whenComplete(id);
+      await durable;
+      if (durableFailure !== undefined) {
+        if (p.aborted) return;
+        this.drop(id);
+        this.task.keyedState?.notifyCheckpointAborted(id);
+        this.send({ type: 'decline', checkpointId: id, reason: CheckpointFailureReason.TASK_FAILURE, message: `operator snapshot failed: ${(durableFailure as Error)?.message ?? String(durableFailure)}` });
+        return;
+      }
       if (p.aborted) return;
       const files: CheckpointFile[] = (keyed?.files ?? []).map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, shared: f.shared }));
       const input = p.captured ? [...this.channelState.take(id)].map(([channel, frames]) => ({ channel, edge: this.task.inputEdges[channel]!, frames })) : [];

@@ -2,6 +2,7 @@
 import type { ChannelSpec } from '../../actors/index.ts';
 import type { BatchingOptions } from './record-writer.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
+import type { PushChannelArgs } from '../operators/sources/push-source.ts';
 
 export interface OutputChannelArgs {
   readonly channel: ChannelSpec;
@@ -36,6 +37,10 @@ export interface StreamTaskArgs {
   readonly checkpointing?: TaskCheckpointingArgs;
   /** Present when this attempt restores from a checkpoint or savepoint. */
   readonly restore?: SubtaskRestore;
+  /** A user source's splits assigned to this subtask (job/source-splits.ts); used unless restored state has its own. */
+  readonly initialSplits?: readonly object[];
+  /** A push source's channel from the main thread (job/push-sources.ts). */
+  readonly push?: PushChannelArgs;
 }
 
 export interface TaskCheckpointingArgs {

@@ -7,7 +7,7 @@
 import { ChannelWriter, Doorbell } from '../../actors/index.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { JobVertex } from '../graph/job-graph.ts';
-import { forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
+import { broadcastPartitioner, forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
 import { OutputBudget, RecordWriter } from './record-writer.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 
@@ -28,12 +28,36 @@ export class TaskOutputs {
         ? forwardPartitioner()
         : edge.partitioning === 'rebalance'
           ? rebalancePartitioner(outs.length, args.subtask)
-          : hashPartitioner(edge.keySelector!, outs.length, maxParallelism, info);
+          : edge.partitioning === 'broadcast'
+            ? broadcastPartitioner()
+            : hashPartitioner(edge.keySelector!, outs.length, maxParallelism, info);
       return new RecordWriter(channelWriters, partitioner, args.batching, this.budget);
     });
     this.collect = args.collect
       ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching, this.budget)
       : undefined;
+  }
+
+  /** Operators' requests for no more input (OperatorContext.blockInputUntil), until each resolves. */
+  private readonly inputBlockers = new Set<Promise<void>>();
+
+  /**
+   * An operator asks the task to take no more input until `freed` resolves (an async operator or
+   * sink at capacity): the budget reads as exceeded, so the loops stop after the current record
+   * and drain, waiting on {@link inputBlocked} as for a full ring.
+   */
+  blockInputUntil(freed: Promise<void>): void {
+    this.budget.operatorBlocked();
+    const entry: Promise<void> = freed.then(() => {}, () => {}).then(() => {
+      this.budget.operatorUnblocked();
+      this.inputBlockers.delete(entry);
+    });
+    this.inputBlockers.add(entry);
+  }
+
+  /** Resolves when one of the operators blocking input released it; undefined when none blocks. */
+  get inputBlocked(): Promise<void> | undefined {
+    return this.inputBlockers.size === 0 ? undefined : Promise.race(this.inputBlockers);
   }
 
   /** Encode every partial batch (queued frames are published by `drain`). */

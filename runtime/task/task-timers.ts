@@ -51,6 +51,8 @@ export class ProcessingTimeTimers {
     private readonly clock: Clock,
     private readonly mailbox: TaskMailbox,
     private readonly fire: (now: number) => number | undefined,
+    /** A callback threw (an operator's onProcessingTime, a user onTimer): the task fails with it. */
+    private readonly onFailure: (error: unknown) => void,
   ) {}
 
   /** Fire what is due now and arm the next (on the task loop: a mail or the loop itself). */
@@ -68,7 +70,10 @@ export class ProcessingTimeTimers {
     this.cancelArmed = this.scheduler.schedule(atMs, () => {
       this.armedAt = undefined;
       this.cancelArmed = undefined;
-      this.mailbox.submit('processing-time timers', () => this.fireDue()).catch(() => {});
+      this.mailbox.submit('processing-time timers', () => this.fireDue()).catch((e: unknown) => {
+        // A closed mailbox (the task ended first) needs nothing; a throwing callback fails the task.
+        if (!this.mailbox.isClosed) this.onFailure(e);
+      });
     });
   }
 

@@ -8,7 +8,7 @@ import { decodeKey, encodeKey } from '../key-codec.ts';
 import { keyIdentity } from '../key-identity.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
-import type { KeyedStateStore, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
+import type { KeyedStateStore, StateKeyRef, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import type { HeapCell, HeapCow, HeapMarks } from './heap-types.ts';
 
@@ -194,6 +194,23 @@ export class HeapStateTable implements KeyedStateStore {
     if (cell === undefined) return [];
     this.touch(cell);
     return (cell.v as Map<unknown, StoredMapEntry>).values();
+  }
+
+  keysWithState(sid: number): StateKeyRef[] {
+    const out: StateKeyRef[] = [];
+    const groups = this.tables[sid];
+    if (!groups) return out;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i];
+      if (g === undefined || g.size === 0) continue;
+      const kg = this.range.start + i;
+      for (const cell of g.values()) {
+        const k = cell.key;
+        // Cells keep their canonical key; hand out copies of composites so callers cannot alter it.
+        out.push({ kg, key: k === 0 ? 0 : k !== null && typeof k === 'object' ? canonicalKey(k) : k });
+      }
+    }
+    return out;
   }
 
   // ---- restore (explicit key group and key; no snapshot is pending during restore) ----

@@ -1,5 +1,5 @@
 /**
- * What the heap and LMDB backends share: the key context, descriptor registration, the timer
+ * What the heap and LMDB backends share: the key context, descriptor registration, applyToAllKeys, the timer
  * service, restore, and the snapshot protocol.
  *
  * Snapshot protocol (numbered as in the code):
@@ -131,6 +131,26 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     return handle;
   }
 
+  applyToAllKeys(d: AnyStateDescriptor, fn: (key: unknown, state: any) => void): void {
+    const handle = this.getState(d); // checks open, registers, throws on conflicts
+    const sid = this.registry.byNameOf(d.name)!.sid;
+    const store = this.store;
+    const refs = store.keysWithState(sid); // collected first: fn may write while we walk them
+    if (refs.length === 0) return;
+    const ctx = this.ctx;
+    const prevKey = ctx.key;
+    const prevKg = ctx.kg;
+    const ttlMs = d.ttl?.ttlMs;
+    try {
+      for (const { kg, key } of refs) {
+        ctx.setTrusted(key, kg);
+        if (hasLiveState(store, sid, d.kind, ttlMs, ttlMs === undefined ? 0 : this.clock.now())) fn(key, handle);
+      }
+    } finally {
+      ctx.setTrusted(prevKey, prevKg);
+    }
+  }
+
   snapshot(checkpointId: number, target: SnapshotTarget): SnapshotInProgress {
     this.checkOpen();
     // 1. sync part
@@ -242,6 +262,27 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     for (const view of this.views.values()) view.release();
     this.views.clear();
     await this.close(opts.deleteFiles ?? false);
+  }
+}
+
+/**
+ * Whether the current key holds unexpired state under `sid`, as the handles' reads would see it,
+ * but without their side effects (no TTL refresh, no deletion of expired records).
+ */
+function hasLiveState(store: KeyedStateStore, sid: number, kind: AnyStateDescriptor['kind'], ttlMs: number | undefined, now: number): boolean {
+  const live = (t: number): boolean => ttlMs === undefined || !(t + ttlMs <= now);
+  switch (kind) {
+    case 'list': {
+      const items = store.getList(sid);
+      return items !== undefined && items.some((e) => live(e.t));
+    }
+    case 'map':
+      for (const e of store.mapEntries(sid)) if (live(e.t)) return true;
+      return false;
+    default: {
+      const e = store.getValue(sid);
+      return e !== undefined && live(e.t);
+    }
   }
 }
 

@@ -18,7 +18,13 @@ export interface StoredMapEntry {
   t: number;
 }
 
-/** Raw per-key storage; every method acts on the backend's current key. */
+/** A key holding records of some state: its key group and the key (decoded from canonical bytes). */
+export interface StateKeyRef {
+  kg: number;
+  key: unknown;
+}
+
+/** Raw per-key storage; every method but `keysWithState` acts on the backend's current key. */
 export interface KeyedStateStore {
   getValue(sid: number): StoredValue | undefined;
   putValue(sid: number, v: unknown, t: number): void;
@@ -34,4 +40,12 @@ export interface KeyedStateStore {
   removeMapEntry(sid: number, uk: unknown): void;
   /** Entries of the key's map; tolerant of writes to the same map while iterating. */
   mapEntries(sid: number): Iterable<StoredMapEntry>;
+  /**
+   * Every key of the store's key-group range holding at least one record of `sid` (TTL not
+   * checked), once each: key group ascending, then the store's key order (heap: insertion order
+   * of the key-group map, LMDB: canonical key bytes). A fresh array, so callers may write while
+   * walking it. Keys are primitives as stored (`-0` as `0`) or composites freshly decoded from
+   * their canonical bytes. Never lists timers.
+   */
+  keysWithState(sid: number): StateKeyRef[];
 }

@@ -10,10 +10,10 @@
 import type { Database } from 'lmdb';
 import { KeyWriter, decodeKeyAt, writeKey } from '../key-codec.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
-import type { KeyedStateStore, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
+import type { KeyedStateStore, StateKeyRef, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import { packValue } from '../value-codec.ts';
-import { checkKeySize, decodeStored, encodeStored, rangeEnd } from './lmdb-layout.ts';
+import { checkKeySize, decodeStored, encodeStored, groupSidPrefix, rangeEnd } from './lmdb-layout.ts';
 
 /** LMDB database with binary keys and values. */
 export type BinaryDb = Database<Buffer, Buffer>;
@@ -199,6 +199,34 @@ export class LmdbStateStore implements KeyedStateStore {
   removeMapEntry(sid: number, uk: unknown): void {
     const n = this.mapKey(sid, uk);
     if (this.db.removeSync(this.key(n))) this.mark(n);
+  }
+
+  keysWithState(sid: number): StateKeyRef[] {
+    const out: StateKeyRef[] = [];
+    const { start, end } = this.ctx.range;
+    const single = this.kindOf(sid) === 'value';
+    for (let kg = start; kg <= end; kg++) {
+      const gp = groupSidPrefix(kg, sid);
+      const gEnd = rangeEnd(gp);
+      if (single) {
+        // One record per key: one scan.
+        for (const k of this.db.getKeys({ start: gp, end: gEnd })) out.push({ kg, key: decodeKeyAt(k as Buffer, 4).value });
+        continue;
+      }
+      // Lists and maps: one seek per key, past all of its elements / entries.
+      let from: Buffer = gp;
+      for (;;) {
+        let next: Buffer | undefined;
+        for (const k of this.db.getKeys({ start: from, end: gEnd, limit: 1 })) {
+          const { value, end: keyEnd } = decodeKeyAt(k as Buffer, 4);
+          out.push({ kg, key: value });
+          next = rangeEnd((k as Buffer).subarray(0, keyEnd));
+        }
+        if (next === undefined) break;
+        from = next;
+      }
+    }
+    return out;
   }
 
   *mapEntries(sid: number): Iterable<StoredMapEntry> {

@@ -2,11 +2,9 @@
  * Jobs of the two-input tests (test/two-inputs.test.ts). Every worker imports this module, so the
  * jobs are defined at top level; inputs arrive as params.
  */
-import fs from 'node:fs';
 import {
   defineJob, MapStateDescriptor, ValueStateDescriptor, type KeyedCoProcessFunction, type MapState, type ValueState,
 } from '../../index.ts';
-import { claim } from './fault-jobs.ts';
 import { spin } from './checkpoint-jobs.ts';
 import { jitteredTime, type Control, type Datum, type Emitted, type Ev } from './join-reference.ts';
 
@@ -104,41 +102,12 @@ export const intervalJoinJob = defineJob('t-interval-join', (env, p: JoinParams)
     .collect('out');
 });
 
-export interface RecoveryJoinParams {
-  count: number;
-  keys: number;
-  ratePerSecond: number;
-  bound: number;
-  lower: number;
-  upper: number;
-  parallelism: number;
-  /** While this file exists, the join function deletes it and throws on its next pair. */
-  failMarker: string;
-}
-
-/** Left event i of the recovery job (right events: the same with an offset id and time). */
+/** Left event i of the join fault jobs (join-fault-jobs.ts; right events: the same with an offset id and time). */
 export function recoveryEvent(i: number, keys: number, bound: number, side: 'left' | 'right'): Ev {
   return side === 'left'
     ? { id: i, key: `k${i % keys}`, t: jitteredTime(i, 2, bound) }
     : { id: 1_000_000 + i, key: `k${(i * 7) % keys}`, t: jitteredTime(i, 2, bound) + 3 };
 }
-
-/** Generators (rate-limited, replayable) → timestamps → keyBy → interval join that fails on demand → collect. */
-export const recoveryJoinJob = defineJob('t-interval-join-recovery', (env, p: RecoveryJoinParams) => {
-  const side = (s: 'left' | 'right') => env.fromGenerator((i) => recoveryEvent(i, p.keys, p.bound, s), { count: p.count, ratePerSecond: p.ratePerSecond })
-    .setParallelism(p.parallelism).uid(`${s}-events`)
-    .assignTimestampsAndWatermarks({ timestamp: (e) => e.t, maxOutOfOrdernessMs: p.bound, intervalMs: 5 });
-  side('left').keyBy((e) => e.key)
-    .intervalJoin(side('right').keyBy((e) => e.key))
-    .between(p.lower, p.upper)
-    .process<string>({
-      processElement(l, r, ctx, out) {
-        if (fs.existsSync(p.failMarker) && claim(p.failMarker)) throw new Error(`injected failure on pair ${l.id}:${r.id}`);
-        out.collect(`${l.id}:${r.id}@${ctx.timestamp()}`);
-      },
-    }).uid('join').setParallelism(p.parallelism)
-    .collect('out');
-});
 
 /** An interval join whose right input has no timestamp assigner: rejected when the graph is built. */
 export const noTimestampsJoinJob = defineJob('t-interval-join-no-timestamps', (env) => {

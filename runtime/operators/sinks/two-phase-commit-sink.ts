@@ -12,8 +12,11 @@
  *                                 2. beginTransaction() → current
  *   open                          beginTransaction() if initializeState was not called
  *   processElement(v)             invoke(current, v)
- *   snapshotState(n)              preCommit(current); pending += [n, current];
+ *   snapshotState(n)              preCommit(current) (started; may return a Promise); pending += [n, current];
  *                                 current = beginTransaction(); return { pending, current }
+ *   snapshotDurable(n)            (asynchronous part of checkpoint n) resolves when every preCommit of a
+ *                                 checkpoint <= n resolved; the subtask acknowledges n only then, and a
+ *                                 rejection fails the task (the checkpoint is declined)
  *   notifyCheckpointComplete(n)   commit every pending txn with id <= n, oldest first (subsuming)
  *   notifyCheckpointAborted(n)    nothing: the txns stay pending; a later completion subsumes them
  *   finish                        commit what is still pending, preCommit + commit current
@@ -39,16 +42,30 @@ import { RuntimeErrorCode } from '../../errors.ts';
  * also Infinity/NaN —, bigints, strings, Dates, bytes, arrays, plain objects, Maps,
  * Sets; they are stored exactly) and must carry everything `recoverAndCommit` / `recoverAndAbort` need in a new
  * process (file names, transaction ids — never a file descriptor or a socket).
- * `beginTransaction`, `invoke` and `preCommit` run on the record path and must be
- * synchronous; `commit` and `abort` may return a Promise.
+ * `beginTransaction` and `invoke` run on the record path and must be synchronous.
+ * `preCommit` is started synchronously at the barrier (before the next record goes
+ * into the next transaction) but may return a Promise (network I/O such as
+ * PostgreSQL's PREPARE TRANSACTION): the checkpoint is acknowledged only after it
+ * resolved, and its rejection fails the task. `commit` and `abort` may return a Promise;
+ * a transaction is committed only after its preCommit resolved and its checkpoint completed.
  */
 export interface TwoPhaseCommitSink<T, Txn> {
   /** Start a transaction (called at start, after every checkpoint and after restore). */
   beginTransaction(): Txn;
   /** Write one record into the transaction. Throw a `WeirError` for a bad record. */
   invoke(txn: Txn, value: T, timestamp: number | undefined): void;
-  /** Checkpoint barrier: flush and make the transaction durable, so it can be committed after a crash. */
-  preCommit(txn: Txn): void;
+  /**
+   * Checkpoint barrier: flush and make the transaction durable, so it can be committed after a crash.
+   * Runs synchronously up to its first `await`; the returned Promise (if any) must resolve before the
+   * checkpoint may be acknowledged. It must not touch transactions begun after it.
+   */
+  preCommit(txn: Txn): void | Promise<void>;
+  /**
+   * Asked after every `invoke`: a Promise while the sink holds as much as it may (e.g. rows not yet
+   * acknowledged by a database); the subtask then takes no more input until it resolves, while
+   * mails and checkpoint barriers are still handled (OperatorContext.blockInputUntil).
+   */
+  backpressure?(): Promise<void> | undefined;
   /** Make the pre-committed transaction visible. Must be idempotent: it is repeated after a restore. */
   commit(txn: Txn): void | Promise<void>;
   /** Discard the transaction (nothing of it may ever become visible). */
@@ -57,6 +74,11 @@ export interface TwoPhaseCommitSink<T, Txn> {
   recoverAndCommit?(txn: Txn): void | Promise<void>;
   /** Discard the transaction that was open in the restored checkpoint. Default: `abort`. */
   recoverAndAbort?(txn: Txn): void | Promise<void>;
+  /**
+   * Acquire resources (connect, check the target) before any other call: at restore before
+   * `recoverAndCommit`, else before the first `beginTransaction`. A rejection fails the task.
+   */
+  open?(): void | Promise<void>;
   /** Release resources of this instance (after the operator's last transaction call). */
   close?(): void | Promise<void>;
 }
@@ -121,6 +143,8 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   /** Serializes notifications / finish / close (commits may be asynchronous). */
   private queue: Promise<void> = Promise.resolve();
   private failure: WeirError | undefined;
+  /** Asynchronous preCommits by checkpoint id, until the transaction is committed or the operator closes. */
+  private readonly preparing = new Map<number, Promise<void>>();
 
   constructor(definition: TwoPhaseCommitSinkDefinition<T, Txn>, private readonly info: TaskInfo) {
     try {
@@ -136,6 +160,7 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   }
 
   async initializeState(restored: readonly unknown[] | undefined): Promise<void> {
+    await this.openSink();
     if (restored) {
       const states = restored.map((r, i) => this.parseRestored(r, i));
       // 1. Pending transactions belong to the completed checkpoint being restored: commit them again.
@@ -150,10 +175,19 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   }
 
   private checkpointing = false;
+  private ctx: OperatorContext | undefined;
 
-  open(ctx?: OperatorContext): void {
+  open(ctx?: OperatorContext): void | Promise<void> {
     this.checkpointing = ctx?.checkpointingEnabled ?? false;
+    this.ctx = ctx;
+    if (this.sinkOpened === undefined && this.sink.open) return this.openSink().then(() => { this.current ??= this.begin(); });
     this.current ??= this.begin();
+  }
+
+  private sinkOpened: Promise<void> | undefined;
+
+  private openSink(): Promise<void> {
+    return this.sinkOpened ??= this.call('open', undefined, () => this.sink.open?.());
   }
 
   processElement(value: T, timestamp: number | undefined): void {
@@ -165,6 +199,10 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
       if (e instanceof WeirError) throw e;
       throw userFunctionFailed(this.info, 'invoke of the two-phase-commit sink', value, e);
     }
+    if (this.sink.backpressure) {
+      const freed = this.sink.backpressure();
+      if (freed) this.ctx?.blockInputUntil?.(freed);
+    }
   }
 
   snapshotState(checkpointId: number): TwoPhaseCommitState<Txn> {
@@ -175,11 +213,21 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
     }
     if (this.current !== undefined) {
       const txn = this.current;
-      this.syncCall('preCommit', () => this.sink.preCommit(txn), { checkpointId });
+      this.startPreCommit(checkpointId, txn);
       this.pending.push([checkpointId, txn]);
       this.current = this.begin();
     }
     return this.toJson({ pending: this.pending, current: this.current ?? null }, checkpointId);
+  }
+
+  /**
+   * The asynchronous part of checkpoint n: resolves when every preCommit of a checkpoint <= n resolved
+   * (undefined when none is in flight); rejects with the first failure (the task then fails).
+   */
+  snapshotDurable(checkpointId: number): Promise<void> | undefined {
+    const waits = [...this.preparing].filter(([id]) => id <= checkpointId).map(([, p]) => p);
+    if (waits.length === 0) return this.failure ? Promise.reject(this.failure) : undefined;
+    return Promise.all(waits).then(() => {});
   }
 
   /** Subsuming: commits every pending transaction of a checkpoint <= n, oldest first. */
@@ -197,7 +245,7 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
       await this.commitUpTo(Infinity);
       const txn = this.current;
       if (txn === undefined) return;
-      this.syncCall('preCommit', () => this.sink.preCommit(txn));
+      await this.call('preCommit', txn, () => this.sink.preCommit(txn));
       await this.call('commit', txn, () => this.sink.commit(txn));
       this.current = undefined;
     });
@@ -206,6 +254,9 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   /** Aborts the current transaction unless it was committed; pending ones are kept for a restore. */
   async close(): Promise<void> {
     await this.queue.catch(() => {});
+    // Asynchronous preCommits still in flight are not awaited (one may wait on locks that only a
+    // restore releases): the sink's close ends them; a restore finishes whatever they left.
+    this.preparing.clear();
     const txn = this.current;
     this.current = undefined;
     try {
@@ -221,17 +272,43 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
     return this.syncCall('beginTransaction', () => this.sink.beginTransaction());
   }
 
+  /**
+   * Starts the sink's preCommit of checkpoint n's transaction: a synchronous throw fails the snapshot
+   * (and the task) at once; an asynchronous one is remembered for `snapshotDurable` and fails the
+   * next record, snapshot or commit.
+   */
+  private startPreCommit(checkpointId: number, txn: Txn): void {
+    let r: void | Promise<void>;
+    try {
+      r = this.sink.preCommit(txn);
+    } catch (e) {
+      throw this.wrap('preCommit', txn, e, { checkpointId });
+    }
+    if (!isThenable(r)) return;
+    const p = Promise.resolve(r).catch((e: unknown) => {
+      const err = this.wrap('preCommit', txn, e, { checkpointId });
+      this.failure ??= err;
+      throw err;
+    });
+    p.catch(() => {}); // observed through snapshotDurable / failure
+    this.preparing.set(checkpointId, p);
+  }
+
   private async commitUpTo(checkpointId: number): Promise<void> {
     if (this.failure) throw this.failure;
     while (this.pending.length > 0 && this.pending[0]![0] <= checkpointId) {
       const [id, txn] = this.pending[0]!;
       try {
+        // Normally resolved already (the checkpoint was acknowledged after it); never commit before it.
+        const prepared = this.preparing.get(id);
+        if (prepared) await prepared;
         await this.call('commit', txn, () => this.sink.commit(txn), { checkpointId: id });
       } catch (e) {
         this.failure ??= e as WeirError;
         throw e;
       }
       this.pending.shift();
+      this.preparing.delete(id);
     }
   }
 
@@ -263,7 +340,8 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
   }
 
   private wrap(what: string, txn: Txn | undefined, e: unknown, extra: Record<string, unknown>): WeirError {
-    if (e instanceof WeirError && e.code === RuntimeErrorCode.SINK_FAILED) return e;
+    // Sink errors keep their own code (failed, connection failed, misconfigured, record rejected).
+    if (e instanceof WeirError && SINK_CODES.has(e.code)) return e;
     return this.sinkFailed(`${what} failed: ${message(e)}`, { ...extra, step: what, ...(txn !== undefined ? { transaction: safeJson(txn) } : {}) }, e);
   }
 
@@ -296,6 +374,10 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
     return v as TwoPhaseCommitState<Txn>;
   }
 }
+
+const SINK_CODES: ReadonlySet<string> = new Set([
+  RuntimeErrorCode.SINK_FAILED, RuntimeErrorCode.SINK_CONNECTION_FAILED, RuntimeErrorCode.SINK_MISCONFIGURED, RuntimeErrorCode.SINK_RECORD_REJECTED,
+]);
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -21,9 +21,9 @@ export interface NumericSplit {
   step: number;
 }
 
-/** The state a parallel source stores in a checkpoint. */
-export interface SplitState {
-  splits: NumericSplit[];
+/** The state a parallel source stores in a checkpoint (numeric splits here; other split shapes, e.g. the Redis Streams source's, redistribute the same way). */
+export interface SplitState<S extends object = NumericSplit> {
+  splits: S[];
 }
 
 export function isSplitState(v: unknown): v is SplitState {
@@ -31,8 +31,8 @@ export function isSplitState(v: unknown): v is SplitState {
 }
 
 /** Assign the remaining splits of every old subtask to `parallelism` new subtasks (round-robin). */
-export function redistributeSplits(old: readonly SplitState[], parallelism: number): SplitState[] {
-  const out: SplitState[] = Array.from({ length: parallelism }, () => ({ splits: [] }));
+export function redistributeSplits<S extends object = NumericSplit>(old: readonly SplitState<S>[], parallelism: number): SplitState<S>[] {
+  const out: SplitState<S>[] = Array.from({ length: parallelism }, () => ({ splits: [] }));
   let i = 0;
   for (const s of old) for (const split of s.splits) out[i++ % parallelism]!.splits.push({ ...split });
   return out;

@@ -31,7 +31,7 @@ function operator(b: KeyedStateBackend, spec: Partial<WindowOperatorSpec> & Pick
     collect: (v, ts) => out.push([v, ts]),
     emitWatermark: () => {},
   }, info);
-  op.open({ info, keyedState: b, checkpointingEnabled: true, now: () => 0, currentWatermark: () => 0, requestProcessingTime: () => {} });
+  op.open({ info, keyedState: b, checkpointingEnabled: true, now: () => 0, currentWatermark: () => 0, requestProcessingTime: () => {}, executeMail: () => {}, yieldToMailbox: () => Promise.resolve(false), blockInputUntil: () => {} });
   return op;
 }
 

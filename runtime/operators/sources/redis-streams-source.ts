@@ -1,0 +1,282 @@
+/**
+ * Redis Streams source: plain `XREAD COUNT n [BLOCK ms] STREAMS s1 s2 … id1 id2 …` (no consumer
+ * groups: their acknowledgements are not exactly-once). Each stream is a split; the splits are
+ * dealt round-robin to the source's subtasks (subtask i reads streams i, i + p, …); a subtask
+ * with no split finishes at once (its end of data releases the watermark downstream).
+ *
+ * Position: per split, the id of the last entry handed to the task (`after`; the next XREAD reads
+ * the entries after it). `offset()` = `{ splits: [{ stream, after, end }] }` — the
+ * {@link SplitState} shape, so a restore at another parallelism deals the splits out again
+ * (restore-planner.ts → `redistributeSplits`). `after: null` = 'latest' not resolved yet (the
+ * reader had not opened); `end` = in bounded mode the last id the stream held when the source
+ * first opened (null: not resolved yet), kept in checkpoints so a restored bounded job stops at the
+ * same entry; a bounded split that reached its end leaves the state.
+ *
+ * Exactly-once: XREAD runs in the background of a read() that returns a Promise resolving to an
+ * empty batch; the entries wait in a buffer and are handed out only by a synchronous read(),
+ * which advances the positions in the same step as the task emits them. A checkpoint (a mail the
+ * task runs while a read is pending) therefore never stores a position past an entry that was
+ * not emitted, nor before one that was.
+ *
+ * The `redis` package is imported when the reader first opens, so jobs without this source never
+ * load it.
+ */
+import type { createClient } from 'redis';
+import type { RedisStreamsSourceSpec } from '../../graph/source-spec.ts';
+import type { SourceBatch, SourceReader, SourceReaderContext } from './source-reader.ts';
+import { isSplitState, type SplitState } from './simple-sources.ts';
+import { WeirError } from '../../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../../errors.ts';
+
+type RedisClient = ReturnType<typeof createClient>;
+
+/** One stream's position (what checkpoints store, inside {@link RedisStreamsSplitState}). */
+export interface RedisStreamSplit {
+  stream: string;
+  /** Id of the last entry emitted (the next read starts after it); '0-0' = from the start; null = 'latest', not resolved yet. */
+  after: string | null;
+  /** Bounded mode: the last id to read (null: not resolved yet); null and ignored when unbounded. */
+  end: string | null;
+}
+
+export type RedisStreamsSplitState = SplitState<RedisStreamSplit>;
+
+const DONE: SourceBatch = { records: [], done: true };
+const NOTHING_YET: SourceBatch = { records: [], done: false };
+const ID = /^(\d+)(?:-(\d+))?$/;
+
+/** The event time of a Redis stream entry: the milliseconds part of its id (`<ms>-<seq>`). */
+export function redisEntryTime(id: string): number {
+  const m = ID.exec(id);
+  const ms = m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `redisEntryTime: '${id}' is not a Redis stream entry id (<ms>-<seq>)`, { id });
+  return ms;
+}
+
+/** Whether `id` is a complete or ms-only entry id. */
+export function isRedisEntryId(id: string): boolean {
+  return ID.test(id);
+}
+
+function normalizeId(id: string): string {
+  const m = ID.exec(id)!;
+  return `${BigInt(m[1]!)}-${BigInt(m[2] ?? '0')}`;
+}
+
+/** Compares two complete entry ids numerically (ms, then sequence). */
+export function compareEntryIds(a: string, b: string): number {
+  const [am, as] = a.split('-') as [string, string];
+  const [bm, bs] = b.split('-') as [string, string];
+  const cmp = (x: string, y: string) => (x.length !== y.length ? x.length - y.length : x < y ? -1 : x > y ? 1 : 0);
+  return cmp(am, bm) || cmp(as ?? '0', bs ?? '0');
+}
+
+function isRedisSplit(v: unknown): v is RedisStreamSplit {
+  const s = v as RedisStreamSplit;
+  return typeof v === 'object' && v !== null && typeof s.stream === 'string' && (s.after === null || typeof s.after === 'string') && (s.end === null || typeof s.end === 'string' || s.end === undefined);
+}
+
+/** The position a stream starts from without a checkpoint. */
+function initialAfter(start: RedisStreamsSourceSpec['start'], stream: string): string | null {
+  if (start === 'earliest') return '0-0';
+  if (start === 'latest') return null;
+  const id = start[stream];
+  if (id === undefined || id === '0' || id === '0-0') return '0-0';
+  if (id === '$') return null;
+  return normalizeId(id);
+}
+
+/** host:port of a connection (for messages: never the password). */
+export function redisTarget(c: RedisStreamsSourceSpec['connection']): { host: string; port: number } {
+  let host = '127.0.0.1';
+  let port = 6379;
+  if (c.url) {
+    try {
+      const u = new URL(c.url);
+      host = u.hostname || host;
+      if (u.port) port = Number(u.port);
+    } catch { /* createClient reports an invalid URL */ }
+  }
+  return { host: c.host ?? host, port: c.port ?? port };
+}
+
+interface Buffered { split: RedisStreamSplit; id: string; fields: Record<string, string> }
+
+export function createRedisStreamsReader(spec: RedisStreamsSourceSpec, ctx: SourceReaderContext, restored?: unknown): SourceReader {
+  return new RedisStreamsReader(spec, ctx, restored);
+}
+
+class RedisStreamsReader implements SourceReader {
+  /** The splits not finished, with their positions. */
+  private readonly splits: RedisStreamSplit[];
+  private buffer: Buffered[] = [];
+  private bufferPos = 0;
+  private client: RedisClient | undefined;
+  private opened = false;
+  private closed = false;
+  private readonly target: { host: string; port: number };
+
+  constructor(private readonly spec: RedisStreamsSourceSpec, private readonly ctx: SourceReaderContext, restored: unknown) {
+    this.target = redisTarget(spec.connection);
+    if (restored !== undefined && isSplitState(restored)) {
+      this.splits = (restored.splits as unknown[]).filter(isRedisSplit).map((s) => ({ stream: s.stream, after: s.after, end: s.end ?? null }));
+    } else {
+      this.splits = spec.streams
+        .filter((_, i) => i % ctx.parallelism === ctx.subtask)
+        .map((stream) => ({ stream, after: initialAfter(spec.start, stream), end: null }));
+    }
+  }
+
+  read(max: number): SourceBatch | Promise<SourceBatch> {
+    if (this.bufferPos < this.buffer.length) return this.handOut(max);
+    if (this.splits.length === 0) return DONE; // no split (more subtasks than streams), or every bounded split read
+    if (!this.opened) return this.open().then(() => NOTHING_YET);
+    return this.fetch().then(() => NOTHING_YET);
+  }
+
+  offset(): RedisStreamsSplitState {
+    return { splits: this.splits.map((s) => ({ stream: s.stream, after: s.after, end: s.end })) };
+  }
+
+  close(): void {
+    this.closed = true;
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      try {
+        c.destroy(); // a pending blocking XREAD rejects; fetch() ignores it once closed
+      } catch { /* already closed */ }
+    }
+  }
+
+  /** Entries from the buffer; each one's position advances as it is handed out. */
+  private handOut(max: number): SourceBatch {
+    const records: unknown[] = [];
+    const parse = this.spec.parse;
+    while (records.length < max && this.bufferPos < this.buffer.length) {
+      const e = this.buffer[this.bufferPos]!;
+      let record: unknown;
+      try {
+        record = parse ? parse(e.fields, e.id, e.split.stream) : { ...e.fields, id: e.id, stream: e.split.stream };
+      } catch (err) {
+        throw this.fail(RuntimeErrorCode.SOURCE_FAILED, `parse threw on entry ${e.id} of stream '${e.split.stream}': ${(err as Error)?.message ?? String(err)}`, err, { stream: e.split.stream, id: e.id });
+      }
+      this.bufferPos++;
+      records.push(record);
+      e.split.after = e.id;
+      if (this.spec.bounded && e.split.end !== null && compareEntryIds(e.id, e.split.end) >= 0) this.finish(e.split);
+    }
+    if (this.bufferPos >= this.buffer.length) {
+      this.buffer = [];
+      this.bufferPos = 0;
+    }
+    return { records, done: this.spec.bounded && this.splits.length === 0 && this.buffer.length === 0 };
+  }
+
+  private finish(split: RedisStreamSplit): void {
+    const i = this.splits.indexOf(split);
+    if (i >= 0) this.splits.splice(i, 1);
+  }
+
+  private async open(): Promise<void> {
+    let redis: typeof import('redis');
+    try {
+      redis = await import('redis');
+    } catch (e) {
+      throw this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, "cannot load the 'redis' package (npm install redis)", e);
+    }
+    const c = this.spec.connection;
+    const client = redis.createClient({
+      ...(c.url !== undefined ? { url: c.url } : {}),
+      ...(c.username !== undefined ? { username: c.username } : {}),
+      ...(c.password !== undefined ? { password: c.password } : {}),
+      ...(c.db !== undefined ? { database: c.db } : {}),
+      socket: {
+        ...(c.host !== undefined || !c.url ? { host: this.target.host } : {}),
+        ...(c.port !== undefined || !c.url ? { port: this.target.port } : {}),
+        connectTimeout: c.connectTimeoutMs ?? 5000,
+        reconnectStrategy: false, // a lost connection fails the subtask: the job fails over and resumes from its checkpoint
+      },
+    });
+    client.on('error', () => { /* surfaces as the rejection of the pending or next command */ });
+    this.client = client;
+    try {
+      await client.connect();
+      await client.ping(); // NOAUTH when the server wants a password and none was given
+    } catch (e) {
+      if (this.closed) return;
+      throw this.classify('cannot connect', e);
+    }
+    try {
+      await Promise.all(this.splits.map(async (s) => {
+        const type = await client.type(s.stream);
+        if (type !== 'none' && type !== 'stream') {
+          throw this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, `key '${s.stream}' is a ${type}, not a stream`, undefined, { stream: s.stream });
+        }
+        if (type === 'none' && this.spec.bounded && (s.after === null || s.end === null)) {
+          throw this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, `stream '${s.stream}' does not exist (a bounded source reads up to the last entry of each stream when it opens; create the stream, or read it unbounded)`, undefined, { stream: s.stream });
+        }
+        if (s.after === null || (this.spec.bounded && s.end === null)) {
+          const last = type === 'none' ? [] : await client.xRevRange(s.stream, '+', '-', { COUNT: 1 });
+          const lastId = last[0]?.id ?? '0-0';
+          if (s.after === null) s.after = lastId;
+          if (this.spec.bounded && s.end === null) s.end = lastId;
+        }
+      }));
+    } catch (e) {
+      if (this.closed) return;
+      throw e instanceof WeirError ? e : this.classify('cannot open', e);
+    }
+    if (this.spec.bounded) for (const s of [...this.splits]) if (compareEntryIds(s.after!, s.end!) >= 0) this.finish(s);
+    this.opened = true;
+  }
+
+  /** One XREAD over the open splits into the buffer (bounded: entries up to each split's end). */
+  private async fetch(): Promise<void> {
+    const client = this.client!;
+    const splits = [...this.splits];
+    const bounded = this.spec.bounded;
+    type Reply = Array<{ name: string; messages: Array<{ id: string; message: Record<string, string> }> }> | null;
+    let reply: Reply;
+    try {
+      reply = (await client.xRead(splits.map((s) => ({ key: s.stream, id: s.after! })), bounded ? { COUNT: this.spec.batchSize } : { COUNT: this.spec.batchSize, BLOCK: this.spec.blockMs })) as unknown as Reply;
+    } catch (e) {
+      if (this.closed) return;
+      throw this.classify('failed reading', e);
+    }
+    if (this.closed) return;
+    const byStream = new Map((reply ?? []).map((r) => [r.name, r.messages]));
+    const buffer: Buffered[] = [];
+    for (const split of splits) {
+      let n = 0;
+      for (const m of byStream.get(split.stream) ?? []) {
+        if (bounded && compareEntryIds(m.id, split.end!) > 0) break;
+        buffer.push({ split, id: m.id, fields: m.message });
+        n++;
+      }
+      // Bounded: nothing up to the end is left (entries up to it were deleted): the split is done.
+      if (bounded && n === 0) this.finish(split);
+    }
+    this.buffer = buffer;
+    this.bufferPos = 0;
+  }
+
+  /** A Redis error reply (auth, type) or a connection failure (refused, closed, timed out). */
+  private classify(what: string, e: unknown): WeirError {
+    const msg = e instanceof Error ? e.message : String(e);
+    const isReply = e instanceof Error && /^(SimpleError|BlobError|ErrorReply)$/.test(e.constructor.name);
+    if (isReply && /^(WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|ERR AUTH|ERR invalid password|ERR DB index)/i.test(msg)) {
+      return this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, `${what}: ${msg}`, e);
+    }
+    if (isReply) return this.fail(RuntimeErrorCode.SOURCE_FAILED, `${what}: ${msg}`, e);
+    return this.fail(RuntimeErrorCode.SOURCE_CONNECTION_FAILED, `${what}: ${msg || (e as Error)?.constructor?.name}`, e);
+  }
+
+  private fail(code: string, message: string, cause?: unknown, extra: Record<string, unknown> = {}): WeirError {
+    const { host, port } = this.target;
+    return new WeirError(code,
+      `redis-streams source '${this.ctx.operatorName}' (subtask ${this.ctx.subtask + 1}/${this.ctx.parallelism}, ${host}:${port}): ${message}`,
+      { connector: 'redis-streams', operator: this.ctx.operatorName, subtask: this.ctx.subtask, host, port, ...extra },
+      cause === undefined ? undefined : { cause });
+  }
+}
