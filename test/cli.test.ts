@@ -276,7 +276,7 @@ describe('stop with a savepoint on SIGTERM, then restore from it', () => {
     // 2. The savepoint as the tools see it.
     const inspected = JSON.parse((await weir(['inspect', sp, '--json'])).stdout);
     assert.equal(inspected.kind, 'savepoint');
-    assert.equal(inspected.trigger, 'savepoint');
+    assert.equal(inspected.trigger, 'final', 'a stop-with-savepoint savepoint is terminal: notified, so sinks committed before the stop');
     assert.equal(inspected.alignment, 'aligned');
     assert.equal(inspected.jobId, 'cli-sp');
     assert.equal(inspected.rootDir, sp);

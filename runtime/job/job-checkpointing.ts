@@ -196,7 +196,13 @@ export class JobCheckpointing {
   }
 
   /** Savepoint into `<directory>/savepoint-<job>-<id>` (always aligned). */
-  async savepoint(directory: string): Promise<CompletedCheckpoint> {
+  /**
+   * Take a savepoint into `directory`. An intermediate one commits no side effects (Flink ≥ 1.15).
+   * A `terminal` one (stop-with-savepoint) is triggered as the final checkpoint is: its completion
+   * is notified to every subtask, and this resolves only once they all processed it — two-phase-
+   * commit sinks committed what the savepoint covers, so the job can stop without losing output.
+   */
+  async savepoint(directory: string, opts: { terminal?: boolean } = {}): Promise<CompletedCheckpoint> {
     const target = CheckpointStorage.savepointPath(directory, this.opts.jobId);
     await this.callAll('prepareSavepoint', target);
     // Like Flink, a savepoint request waits for the checkpoint in flight instead of failing
@@ -205,7 +211,9 @@ export class JobCheckpointing {
       const coordinator = this.coordinator;
       while (coordinator.pendingCheckpointIds().length > 0) await sleep(2);
       try {
-        return await coordinator.trigger({ kind: 'savepoint', targetDirectory: target });
+        const done = await coordinator.trigger({ kind: 'savepoint', targetDirectory: target, ...(opts.terminal ? { reason: 'final' } : {}) });
+        if (opts.terminal) await this.notifications.get(done.checkpointId);
+        return done;
       } catch (e) {
         const reason = (e as WeirError).details?.reason;
         if (reason !== 'TOO_MANY_CHECKPOINT_REQUESTS' || waited > 60_000) throw e;

@@ -355,7 +355,8 @@ class JobMaster implements JobControl {
   }
 
   async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
-    const savepoint = await (await this.runningCheckpointing()).savepoint(directory);
+    // Terminal: every subtask processes its completion (sinks commit what it covers) before the stop.
+    const savepoint = await (await this.runningCheckpointing()).savepoint(directory, { terminal: true });
     // The records the savepoint covers belong to this run's output: let the main thread read
     // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
     const collect = this.attempt?.collect;
