@@ -184,8 +184,22 @@ export class RecordWriter {
 
   emit(value: unknown, timestamp: number | undefined): void {
     const ch = this.partitioner.select(value);
-    if (ch !== ALL_CHANNELS) this.emitTo(ch, value, timestamp);
-    else for (let c = 0; c < this.batches.length; c++) this.emitTo(c, value, timestamp);
+    // The one-channel case is `emitTo` written out: this is the per-record hot path (calling
+    // emitTo from here measured slower in bench:throughput: weir-p2-long 1.7-1.9 vs 2.1-2.8 M records/s, noisy).
+    if (ch === ALL_CHANNELS) {
+      for (let c = 0; c < this.batches.length; c++) this.emitTo(c, value, timestamp);
+      return;
+    }
+    const b = this.batches[ch]!;
+    b.records.push(value);
+    if (timestamp !== undefined) {
+      if (!b.hasTimestamps) {
+        b.hasTimestamps = true;
+        for (let i = 0; i < b.records.length - 1; i++) b.timestamps.push(NaN);
+      }
+      b.timestamps.push(timestamp);
+    } else if (b.hasTimestamps) b.timestamps.push(NaN);
+    if (b.records.length >= b.limit || b.outgrown(value)) this.flushChannel(ch);
   }
 
   /** Emit `value` on channel `ch`, whatever the partitioner says (re-routing restored broadcast output). */
