@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under the source folders with node's test runner (through tsx).
+// Runs every *.test.ts under the source folders with node's test runner (through tsx), three files
+// at a time: most tests wait on events (checkpoints, restarts, worker start-up), not on the CPU.
 // Node 20's --test does not expand globs, hence this file. Extra arguments are passed on
 // (e.g. `npm test -- --test-name-pattern=unaligned`); file arguments narrow the run.
 import { spawnSync } from 'node:child_process';
@@ -25,5 +26,5 @@ const fileArgs = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
 const files = fileArgs.length > 0 ? fileArgs : FOLDERS.filter((f) => fs.existsSync(path.join(root, f))).flatMap((f) => find(path.join(root, f), [])).sort();
 const env = { ...process.env, WEIR_LOG_LEVEL: process.env.WEIR_LOG_LEVEL ?? 'error' };
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files], { cwd: root, stdio: 'inherit', env });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...flags, ...files], { cwd: root, stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -10,7 +10,8 @@
  * process had not yet checkpointed is lost if the process dies: after a restore in a new process,
  * `pushPosition(name)` is the sequence number the job expects next, and an app that can replay its
  * input (a log, a queue with offsets) pushes again from there — otherwise the guarantee is
- * at-most-once for those records. Without checkpointing, a record leaves the log once sent.
+ * at-most-once for those records. Without checkpointing, a record leaves the log once sent, and a
+ * restarted attempt goes on with the records not sent yet (at-most-once across a failover).
  *
  * Bound: the log holds at most `maxBufferedRecords` records; `push` waits (its promise stays
  * pending, in order) while it is full — until the subtask takes records (no checkpointing) or a
@@ -76,6 +77,9 @@ class PushFeeder {
   /** A new attempt's channel: send from `start` (the restored position, 0 on a fresh start). */
   attach(channel: ChannelSpec, doorbell: SharedArrayBuffer, start: number): void {
     if (this.log.length === 0 && start > this.base) this.base = start; // a restore in a new process: the app resumes from here
+    // Without checkpointing nothing is kept for replay: a restarted attempt goes on with what was
+    // not sent yet (what the failed attempt had taken is lost: at-most-once, documented).
+    if (!this.retain && start < this.base) start = this.base;
     if (start < this.base || start > this.nextSeq) {
       throw new WeirError('WEIR_PUSH_REPLAY_UNAVAILABLE', `push source '${this.name}' restarts at record ${start}, but this process holds records ${this.base} to ${this.nextSeq - 1}: it cannot replay what it no longer holds`, { source: this.name, start, held: [this.base, this.nextSeq] });
     }
