@@ -15,7 +15,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { redisEntryTime, type JobClient, type WeirError } from '../index.ts';
@@ -23,6 +22,7 @@ import { startRedis, type RedisServer } from './support/redis-server.ts';
 import { redisJob, redisParseJob, redisWindowJob, type Out, type RedisJobParams } from './support/redis-jobs.ts';
 import { checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
+import { freePort } from './support/free-port.ts';
 
 const PASSWORD = 's3cret-pw';
 const STREAMS = ['orders', 'clicks', 'logins'];
@@ -88,16 +88,6 @@ async function ended(client: JobClient): Promise<void> {
   await client.done.catch(() => {});
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('bounded reads', () => {
   for (const p of [1, 2, 4]) {

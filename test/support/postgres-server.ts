@@ -14,10 +14,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.ts';
 
 export interface PostgresServer {
   readonly host: string;
@@ -47,17 +47,6 @@ export function findPostgresBin(): string {
     + 'install them (Debian/Ubuntu: `apt-get install postgresql`; macOS: `brew install postgresql`) to run the PostgreSQL sink tests');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a server binary, as `postgres` when we are root (PostgreSQL refuses to run as root). */
 function runAs(asUser: string | undefined, bin: string, args: string[]): void {
@@ -144,10 +133,11 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 }
 
-/** Connects, retrying while the server answers "starting up" / refuses (bounded by attempts, not a timer assertion). */
+/** Connects, retrying while the server answers "starting up" / refuses (bounded by a generous deadline: a loaded machine may be slow to start it). */
 async function connectWhenReady(config: pg.ClientConfig, log: string): Promise<pg.Client> {
   let last: unknown;
-  for (let attempt = 0; attempt < 200; attempt++) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
     const client = new pg.Client(config);
     try {
       await client.connect();

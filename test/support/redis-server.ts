@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
+import { freePort } from './free-port.ts';
 
 export interface RedisServerOptions {
   password?: string;
@@ -44,16 +45,6 @@ function redisServerBinary(): string {
   return 'redis-server';
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves when the server answers PING; rejects when the process exits first. */
 async function untilReady(proc: ChildProcess, port: number, password: string | undefined): Promise<void> {
