@@ -24,8 +24,11 @@ const BENCHMARKS_ON_INTERNALS = [
  * The worker never reaches job/ or api/: it finds its job in graph/job-registry.ts.
  */
 const RUNTIME_VALUE_IMPORTS = {
-  api: ['graph', 'job'],
-  job: ['checkpoint', 'graph', 'io', 'recovery', 'task'],
+  api: ['graph', 'job', 'connectors'],
+  connectors: ['operators'], // Redis Streams, PostgreSQL: written on the public Source / Sink / AsyncFunction APIs
+  job: ['checkpoint', 'graph', 'io', 'recovery', 'task', 'rest'],
+  rest: ['metrics'], // the HTTP endpoint: routes, views, dashboard assets, discovery files
+  metrics: [], // sampling and rates, the prom-client registry (job/ types only)
   recovery: ['checkpoint', 'operators'],
   task: ['checkpoint', 'graph', 'io', 'operators'],
   operators: ['io'],

@@ -42,15 +42,22 @@ export { TimeWindow, GlobalWindow, type Window } from './runtime/operators/windo
 export type { Trigger, TriggerResult, TriggerContext, OnMergeContext, WindowValue, WindowAssigner } from './runtime/operators/windows/window-operator-spec.ts';
 export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics, type JobRunningInfo } from './runtime/job/job-client.ts';
 export type { ExecuteOptions } from './runtime/job/execute-options.ts';
+// Observability (docs/observability.md): metrics as a prom-client registry, the HTTP endpoint's options.
+export { createMetricsRegistry } from './runtime/metrics/prometheus-metrics.ts';
+export type { SubtaskRates } from './runtime/metrics/metric-rates.ts';
+export type { RestOptions } from './runtime/rest/rest-options.ts';
+export type { SubtaskMetrics, ChannelMetrics, JobPlan, FailoverRecord } from './runtime/job/job-client.ts';
 export type { LogLevel } from './actors/logger.ts';
 export {
   twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition, type TwoPhaseCommitState,
 } from './runtime/operators/sinks/two-phase-commit-sink.ts';
 export { asyncBatchSink, type AsyncBatchSinkOptions, type AsyncBatchSinkDefinition } from './runtime/operators/sinks/async-batch-sink.ts';
 export { exactlyOnceFileSink, type ExactlyOnceFileSinkOptions, type FileTransaction } from './runtime/operators/sinks/exactly-once-file-sink.ts';
-export { postgresSink, type PostgresSinkOptions, type PostgresConnectionOptions, type PostgresTransaction } from './runtime/operators/sinks/postgres-sink.ts';
-export { redisEntryTime } from './runtime/operators/sources/redis-streams-source.ts';
-export type { RedisStreamsOptions, RedisStreamEntry, RedisConnectionOptions } from './runtime/graph/source-spec.ts';
+export { postgresSink, type PostgresSinkOptions, type PostgresConnectionOptions, type PostgresTransaction } from './runtime/connectors/postgres-sink.ts';
+export { postgresLookup, type PostgresLookupOptions, type LookupRow } from './runtime/connectors/postgres-lookup.ts';
+export type { LookupCacheOptions } from './runtime/connectors/lookup-cache.ts';
+export { redisStreamsSource, type RedisStreamSplit } from './runtime/connectors/redis-streams-source.ts';
+export { redisEntryTime, type RedisStreamsOptions, type RedisStreamEntry, type RedisConnectionOptions } from './runtime/connectors/redis-streams-options.ts';
 export { RuntimeErrorCode } from './runtime/errors.ts';
 export { WeirError } from './common/weir-error.ts';
 export { ErrorCodes, ErrorCodes as errors, isRestartable, type ErrorCode, type ErrorCodeInfo, type ErrorArea } from './common/error-codes.ts';

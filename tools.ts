@@ -18,6 +18,9 @@ export { resolveRestartStrategy, describeRestartStrategy, type RestartStrategyCo
 export { CheckpointFailureReason } from './runtime/checkpoint/checkpoint-failure-reason.ts';
 /** The text form of a value in messages (bounded length). */
 export { preview } from './common/weir-error.ts';
+// Discovery of running jobs with a REST endpoint (`weir list | cancel | savepoint | stop | checkpoint`).
+export { discoverJobs, type DiscoveredJob } from './runtime/rest/job-discovery.ts';
+export { defaultDiscoveryDirectory } from './runtime/rest/rest-options.ts';
 
 // Checkpoints and savepoints on disk, read-only.
 export type { CheckpointListing, FileVerification, CheckpointFile, CheckpointMetadata };

@@ -58,7 +58,7 @@
  * this module is the public entry (allocation + re-exports).
  */
 import { WeirError } from '../common/weir-error.ts';
-import { CAPACITY, CHUNK_HEADER_BYTES, MAGIC, MAGIC_VALUE, MAX_CAPACITY, MIN_CAPACITY, RING_HEADER_BYTES, align8, attach } from './ring-layout.ts';
+import { CAPACITY, CHUNK_HEADER_BYTES, MAGIC, MAGIC_VALUE, MAX_CAPACITY, MIN_CAPACITY, RING_HEADER_BYTES, R_POS, W_POS, align8, attach } from './ring-layout.ts';
 
 export { RingWriter } from './ring-writer.ts';
 export { RingReader } from './ring-reader.ts';
@@ -86,4 +86,14 @@ export function createRingBuffer(capacityBytes: number): SharedArrayBuffer {
 /** Data capacity (bytes) of a ring buffer. */
 export function ringCapacity(buffer: SharedArrayBuffer): number {
   return attach(buffer).capacity;
+}
+
+/**
+ * Bytes published and not yet consumed on a ring, read from its header by any thread (an
+ * observer: the job master samples ring occupancy for metrics without touching either end).
+ * Two atomic loads; the value may be stale by the time it is used.
+ */
+export function ringUsedBytes(buffer: SharedArrayBuffer): number {
+  const { h } = attach(buffer);
+  return (Atomics.load(h, W_POS) - Atomics.load(h, R_POS)) >>> 0;
 }

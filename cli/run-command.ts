@@ -21,6 +21,8 @@ import {
 } from '../tools.ts';
 import { parseCommandArgs, usageError } from './cli-args.ts';
 import { RUN_OPTION_SPEC, planRun, type RunPlan } from './run-options.ts';
+import { runLogger } from './run-logger.ts';
+import { showStatus, StatusArea } from './run-status.ts';
 
 /** Run `weir run`; resolves with the exit code. */
 export async function runCommand(argv: readonly string[]): Promise<number> {
@@ -36,8 +38,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       : wanted ? `${plan.module} defines no job '${wanted}' (it defines: ${jobs.map((j) => j.name).join(', ')})`
       : `${plan.module} defines several jobs; choose one with --job (${jobs.map((j) => j.name).join(', ')})`);
   }
-  const client = job.execute(plan.execute);
+  const status = new StatusArea(process.stdout);
+  const logger = runLogger(process.stderr, process.env, () => status.clear());
+  const client = job.execute(logger ? { ...plan.execute, logger } : plan.execute);
   console.log(startLine(client, plan));
+  const stopStatus = showStatus(client, { area: status });
+  // With --rest-port: the endpoint's URL once it listens (with --rest-port 0, the port chosen).
+  if (plan.execute.rest) client.restUrl().then((url) => console.log(`rest ${url} (dashboard ${url}/, metrics ${url}/metrics)`), () => {});
 
   let exitCode = 0;
   let signals = 0;
@@ -61,6 +68,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     result = await client.done;
     await stopping;
   } finally {
+    stopStatus();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -129,6 +137,7 @@ function startLine(client: JobClient, plan: RunPlan): string {
 
 function resultText(result: JobResult, plan: RunPlan): string {
   const out = [`job ${result.jobId} ${result.status} in ${result.durationMs} ms`];
+  if (result.savepointPath) out.push(`stopped with savepoint ${result.savepointPath}`);
   for (const [name, records] of Object.entries(result.collected)) {
     out.push(`collect '${name}': ${records.length} records`);
     for (const r of records.slice(0, plan.print)) out.push(`  ${preview(r, 200)}`);

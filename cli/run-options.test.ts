@@ -91,3 +91,14 @@ describe('weir run options', () => {
       { positionals: ['job.ts'], values: { parallelism: '4', unaligned: true } });
   });
 });
+
+describe('weir run: the HTTP endpoint options', () => {
+  test('--rest-port (0 = any), --rest-host, --rest-token or WEIR_REST_TOKEN map to execute({ rest })', () => {
+    assert.deepEqual(plan('job.ts', '--rest-port', '0').execute, { rest: { port: 0 } });
+    assert.deepEqual(plan('job.ts', '--rest-port', '8081', '--rest-host', '0.0.0.0', '--rest-token', 'secret-token').execute, { rest: { port: 8081, host: '0.0.0.0', token: 'secret-token' } });
+    const withEnv = planRun(parseCommandArgs('run', ['job.ts', '--rest-port', '8081'], RUN_OPTION_SPEC), { WEIR_REST_TOKEN: 'from-the-env' });
+    assert.deepEqual(withEnv.execute, { rest: { port: 8081, token: 'from-the-env' } });
+    usage(['job.ts', '--rest-host', '0.0.0.0'], '--rest-host and --rest-token need --rest-port');
+    usage(['job.ts', '--rest-port', 'x'], "--rest-port must be an integer >= 0, got 'x'");
+  });
+});

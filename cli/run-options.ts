@@ -38,6 +38,9 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'allow-non-restored-state': 'boolean',
   'restart-strategy': 'string',
   'stop-with-savepoint-on-signal': 'string',
+  'rest-port': 'string',
+  'rest-host': 'string',
+  'rest-token': 'string',
 };
 
 const CHECKPOINT_FLAGS = ['checkpoint-dir', 'checkpoint-interval', 'checkpoint-mode', 'checkpoint-timeout', 'tolerable-failures', 'unaligned', 'retained', 'retention'];
@@ -74,7 +77,7 @@ function restartStrategyOption(args: ParsedArgs, checkpointing: boolean): Restar
  * Validate `weir run` arguments and build the execute options.
  * @throws WeirError `WEIR_CLI_USAGE` naming the option and the value.
  */
-export function planRun(args: ParsedArgs): RunPlan {
+export function planRun(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): RunPlan {
   const module = args.positionals[0];
   if (!module) throw usageError('run needs a job module');
   if (args.positionals.length > 1) throw usageError(`run: unexpected argument '${args.positionals[1]}' (job parameters go into --params JSON)`);
@@ -140,6 +143,12 @@ export function planRun(args: ParsedArgs): RunPlan {
     }
     execute.checkpointing = cp;
   }
+  // The HTTP endpoint (metrics, REST API, dashboard; `weir list | cancel | …` reach the job through it).
+  const restPort = intOption(args, 'rest-port', 0);
+  const restHost = stringOption(args, 'rest-host');
+  const restToken = stringOption(args, 'rest-token') ?? env.WEIR_REST_TOKEN;
+  if (restPort === undefined && (restHost !== undefined || stringOption(args, 'rest-token') !== undefined)) throw usageError('--rest-host and --rest-token need --rest-port');
+  if (restPort !== undefined) execute.rest = { port: restPort, ...(restHost !== undefined ? { host: restHost } : {}), ...(restToken ? { token: restToken } : {}) };
   const restartStrategy = restartStrategyOption(args, checkpointing);
   if (restartStrategy !== undefined) execute.restartStrategy = restartStrategy;
 

@@ -9,6 +9,11 @@ import { USAGE_ERROR, usageError } from './cli-args.ts';
 import { checkpointsCommand } from './checkpoints-command.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { runCommand } from './run-command.ts';
+import { listCommand } from './list-command.ts';
+import { cancelCommand } from './cancel-command.ts';
+import { checkpointCommand } from './checkpoint-command.ts';
+import { savepointCommand } from './savepoint-command.ts';
+import { stopCommand } from './stop-command.ts';
 
 const USAGE = `usage:
   weir run <job-module> [options]          run a job (see docs/operations.md)
@@ -35,10 +40,21 @@ const USAGE = `usage:
                                  e.g. '{"type":"fixed-delay","attempts":3,"delayMs":1000}'
       --stop-with-savepoint-on-signal DIR
                                  on SIGINT/SIGTERM take a savepoint into DIR, then stop
+    HTTP endpoint (metrics, REST API, dashboard; docs/observability.md):
+      --rest-port N              serve it on port N (0 = any free port; the URL is printed)
+      --rest-host HOST           default 127.0.0.1; another host needs a token
+      --rest-token TOKEN         bearer token required by every request (or WEIR_REST_TOKEN)
   weir checkpoints <checkpoint-dir> [--job JOB_ID] [--json]
                                            list jobs, their checkpoints and savepoints
   weir inspect <chk-dir|savepoint-dir|_metadata> [--json]
                                            verify and describe one checkpoint or savepoint
+  weir list                                list running jobs that serve a REST endpoint
+  weir checkpoint <job>                    trigger a checkpoint
+  weir savepoint <job> [dir]               take a savepoint (default ./savepoints); the job keeps running
+  weir stop <job> --savepoint-path DIR     stop with a savepoint (the job ends finished)
+  weir cancel <job>                        cancel a job
+    <job>: id, unique id prefix or name. Found through discovery files (--jobs-dir DIR, WEIR_JOBS_DIR)
+    or --url URL (WEIR_REST_URL); --token TOKEN (WEIR_REST_TOKEN) when the endpoint has one; --json
   weir help
 exit codes: 0 ok, 1 failure (WEIR_* code on stderr), 2 bad usage`;
 
@@ -48,6 +64,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'run': return runCommand(rest);
     case 'checkpoints': return checkpointsCommand(rest);
     case 'inspect': return inspectCommand(rest);
+    case 'list': return listCommand(rest);
+    case 'cancel': return cancelCommand(rest);
+    case 'checkpoint': return checkpointCommand(rest);
+    case 'savepoint': return savepointCommand(rest);
+    case 'stop': return stopCommand(rest);
     case 'help': case '--help': case '-h': case undefined:
       console.log(USAGE);
       return 0;

@@ -47,6 +47,10 @@ export const ErrorCodes = {
   WEIR_SINK_CONNECTION_FAILED: job('A sink cannot reach its external system or lost the connection (refused, reset, timed out); names the sink and host:port/database, never the password.', true),
   WEIR_SINK_MISCONFIGURED: job('A sink\'s target cannot work as configured (authentication rejected, database, table or column missing, PostgreSQL max_prepared_transactions = 0); raised when the sink opens.', false),
   WEIR_SINK_RECORD_REJECTED: job('The sink\'s external system rejected a record (a constraint such as NOT NULL or UNIQUE, a value of the wrong type); names the sink and the record.', false),
+  WEIR_LOOKUP_FAILED: job('A lookup of an async I/O function failed for a reason a retry may fix (postgresLookup: a server error other than those below); names the operator, subtask and input.', true),
+  WEIR_LOOKUP_CONNECTION_FAILED: job('A lookup cannot reach its external system or lost the connection, after its retries (postgresLookup); names the operator, subtask and host:port/database, never the password.', true),
+  WEIR_LOOKUP_MISCONFIGURED: job('A lookup cannot work as configured (authentication rejected, database, table or column missing, a query that does not parse); raised when the function opens.', false),
+  WEIR_LOOKUP_RECORD_REJECTED: job('The external system rejected the parameters a lookup derived from an input (a value of the wrong type); names the operator and the input.', false),
   WEIR_JOB_MODULE: job('The job module could not be imported in a worker, or does not define the job at top level.', false),
   WEIR_JOB_GRAPH_MISMATCH: job('The graph a worker rebuilt from the job module differs from the main thread\'s (non-deterministic build function).', false),
   WEIR_WORKER_LOST: job('A worker thread running subtasks exited or crashed (process.exit, out of memory, native crash).', true),
@@ -156,8 +160,16 @@ export const ErrorCodes = {
   WEIR_RING_FRAME_KIND: actors('A ring frame has an invalid kind (internal).', true),
   WEIR_RING_FRAME_PAYLOAD: actors('A ring frame payload is invalid (internal).', true),
 
+  // ---- the REST endpoint (execute({ rest })) ----
+  WEIR_REST_INSECURE: job('execute({ rest }) binds a non-loopback host without a token: pass rest.token (every request must then carry `Authorization: Bearer <token>`); raised by execute().', false),
+  WEIR_REST_LISTEN_FAILED: job('The REST endpoint could not listen on its host and port (in use, not permitted); the job fails before it deploys.', false),
+  WEIR_REST_UNAUTHORIZED: job('A REST request came without the endpoint\'s bearer token, or with a wrong one (HTTP 401).', false),
+  WEIR_REST_NOT_FOUND: job('A REST request named an unknown path, job id or asset (HTTP 404).', false),
+  WEIR_REST_BAD_REQUEST: job('A REST request had a malformed body (not JSON, a missing or mistyped field) or an unsupported method (HTTP 400 / 405).', false),
+
   // ---- the weir command ----
   WEIR_CLI_USAGE: cli('The `weir` command was called with invalid arguments (exit code 2).'),
+  WEIR_CLI_JOB_NOT_FOUND: cli('`weir list | cancel | savepoint | stop | checkpoint` found no running job by that id or name (none discovered, or several match), or could not reach its endpoint.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** Every code Weir raises. */

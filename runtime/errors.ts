@@ -31,6 +31,14 @@ export const RuntimeErrorCode = {
   SINK_MISCONFIGURED: 'WEIR_SINK_MISCONFIGURED',
   /** The external system rejected a record: constraint or type (not restartable). */
   SINK_RECORD_REJECTED: 'WEIR_SINK_RECORD_REJECTED',
+  /** A lookup (postgresLookup) failed for a reason a retry may fix (restartable). */
+  LOOKUP_FAILED: 'WEIR_LOOKUP_FAILED',
+  /** A lookup cannot reach its external system after its retries (restartable). */
+  LOOKUP_CONNECTION_FAILED: 'WEIR_LOOKUP_CONNECTION_FAILED',
+  /** A lookup cannot work as configured: authentication, missing table or column, bad query (not restartable). */
+  LOOKUP_MISCONFIGURED: 'WEIR_LOOKUP_MISCONFIGURED',
+  /** The external system rejected a lookup's parameters (not restartable). */
+  LOOKUP_RECORD_REJECTED: 'WEIR_LOOKUP_RECORD_REJECTED',
   /** The job module could not be loaded in a worker, or does not export the job. */
   JOB_MODULE: 'WEIR_JOB_MODULE',
   /** The graph a worker rebuilt from the job module differs from the one on the main thread. */

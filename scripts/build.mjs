@@ -79,6 +79,9 @@ try {
   process.exit(1);
 }
 fs.rmSync(tmp, { recursive: true, force: true });
+// The dashboard's static assets (plain ES modules, no build step): beside the bundle, where
+// runtime/rest/dashboard-assets.ts looks for them (`./dashboard/` from the chunk that holds it).
+fs.cpSync(path.join(root, 'runtime', 'rest', 'dashboard'), path.join(out, 'dashboard'), { recursive: true });
 const old = path.join(root, `.dist-old-${process.pid}`);
 if (fs.existsSync(dist)) fs.renameSync(dist, old);
 fs.renameSync(out, dist);

@@ -266,7 +266,7 @@ describe('stop with a savepoint on SIGTERM, then restore from it', () => {
     (child) => void completeCheckpointIn(path.join(cpDir, 'cli-sp')).then((ok) => child.kill(ok ? 'SIGTERM' : 'SIGKILL')));
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, new RegExp(`^weir: SIGTERM: stopping job cli-sp with a savepoint into ${spDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
-    assert.match(first.stdout, /^job cli-sp cancelled in \d+ ms$/m);
+    assert.match(first.stdout, /^job cli-sp finished in \d+ ms$/m);
     const savepoints = fs.readdirSync(spDir);
     assert.equal(savepoints.length, 1);
     assert.match(savepoints[0]!, /^savepoint-cli-sp-[0-9a-f]{12}$/);

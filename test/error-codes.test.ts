@@ -17,7 +17,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Folders whose non-test sources may raise codes. */
 const SOURCE_DIRS = ['actors', 'state', 'runtime', 'cli', 'common', 'examples', 'scripts'];
 /** `WEIR_…` names that are not error codes. */
-const NOT_CODES = new Set(['WEIR_LOG_LEVEL']);
+const NOT_CODES = new Set(['WEIR_LOG_LEVEL', 'WEIR_LOG_FORMAT', 'WEIR_JOBS_DIR', 'WEIR_REST_TOKEN', 'WEIR_REST_URL', 'WEIR_CHROMIUM']); // environment variables
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -65,7 +65,7 @@ describe('the packed package, installed into a fresh app', { timeout: 600_000 },
   test('ships dist (JavaScript, declarations, source maps), the CLI launcher, docs, README and LICENSE — nothing else', () => {
     const pkg = path.join(app, 'node_modules', 'weir');
     const files = walk(pkg).map((f) => path.relative(pkg, f).split(path.sep).join('/'));
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/tools.js', 'dist/tools.d.ts', 'dist/weir-cli.js', 'dist/actor-host-worker.js', 'dist/stream-task-actor.js', 'cli/weir.mjs', 'README.md', 'LICENSE', 'package.json', 'docs/operations.md']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/tools.js', 'dist/tools.d.ts', 'dist/weir-cli.js', 'dist/actor-host-worker.js', 'dist/stream-task-actor.js', 'cli/weir.mjs', 'README.md', 'LICENSE', 'package.json', 'docs/operations.md', 'dist/dashboard/index.html', 'dist/dashboard/app.js', 'dist/dashboard/views.js', 'dist/dashboard/style.css']) {
       assert.ok(files.includes(f), `${f} is shipped`);
     }
     const unexpected = files.filter((f) => !/^(dist\/|docs\/|cli\/weir\.mjs$|README\.md$|LICENSE$|package\.json$)/.test(f));

@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WeirError, type JobClient } from '../index.ts';
+import { WeirError } from '../index.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
+import { injectFailuresInOrder } from './support/checkpoint-events.ts';
 import { pgRecord, postgresJob, type PgFault, type PgJobParams } from './support/postgres-jobs.ts';
 
 let server: PostgresServer;
@@ -75,33 +76,8 @@ function execute(r: Run) {
     ...(r.checkpointing === false ? {} : { checkpointing: { intervalMs: 20, directory: path.join(dir, 'checkpoints'), ...(r.unaligned ? { unaligned: true } : {}) } }),
     restartStrategy: r.restart === false ? { type: 'none' } : { type: 'fixed-delay', attempts: 8, delayMs: 0 },
   });
-  const injected = faults.length > 0 ? armInOrder(client, faults) : Promise.resolve();
+  const injected = injectFailuresInOrder(client, faults.map((f) => f.marker));
   return { done: Promise.all([client.done, injected]).then(([result]) => result) };
-}
-
-/**
- * Arms fault k (creates its marker) after a checkpoint completed once fault k-1 caused its failover
- * (events, not time); rejects if the job ends before every fault fired.
- */
-function armInOrder(client: JobClient, faults: readonly PgFault[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let armed = 0;
-    const off = client.onCheckpoint((c) => {
-      if (c.status !== 'completed' || client.failovers.length < armed) return;
-      if (armed === faults.length) {
-        off();
-        resolve();
-        return;
-      }
-      fs.writeFileSync(faults[armed]!.marker, '');
-      armed++;
-    });
-    client.done.then(() => {
-      off();
-      if (armed < faults.length || client.failovers.length < faults.length) reject(new Error(`the job ended after ${client.failovers.length} of ${faults.length} failures: make it longer`));
-      else resolve();
-    }, (e: unknown) => { off(); reject(e); });
-  });
 }
 
 const exactReference = (n: number) => Array.from({ length: n }, (_, i) => pgRecord(i));

@@ -93,7 +93,8 @@ describe('savepoints', () => {
       await client.cancel();
     }
     const first = await client.done;
-    assert.equal(first.status, 'cancelled');
+    assert.equal(first.status, 'finished'); // stop-with-savepoint ends FINISHED, as in Flink
+    assert.equal(first.savepointPath, sp.directory);
     const expected = await expectationOf(sp, KEYS);
     assert.ok(expected.rest.length > 0 && expected.rest.length < N, `stopped mid-run: ${expected.rest.length} of ${N} left`);
     const afterRestore = await restoreInto(sp.directory, 'lmdb', 'stop');

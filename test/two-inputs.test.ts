@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StreamEnvironment } from '../index.ts';
 import {
-  coProcessJob, controlJob, intervalJoinJob, noTimestampsJoinJob, rescaleEvents, rescaleJoinJob,
+  coProcessJob, controlJob, intervalJoinJob, noTimestampsJoinJob, rescaleEvents, rescaleJoinJob, sideOutputConnectJob,
   type JoinParams, type RescaleJoinParams,
 } from './support/two-input-jobs.ts';
 import type { ChannelStateHandle } from '../runtime/task/subtask-checkpointer.ts';
@@ -90,6 +90,14 @@ describe('interval join: out-of-order events, inclusive and exclusive bounds, ex
       assert.deepEqual([...(result.collected.out as string[])].sort(), expected);
     });
   }
+});
+
+describe('a side output connected to its producer\'s main output', () => {
+  test('each input gets its own records (the side output keeps its tag on the connect edge), parallelism 2', async () => {
+    const r = await sideOutputConnectJob.execute({ params: { n: 200 }, parallelism: 2 }).done;
+    const want = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? `odd ${i + 1}` : `even ${i + 1}`)).sort();
+    assert.deepEqual([...(r.collected.out as string[])].sort(), want);
+  });
 });
 
 describe('two-input errors name the operator and the bad value', () => {

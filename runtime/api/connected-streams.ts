@@ -85,7 +85,9 @@ export function addTwoInputNode(
   requireSameEnvironment(name, first, second);
   const edges = (s: StreamParts, input: 0 | 1): Array<Omit<StreamEdge, 'to'>> => s.upstreams.map((u) => {
     const keySelector = keys ? keys[input] : u.keySelector;
-    return { from: u.nodeId, partitioning: keys ? 'hash' : u.partitioning, ...(keySelector ? { keySelector } : {}), input };
+    // A side-output upstream keeps its tag (else its edge would carry the producer's main output).
+    const tag = u.sideOutputTag !== undefined ? { sideOutputTag: u.sideOutputTag } : {};
+    return { from: u.nodeId, partitioning: keys ? 'hash' : u.partitioning, ...(keySelector ? { keySelector } : {}), input, ...tag };
   });
   const graph: StreamGraph = first.graph;
   return wrap(graph, graph.addNode(spec, [...edges(first, 0), ...edges(second, 1)], name));

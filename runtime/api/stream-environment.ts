@@ -5,7 +5,11 @@
  * in every worker to rebuild the user's closures there.)
  */
 import { StreamGraph } from '../graph/stream-graph.ts';
-import type { RedisStreamEntry, RedisStreamsOptions, SourceSpec } from '../graph/source-spec.ts';
+import type { SourceSpec } from '../graph/source-spec.ts';
+import { redisStreamsSource } from '../connectors/redis-streams-source.ts';
+import { generatorSource, sequenceSource } from '../connectors/numeric-sources.ts';
+import { textFileSource } from '../connectors/text-file-source.ts';
+import type { RedisStreamEntry, RedisStreamsOptions } from '../connectors/redis-streams-options.ts';
 import { isParallelSource } from '../graph/source-spec.ts';
 import { SingleOutputStream } from './data-stream.ts';
 import { invalidArgument } from '../errors.ts';
@@ -28,7 +32,7 @@ export class StreamEnvironment {
   fromSequence(from: number, to: number): SingleOutputStream<number> {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw invalidArgument(`fromSequence: bounds must be safe integers, got ${from}..${to}`);
     if (to < from) throw invalidArgument(`fromSequence: 'to' (${to}) is before 'from' (${from})`);
-    return this.addSource<number>({ type: 'sequence', from, to }, 'Sequence');
+    return this.fromSource(sequenceSource(from, to), undefined, 'Sequence');
   }
 
   /** The given items in order (a non-parallel source). The array is rebuilt in every worker by the job module. */
@@ -58,7 +62,7 @@ export class StreamEnvironment {
     if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0)) {
       throw invalidArgument(`fromGenerator: ratePerSecond must be > 0, got ${options.ratePerSecond}`);
     }
-    return this.addSource<T>({ type: 'generator', fn, ...options }, 'Generator');
+    return this.fromSource(generatorSource(fn, options.count, options.ratePerSecond), undefined, 'Generator');
   }
 
   /**
@@ -96,14 +100,21 @@ export class StreamEnvironment {
     return this.addSource<T>({ type: 'push', name, maxBufferedRecords: max }, `Push(${name})`);
   }
 
-  /** Lines of a text file, or parsed JSON Lines with `format: 'jsonl'` (non-parallel; resumes from a byte offset). */
-  readTextFile(path: string, options?: { format?: 'lines' }): SingleOutputStream<string>;
-  readTextFile<T = unknown>(path: string, options: { format: 'jsonl' }): SingleOutputStream<T>;
-  readTextFile(path: string, options: { format?: 'lines' | 'jsonl' } = {}): SingleOutputStream<any> {
+  /**
+   * Lines of a text file, or parsed JSON Lines with `format: 'jsonl'`. Read in parallel: a file of
+   * at least 2 × `minSplitBytes` (default 1 MiB) is cut into byte ranges, one per subtask; lines
+   * keep file order within a range, ranges are read side by side — `.setParallelism(1)` on the
+   * source for file order. Resumes from the next line of each range after a restore.
+   */
+  readTextFile(path: string, options?: { format?: 'lines'; minSplitBytes?: number }): SingleOutputStream<string>;
+  readTextFile<T = unknown>(path: string, options: { format: 'jsonl'; minSplitBytes?: number }): SingleOutputStream<T>;
+  readTextFile(path: string, options: { format?: 'lines' | 'jsonl'; minSplitBytes?: number } = {}): SingleOutputStream<any> {
     if (typeof path !== 'string' || path.length === 0) throw invalidArgument('readTextFile: path must be a non-empty string');
     const format = options.format ?? 'lines';
     if (format !== 'lines' && format !== 'jsonl') throw invalidArgument(`readTextFile: format must be 'lines' or 'jsonl', got '${String(format)}'`);
-    return this.addSource({ type: 'file', path, format }, `File(${path})`);
+    const minSplitBytes = options.minSplitBytes ?? 1024 * 1024;
+    if (!Number.isSafeInteger(minSplitBytes) || minSplitBytes < 1) throw invalidArgument(`readTextFile: minSplitBytes must be a positive integer, got ${String(minSplitBytes)}`);
+    return this.fromSource(textFileSource(path, { format, minSplitBytes }), undefined, `File(${path})`);
   }
 
   /**
@@ -114,41 +125,8 @@ export class StreamEnvironment {
    * then finishes. Event time: `redisEntryTime(record.id)`. See docs/connectors.md.
    */
   fromRedisStreams<T = RedisStreamEntry>(options: RedisStreamsOptions<T>): SingleOutputStream<T> {
-    const o = options as RedisStreamsOptions<T> | undefined;
-    const bad = (m: string) => invalidArgument(`fromRedisStreams: ${m}`);
-    if (typeof o !== 'object' || o === null) throw bad('expected an options object { url | host/port, streams, … }');
-    if (!Array.isArray(o.streams) || o.streams.length === 0 || !o.streams.every((s) => typeof s === 'string' && s.length > 0)) throw bad('streams must be a non-empty array of stream keys');
-    if (new Set(o.streams).size !== o.streams.length) throw bad(`streams lists a key twice: ${o.streams.join(', ')}`);
-    if (o.url !== undefined && (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url))) throw bad("url must be a redis:// or rediss:// URL");
-    if (o.url === undefined && o.host === undefined && o.port === undefined) throw bad('give url, or host and port');
-    if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) throw bad(`port must be an integer in 1..65535, got ${String(o.port)}`);
-    if (o.db !== undefined && !(Number.isInteger(o.db) && o.db >= 0)) throw bad(`db must be a non-negative integer, got ${String(o.db)}`);
-    const start = o.start ?? 'earliest';
-    if (typeof start === 'object' && start !== null) {
-      for (const [k, id] of Object.entries(start)) {
-        if (!o.streams.includes(k)) throw bad(`start names '${k}', which is not one of the streams`);
-        if (typeof id !== 'string' || !(id === '$' || /^\d+(-\d+)?$/.test(id))) throw bad(`start['${k}'] must be an entry id (<ms>-<seq>), '0' or '$', got ${String(id)}`);
-      }
-    } else if (start !== 'earliest' && start !== 'latest') throw bad(`start must be 'earliest', 'latest' or a record of entry ids, got ${String(start)}`);
-    const positive = (name: string, v: number | undefined, dflt: number) => {
-      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw bad(`${name} must be a positive integer, got ${String(v)}`);
-      return v ?? dflt;
-    };
-    if (o.parse !== undefined && typeof o.parse !== 'function') throw bad('parse must be a function (fields, id, stream) => record');
-    const connection = {
-      ...(o.url !== undefined ? { url: o.url } : {}),
-      ...(o.host !== undefined ? { host: o.host } : {}),
-      ...(o.port !== undefined ? { port: o.port } : {}),
-      ...(o.username !== undefined ? { username: o.username } : {}),
-      ...(o.password !== undefined ? { password: o.password } : {}),
-      ...(o.db !== undefined ? { db: o.db } : {}),
-      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000) } : {}),
-    };
-    return this.addSource<T>({
-      type: 'redis-streams', connection, streams: [...o.streams], start: typeof start === 'object' ? { ...start } : start,
-      bounded: o.bounded === true, batchSize: positive('batchSize', o.batchSize, 1000), blockMs: positive('blockMs', o.blockMs, 100),
-      parse: o.parse as ((fields: Record<string, string>, id: string, stream: string) => unknown) | undefined,
-    }, `RedisStreams(${o.streams.join(',')})`);
+    const source = redisStreamsSource(options);
+    return this.fromSource(source, undefined, `RedisStreams(${options.streams.join(',')})`);
   }
 
   private addSource<T>(source: SourceSpec, name: string): SingleOutputStream<T> {

@@ -102,7 +102,7 @@ export class CheckpointsInProgress {
       run.safely('notifyComplete', () => effects.notifyComplete(id));
       for (const v of victims) run.discard(v.checkpointId, 'retention', { kind: v.kind, files: v.metadata.files, directory: v.directory });
     }
-    log.info({ checkpointId: id, kind: p.kind, durationMs: now - p.triggerTimestamp }, 'checkpoint completed');
+    log.debug({ checkpointId: id, kind: p.kind, durationMs: now - p.triggerTimestamp }, 'checkpoint completed');
     p.resolve(completed);
   }
 

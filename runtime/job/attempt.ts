@@ -4,7 +4,7 @@
  * every channel wakes every blocked reader and writer, then the actors are
  * stopped) and the job master deploys a new one from the latest checkpoint.
  */
-import { ChannelReader, createChannel, Doorbell, type ActorRef, type ActorSystem, type ChannelSpec } from '../../actors/index.ts';
+import { ChannelReader, createChannel, Doorbell, ringUsedBytes, type ActorRef, type ActorSystem, type ChannelSpec } from '../../actors/index.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { buildExecutionPlan } from '../graph/execution-plan.ts';
 import type { ResolvedExecuteOptions } from './execute-options.ts';
@@ -34,6 +34,16 @@ export interface AttemptSpec {
   readonly initialSplits: InitialSplits;
 }
 
+/** One data channel's occupancy (vertex indices, subtask numbers). */
+export interface ChannelUsage {
+  readonly fromVertex: number;
+  readonly fromSubtask: number;
+  readonly toVertex: number;
+  readonly toSubtask: number;
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
+}
+
 export class Attempt {
   refs: ActorRef[] = [];
   /** Subtask keys `${vertexId}#${subtask}`, in spawn order. */
@@ -44,8 +54,22 @@ export class Attempt {
   /** The push sources' channels of this attempt (the job master attaches its push feeders to them). */
   readonly pushChannels: Array<PushChannelArgs & { readonly name: string; readonly key: string; readonly uid: string }> = [];
   collect: CollectReader | undefined;
+  /** The data channels between subtasks (plan order, same index as `channels`), for metrics. */
+  private channelPlans: ReadonlyArray<{ fromVertex: number; fromSubtask: number; toVertex: number; toSubtask: number }> = [];
 
   constructor(readonly spec: AttemptSpec) {}
+
+  /**
+   * Occupancy of every data channel between subtasks right now, read from the rings' headers
+   * (the analogue of Flink's buffer pool usage: bytes queued / ring capacity). Costs the
+   * subtasks nothing.
+   */
+  channelUsage(): ChannelUsage[] {
+    return this.channelPlans.map((c, i) => {
+      const spec = this.channels[i]!;
+      return { ...c, usedBytes: ringUsedBytes(spec.data), capacityBytes: spec.capacityBytes };
+    });
+  }
 
   /** Create channels and spawn one actor per subtask; rejects if any subtask fails to start. */
   async deploy(system: ActorSystem): Promise<void> {
@@ -54,6 +78,7 @@ export class Attempt {
     const bells = plan.subtasks.map(() => Doorbell.create());
     const bellOf = (vertex: number, subtask: number) => bells[plan.subtasks.indexOf(plan.subtaskOf(vertex, subtask))]!.buffer;
     this.channels = plan.channels.map(() => createChannel({ capacityBytes: opts.bufferBytes }));
+    this.channelPlans = plan.channels.map((c) => ({ fromVertex: c.fromVertex, fromSubtask: c.fromSubtask, toVertex: c.toVertex, toSubtask: c.toSubtask }));
     const mainBell = Doorbell.create();
     const collectSources: CollectSource[] = [];
     const argsList: StreamTaskArgs[] = plan.subtasks.map((st, i) => {

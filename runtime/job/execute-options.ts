@@ -8,6 +8,7 @@ import { DEFAULT_BATCHING, type BatchingOptions } from '../task/record-writer.ts
 import { resolveCheckpointConfig, type CheckpointConfig, type CheckpointConfigInput } from '../checkpoint/checkpoint-config.ts';
 import type { RestartStrategyConfig } from '../recovery/restart-strategy.ts';
 import type { Logger, LogLevel } from '../../actors/logger.ts';
+import { resolveRestOptions, type RestOptions, type ResolvedRestOptions } from '../rest/rest-options.ts';
 
 export interface ExecuteOptions<P> {
   /** Passed to the build function on the main thread and in every worker (structured-clone data). */
@@ -58,6 +59,12 @@ export interface ExecuteOptions<P> {
    * loggers. Default: stderr at `WEIR_LOG_LEVEL` (warn). See runtime/job/embedding.ts.
    */
   logger?: Logger | LogLevel;
+  /**
+   * Serve the job's HTTP endpoint: Prometheus metrics (`/metrics`), the REST API (`/jobs/…`, job
+   * control) and the dashboard (`/`). Off by default; loopback unless `host` says otherwise, which
+   * then requires `token`. See docs/observability.md.
+   */
+  rest?: RestOptions;
 }
 
 export interface ResolvedExecuteOptions<P> {
@@ -77,9 +84,11 @@ export interface ResolvedExecuteOptions<P> {
   readonly restartStrategy: RestartStrategyConfig | undefined;
   /** Whether the caller chose the job id (a restore otherwise continues the restored job's id). */
   readonly jobIdExplicit: boolean;
+  /** The HTTP endpoint, when enabled. */
+  readonly rest: ResolvedRestOptions | undefined;
 }
 
-const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy', 'signal', 'logger']);
+const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy', 'signal', 'logger', 'rest']);
 
 export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
@@ -112,6 +121,7 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
     allowNonRestoredState: o.allowNonRestoredState ?? false,
     restartStrategy: o.restartStrategy,
     jobIdExplicit: o.jobId !== undefined,
+    rest: resolveRestOptions(o.rest),
   };
 }
 

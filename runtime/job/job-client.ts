@@ -26,6 +26,24 @@ export interface FailoverRecord {
   recoveryMs: number;
 }
 
+/**
+ * One subtask's metrics: what it reports ({@link TaskMetrics}) plus the occupancy of its
+ * channels, sampled by the job master from the rings (Flink's `inPoolUsage` / `outPoolUsage`):
+ * bytes queued over ring capacity, 0..1, over all input (output) channels of the subtask.
+ */
+export interface SubtaskMetrics extends TaskMetrics {
+  inPoolUsage: number;
+  outPoolUsage: number;
+}
+
+/** One data channel between two subtasks right now (vertex ids, subtask numbers). */
+export interface ChannelMetrics {
+  readonly from: { readonly vertex: string; readonly subtask: number };
+  readonly to: { readonly vertex: string; readonly subtask: number };
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
+}
+
 export interface VertexMetrics {
   readonly id: string;
   readonly name: string;
@@ -33,7 +51,7 @@ export interface VertexMetrics {
   readonly recordsIn: number;
   readonly recordsOut: number;
   readonly bytesOut: number;
-  readonly subtasks: readonly TaskMetrics[];
+  readonly subtasks: readonly SubtaskMetrics[];
 }
 
 export interface JobMetrics {
@@ -43,6 +61,8 @@ export interface JobMetrics {
   readonly attempt: number;
   readonly durationMs: number;
   readonly vertices: readonly VertexMetrics[];
+  /** Occupancy of the data channels of the running attempt (empty when no attempt runs). */
+  readonly channels: readonly ChannelMetrics[];
 }
 
 export interface JobResult {
@@ -60,6 +80,15 @@ export interface JobResult {
   readonly failovers: readonly FailoverRecord[];
   /** The checkpoint or savepoint the job was started from (`restore` option). */
   readonly restoredFrom?: { checkpointId: number; path: string };
+  /** Stopped with a savepoint (`stopWithSavepoint`): its directory; the status is then 'finished' (as Flink reports it). */
+  readonly savepointPath?: string;
+}
+
+/** The job's dataflow as deployed (Flink's job plan): vertices (operator chains) and the edges between them. */
+export interface JobPlan {
+  readonly vertices: ReadonlyArray<{ readonly id: string; readonly name: string; readonly parallelism: number; readonly maxParallelism: number; readonly operators: readonly string[]; readonly isSource: boolean; readonly isKeyed: boolean }>;
+  /** `from` / `to`: vertex ids; `partitioning`: forward, hash, rebalance, broadcast …; `sideOutput`: the tag when the edge carries a side output. */
+  readonly edges: ReadonlyArray<{ readonly from: string; readonly to: string; readonly partitioning: string; readonly sideOutput?: string }>;
 }
 
 /** Implemented by the job master; the client is a thin view over it. */
@@ -69,6 +98,10 @@ export interface JobControl {
   readonly done: Promise<JobResult>;
   readonly running: Promise<JobRunningInfo>;
   status(): JobStatus;
+  plan(): JobPlan;
+  readonly restUrl: Promise<string>;
+  /** Epoch ms when execute() was called. */
+  startedAt(): number;
   cancel(): Promise<void>;
   metrics(): Promise<JobMetrics>;
   collectedRecords(name: string): unknown[];
@@ -110,6 +143,19 @@ export class JobClient {
    */
   get running(): Promise<JobRunningInfo> { return this.control.running; }
 
+  /** The job's vertices (operator chains) with their parallelism, and the edges between them. */
+  plan(): JobPlan { return this.control.plan(); }
+
+  /**
+   * Base URL of the job's HTTP endpoint (`execute({ rest })`: metrics, REST API, dashboard) once it
+   * listens — with `port: 0`, the port chosen. Rejects `WEIR_INVALID_ARGUMENT` without `rest`, and
+   * `WEIR_REST_LISTEN_FAILED` when it could not listen.
+   */
+  restUrl(): Promise<string> { return this.control.restUrl; }
+
+  /** Epoch ms when the job was submitted (`execute()`). */
+  get startTime(): number { return this.control.startedAt(); }
+
   // Every method returning a promise rejects, never throws (see `rejecting`).
 
   /** Stop every subtask and free the workers. `done` then resolves with status 'cancelled'. */
@@ -133,7 +179,10 @@ export class JobClient {
   /** Abort an in-progress checkpoint (the job keeps running). Returns false if it was not pending (or the job does not run). */
   abortCheckpoint(checkpointId: number): boolean { return this.control.abortCheckpoint(checkpointId); }
 
-  /** Take a savepoint, then stop the job (Flink's stop-with-savepoint); `done` resolves with status 'cancelled'. Waits for the job to run, like triggerCheckpoint(). */
+  /**
+   * Take a savepoint, then stop the job (Flink's stop-with-savepoint); `done` resolves with status
+   * 'finished' and `savepointPath` set (as Flink reports it). Waits for the job to run, like triggerCheckpoint().
+   */
   stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
     return rejecting(() => this.control.stopWithSavepoint(savepointDirectory(directory, 'stopWithSavepoint')));
   }

@@ -16,7 +16,11 @@ import { ActorSystem, type ActorFailure } from '../../actors/index.ts';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
-import { JobClient, type FailoverRecord, type JobControl, type JobMetrics, type JobResult, type JobStatus, type VertexMetrics } from './job-client.ts';
+import { JobClient, type FailoverRecord, type JobControl, type JobMetrics, type JobPlan, type JobResult, type JobStatus } from './job-client.ts';
+import { JobLifeLog } from './job-life-log.ts';
+import { checkSavepointDirectory } from './savepoint-directory.ts';
+import { RestEndpoint } from '../rest/rest-server.ts';
+import { jobPlanOf, subtaskMetricsOf } from './job-metrics.ts';
 import { CollectedRecords } from './collect-reader.ts';
 import { RunningGate, type JobRunningInfo } from './job-running.ts';
 import { checkWorkersCanLoad, jobLogger, resolveEmbeddingOptions, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
@@ -44,7 +48,8 @@ export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = 
   resolveRestartStrategy(opts.restartStrategy, opts.checkpointing !== undefined); // validate now
   const embedding = resolveEmbeddingOptions(options);
   const { typescript } = checkWorkersCanLoad(def.moduleUrl, def.name); // throws before anything runs
-  const master = new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph, { ...embedding, typescript });
+  const rest = opts.rest ? new RestEndpoint(opts.rest) : undefined;
+  const master = new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph, { ...embedding, typescript }, rest);
   const signal = embedding.signal;
   if (signal) {
     const abort = () => void master.cancel();
@@ -54,7 +59,9 @@ export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = 
       void master.done.then(() => signal.removeEventListener('abort', abort), () => signal.removeEventListener('abort', abort));
     }
   }
-  return new JobClient(master);
+  const client = new JobClient(master);
+  rest?.attach(client);
+  return client;
 }
 
 class JobMaster implements JobControl {
@@ -66,7 +73,7 @@ class JobMaster implements JobControl {
   private attempt: Attempt | undefined;
   private attemptNumber = 0;
   private readonly collected: CollectedRecords;
-  private readonly startedAt = Date.now();
+  private readonly startedAtMs = Date.now();
   private endedAt: number | undefined;
   private cancelRequested = false;
   private attemptFailure: Error | undefined;
@@ -74,11 +81,16 @@ class JobMaster implements JobControl {
   private readonly finalMetrics = new Map<string, TaskMetrics>();
   private readonly sinkNameList: string[];
   private readonly logger;
+  private readonly life: JobLifeLog;
+  /** The endpoint's base URL once it listens (`client.restUrl()`). */
+  readonly restUrl: Promise<string>;
   private checkpointing: JobCheckpointing | undefined;
   /** Checkpoint statistics of the whole job (every attempt); exists from `execute()` on when checkpointing is enabled. */
   private readonly checkpointStatsTracker: CheckpointStatsTracker | undefined;
   private readonly failovers: FailoverRecord[] = [];
   private restoredFrom: { checkpointId: number; path: string } | undefined;
+  /** Set once stop-with-savepoint took its savepoint: the job then ends 'finished' with this path. */
+  private stopSavepointPath: string | undefined;
   private readingEnded: Promise<void>;
   private endReading!: () => void;
   private readonly gate: RunningGate;
@@ -90,6 +102,8 @@ class JobMaster implements JobControl {
     private readonly opts: ResolvedExecuteOptions<unknown>,
     private readonly graph: JobGraph,
     private readonly embedding: EmbeddingOptions & { readonly typescript: boolean },
+    /** The HTTP endpoint (`execute({ rest })`): listening before the first attempt deploys, closed when the job ends. */
+    private readonly rest?: RestEndpoint,
   ) {
     this.jobId = opts.jobId;
     this.name = def.name;
@@ -97,13 +111,20 @@ class JobMaster implements JobControl {
     this.collected = new CollectedRecords(this.sinkNameList, opts.retainCollected);
     this.readingEnded = new Promise((r) => (this.endReading = r));
     this.logger = jobLogger(embedding, opts.jobId);
+    this.life = new JobLifeLog(this.logger, def.name);
+    this.life.submitted({ parallelism: opts.parallelism, checkpointing: opts.checkpointing !== undefined, restore: opts.restore });
     this.gate = new RunningGate(def.name);
     this.checkpointStatsTracker = opts.checkpointing ? new CheckpointStatsTracker() : undefined;
+    this.checkpointStatsTracker?.onFinished((stats) => this.life.checkpoint(stats));
+    this.restUrl = rest ? rest.url : Promise.reject(new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${def.name}' runs without a REST endpoint: pass the 'rest' option to execute()`));
+    this.restUrl.catch(() => {});
     this.push = new PushSources(graph, opts.checkpointing !== undefined);
     this.done = this.run();
   }
 
-  status(): JobStatus { return this.state; }
+  status(): JobStatus { return this.state === 'cancelled' && this.stopSavepointPath !== undefined ? 'finished' : this.state; }
+  startedAt(): number { return this.startedAtMs; }
+  plan(): JobPlan { return jobPlanOf(this.graph); }
   pushRecord(name: string, record: unknown): Promise<number> { return this.push.push(name, record); }
   endPush(name: string): Promise<void> { return this.push.end(name); }
   pushPosition(name: string): number { return this.push.position(name); }
@@ -119,6 +140,7 @@ class JobMaster implements JobControl {
       let restore = await this.initialRestore();
       // User sources' splits, once per job run: a source that cannot make them fails the job at start.
       this.initialSplits = await createInitialSplits(this.graph);
+      if (this.rest) this.life.restEndpoint(await this.rest.listen()); // a port that cannot be bound fails the job
       const workerLog = workerLogOptions(this.embedding);
       // Cancelled already (an AbortSignal aborted before execute()): no worker starts, the first attempt returns 'cancelled'.
       if (!this.cancelRequested) this.system = await ActorSystem.start({
@@ -148,7 +170,7 @@ class JobMaster implements JobControl {
         if (!decision.restart) {
           throw new WeirError((outcome as WeirError).code ?? 'WEIR_JOB_FAILED', `job '${this.name}' failed and will not be restarted (${decision.reason}): ${outcome.message}`, { ...(outcome as WeirError).details, attempts: this.attemptNumber + 1 }, { cause: outcome });
         }
-        this.logger.warn({ err: outcome, attempt: this.attemptNumber, delayMs: decision.delayMs }, 'subtask failure: restarting the job from the latest checkpoint');
+        this.life.failover(outcome, this.attemptNumber + 1, decision.delayMs, this.checkpointing?.latestForRecovery()?.checkpointId ?? restore?.checkpoint.checkpointId ?? null);
         if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
         if (this.cancelRequested) {
           this.state = 'cancelled';
@@ -166,22 +188,29 @@ class JobMaster implements JobControl {
       await this.teardown(failure ? 'failed' : this.state === 'cancelled' ? 'cancelled' : 'finished');
       this.push.close(failure ?? new WeirError(RuntimeErrorCode.JOB_NOT_RUNNING, `job '${this.name}' has ended: no more records can be pushed`));
       this.endedAt = Date.now();
+      // Not awaited: a request in progress may be what ended the job (stop, cancel); it still gets its answer.
+      void this.rest?.close(failure ?? new WeirError(RuntimeErrorCode.JOB_NOT_RUNNING, `job '${this.name}' ended before its REST endpoint listened`));
       this.endReading();
       this.gate.ended(failure ?? new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was ${this.state === 'cancelled' ? 'cancelled' : 'finished'} before it ran`));
     }
     if (failure) {
       this.state = 'failed';
+      this.life.failed(failure);
       throw failure;
     }
+    // Stopped with a savepoint: torn down like a cancel, reported as Flink does (FINISHED, with the savepoint).
+    if (this.state === 'cancelled' && this.stopSavepointPath !== undefined) this.state = 'finished';
+    this.life.ended(this.state === 'cancelled' ? 'cancelled' : 'finished', this.endedAt! - this.startedAtMs, this.stopSavepointPath);
     return {
       jobId: this.jobId,
       name: this.name,
       status: this.state === 'cancelled' ? 'cancelled' : 'finished',
-      durationMs: this.endedAt! - this.startedAt,
+      durationMs: this.endedAt! - this.startedAtMs,
       metrics: await this.metrics(),
       attempts: this.attemptNumber + 1,
       failovers: [...this.failovers],
       ...(this.restoredFrom ? { restoredFrom: this.restoredFrom } : {}),
+      ...(this.stopSavepointPath !== undefined ? { savepointPath: this.stopSavepointPath } : {}),
       ...(this.checkpointing ? { checkpoints: this.checkpointing.stats.toJSON() } : {}),
       collected: Object.fromEntries(this.sinkNameList.map((n) => [n, this.collected.collected(n)])),
     };
@@ -201,6 +230,7 @@ class JobMaster implements JobControl {
       // Plan now so unmatched state fails the job before anything runs.
       planRestore(initial.checkpoint.metadata, initial.rootDir, this.graph, { allowNonRestoredState: this.opts.allowNonRestoredState, source: initial.checkpoint.directory });
       this.restoredFrom = { checkpointId: initial.checkpoint.checkpointId, path: initial.checkpoint.directory };
+      this.life.restoring({ ...this.restoredFrom, kind: initial.checkpoint.kind });
     }
     if (this.opts.checkpointing) {
       this.checkpointing = new JobCheckpointing({
@@ -254,6 +284,7 @@ class JobMaster implements JobControl {
     try {
       await Promise.race([this.attempt.deploy(this.system!), failed]);
       if (this.cancelRequested) return 'cancelled';
+      this.life.deployed(this.attemptNumber, this.attempt.keys.length);
       for (const c of this.attempt.pushChannels) this.push.attach(c.name, c.channel, c.doorbell, plan?.subtasks.get(c.key)?.operator[c.uid]?.[0]);
       this.state = 'running';
       const last = this.failovers.at(-1);
@@ -262,6 +293,7 @@ class JobMaster implements JobControl {
         last.recoveryMs = last.runningAt - last.failedAt;
       }
       this.checkpointing?.attach(this.attempt.entries());
+      this.life.running(this.attemptNumber, this.attemptNumber === 0 ? (this.restoredFrom?.checkpointId ?? null) : (last?.restoredCheckpointId ?? null));
       this.gate.running({ jobId: this.jobId, attempt: this.attemptNumber, runningAt: Date.now(), ...(this.restoredFrom ? { restoredFrom: this.restoredFrom } : {}) });
       await Promise.race([this.attempt.completion(), failed]);
       return this.attemptFailure ?? 'finished';
@@ -319,19 +351,13 @@ class JobMaster implements JobControl {
 
   async metrics(): Promise<JobMetrics> {
     const live = new Map(this.finalMetrics);
-    if (this.system && this.state === 'running' && this.attempt) {
-      const results = await Promise.allSettled(this.attempt.entries().map(async ([key, r]) => [key, await callTask(r, 'metrics')] as const));
+    const attempt = this.system && this.state === 'running' ? this.attempt : undefined;
+    if (attempt) {
+      const results = await Promise.allSettled(attempt.entries().map(async ([key, r]) => [key, await callTask(r, 'metrics')] as const));
       for (const r of results) if (r.status === 'fulfilled') live.set(r.value[0], r.value[1]);
     }
-    const vertices: VertexMetrics[] = this.graph.vertices.map((v) => {
-      const subtasks: TaskMetrics[] = [];
-      for (let s = 0; s < v.parallelism; s++) {
-        subtasks.push(live.get(`${v.id}#${s}`) ?? { vertex: v.index, subtask: s, recordsIn: 0, recordsOut: 0, bytesOut: 0, framesIn: 0, busyMs: 0, idleMs: 0, backPressuredMs: 0, mailsRun: 0, finished: false });
-      }
-      const sum = (f: (t: TaskMetrics) => number) => subtasks.reduce((n, t) => n + f(t), 0);
-      return { id: v.id, name: v.name, parallelism: v.parallelism, recordsIn: sum((t) => t.recordsIn), recordsOut: sum((t) => t.recordsOut), bytesOut: sum((t) => t.bytesOut), subtasks };
-    });
-    return { jobId: this.jobId, status: this.state, durationMs: (this.endedAt ?? Date.now()) - this.startedAt, attempt: this.attemptNumber, vertices };
+    const { vertices, channels } = subtaskMetricsOf(this.graph, live, attempt?.channelUsage() ?? []);
+    return { jobId: this.jobId, status: this.state, durationMs: (this.endedAt ?? Date.now()) - this.startedAtMs, attempt: this.attemptNumber, vertices, channels };
   }
 
   collectedRecords(name: string): unknown[] { return this.collected.collected(name); }
@@ -341,7 +367,11 @@ class JobMaster implements JobControl {
   readingDone(): Promise<void> { return this.readingEnded; }
 
   async triggerCheckpoint(): Promise<CompletedCheckpoint> { return (await this.runningCheckpointing()).trigger('checkpoint'); }
-  async triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return (await this.runningCheckpointing()).savepoint(directory); }
+  async triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {
+    const checkpointing = await this.runningCheckpointing();
+    await checkSavepointDirectory(directory);
+    return checkpointing.savepoint(directory);
+  }
   abortCheckpoint(checkpointId: number): boolean {
     this.requireCheckpointingOption();
     return this.state === 'running' && this.checkpointing !== undefined && this.checkpointing.abort(checkpointId);
@@ -356,7 +386,9 @@ class JobMaster implements JobControl {
 
   async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
     // Terminal: every subtask processes its completion (sinks commit what it covers) before the stop.
-    const savepoint = await (await this.runningCheckpointing()).savepoint(directory, { terminal: true });
+    const checkpointing = await this.runningCheckpointing();
+    await checkSavepointDirectory(directory);
+    const savepoint = await checkpointing.savepoint(directory, { terminal: true });
     // The records the savepoint covers belong to this run's output: let the main thread read
     // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
     const collect = this.attempt?.collect;
@@ -364,6 +396,7 @@ class JobMaster implements JobControl {
       await Promise.race([collect.barrierRead(savepoint.checkpointId), new Promise((r) => setTimeout(r, 10_000))]);
       collect.release(savepoint.checkpointId);
     }
+    this.stopSavepointPath = savepoint.directory;
     await this.cancel();
     return savepoint;
   }

@@ -94,7 +94,16 @@ export interface StreamOperator<I = unknown> {
 
 /** Wraps a failure of a user function with the operator, subtask and (truncated) record. */
 export function userFunctionFailed(info: TaskInfo, what: string, record: unknown, cause: unknown): WeirError {
-  if (cause instanceof WeirError && cause.code === RuntimeErrorCode.USER_FUNCTION_FAILED) return cause;
+  // A typed error keeps its code: one a chained downstream operator raised through the collector
+  // (its sink's connection failed, its own user function threw), or one a connector or Weir's API
+  // raised inside the function (a lookup's WEIR_LOOKUP_*, a state access). Whether a restart can
+  // help stays the call of whoever raised it. One that names no operator gets this one's name.
+  if (cause instanceof WeirError) {
+    if (cause.details.operator !== undefined) return cause;
+    return new WeirError(cause.code,
+      `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) failed on record ${preview(record)}: ${cause.message}`,
+      { ...cause.details, operator: info.operatorName, uid: info.uid, subtask: info.subtask, record: preview(record) }, { cause });
+  }
   const msg = cause instanceof Error ? cause.message : String(cause);
   return new WeirError(
     RuntimeErrorCode.USER_FUNCTION_FAILED,

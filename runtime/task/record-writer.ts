@@ -152,6 +152,8 @@ export class RecordWriter {
   private readonly enqueued: number[];
   /** Records and bytes handed to channels (metrics). */
   recordsOut = 0;
+  /** The last watermark broadcast (metrics: the subtask's output watermark). */
+  lastWatermark = -Infinity;
   bytesOut = 0;
 
   constructor(
@@ -248,6 +250,7 @@ export class RecordWriter {
 
   /** Send an element to every channel, after everything emitted before it. */
   broadcast(element: StreamElement): void {
+    if (element.type === 'watermark') this.lastWatermark = element.timestamp;
     this.flushAll();
     const { kind, payload } = encodeElement(element);
     for (let ch = 0; ch < this.writers.length; ch++) this.put(ch, kind, payload);

@@ -107,7 +107,7 @@ export abstract class StreamTask implements CheckpointedTask {
       const opts = { keyGroupRange: range, maxParallelism: this.graph.maxParallelism };
       this.keyedState = this.args.state.backend === 'heap'
         ? createHeapKeyedStateBackend(opts)
-        : await createLmdbKeyedStateBackend({ ...opts, path: path.join(this.args.state.directory, this.args.jobId, String(this.args.attempt), `${this.vertex.id}-${this.args.subtask}`) });
+        : await createLmdbKeyedStateBackend({ ...opts, path: path.join(this.args.state.directory, this.args.jobId, String(this.args.attempt), `${this.vertex.id}-${this.args.subtask}`), discardExisting: true });
     }
     const restore = this.args.restore;
     if (restore && this.keyedState && restore.keyed.length > 0) await this.keyedState.restore(restore.keyed, resolveIn(restore));
@@ -423,7 +423,20 @@ export abstract class StreamTask implements CheckpointedTask {
       ...this.times.split(),
       mailsRun: this.mailbox.mailsRun,
       finished: this.finished,
+      inputWatermark: this.currentWatermark,
+      outputWatermark: this.outputs.outputWatermark(),
+      keyedStateBytes: this.keyedStateBytes(),
     };
+  }
+
+  /** Keyed state size for metrics (LMDB: pages in use, a cheap environment stat); null without keyed state or once closed. */
+  private keyedStateBytes(): number | null {
+    if (!this.keyedState) return null;
+    try {
+      return this.keyedState.stats().bytes;
+    } catch {
+      return null; // closed (the subtask ended): its size is no longer known
+    }
   }
 
   protected abstract framesIn(): number;

@@ -20,6 +20,12 @@ export interface TaskMetrics {
   /** Mails run (control calls, timers). */
   mailsRun: number;
   finished: boolean;
+  /** The subtask's current (input) watermark, Flink's `currentInputWatermark`; -Infinity before the first. */
+  inputWatermark: number;
+  /** The last watermark emitted on its output channels (`currentOutputWatermark`); -Infinity before the first or without outputs. */
+  outputWatermark: number;
+  /** Approximate bytes of keyed state (LMDB pages in use; the heap backend's estimate); null without keyed state. */
+  keyedStateBytes: number | null;
 }
 
 export class TaskTimes {

@@ -100,4 +100,11 @@ export class TaskOutputs {
     }
     return { recordsOut, bytesOut };
   }
+
+  /** The last watermark emitted on the output edges (-Infinity before the first or without edges). */
+  outputWatermark(): number {
+    let wm = -Infinity;
+    for (const w of this.writers) if (w.lastWatermark > wm) wm = w.lastWatermark;
+    return wm;
+  }
 }

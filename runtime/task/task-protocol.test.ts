@@ -13,7 +13,7 @@ describe('parseTaskMessage', () => {
       { type: 'decline', subtask, checkpointId: 3, reason: 'TASK_FAILURE', message: 'boom' },
       { type: 'subtask-finished', subtask },
       { type: 'source-finished', subtask },
-      { type: 'metrics', metrics: { vertex: 0, subtask: 0, recordsIn: 1, recordsOut: 1, bytesOut: 8, framesIn: 1, busyMs: 0, idleMs: 0, backPressuredMs: 0, mailsRun: 0, finished: true } },
+      { type: 'metrics', metrics: { vertex: 0, subtask: 0, recordsIn: 1, recordsOut: 1, bytesOut: 8, framesIn: 1, busyMs: 0, idleMs: 0, backPressuredMs: 0, mailsRun: 0, finished: true, inputWatermark: 0, outputWatermark: 0, keyedStateBytes: null } },
     ];
     for (const m of messages) assert.equal(parseTaskMessage(structuredClone(m))?.type, m.type);
   });

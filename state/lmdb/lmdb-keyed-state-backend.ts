@@ -34,6 +34,12 @@ import { LmdbTimerStore } from './lmdb-timer-store.ts';
 export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
   /** Directory of this subtask attempt's environment (created if missing). */
   path: string;
+  /**
+   * Delete whatever is at `path` before opening. The runtime's working copies are scratch (their
+   * contents come from a restore): an environment a killed process left there (same job id,
+   * attempt and subtask) must not leak its newer keys into the restored state.
+   */
+  discardExisting?: boolean;
   /** Initial LMDB map size; lmdb-js grows it when full. */
   mapSizeBytes?: number;
 }
@@ -185,6 +191,7 @@ export async function createLmdbKeyedStateBackend(opts: LmdbKeyedStateBackendOpt
   if (!opts || typeof opts.path !== 'string' || opts.path.length === 0) {
     throw new WeirError('WEIR_INVALID_ARGUMENT', 'createLmdbKeyedStateBackend needs { path, keyGroupRange, maxParallelism }');
   }
+  if (opts.discardExisting) await fsp.rm(opts.path, { recursive: true, force: true });
   await fsp.mkdir(opts.path, { recursive: true });
   // Loaded on first use: a worker that only runs heap-state or stateless subtasks never loads
   // the native module (tens of ms of every worker's start-up).

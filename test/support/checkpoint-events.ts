@@ -40,3 +40,30 @@ export function injectFailures(client: JobClient, marker: string, count: number)
     client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) after ${client.failovers.length} of ${count} failures`)); }, (e) => { off(); reject(e); });
   });
 }
+
+/**
+ * Arms the failures in order (creates marker k, which the job's fault k claims) after a checkpoint
+ * completed once failure k-1 caused its failover (events, not time); resolves when all happened,
+ * rejects if the job ends before every failure fired.
+ */
+export function injectFailuresInOrder(client: JobClient, markers: readonly string[]): Promise<void> {
+  if (markers.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let armed = 0;
+    const off = client.onCheckpoint((c) => {
+      if (c.status !== 'completed' || client.failovers.length < armed) return;
+      if (armed === markers.length) {
+        off();
+        resolve();
+        return;
+      }
+      fs.writeFileSync(markers[armed]!, '');
+      armed++;
+    });
+    client.done.then(() => {
+      off();
+      if (armed < markers.length || client.failovers.length < markers.length) reject(new Error(`the job ended after ${client.failovers.length} of ${markers.length} failures: make it longer`));
+      else resolve();
+    }, (e: unknown) => { off(); reject(e); });
+  });
+}

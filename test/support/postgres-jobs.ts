@@ -10,8 +10,9 @@
  *   commit                 the next commit of a non-empty transaction fails AFTER the real COMMIT
  *                          PREPARED: the restore commits it again (idempotent)
  */
-import fs from 'node:fs';
-import { defineJob, postgresSink, twoPhaseCommitSink, type PostgresSinkOptions, type TwoPhaseCommitSink } from '../../index.ts';
+import { defineJob, postgresSink, type PostgresSinkOptions } from '../../index.ts';
+import { withCommitFaults } from './commit-faults.ts';
+import { claim } from './fault-jobs.ts';
 
 export interface PgRecord { id: number; total: number; label: string | null }
 
@@ -38,16 +39,6 @@ export interface PgJobParams {
   maxBufferedRows?: number;
 }
 
-function claim(file: string): boolean {
-  if (!fs.existsSync(file)) return false; // the common case, without an exception
-  try {
-    fs.unlinkSync(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function spin(micros: number): void {
   if (micros <= 0) return;
   const end = performance.now() + micros / 1000;
@@ -65,32 +56,8 @@ function faultyPostgresSink(p: PgJobParams) {
     ...(p.batchRows ? { batchRows: p.batchRows } : {}),
     ...(p.maxBufferedRows ? { maxBufferedRows: p.maxBufferedRows } : {}),
   });
-  const preCommitFaults = p.faults.filter((f) => f.kind === 'pre-commit');
-  const commitFaults = p.faults.filter((f) => f.kind === 'commit');
-  if (preCommitFaults.length === 0 && commitFaults.length === 0) return inner;
-  return twoPhaseCommitSink<PgRecord, unknown>('faulty-postgres', (info) => {
-    const sink = inner.create(info) as TwoPhaseCommitSink<PgRecord, unknown>;
-    const due = (faults: PgFault[]) => faults.find((f) => claim(f.marker));
-    return {
-      open: () => sink.open?.(),
-      beginTransaction: () => sink.beginTransaction(),
-      invoke: (txn, v, ts) => sink.invoke(txn, v, ts),
-      async preCommit(txn) {
-        const f = (txn as { rows: number }).rows > 0 ? due(preCommitFaults) : undefined;
-        await sink.preCommit(txn);
-        if (f) throw new Error(`injected failure after PREPARE TRANSACTION (subtask ${info.subtask}, attempt ${info.attempt})`);
-      },
-      async commit(txn) {
-        const f = (txn as { rows: number }).rows > 0 ? due(commitFaults) : undefined;
-        await sink.commit(txn);
-        if (f) throw new Error(`injected failure after COMMIT PREPARED (subtask ${info.subtask}, attempt ${info.attempt})`);
-      },
-      abort: (txn) => sink.abort(txn),
-      recoverAndCommit: (txn) => (sink.recoverAndCommit ?? sink.commit).call(sink, txn),
-      recoverAndAbort: (txn) => (sink.recoverAndAbort ?? sink.abort).call(sink, txn),
-      close: () => sink.close?.(),
-    };
-  });
+  const markers = (kind: PgFault['kind']) => p.faults.filter((f) => f.kind === kind).map((f) => f.marker);
+  return withCommitFaults(inner, { preCommit: markers('pre-commit'), commit: markers('commit') });
 }
 
 /** numbers (parallel) → map (slow, faults; chained to the source) → [rebalance] → PostgreSQL sink. */

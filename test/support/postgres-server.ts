@@ -29,6 +29,10 @@ export interface PostgresServer {
   /** A role with a password (scram): `weir_pw` / {@link PASSWORD_ROLE_PASSWORD}. */
   readonly passwordRole: { user: string; password: string };
   query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Stops the server as a crash would (`pg_ctl stop -m immediate`): sessions cut, data (and prepared transactions) kept. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory (crash recovery); resolves when it accepts connections. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,9 +103,11 @@ export async function startPostgres(): Promise<PostgresServer> {
         if (tries >= 2) throw e; // the port may have been taken between freePort() and the start
       }
     }
-    const client = await connectWhenReady({ host: '127.0.0.1', port, user, database: 'postgres' }, log);
+    const config = { host: '127.0.0.1', port, user, database: 'postgres' };
+    let client = await connectWhenReady(config, log);
     await client.query(`CREATE ROLE weir_pw LOGIN PASSWORD '${PASSWORD_ROLE_PASSWORD}'`);
     let stopped = false;
+    let down = false;
     return {
       host: '127.0.0.1',
       port,
@@ -112,12 +118,22 @@ export async function startPostgres(): Promise<PostgresServer> {
       async query<R extends Record<string, unknown>>(sql: string, params?: unknown[]) {
         return (await client.query(sql, params)).rows as R[];
       },
+      async kill() {
+        down = true;
+        await client.end().catch(() => {});
+        runAs(asUser, path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w']);
+      },
+      async restart() {
+        runAs(asUser, path.join(bin, 'pg_ctl'), ['start', '-D', data, '-l', log, '-W']);
+        client = await connectWhenReady(config, log);
+        down = false;
+      },
       async stop() {
         if (stopped) return;
         stopped = true;
         await client.end().catch(() => {});
         try {
-          runAs(asUser, path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
+          if (!down) runAs(asUser, path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
         } finally {
           fs.rmSync(dir, { recursive: true, force: true });
         }

@@ -3,7 +3,7 @@
  * jobs are defined at top level; inputs arrive as params.
  */
 import {
-  defineJob, MapStateDescriptor, ValueStateDescriptor, type KeyedCoProcessFunction, type MapState, type ValueState,
+  defineJob, MapStateDescriptor, OutputTag, ValueStateDescriptor, type KeyedCoProcessFunction, type MapState, type ValueState,
 } from '../../index.ts';
 import { spin } from './checkpoint-jobs.ts';
 import { jitteredTime, type Control, type Datum, type Emitted, type Ev } from './join-reference.ts';
@@ -22,6 +22,28 @@ export const coProcessJob = defineJob('t-co-process', (env, p: CoParams) => {
       processElement2(w, _ctx, out) { out.collect({ side: 2, v: w.toUpperCase() }); },
     }).uid('co')
     .map((r) => `${r.side}:${r.v}`)
+    .collect('out');
+});
+
+const ODD = new OutputTag<{ odd: number }>('odd');
+
+/**
+ * A side output connected to its producer's main output (keyed by the pair's number): odd numbers
+ * leave on the side output, even ones on the main one; the keyed co-process pairs n with n + 1.
+ */
+export const sideOutputConnectJob = defineJob('t-side-output-connect', (env, p: { n: number }) => {
+  const routed = env.fromSequence(1, p.n).process<{ even: number }>({
+    processElement(n, ctx, out) {
+      if (n % 2 === 0) out.collect({ even: n });
+      else ctx.output(ODD, { odd: n });
+    },
+  }).uid('route');
+  routed.getSideOutput(ODD).connect(routed)
+    .keyBy((o) => o.odd + 1, (e) => e.even)
+    .process<string>({
+      processElement1(o, _ctx, out) { out.collect(`odd ${o.odd}`); },
+      processElement2(e, _ctx, out) { out.collect(`even ${e.even}`); },
+    }).uid('pair')
     .collect('out');
 });
 

@@ -7,11 +7,9 @@
  * checkpoint stores (in operator state) so the reader resumes exactly there.
  */
 import type { SourceSpec } from '../../graph/source-spec.ts';
-import { createFileSourceReader } from './file-source.ts';
-import { createRedisStreamsReader } from './redis-streams-source.ts';
 import { createCustomSourceReader } from './custom-source.ts';
 import { PushSourceReader, type PushChannelArgs } from './push-source.ts';
-import { ArraySourceReader, GeneratorSourceReader, IterableSourceReader, SequenceSourceReader } from './simple-sources.ts';
+import { ArraySourceReader, IterableSourceReader } from './simple-sources.ts';
 
 export interface SourceBatch {
   readonly records: unknown[];
@@ -43,12 +41,8 @@ export interface SourceWiring {
 
 export function createSourceReader(spec: SourceSpec, ctx: SourceReaderContext, restoredOffset?: unknown, wiring: SourceWiring = {}): SourceReader {
   switch (spec.type) {
-    case 'sequence': return new SequenceSourceReader(spec.from, spec.to, ctx, restoredOffset);
     case 'array': return new ArraySourceReader(spec.items, restoredOffset);
     case 'iterable': return new IterableSourceReader(spec.factory, ctx, restoredOffset);
-    case 'generator': return new GeneratorSourceReader(spec.fn, spec.count, spec.ratePerSecond, ctx, restoredOffset);
-    case 'file': return createFileSourceReader(spec.path, spec.format, ctx, restoredOffset);
-    case 'redis-streams': return createRedisStreamsReader(spec, ctx, restoredOffset);
     case 'custom': return createCustomSourceReader(spec.source, ctx, restoredOffset, wiring.initialSplits);
     case 'push':
       if (!wiring.push) throw new Error(`internal: push source '${spec.name}' deployed without its channel`);

@@ -1,36 +1,39 @@
 /**
- * Redis Streams source: plain `XREAD COUNT n [BLOCK ms] STREAMS s1 s2 … id1 id2 …` (no consumer
- * groups: their acknowledgements are not exactly-once). Each stream is a split; the splits are
- * dealt round-robin to the source's subtasks (subtask i reads streams i, i + p, …); a subtask
- * with no split finishes at once (its end of data releases the watermark downstream).
+ * Redis Streams source, written on the public Source API (api/source-api.ts) as a user's source
+ * would be: `redisStreamsSource(options)` (what `env.fromRedisStreams` adds). Plain
+ * `XREAD COUNT n [BLOCK ms] STREAMS s1 s2 … id1 id2 …` (no consumer groups: their
+ * acknowledgements are not exactly-once). Each stream is a split; `createSplits` deals them
+ * round-robin to the source's subtasks (subtask i reads streams i, i + p, …); a subtask with no
+ * split finishes at once (its end of data releases the watermark downstream).
  *
  * Position: per split, the id of the last entry handed to the task (`after`; the next XREAD reads
- * the entries after it). `offset()` = `{ splits: [{ stream, after, end }] }` — the
- * {@link SplitState} shape, so a restore at another parallelism deals the splits out again
- * (restore-planner.ts → `redistributeSplits`). `after: null` = 'latest' not resolved yet (the
- * reader had not opened); `end` = in bounded mode the last id the stream held when the source
- * first opened (null: not resolved yet), kept in checkpoints so a restored bounded job stops at the
- * same entry; a bounded split that reached its end leaves the state.
+ * the entries after it); `snapshotSplits()` = `[{ stream, after, end }]`, so a restore at another
+ * parallelism deals the splits out again. `after: null` = 'latest' not resolved yet (the reader
+ * had not opened); `end` = in bounded mode the last id the stream held when the source first
+ * opened (null: not resolved yet), kept in checkpoints so a restored bounded job stops at the same
+ * entry; a bounded split that reached its end leaves the state.
  *
- * Exactly-once: XREAD runs in the background of a read() that returns a Promise resolving to an
- * empty batch; the entries wait in a buffer and are handed out only by a synchronous read(),
+ * Exactly-once: XREAD runs in the background of a poll() that returns a Promise resolving to an
+ * empty batch; the entries wait in a buffer and are handed out only by a synchronous poll(),
  * which advances the positions in the same step as the task emits them. A checkpoint (a mail the
- * task runs while a read is pending) therefore never stores a position past an entry that was
+ * task runs while a poll is pending) therefore never stores a position past an entry that was
  * not emitted, nor before one that was.
  *
  * The `redis` package is imported when the reader first opens, so jobs without this source never
  * load it.
  */
 import type { createClient } from 'redis';
-import type { RedisStreamsSourceSpec } from '../../graph/source-spec.ts';
-import type { SourceBatch, SourceReader, SourceReaderContext } from './source-reader.ts';
-import { isSplitState, type SplitState } from './simple-sources.ts';
-import { WeirError } from '../../../common/weir-error.ts';
-import { RuntimeErrorCode } from '../../errors.ts';
+import type { Source, SourcePoll, SourceSplitReader, SplitReaderContext } from '../api/source-api.ts';
+import { WeirError } from '../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../errors.ts';
+import {
+  compareEntryIds, normalizeEntryId, redisTarget, resolveRedisStreamsOptions,
+  type RedisStreamEntry, type RedisStreamsOptions, type ResolvedRedisStreams,
+} from './redis-streams-options.ts';
 
 type RedisClient = ReturnType<typeof createClient>;
 
-/** One stream's position (what checkpoints store, inside {@link RedisStreamsSplitState}). */
+/** One stream's position: a split of the source (what checkpoints store). */
 export interface RedisStreamSplit {
   stream: string;
   /** Id of the last entry emitted (the next read starts after it); '0-0' = from the start; null = 'latest', not resolved yet. */
@@ -39,37 +42,8 @@ export interface RedisStreamSplit {
   end: string | null;
 }
 
-export type RedisStreamsSplitState = SplitState<RedisStreamSplit>;
-
-const DONE: SourceBatch = { records: [], done: true };
-const NOTHING_YET: SourceBatch = { records: [], done: false };
-const ID = /^(\d+)(?:-(\d+))?$/;
-
-/** The event time of a Redis stream entry: the milliseconds part of its id (`<ms>-<seq>`). */
-export function redisEntryTime(id: string): number {
-  const m = ID.exec(id);
-  const ms = m ? Number(m[1]) : NaN;
-  if (!Number.isSafeInteger(ms)) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `redisEntryTime: '${id}' is not a Redis stream entry id (<ms>-<seq>)`, { id });
-  return ms;
-}
-
-/** Whether `id` is a complete or ms-only entry id. */
-export function isRedisEntryId(id: string): boolean {
-  return ID.test(id);
-}
-
-function normalizeId(id: string): string {
-  const m = ID.exec(id)!;
-  return `${BigInt(m[1]!)}-${BigInt(m[2] ?? '0')}`;
-}
-
-/** Compares two complete entry ids numerically (ms, then sequence). */
-export function compareEntryIds(a: string, b: string): number {
-  const [am, as] = a.split('-') as [string, string];
-  const [bm, bs] = b.split('-') as [string, string];
-  const cmp = (x: string, y: string) => (x.length !== y.length ? x.length - y.length : x < y ? -1 : x > y ? 1 : 0);
-  return cmp(am, bm) || cmp(as ?? '0', bs ?? '0');
-}
+const DONE: SourcePoll<never> = { records: [], done: true };
+const NOTHING_YET: SourcePoll<never> = { records: [], done: false };
 
 function isRedisSplit(v: unknown): v is RedisStreamSplit {
   const s = v as RedisStreamSplit;
@@ -77,38 +51,30 @@ function isRedisSplit(v: unknown): v is RedisStreamSplit {
 }
 
 /** The position a stream starts from without a checkpoint. */
-function initialAfter(start: RedisStreamsSourceSpec['start'], stream: string): string | null {
+function initialAfter(start: ResolvedRedisStreams['start'], stream: string): string | null {
   if (start === 'earliest') return '0-0';
   if (start === 'latest') return null;
   const id = start[stream];
   if (id === undefined || id === '0' || id === '0-0') return '0-0';
   if (id === '$') return null;
-  return normalizeId(id);
+  return normalizeEntryId(id);
 }
 
-/** host:port of a connection (for messages: never the password). */
-export function redisTarget(c: RedisStreamsSourceSpec['connection']): { host: string; port: number } {
-  let host = '127.0.0.1';
-  let port = 6379;
-  if (c.url) {
-    try {
-      const u = new URL(c.url);
-      host = u.hostname || host;
-      if (u.port) port = Number(u.port);
-    } catch { /* createClient reports an invalid URL */ }
-  }
-  return { host: c.host ?? host, port: c.port ?? port };
+/** A Source reading Redis streams (see the top of this file and docs/connectors.md). */
+export function redisStreamsSource<T = RedisStreamEntry>(options: RedisStreamsOptions<T>): Source<T, RedisStreamSplit> {
+  const spec = resolveRedisStreamsOptions(options);
+  return {
+    boundedness: spec.bounded ? 'bounded' : 'unbounded',
+    createSplits: () => spec.streams.map((stream) => ({ stream, after: initialAfter(spec.start, stream), end: null })),
+    createReader: (ctx) => new RedisStreamsReader(spec, ctx) as unknown as SourceSplitReader<T, RedisStreamSplit>,
+  };
 }
 
 interface Buffered { split: RedisStreamSplit; id: string; fields: Record<string, string> }
 
-export function createRedisStreamsReader(spec: RedisStreamsSourceSpec, ctx: SourceReaderContext, restored?: unknown): SourceReader {
-  return new RedisStreamsReader(spec, ctx, restored);
-}
-
-class RedisStreamsReader implements SourceReader {
+class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit> {
   /** The splits not finished, with their positions. */
-  private readonly splits: RedisStreamSplit[];
+  private splits: RedisStreamSplit[] = [];
   private buffer: Buffered[] = [];
   private bufferPos = 0;
   private client: RedisClient | undefined;
@@ -116,26 +82,23 @@ class RedisStreamsReader implements SourceReader {
   private closed = false;
   private readonly target: { host: string; port: number };
 
-  constructor(private readonly spec: RedisStreamsSourceSpec, private readonly ctx: SourceReaderContext, restored: unknown) {
+  constructor(private readonly spec: ResolvedRedisStreams, private readonly ctx: SplitReaderContext) {
     this.target = redisTarget(spec.connection);
-    if (restored !== undefined && isSplitState(restored)) {
-      this.splits = (restored.splits as unknown[]).filter(isRedisSplit).map((s) => ({ stream: s.stream, after: s.after, end: s.end ?? null }));
-    } else {
-      this.splits = spec.streams
-        .filter((_, i) => i % ctx.parallelism === ctx.subtask)
-        .map((stream) => ({ stream, after: initialAfter(spec.start, stream), end: null }));
-    }
   }
 
-  read(max: number): SourceBatch | Promise<SourceBatch> {
+  addSplits(splits: RedisStreamSplit[]): void {
+    for (const s of splits) if (isRedisSplit(s)) this.splits.push({ stream: s.stream, after: s.after, end: s.end ?? null });
+  }
+
+  poll(max: number): SourcePoll<unknown> | Promise<SourcePoll<unknown>> {
     if (this.bufferPos < this.buffer.length) return this.handOut(max);
     if (this.splits.length === 0) return DONE; // no split (more subtasks than streams), or every bounded split read
     if (!this.opened) return this.open().then(() => NOTHING_YET);
     return this.fetch().then(() => NOTHING_YET);
   }
 
-  offset(): RedisStreamsSplitState {
-    return { splits: this.splits.map((s) => ({ stream: s.stream, after: s.after, end: s.end })) };
+  snapshotSplits(): RedisStreamSplit[] {
+    return this.splits.map((s) => ({ stream: s.stream, after: s.after, end: s.end }));
   }
 
   close(): void {
@@ -150,7 +113,7 @@ class RedisStreamsReader implements SourceReader {
   }
 
   /** Entries from the buffer; each one's position advances as it is handed out. */
-  private handOut(max: number): SourceBatch {
+  private handOut(max: number): SourcePoll<unknown> {
     const records: unknown[] = [];
     const parse = this.spec.parse;
     while (records.length < max && this.bufferPos < this.buffer.length) {
@@ -275,8 +238,8 @@ class RedisStreamsReader implements SourceReader {
   private fail(code: string, message: string, cause?: unknown, extra: Record<string, unknown> = {}): WeirError {
     const { host, port } = this.target;
     return new WeirError(code,
-      `redis-streams source '${this.ctx.operatorName}' (subtask ${this.ctx.subtask + 1}/${this.ctx.parallelism}, ${host}:${port}): ${message}`,
-      { connector: 'redis-streams', operator: this.ctx.operatorName, subtask: this.ctx.subtask, host, port, ...extra },
+      `redis-streams source '${this.ctx.taskInfo.operatorName}' (subtask ${this.ctx.taskInfo.subtask + 1}/${this.ctx.taskInfo.parallelism}, ${host}:${port}): ${message}`,
+      { connector: 'redis-streams', operator: this.ctx.taskInfo.operatorName, subtask: this.ctx.taskInfo.subtask, host, port, ...extra },
       cause === undefined ? undefined : { cause });
   }
 }

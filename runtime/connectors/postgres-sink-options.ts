@@ -3,8 +3,8 @@
  * names (gids) of the transactions one sink instance prepares.
  */
 import { randomBytes } from 'node:crypto';
-import type { TaskInfo } from '../../api/functions.ts';
-import { invalidArgument } from '../../errors.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import { invalidArgument } from '../errors.ts';
 
 export interface PostgresConnectionOptions {
   readonly host?: string;

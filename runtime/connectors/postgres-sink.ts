@@ -33,9 +33,9 @@
  * postgres-sink-failures.ts (typed errors), postgres-connections.ts (pg, pool, SQL, error classes).
  */
 import type pg from 'pg';
-import type { TaskInfo } from '../../api/functions.ts';
-import { twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition } from './two-phase-commit-sink.ts';
-import { ConnectionPool, loadPg, quoteQualified, type PgModule } from './postgres-connections.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import { twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition } from '../operators/sinks/two-phase-commit-sink.ts';
+import { ConnectionPool, clientConfig, endpointOf, loadPg, quoteQualified, type PgModule } from './postgres-connections.ts';
 import { OpenTransactions } from './postgres-open-transactions.ts';
 import { RowMapper } from './postgres-rows.ts';
 import { SinkFailures } from './postgres-sink-failures.ts';
@@ -78,12 +78,10 @@ class PostgresWriter<T> implements TwoPhaseCommitSink<T, PostgresTransaction> {
   /** Loads pg, connects, checks the table (and columns) and, for exactly-once, max_prepared_transactions. */
   async open(): Promise<void> {
     this.pgm = await loadPg();
-    const config: pg.ClientConfig = typeof this.o.connection === 'string'
-      ? { connectionString: this.o.connection, connectionTimeoutMillis: this.o.connectTimeoutMs }
-      : { ...this.o.connection, connectionTimeoutMillis: this.o.connectTimeoutMs };
-    const probe = new this.pgm.Client(config);
-    this.failures.endpoint = { host: String(probe.host ?? 'localhost'), port: Number(probe.port ?? 5432), database: String(probe.database ?? probe.user ?? '?'), user: String(probe.user ?? '?') };
-    this.failures.password ??= typeof probe.password === 'string' ? probe.password : undefined;
+    const config = clientConfig(this.o.connection, this.o.connectTimeoutMs);
+    const { endpoint, password } = endpointOf(this.pgm, config);
+    this.failures.endpoint = endpoint;
+    this.failures.password ??= password;
     this.pool = new ConnectionPool(this.pgm, config, this.o.poolSize);
     this.txns.connect(this.pgm, this.pool);
     await this.failures.step('open', async () => {

@@ -7,8 +7,8 @@
  * the sink never load it (only its types are imported statically, and they are erased).
  */
 import type pg from 'pg';
-import { WeirError } from '../../../common/weir-error.ts';
-import { RuntimeErrorCode } from '../../errors.ts';
+import { WeirError } from '../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../errors.ts';
 
 export type PgModule = typeof pg;
 
@@ -30,6 +30,22 @@ export interface Endpoint {
 
 export function describeEndpoint(e: Endpoint): string {
   return `${e.host}:${e.port}/${e.database} as ${e.user}`;
+}
+
+/** pg's client configuration from a connection string or parameters. */
+export function clientConfig(connection: string | pg.ClientConfig, connectTimeoutMs: number): pg.ClientConfig {
+  return typeof connection === 'string'
+    ? { connectionString: connection, connectionTimeoutMillis: connectTimeoutMs }
+    : { ...connection, connectionTimeoutMillis: connectTimeoutMs };
+}
+
+/** Where `config` connects (pg's defaults and the connection string applied), and the password it uses. */
+export function endpointOf(pgm: PgModule, config: pg.ClientConfig): { endpoint: Endpoint; password: string | undefined } {
+  const probe = new pgm.Client(config);
+  return {
+    endpoint: { host: String(probe.host ?? 'localhost'), port: Number(probe.port ?? 5432), database: String(probe.database ?? probe.user ?? '?'), user: String(probe.user ?? '?') },
+    password: typeof probe.password === 'string' ? probe.password : undefined,
+  };
 }
 
 /** SQLSTATE classes and codes: which typed error a failure becomes. */

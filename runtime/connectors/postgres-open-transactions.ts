@@ -4,7 +4,7 @@
  * batched INSERTs, and the count of rows not yet acknowledged by the server (the memory bound).
  */
 import type pg from 'pg';
-import { WeirError, preview } from '../../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import { MAX_PARAMS, classify, insertSql, type ConnectionPool, type PgModule } from './postgres-connections.ts';
 import type { SinkFailures } from './postgres-sink-failures.ts';
 import type { PostgresTransaction, ResolvedOptions } from './postgres-sink-options.ts';

@@ -2,9 +2,9 @@
  * How one PostgreSQL sink subtask (postgres-sink.ts) fails: the first failure it latched, and the
  * typed WeirErrors it raises, each naming the operator, subtask, table and endpoint (never the password).
  */
-import type { TaskInfo } from '../../api/functions.ts';
-import { WeirError, preview } from '../../../common/weir-error.ts';
-import { RuntimeErrorCode } from '../../errors.ts';
+import type { TaskInfo } from '../api/functions.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../errors.ts';
 import { ConnectError, causeText, classify, codeOf, describeEndpoint, sinkError, type Endpoint } from './postgres-connections.ts';
 
 export class SinkFailures {
