@@ -57,6 +57,9 @@ export class Attempt {
   /** The data channels between subtasks (plan order, same index as `channels`), for metrics. */
   private channelPlans: ReadonlyArray<{ fromVertex: number; fromSubtask: number; toVertex: number; toSubtask: number }> = [];
 
+  /** Settles when every spawn of `deploy` settled and `refs` holds the spawned actors (resolved before deploy starts). */
+  private spawned: Promise<unknown> = Promise.resolve();
+
   constructor(readonly spec: AttemptSpec) {}
 
   /**
@@ -128,14 +131,18 @@ export class Attempt {
       };
     });
     this.collect = new CollectReader(collectSources, mainBell, this.spec.collected, this.spec.checkpointing !== undefined);
-    const results = await Promise.allSettled(plan.subtasks.map((st, i) => system.spawn({
+    const spawned = Promise.allSettled(plan.subtasks.map((st, i) => system.spawn({
       id: this.actorIds[i]!,
       module: TASK_MODULE,
       args: argsList[i]!,
       host: st.host,
       logBindings: { vertex: graph.vertices[st.vertex]!.id, subtask: st.subtask, attempt },
-    })));
-    this.refs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    }))).then((results) => {
+      this.refs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      return results;
+    });
+    this.spawned = spawned;
+    const results = await spawned;
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) throw asWorkerLost(this.actorIds[failed]!, (results[failed] as PromiseRejectedResult).reason); // a worker died while deploying
   }
@@ -166,7 +173,12 @@ export class Attempt {
         // best effort: a channel that cannot be closed has no waiters to wake
       }
     }
-    await Promise.allSettled(this.refs.map((r) => r.stop(reason)));
-    await Promise.allSettled(this.refs.map((r) => r.done));
+    // A failure can end the attempt while it is still deploying: wait until every spawn settled, so
+    // that the actors whose spawn completes after this point are stopped too (else they would run on,
+    // and their `done` would never come).
+    await this.spawned;
+    const refs = this.refs;
+    await Promise.allSettled(refs.map((r) => r.stop(reason)));
+    await Promise.allSettled(refs.map((r) => r.done));
   }
 }
