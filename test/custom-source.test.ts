@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { linesJob } from '../examples/custom-source/job.ts';
-import { injectFailures } from './support/checkpoint-events.ts';
+import { checkpointMidStreamThenCancel, injectFailures } from './support/checkpoint-events.ts';
 import { brokenSourceJob, linesFaultJob } from './support/custom-source-jobs.ts';
 import { rng } from './support/random.ts';
 
@@ -94,17 +94,8 @@ describe('the Source API: a source reading the lines of several files', () => {
         ...options, parallelism: 2, stateDirectory: path.join(dir, 'state-1'),
         checkpointing: { directory: path.join(dir, 'checkpoints'), retention: 'retain-on-cancel', retained: 5 },
       });
-      let from: string;
-      try {
-        await first.running;
-        let c = await first.triggerCheckpoint();
-        // A checkpoint after some output (the source has read part of its files).
-        while (first.collected('counts').length === 0) c = await first.triggerCheckpoint();
-        from = c.directory;
-      } finally {
-        await first.cancel();
-      }
-      await first.done;
+      // A checkpoint after some output (the source has read part of its input), then cancel.
+      const from = await checkpointMidStreamThenCancel(first, 'counts');
       const before = first.collected<[string, number]>('counts');
       const all = [...totals.values()].reduce((a, b) => a + b, 0);
       assert.ok(before.length > 0 && before.length < all, `the checkpoint was taken mid-read (${before.length} of ${all} words before it)`);

@@ -19,7 +19,7 @@ import { allEvents, eventAt, resolveConfig, type NexmarkConfig } from '../exampl
 import { nexmarkSplits } from '../examples/nexmark/source.ts';
 import type { Q4Row } from '../examples/nexmark/queries-joins.ts';
 import type { Q12Row } from '../examples/nexmark/queries-windows.ts';
-import { injectFailures } from './support/checkpoint-events.ts';
+import { checkpointMidStreamThenCancel, injectFailures } from './support/checkpoint-events.ts';
 import { nexmarkFaultJob, q7BidsJob } from './support/nexmark-jobs.ts';
 import type { Bid } from '../examples/nexmark/model.ts';
 
@@ -135,16 +135,8 @@ describe('the Nexmark source resumes exactly from its checkpointed position', ()
         ...options, parallelism: 2, stateDirectory: path.join(dir, 'state-1'),
         checkpointing: { directory: path.join(dir, 'checkpoints'), retention: 'retain-on-cancel', retained: 5 },
       });
-      let from: string;
-      try {
-        await first.running;
-        let c = await first.triggerCheckpoint();
-        while (first.collected('q0').length === 0) c = await first.triggerCheckpoint();
-        from = c.directory;
-      } finally {
-        await first.cancel();
-      }
-      await first.done;
+      // A checkpoint after some output (the source has read part of its input), then cancel.
+      const from = await checkpointMidStreamThenCancel(first, 'q0');
       const before = { q0: first.collected('q0'), q4: first.collected('q4'), q5: first.collected('q5') };
       assert.ok(before.q0.length > 0 && before.q0.length < ref.q0.length, `the checkpoint was taken mid-stream (${before.q0.length} of ${ref.q0.length} bids)`);
       const second = await nexmarkFaultJob.execute({ ...options, parallelism: 1, stateDirectory: path.join(dir, 'state-2'), restore: from }).done;

@@ -67,3 +67,22 @@ export function injectFailuresInOrder(client: JobClient, markers: readonly strin
     }, (e: unknown) => { off(); reject(e); });
   });
 }
+
+/**
+ * Once the job runs, triggers checkpoints until collect sink `sink` received something (so the
+ * checkpoint lies mid-stream), cancels the job and waits for its end; returns that checkpoint's
+ * directory (the job must retain checkpoints on cancel).
+ */
+export async function checkpointMidStreamThenCancel(client: JobClient, sink: string): Promise<string> {
+  let from: string;
+  try {
+    await client.running;
+    let c = await client.triggerCheckpoint();
+    while (client.collected(sink).length === 0) c = await client.triggerCheckpoint();
+    from = c.directory;
+  } finally {
+    await client.cancel();
+  }
+  await client.done;
+  return from;
+}
