@@ -101,11 +101,6 @@ export function redisEntryTime(id: string): number {
   return ms;
 }
 
-/** Whether `id` is a complete or ms-only entry id. */
-export function isRedisEntryId(id: string): boolean {
-  return ID.test(id);
-}
-
 /** `<ms>-<seq>` with both parts, from a complete or ms-only id. */
 export function normalizeEntryId(id: string): string {
   const m = ID.exec(id)!;
