@@ -41,7 +41,7 @@ export { EventTimeTrigger, ProcessingTimeTrigger, CountTrigger, ContinuousEventT
 export { TimeWindow, GlobalWindow, type Window } from './runtime/operators/windows/windows.ts';
 export type { Trigger, TriggerResult, TriggerContext, OnMergeContext, WindowValue, WindowAssigner } from './runtime/operators/windows/window-operator-spec.ts';
 export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics, type JobRunningInfo } from './runtime/job/job-client.ts';
-export type { ExecuteOptions } from './runtime/job/execute-options.ts';
+export type { BufferDebloatOptions, ExecuteOptions } from './runtime/job/execute-options.ts';
 // Observability (docs/observability.md): metrics as a prom-client registry, the HTTP endpoint's options.
 export { createMetricsRegistry } from './runtime/metrics/prometheus-metrics.ts';
 export type { SubtaskRates } from './runtime/metrics/metric-rates.ts';

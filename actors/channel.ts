@@ -43,7 +43,10 @@
  *    channel it does not read right now (blocked by alignment) it re-checks
  *    `hasPriority()` only. A wake-up costs ~70 µs, so batch records into
  *    frames (the record codec's BatchBuilder) rather than sending one each.
- * 5. Closing. Either end may `close()`. After the writer closes, the reader
+ * 5. Debloating. The consumer may limit the bytes its producer keeps on the data
+ *    lane (`setDataLimit`, read by the producer from the ring's header without
+ *    a message); a frame still passes an empty lane whatever the limit.
+ * 6. Closing. Either end may `close()`. After the writer closes, the reader
  *    still drains everything published before, then `isFinished()` is true.
  *    After the reader closes (cancel), pending and later writes reject with
  *    WEIR_RING_CLOSED. Both lanes close together and the doorbell is rung.
@@ -132,6 +135,15 @@ export class ChannelWriter {
     return this.data.isClosed;
   }
 
+  /**
+   * Buffer debloating: the bytes the consumer lets this producer keep on the data lane, or 0 when
+   * it set no limit (one atomic load; `tryWrite`/`write` honour it by themselves).
+   */
+  get dataLimit(): number {
+    const usable = this.data.usableBytes;
+    return usable < this.data.capacity ? usable : 0;
+  }
+
   /** Publish a data frame if it fits whole right now (see RingWriter.tryWrite). */
   tryWrite(kind: number, payload: Uint8Array): boolean {
     return this.data.tryWrite(kind, payload);
@@ -183,6 +195,25 @@ export class ChannelReader {
   /** True once either end closed the channel. */
   get isClosed(): boolean {
     return this.data.isClosed;
+  }
+
+  /** Bytes queued on the data lane (published, not consumed). */
+  get queuedDataBytes(): number {
+    return this.data.usedBytes;
+  }
+
+  /** Data lane capacity in bytes. */
+  get dataCapacity(): number {
+    return this.data.capacity;
+  }
+
+  /**
+   * Buffer debloating: let the producer keep at most `bytes` on the data lane (0 = no limit; see
+   * RingReader.setLimit). The producer's record writer also shrinks its batches and its queue
+   * outside the ring to it (runtime/task/record-writer.ts).
+   */
+  setDataLimit(bytes: number): void {
+    this.data.setLimit(bytes);
   }
 
   /** True when the channel is closed and nothing published remains to be read. */

@@ -18,6 +18,7 @@
  *           │             [18] SPACE_SEQ   ┐ doorbell a writer sleeps on  │
  *           │             [19] WRITER_WAIT ┘                              │
  *           │             [20] SPACE_AT    READ_POS the sleeping writer needs
+ *           │             [21] LIMIT       bytes the writer may keep (0 = CAPACITY)
  * byte 128  ├───────────── data area: CAPACITY bytes ─────────────────────┤
  *           │ … ┌─chunk header (8 B, 8-aligned)─┐┌─payload─┐pad to 8 …     │
  *           │   │u32 len│u8 kind│u8 flags│u16 0 ││ len B   │               │
@@ -49,6 +50,12 @@
  * its last fragment is published/consumed, so indices are identical on both
  * sides. `peek` never returns a frame whose last fragment is not published.
  *
+ * Limit (buffer debloating, Flink's FLIP-183): the reader may store in LIMIT the
+ * bytes the writer may keep on the ring; the writer then treats min(CAPACITY,
+ * LIMIT) as the capacity, except that a chunk always fits an EMPTY ring (so a
+ * frame larger than the limit waits for the ring to drain, never forever). The
+ * reader rings the space doorbell after changing it (ring-writer.ts).
+ *
  * Memory of returned frames: `tryRead`/`read`/`peek` return copies the caller
  * owns; `tryReadView` returns a reused frame object whose payload is a view on
  * the reader's scratch buffer, valid until the next read call on that reader.
@@ -58,7 +65,7 @@
  * this module is the public entry (allocation + re-exports).
  */
 import { WeirError } from '../common/weir-error.ts';
-import { CAPACITY, CHUNK_HEADER_BYTES, MAGIC, MAGIC_VALUE, MAX_CAPACITY, MIN_CAPACITY, RING_HEADER_BYTES, R_POS, W_POS, align8, attach } from './ring-layout.ts';
+import { CAPACITY, CHUNK_HEADER_BYTES, LIMIT, MAGIC, MAGIC_VALUE, MAX_CAPACITY, MIN_CAPACITY, RING_HEADER_BYTES, R_POS, W_POS, align8, attach, usableCapacity } from './ring-layout.ts';
 
 export { RingWriter } from './ring-writer.ts';
 export { RingReader } from './ring-reader.ts';
@@ -96,4 +103,13 @@ export function ringCapacity(buffer: SharedArrayBuffer): number {
 export function ringUsedBytes(buffer: SharedArrayBuffer): number {
   const { h } = attach(buffer);
   return (Atomics.load(h, W_POS) - Atomics.load(h, R_POS)) >>> 0;
+}
+
+/**
+ * Bytes the writer of a ring may keep on it right now (its capacity, or the limit its reader set:
+ * buffer debloating), read from its header by any thread (an observer, like {@link ringUsedBytes}).
+ */
+export function ringUsableBytes(buffer: SharedArrayBuffer): number {
+  const { h, capacity } = attach(buffer);
+  return usableCapacity(Atomics.load(h, LIMIT), capacity);
 }

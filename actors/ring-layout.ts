@@ -24,6 +24,8 @@ export interface IndexedFrame extends Frame {
 /** Header word indices (Int32). Writer cache line: 0..15, reader cache line: 16..31. */
 export const W_POS = 0, FRAMES_W = 1, DATA_SEQ = 2, READER_WAIT = 3, CLOSED = 4, CAPACITY = 5, MAGIC = 6;
 export const R_POS = 16, FRAMES_R = 17, SPACE_SEQ = 18, WRITER_WAIT = 19, SPACE_AT = 20;
+/** Reader's cache line: the bytes the writer may keep on the ring (buffer debloating; 0 = the whole capacity). */
+export const LIMIT = 21;
 export const MAGIC_VALUE = 0x57524247; // "WRBG"
 /** Bytes of the ring header that precede the data area. */
 export const RING_HEADER_BYTES = 128;
@@ -34,6 +36,15 @@ export const MORE = 1, CONT = 2;
 export const MIN_CAPACITY = 64, MAX_CAPACITY = 2 ** 30;
 /** Round up to a multiple of 8 (chunk alignment). */
 export const align8 = (n: number): number => (n + 7) & ~7;
+
+/**
+ * The usable capacity under a published limit (`LIMIT` word): the capacity when none is set or
+ * it is not below the capacity, else the limit rounded down to a multiple of 8 (chunk alignment),
+ * at least {@link MIN_CAPACITY}.
+ */
+export function usableCapacity(limit: number, capacity: number): number {
+  return limit > 0 && limit < capacity ? Math.max(MIN_CAPACITY, limit & ~7) : capacity;
+}
 
 /** Validate a ring SAB and view its header. */
 export function attach(buffer: SharedArrayBuffer): { h: Int32Array; capacity: number } {
@@ -81,6 +92,11 @@ export abstract class RingEnd {
   /** True once either side called `close()`. */
   get isClosed(): boolean {
     return Atomics.load(this.h, CLOSED) !== 0;
+  }
+
+  /** Bytes the writer may keep on the ring now: the capacity, or the limit the reader set (`RingReader.setLimit`). */
+  get usableBytes(): number {
+    return usableCapacity(Atomics.load(this.h, LIMIT), this.capacity);
   }
 
   /** Bytes published and not yet consumed (a snapshot). */

@@ -1,10 +1,10 @@
 /**
  * The consuming end of a ring buffer (layout and reassembly rules: see
- * ring-buffer.ts). Call order: `tryRead`/`tryReadView`/`read`/`peek` any
- * number of times, then `close()` (optional). Exactly one reader per ring.
+ * ring-buffer.ts). Call order: `tryRead`/`tryReadView`/`read`/`peek` and
+ * `setLimit` any number of times, then `close()` (optional). Exactly one reader per ring.
  */
 import { WeirError } from '../common/weir-error.ts';
-import { CHUNK_HEADER_BYTES, CONT, FRAMES_R, FRAMES_W, MORE, R_POS, RingEnd, SPACE_AT, W_POS, align8, type IndexedFrame } from './ring-layout.ts';
+import { CHUNK_HEADER_BYTES, CONT, FRAMES_R, FRAMES_W, LIMIT, MIN_CAPACITY, MORE, R_POS, RingEnd, SPACE_AT, W_POS, align8, type IndexedFrame } from './ring-layout.ts';
 
 /** Mutable frame reused by `tryReadView`. */
 interface ViewFrame {
@@ -44,6 +44,17 @@ export class RingReader extends RingEnd {
   /** Whole frames the writer has published so far (exact, read from the shared header). */
   get framesWritten(): number {
     return this.frames + ((Atomics.load(this.h, FRAMES_W) - (this.frames | 0)) >>> 0);
+  }
+
+  /**
+   * Buffer debloating: let the writer keep at most `bytes` on the ring (0, or anything not below
+   * the capacity: no limit; at least 64 bytes). Whatever the limit, a frame is still written into
+   * an empty ring. Wakes a writer waiting for space, which re-reads the limit (a raise can free it).
+   */
+  setLimit(bytes: number): void {
+    const limit = !(bytes > 0) || bytes >= this.capacity ? 0 : Math.max(MIN_CAPACITY, Math.floor(bytes));
+    Atomics.store(this.h, LIMIT, limit);
+    this.spaceBell.ring();
   }
 
   /** True when published bytes are waiting to be consumed (possibly a fragment of an unfinished frame). */

@@ -2,9 +2,17 @@
  * The producing end of a ring buffer (layout, publish step and fragmentation
  * rules: see ring-buffer.ts). Call order: `tryWrite`/`write` any number of
  * times, then `close()` (optional). Exactly one writer per ring.
+ *
+ * Limit (buffer debloating): the reader may publish in the header's LIMIT word how
+ * many bytes the writer may keep on the ring (`RingReader.setLimit`). The writer
+ * then treats min(capacity, limit) as the usable capacity — except that a chunk
+ * always fits an EMPTY ring, so a frame larger than the limit is delayed, never
+ * deadlocked. The limit is read on every write and in every wait (a limit that
+ * changes while the writer sleeps: a raise rings the space doorbell, a cut only
+ * makes the sleeper wake early and wait again).
  */
 import { Doorbell } from './doorbell.ts';
-import { CHUNK_HEADER_BYTES, CLOSED, CONT, FRAMES_R, FRAMES_W, MORE, R_POS, RingEnd, SPACE_AT, W_POS, align8, checkFrame, closedError } from './ring-layout.ts';
+import { CHUNK_HEADER_BYTES, CLOSED, CONT, FRAMES_R, FRAMES_W, LIMIT, MORE, R_POS, RingEnd, SPACE_AT, W_POS, align8, checkFrame, closedError, usableCapacity } from './ring-layout.ts';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -41,24 +49,38 @@ export class RingWriter extends RingEnd {
     return this.pending;
   }
 
-  /** Free bytes right now (reloads the reader's position). */
+  /**
+   * Bytes a chunk may take right now (reloads the reader's position and the limit): the free
+   * space within the usable capacity, or the whole ring when it is empty.
+   */
   get freeBytes(): number {
+    return Math.max(0, this.room());
+  }
+
+  /** {@link freeBytes}, negative when a cut limit left more on the ring than it allows. */
+  private room(): number {
     this.readCache = Atomics.load(this.h, R_POS) >>> 0;
-    return this.capacity - ((this.pos - this.readCache) >>> 0);
+    const used = (this.pos - this.readCache) >>> 0;
+    if (used === 0) return this.capacity;
+    return usableCapacity(Atomics.load(this.h, LIMIT), this.capacity) - used;
   }
 
   /**
    * Publish a whole frame if it fits right now. Returns false when there is
-   * not enough free space, when the frame can only be written fragmented
-   * (larger than the ring: use `write`), or while earlier `write`s are still
-   * pending (order is preserved). Throws WEIR_RING_CLOSED after close.
+   * not enough free space (within the limit, unless the ring is empty), when
+   * the frame can only be written fragmented (larger than the ring: use
+   * `write`), or while earlier `write`s are still pending (order is
+   * preserved). Throws WEIR_RING_CLOSED after close.
    */
   tryWrite(kind: number, payload: Uint8Array): boolean {
     checkFrame(kind, payload);
     if (Atomics.load(this.h, CLOSED) !== 0) throw closedError('write');
     if (this.pending !== 0) return false;
     const need = CHUNK_HEADER_BYTES + align8(payload.length);
-    if (need > this.capacity - ((this.pos - this.readCache) >>> 0) && need > this.freeBytes) return false;
+    if (need > this.capacity) return false;
+    // The cached read position can only under-estimate the space: reload it only when needed.
+    const usable = usableCapacity(Atomics.load(this.h, LIMIT), this.capacity);
+    if (need > usable - ((this.pos - this.readCache) >>> 0) && need > this.room()) return false;
     this.putChunk(kind, 0, payload, 0, payload.length);
     this.publish(true);
     return true;
@@ -98,8 +120,9 @@ export class RingWriter extends RingEnd {
     for (;;) {
       const rest = len - off;
       const restNeed = CHUNK_HEADER_BYTES + align8(rest);
-      await this.waitForSpace(Math.min(restNeed, this.capacity >>> 1));
-      const free = this.freeBytes;
+      const usable = usableCapacity(Atomics.load(this.h, LIMIT), this.capacity);
+      // `free` is what the wait saw: a multiple of 8 and ≥ 32 (usable ≥ 64), so a chunk fits it.
+      const free = await this.waitForSpace(Math.min(restNeed, usable >>> 1));
       if (restNeed <= free) {
         this.putChunk(kind, flags, payload, off, rest);
         this.publish(true);
@@ -113,14 +136,25 @@ export class RingWriter extends RingEnd {
     }
   }
 
-  /** Sleep on the space doorbell until `need` bytes are free (step order: see doorbell.ts). */
-  private async waitForSpace(need: number): Promise<void> {
+  /**
+   * Sleep on the space doorbell until a chunk of `need` bytes may be written (step order: see
+   * doorbell.ts); returns the room seen then. SPACE_AT tells the reader from which of its
+   * positions to ring: where `need` fits the usable capacity, or, for a chunk larger than the
+   * limit, where the ring is empty. A limit raised meanwhile rings the bell (RingReader.setLimit).
+   */
+  private async waitForSpace(need: number): Promise<number> {
     for (;;) {
       if (Atomics.load(this.h, CLOSED) !== 0) throw closedError('write');
-      if (this.freeBytes >= need) return;
-      Atomics.store(this.h, SPACE_AT, (this.pos + need - this.capacity) | 0);
+      let room = this.room();
+      if (room >= need) return room;
+      const usable = usableCapacity(Atomics.load(this.h, LIMIT), this.capacity);
+      // Hysteresis: be woken when half the usable ring is free, not as soon as one frame fits — a
+      // producer faster than its consumer was otherwise woken once per frame (the reader's ring()
+      // was ~20 % of a keyed count's consumer CPU, issue #18 profile; a wake-up costs ~70 µs).
+      const want = Math.max(need, usable >>> 1);
+      Atomics.store(this.h, SPACE_AT, (need <= usable ? this.pos + Math.min(want, usable) - usable : this.pos) | 0);
       const token = this.spaceBell.prepareWait();
-      if (Atomics.load(this.h, CLOSED) !== 0 || this.freeBytes >= need) {
+      if (Atomics.load(this.h, CLOSED) !== 0 || (room = this.room()) >= need) {
         this.spaceBell.cancelWait();
         continue;
       }

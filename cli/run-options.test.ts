@@ -23,7 +23,7 @@ describe('weir run options', () => {
 
   test('every option maps to its execute() option', () => {
     const p = plan('job.ts', '--job', 'wc', '--job-id', 'wc-1', '--params', '{"file":"x"}', '--parallelism', '3', '--max-parallelism', '64',
-      '--state', 'heap', '--state-dir', 's', '--buffer-bytes', '4096', '--print', '0', '--checkpoint-dir', 'cp', '--checkpoint-interval', '500', '--checkpoint-mode', 'exactly-once',
+      '--state', 'heap', '--state-dir', 's', '--buffer-bytes', '4096', '--buffer-debloat-ms', '300', '--print', '0', '--checkpoint-dir', 'cp', '--checkpoint-interval', '500', '--checkpoint-mode', 'exactly-once',
       '--checkpoint-timeout', '2000', '--tolerable-failures', '0', '--unaligned', '--retained', '3', '--retention', 'retain-on-cancel',
       '--restore', 'sp/savepoint-x', '--allow-non-restored-state', '--restart-strategy', '{"type":"fixed-delay","attempts":3,"delayMs":100}',
       '--stop-with-savepoint-on-signal', 'out');
@@ -31,7 +31,7 @@ describe('weir run options', () => {
       module: 'job.ts',
       jobName: 'wc',
       execute: {
-        params: { file: 'x' }, parallelism: 3, maxParallelism: 64, bufferBytes: 4096, stateBackend: 'heap', stateDirectory: 's', jobId: 'wc-1',
+        params: { file: 'x' }, parallelism: 3, maxParallelism: 64, bufferBytes: 4096, bufferDebloat: { targetMs: 300 }, stateBackend: 'heap', stateDirectory: 's', jobId: 'wc-1',
         restore: path.resolve('sp/savepoint-x'), allowNonRestoredState: true,
         checkpointing: { directory: 'cp', intervalMs: 500, mode: 'exactly-once', timeoutMs: 2000, tolerableFailures: 0, unaligned: true, retained: 3, retention: 'retain-on-cancel' },
         restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 100 },
@@ -61,6 +61,7 @@ describe('weir run options', () => {
     usage(['job.ts', '--print=-1'], `--print must be an integer >= 0, got '-1'`);
     usage(['job.ts', '--tolerable-failures', 'x'], `--tolerable-failures must be an integer >= 0, got 'x'`);
     usage(['job.ts', '--buffer-bytes', '512'], `--buffer-bytes must be at least 1024, got '512'`);
+    usage(['job.ts', '--buffer-debloat-ms', '0'], `--buffer-debloat-ms must be a positive integer, got '0'`);
     usage(['job.ts', '--state', 'rocksdb'], `--state must be lmdb or heap, got 'rocksdb'`);
     usage(['job.ts', '--job-id', 'a/b'], `--job-id may only contain letters, digits, '.', '_' and '-', got 'a/b'`);
     usage(['job.ts', '--params', '{nope'], `--params is not valid JSON: Expected property name or '}' in JSON at position 1`);

@@ -24,6 +24,7 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   state: 'string',
   'state-dir': 'string',
   'buffer-bytes': 'string',
+  'buffer-debloat-ms': 'string',
   params: 'string',
   print: 'string',
   'checkpoint-dir': 'string',
@@ -95,6 +96,8 @@ export function planRun(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env):
     if (bufferBytes < 1024) throw usageError(`--buffer-bytes must be at least 1024, got '${bufferBytes}'`);
     execute.bufferBytes = bufferBytes;
   }
+  const debloatMs = intOption(args, 'buffer-debloat-ms');
+  if (debloatMs !== undefined) execute.bufferDebloat = { targetMs: debloatMs };
   const stateDir = stringOption(args, 'state-dir');
   if (stateDir !== undefined) execute.stateDirectory = stateDir;
   const jobId = stringOption(args, 'job-id');

@@ -40,6 +40,12 @@ interface Mode {
   bufferBytes?: number;
   /** The counter is slow and its frames are large: barriers must be taken in the middle of frames. */
   expectPartialFrames?: boolean;
+  /**
+   * The sources' in-band barriers wait behind full rings longer than the aligned timeout: some
+   * source overtakes its queued barrier and persists output channel state (a source never
+   * forwards a checkpoint unaligned otherwise in this mode).
+   */
+  expectOutputState?: boolean;
 }
 
 const MODES: Mode[] = [
@@ -50,6 +56,7 @@ const MODES: Mode[] = [
   // Frames of ~1 000 records at 100 µs each: the unprocessed rest of the frame in progress is in flight.
   { name: 'unaligned, slow keyed operator (barriers inside frames)', cp: { unaligned: true }, exact: true, expectInFlight: true, n: 40_000, counterMicros: 100, sinkMicros: 0, bufferBytes: 32 * 1024, expectPartialFrames: true },
   { name: 'aligned-with-timeout (5 ms), slow keyed operator', cp: { unaligned: true, alignedCheckpointTimeoutMs: 5 }, exact: true, expectInFlight: true, n: 40_000, counterMicros: 100, sinkMicros: 0, bufferBytes: 32 * 1024, expectPartialFrames: true },
+  { name: 'aligned-with-timeout (20 ms), sources overtake their queued barriers (producer-side timeout)', cp: { unaligned: true, alignedCheckpointTimeoutMs: 20 }, exact: true, expectInFlight: true, n: 40_000, counterMicros: 100, sinkMicros: 0, bufferBytes: 32 * 1024, expectOutputState: true },
 ];
 
 describe('a completed checkpoint holds exactly what was emitted before its barrier', () => {
@@ -80,12 +87,14 @@ describe('a completed checkpoint holds exactly what was emitted before its barri
         assert.ok(checkpoints.length >= 2, `checkpoints taken while running: ${checkpoints.length}`);
         let inFlightSeen = 0;
         let partialFrames = 0;
+        let sourceOutputFrames = 0;
         for (const c of checkpoints) {
           const emitted = emittedByKey(c, N);
           const counted = await countsByKey(c, 'counter', KEYS);
           const inflight = await inFlightRecords(c, { consumers: ['counter'], producers: ['numbers'] });
           inFlightSeen += inflight.records.length;
           partialFrames += inflight.partialFrames;
+          sourceOutputFrames += (await inFlightRecords(c, { consumers: [], producers: ['numbers'] })).outputFrames;
           const inflightByKey = new Array<number>(KEYS).fill(0);
           for (const r of inflight.records as Rec[]) inflightByKey[r.k]!++;
           for (let k = 0; k < KEYS; k++) {
@@ -97,6 +106,7 @@ describe('a completed checkpoint holds exactly what was emitted before its barri
         }
         if (mode.expectInFlight) assert.ok(inFlightSeen > 0, 'the unaligned checkpoints persisted some in-flight records (else this test proves nothing)');
         if (mode.expectPartialFrames) assert.ok(partialFrames > 0, 'some checkpoint was taken inside a frame and persisted its unprocessed rest');
+        if (mode.expectOutputState) assert.ok(sourceOutputFrames > 0, 'some source overtook its queued in-band barrier and persisted the frames before it');
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -82,6 +82,14 @@ export interface BarrierHandlerContext {
   defer(channel: number, barrier: CheckpointBarrier): void;
   /** Ask for `alignedTimeout` to be delivered for this checkpoint at `atMs`. */
   scheduleAlignedTimeout(checkpointId: number, atMs: number): Cancel;
+  /**
+   * `controller.channelStateEnd` at a position known only from an aligned-with-timeout
+   * announcement: the producer may still time out before that in-band barrier is published and
+   * send an unaligned barrier at an earlier position, which then lowers this end (the frames in
+   * between become the producer's output channel state). The owner remembers it until the
+   * in-band barrier confirms it (barrier-handler.ts).
+   */
+  endAtAnnouncedPosition(checkpointId: number, channel: number, position: number): void;
 }
 
 /**
@@ -114,6 +122,8 @@ export class CheckpointProgress {
   readonly arrived = new Set<number>();
   /** Announced positions (aligned-with-timeout), channel → position. */
   readonly positions = new Map<number, number>();
+  /** Channels whose position came from the producer's unaligned barrier (final), not from an announcement. */
+  readonly finalPositions = new Set<number>();
   /** Clock time the checkpoint took effect here (first in-band barrier, or the switch to unaligned). */
   firstBarrierAt: number | undefined;
 

@@ -16,6 +16,9 @@
  *      returns the next state;
  *   4. when idle again, replay announcements that were deferred because they
  *      overtook the in-band barrier of an older checkpoint.
+ * Before step 2, an unaligned priority barrier lowers a capture end that was taken from an
+ * announcement of the same checkpoint (the producer timed out while its in-band barrier was
+ * still queued: `lowerTentativeEnd`), and an in-band barrier confirms such an end.
  * Controller implementations must not call back into the handler (checked:
  * WEIR_BARRIER_HANDLER_REENTERED).
  *
@@ -33,6 +36,7 @@ import {
   type BarrierHandlerState,
 } from './barrier-handler-state.ts';
 import { WaitingForFirstBarrier } from './barrier-states-waiting.ts';
+import { TentativeEnds } from './tentative-ends.ts';
 import { AtLeastOnceWaitingForFirstBarrier } from './barrier-states-at-least-once.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
 
@@ -67,6 +71,8 @@ class HandlerContext implements BarrierHandlerContext {
   readonly abortedAhead = new Set<number>();
   /** Announcements of checkpoints newer than the pending one: id → channel → barrier. */
   readonly deferred = new Map<number, Map<number, CheckpointBarrier>>();
+  /** Capture ends taken from announcements and not confirmed yet. */
+  readonly tentativeEnds = new TentativeEnds();
 
   constructor(
     readonly numChannels: number,
@@ -120,6 +126,21 @@ class HandlerContext implements BarrierHandlerContext {
     let byChannel = this.deferred.get(id);
     if (!byChannel) this.deferred.set(id, (byChannel = new Map()));
     if (!byChannel.has(channel)) byChannel.set(channel, barrier);
+  }
+
+  endAtAnnouncedPosition(checkpointId: number, channel: number, position: number): void {
+    this.controller.channelStateEnd(checkpointId, channel, position);
+    this.tentativeEnds.record(checkpointId, channel, position);
+  }
+
+  /**
+   * The producer's unaligned barrier of `checkpointId` on `channel`: if that capture was ended at a
+   * later announced position, end it here instead — whatever state the handler is in (the
+   * checkpoint may have gone idle here already; its capture cannot have completed, see
+   * subtask-checkpointer.ts `watchQueuedBarriers`).
+   */
+  lowerTentativeEnd(checkpointId: number, channel: number, position: number): void {
+    if (this.tentativeEnds.lowers(checkpointId, channel, position)) this.controller.channelStateEnd(checkpointId, channel, position);
   }
 
   scheduleAlignedTimeout(checkpointId: number, atMs: number): Cancel {
@@ -201,6 +222,7 @@ export class BarrierHandler {
       this.checkChannel(channel);
       this.checkBarrier(barrier);
       this.seen(barrier.checkpointId);
+      this.ctx.tentativeEnds.confirm(barrier.checkpointId, channel);
       if (this.ctx.ended.has(channel) || this.isObsolete(barrier.checkpointId)) return;
       this.state = this.state.barrierReceived(this.ctx, channel, barrier);
     });
@@ -213,6 +235,7 @@ export class BarrierHandler {
       this.checkBarrier(barrier);
       this.seen(barrier.checkpointId);
       if (barrier.alignment === 'aligned') return;
+      if (barrier.alignment === 'unaligned') this.ctx.lowerTentativeEnd(barrier.checkpointId, channel, barrier.position);
       if (this.ctx.ended.has(channel) || this.isObsolete(barrier.checkpointId)) return;
       this.state = this.state.priorityBarrierReceived(this.ctx, channel, barrier);
     });
@@ -263,6 +286,8 @@ export class BarrierHandler {
     if (!isIndex(checkpointId)) return;
     if (checkpointId > this.latestCompletedId) this.latestCompletedId = checkpointId;
     this.seen(checkpointId);
+    // Completed: every subtask acknowledged, so every producer had decided (published or timed out).
+    this.ctx.tentativeEnds.forget(checkpointId, true);
   }
 
   /** Cancel timers; every later event is ignored. Does not abort a pending checkpoint. */
@@ -285,6 +310,7 @@ export class BarrierHandler {
     }
     this.seen(checkpointId);
     const ctx = this.ctx;
+    ctx.tentativeEnds.forget(checkpointId, false);
     if (this.state.isPending(checkpointId)) {
       this.state = this.state.abort(ctx, checkpointId, reason);
       return;

@@ -16,13 +16,15 @@
  *        - else                   → blockChannel(c);
  *      announcement on c: remember its position; if timed out → switch;
  *      unaligned priority barrier on c (the upstream subtask timed out and
- *      forwarded it unaligned; no in-band copy follows): remember its position,
- *      switch;
+ *      forwarded it unaligned, or its own producer-side timeout fired while the
+ *      in-band barrier was still queued in its output): its position replaces
+ *      an announced one, switch;
  *      timer fired: switch;
  *   3. switch: triggerCheckpoint(unaligned=true, captureChannels = open
  *      channels whose in-band barrier n has not arrived), then
- *      channelStateEnd(n, c, position) for each of them whose announcement is
- *      known (ascending), then unblock all; the others end when their
+ *      channelStateEnd(n, c, position) for each of them whose position is
+ *      known (ascending; an announced one is tentative: a later unaligned
+ *      barrier of the producer lowers it, see barrier-handler.ts), then unblock all; the others end when their
  *      announcement, in-band barrier or EndOfPartition arrives
  *      (`AlternatingCollectingBarriersUnaligned`).
  * The next checkpoint starts aligned again.
@@ -65,9 +67,12 @@ export class AlternatingCollectingBarriers extends CollectingBarriers {
   protected override onPriorityBarrier(ctx: BarrierHandlerContext, channel: number, barrier: CheckpointBarrier): BarrierHandlerState {
     const p = this.progress;
     if (barrier.alignment === 'unaligned') {
-      // The upstream subtask timed out and forwarded the checkpoint unaligned: no in-band copy
-      // follows on this channel, so waiting for it would hang. Switch now (Flink does the same).
-      if (!p.positions.has(channel)) p.positions.set(channel, barrier.position);
+      // The upstream subtask timed out (as a consumer, or as a producer whose in-band barrier was
+      // still queued in its output) and forwarded the checkpoint unaligned: its position is final
+      // and replaces an announced one (the frames in between are the producer's output state);
+      // an in-band copy, if one follows, is obsolete. Switch now (Flink does the same).
+      p.positions.set(channel, barrier.position);
+      p.finalPositions.add(channel);
       return this.switchToUnaligned(ctx);
     }
     if (barrier.alignment !== 'aligned-with-timeout') return this;
@@ -100,7 +105,8 @@ export class AlternatingCollectingBarriers extends CollectingBarriers {
     for (const c of capture) {
       const position = p.positions.get(c);
       if (position === undefined) awaitingEnd.add(c);
-      else ctx.controller.channelStateEnd(p.id, c, position);
+      else if (p.finalPositions.has(c)) ctx.controller.channelStateEnd(p.id, c, position);
+      else ctx.endAtAnnouncedPosition(p.id, c, position);
     }
     ctx.unblockAll();
     return awaitingEnd.size === 0 ? ctx.idle() : new CollectingBarriersUnaligned('AlternatingCollectingBarriersUnaligned', p, awaitingEnd);

@@ -14,7 +14,9 @@
  *   3. when every captured channel has its end: back to idle.
  * Processing never blocks. Whichever copy of barrier n reaches this state
  * first on a channel (priority barrier, announcement, or in-band barrier at the
- * head of the lane) gives the end position; later copies are ignored.
+ * head of the lane) gives the end position; later copies are ignored — except
+ * that an announced position is tentative until confirmed, and the producer's
+ * unaligned barrier lowers it (the handler owner does that, barrier-handler.ts).
  */
 import { WeirError } from '../../common/weir-error.ts';
 import {
@@ -49,7 +51,11 @@ export class CollectingBarriersUnaligned extends SingleCheckpointState {
   }
 
   protected onPriorityBarrier(ctx: BarrierHandlerContext, channel: number, barrier: CheckpointBarrier): BarrierHandlerState {
-    return this.endChannel(ctx, channel, barrier.position);
+    if (barrier.alignment !== 'aligned-with-timeout') return this.endChannel(ctx, channel, barrier.position);
+    // An announcement: its position is tentative (the producer may still time out, see barrier-handler.ts).
+    if (!this.pendingEnd.delete(channel)) return this;
+    ctx.endAtAnnouncedPosition(this.progress.id, channel, barrier.position);
+    return this.pendingEnd.size === 0 ? ctx.idle() : this;
   }
 
   endOfPartitionReceived(ctx: BarrierHandlerContext, channel: number, position: number | undefined): BarrierHandlerState {

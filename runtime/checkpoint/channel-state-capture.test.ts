@@ -137,6 +137,17 @@ describe('ChannelStateCapture', () => {
     assert.throws(() => cap.setEnd(1, 0, 13), { code: 'WEIR_CHANNEL_STATE_END_CONFLICT' });
   });
 
+  test('a lower end replaces an announced one: frames beyond it are dropped (producer-side timeout)', () => {
+    const cap = new ChannelStateCapture();
+    cap.begin(1, new Map([[0, 10]]));
+    cap.setEnd(1, 0, 14);
+    cap.offerQueued(0, [10, 11, 12].map((index) => ({ index, kind: 1, payload: new Uint8Array([index]) })));
+    assert.equal(cap.isComplete(1), false);
+    cap.setEnd(1, 0, 12); // the producer's unaligned barrier: frames 12 and 13 are its output state
+    assert.equal(cap.isComplete(1), true);
+    assert.deepEqual(cap.take(1).get(0)!.map((f) => f.index), [10, 11]);
+  });
+
   test('property: any interleaving of peeks, processed frames and ends captures exactly [start, end) once, in order', () => {
     const command = fc.record({
       op: fc.constantFrom('publish', 'process', 'peek', 'end'),

@@ -127,7 +127,8 @@ export class ChannelStateCapture {
   /**
    * Frames with index < `end` on `channel` belong to `checkpointId`. Ignored
    * for a checkpoint that is not (or no longer) captured; setting the same end
-   * twice is harmless.
+   * twice is harmless; a lower end replaces a higher one (frames beyond it are
+   * dropped), a higher one is a conflict.
    */
   setEnd(checkpointId: number, channel: number, end: number): void {
     const ranges = this.checkpoints.get(checkpointId);
@@ -142,6 +143,13 @@ export class ChannelStateCapture {
     }
     if (range.end !== undefined) {
       if (range.end === end) return;
+      // Lowering is allowed: an end taken from an aligned-with-timeout announcement gives way to the
+      // producer's unaligned barrier (barrier-handler.ts); the frames in between are dropped here.
+      if (end < range.end && end >= range.start) {
+        range.close(end);
+        if (range.complete) this.close(range);
+        return;
+      }
       throw new WeirError('WEIR_CHANNEL_STATE_END_CONFLICT', `channel ${channel} of checkpoint ${checkpointId} already ends at ${range.end}, not ${end}`, {
         checkpointId,
         channel,

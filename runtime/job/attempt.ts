@@ -4,7 +4,7 @@
  * every channel wakes every blocked reader and writer, then the actors are
  * stopped) and the job master deploys a new one from the latest checkpoint.
  */
-import { ChannelReader, createChannel, Doorbell, ringUsedBytes, type ActorRef, type ActorSystem, type ChannelSpec } from '../../actors/index.ts';
+import { ChannelReader, createChannel, Doorbell, ringUsableBytes, ringUsedBytes, type ActorRef, type ActorSystem, type ChannelSpec } from '../../actors/index.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { buildExecutionPlan } from '../graph/execution-plan.ts';
 import type { ResolvedExecuteOptions } from './execute-options.ts';
@@ -42,6 +42,8 @@ export interface ChannelUsage {
   readonly toSubtask: number;
   readonly usedBytes: number;
   readonly capacityBytes: number;
+  /** Bytes the producer may keep on the ring: the capacity, or its consumer's debloated limit. */
+  readonly debloatedBytes: number;
 }
 
 export class Attempt {
@@ -70,7 +72,7 @@ export class Attempt {
   channelUsage(): ChannelUsage[] {
     return this.channelPlans.map((c, i) => {
       const spec = this.channels[i]!;
-      return { ...c, usedBytes: ringUsedBytes(spec.data), capacityBytes: spec.capacityBytes };
+      return { ...c, usedBytes: ringUsedBytes(spec.data), capacityBytes: spec.capacityBytes, debloatedBytes: ringUsableBytes(spec.data) };
     });
   }
 
@@ -124,6 +126,7 @@ export class Attempt {
         ...(collect ? { collect } : {}),
         state: { backend: opts.stateBackend, directory: opts.stateDirectory },
         batching: opts.batching,
+        ...(opts.bufferDebloat && st.inputChannels.length > 0 ? { bufferDebloat: opts.bufferDebloat } : {}),
         ...(this.spec.checkpointing ? { checkpointing: this.spec.checkpointing } : {}),
         ...(restore ? { restore } : {}),
         ...(this.spec.initialSplits.has(st.vertex) ? { initialSplits: this.spec.initialSplits.get(st.vertex)![st.subtask]! } : {}),

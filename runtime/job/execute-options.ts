@@ -5,6 +5,7 @@ import { invalidArgument } from '../errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from '../task/record-writer.ts';
+import { DEFAULT_BUFFER_DEBLOAT, type BufferDebloatConfig } from '../task/buffer-debloater.ts';
 import { resolveCheckpointConfig, type CheckpointConfig, type CheckpointConfigInput } from '../checkpoint/checkpoint-config.ts';
 import type { RestartStrategyConfig } from '../recovery/restart-strategy.ts';
 import type { Logger, LogLevel } from '../../actors/logger.ts';
@@ -25,6 +26,16 @@ export interface ExecuteOptions<P> {
    * at most this + `batching.maxPendingBytes` + about three batches (docs/checkpointing.md).
    */
   bufferBytes?: number;
+  /**
+   * Buffer debloating (Flink's `taskmanager.network.memory.buffer-debloat.*`): each consumer limits
+   * the bytes in flight on each of its input channels to what it consumes in `targetMs`, measured
+   * every `periodMs` (busy time only, averaged over `samples` periods) and published when it moves
+   * by more than `thresholdPercent`; never below `minBytes` nor above `bufferBytes`. `true` = the
+   * defaults: targetMs 1000, periodMs 200, samples 20, thresholdPercent 25, minBytes 1024. Off by
+   * default. Aligned checkpoints then wait behind about `targetMs` of data per channel, unaligned
+   * ones persist about that much (docs/checkpointing.md, "Buffer debloating").
+   */
+  bufferDebloat?: boolean | BufferDebloatOptions;
   /** Keyed state backend. Default 'lmdb'. */
   stateBackend?: 'lmdb' | 'heap';
   /** Where working state (LMDB environments) lives. Default '.weir/state'. */
@@ -67,12 +78,28 @@ export interface ExecuteOptions<P> {
   rest?: RestOptions;
 }
 
+/** The fields of the `bufferDebloat` execute option (each defaults to Flink's value). */
+export interface BufferDebloatOptions {
+  /** Time the in-flight data of a channel should take to consume, ms. Default 1000. */
+  targetMs?: number;
+  /** How often the throughput is measured and the limit recomputed, ms. Default 200. */
+  periodMs?: number;
+  /** The smallest limit per channel, bytes (≥ 64). Default 1024. */
+  minBytes?: number;
+  /** Publish a new limit only when it differs by more than this, % (0..100). Default 25. */
+  thresholdPercent?: number;
+  /** Periods the throughput's moving average spans. Default 20. */
+  samples?: number;
+}
+
 export interface ResolvedExecuteOptions<P> {
   readonly params: P;
   readonly parallelism: number;
   readonly maxParallelism: number;
   readonly threads: number | undefined;
   readonly bufferBytes: number;
+  /** Buffer debloating, when enabled. */
+  readonly bufferDebloat: BufferDebloatConfig | undefined;
   readonly stateBackend: 'lmdb' | 'heap';
   readonly stateDirectory: string;
   readonly jobId: string;
@@ -88,7 +115,7 @@ export interface ResolvedExecuteOptions<P> {
   readonly rest: ResolvedRestOptions | undefined;
 }
 
-const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy', 'signal', 'logger', 'rest']);
+const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'bufferDebloat', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy', 'signal', 'logger', 'rest']);
 
 export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
@@ -111,6 +138,7 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
     maxParallelism: int('maxParallelism', o.maxParallelism, 1, 32768) ?? DEFAULT_MAX_PARALLELISM,
     threads: int('threads', o.threads, 1, 256),
     bufferBytes: int('bufferBytes', o.bufferBytes, 1024, 1 << 30) ?? 256 * 1024,
+    bufferDebloat: resolveBufferDebloat(o.bufferDebloat, int),
     stateBackend,
     stateDirectory: o.stateDirectory ?? '.weir/state',
     jobId,
@@ -122,6 +150,36 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
     restartStrategy: o.restartStrategy,
     jobIdExplicit: o.jobId !== undefined,
     rest: resolveRestOptions(o.rest),
+  };
+}
+
+const DEBLOAT_FIELDS = ['targetMs', 'periodMs', 'minBytes', 'thresholdPercent', 'samples'] as const;
+
+/** `bufferDebloat`: false/undefined = off, true = the defaults, an object = the defaults overridden field by field. */
+function resolveBufferDebloat(
+  v: unknown,
+  int: (name: string, v: unknown, min: number, max?: number) => number | undefined,
+): BufferDebloatConfig | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return DEFAULT_BUFFER_DEBLOAT;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw invalidArgument(`execute(): bufferDebloat must be true, false or an object { ${DEBLOAT_FIELDS.join(', ')} }, got ${JSON.stringify(v) ?? String(v)}`, { option: 'bufferDebloat', value: v });
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(DEBLOAT_FIELDS as readonly string[]).includes(k)) throw invalidArgument(`execute(): unknown option 'bufferDebloat.${k}' (known: ${DEBLOAT_FIELDS.join(', ')})`, { option: `bufferDebloat.${k}` });
+  }
+  const d = DEFAULT_BUFFER_DEBLOAT;
+  const thresholdPercent = o.thresholdPercent ?? d.thresholdPercent;
+  if (typeof thresholdPercent !== 'number' || !(thresholdPercent >= 0 && thresholdPercent <= 100)) {
+    throw invalidArgument(`execute(): bufferDebloat.thresholdPercent must be a number in [0, 100], got ${String(thresholdPercent)}`, { option: 'bufferDebloat.thresholdPercent', value: thresholdPercent });
+  }
+  return {
+    targetMs: int('bufferDebloat.targetMs', o.targetMs, 1, 3_600_000) ?? d.targetMs,
+    periodMs: int('bufferDebloat.periodMs', o.periodMs, 10, 3_600_000) ?? d.periodMs,
+    minBytes: int('bufferDebloat.minBytes', o.minBytes, 64, 1 << 30) ?? d.minBytes,
+    thresholdPercent,
+    samples: int('bufferDebloat.samples', o.samples, 1, 1000) ?? d.samples,
   };
 }
 

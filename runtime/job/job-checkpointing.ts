@@ -187,6 +187,7 @@ export class JobCheckpointing {
         }
         return true;
       case 'metrics':
+      case 'in-flight-replayed':
         return false;
     }
   }

@@ -24,6 +24,15 @@ export interface FailoverRecord {
   runningAt: number;
   /** runningAt − failedAt (includes the restart delay). */
   recoveryMs: number;
+  /**
+   * Epoch ms when every subtask had also replayed the in-flight data of the restored checkpoint
+   * (unaligned checkpoints; = runningAt when there was none); 0 while replaying.
+   */
+  replayedAt: number;
+  /** replayedAt − runningAt: how long the replay of restored in-flight data took; 0 while replaying. */
+  replayMs: number;
+  /** Checkpoints that completed after runningAt and before replayedAt (checkpoints during recovery). */
+  checkpointsDuringReplay: number;
 }
 
 /**
@@ -42,6 +51,8 @@ export interface ChannelMetrics {
   readonly to: { readonly vertex: string; readonly subtask: number };
   readonly usedBytes: number;
   readonly capacityBytes: number;
+  /** Bytes the producer may keep on the ring: the capacity, or less under buffer debloating (the consumer's limit). */
+  readonly debloatedBufferBytes: number;
 }
 
 export interface VertexMetrics {

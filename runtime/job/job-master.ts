@@ -27,6 +27,7 @@ import { checkWorkersCanLoad, jobLogger, resolveEmbeddingOptions, workerLogOptio
 import { Attempt } from './attempt.ts';
 import type { TaskMetrics } from '../task/task-metrics.ts';
 import { callTask, parseTaskMessage } from '../task/task-protocol.ts';
+import { InFlightReplayTracker } from './in-flight-replay.ts';
 import { WeirError, reviveError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, workerLost } from '../errors.ts';
 import { isRestartable } from '../../common/error-codes.ts';
@@ -88,6 +89,7 @@ class JobMaster implements JobControl {
   /** Checkpoint statistics of the whole job (every attempt); exists from `execute()` on when checkpointing is enabled. */
   private readonly checkpointStatsTracker: CheckpointStatsTracker | undefined;
   private readonly failovers: FailoverRecord[] = [];
+  private readonly replay = new InFlightReplayTracker();
   private restoredFrom: { checkpointId: number; path: string } | undefined;
   /** Set once stop-with-savepoint took its savepoint: the job then ends 'finished' with this path. */
   private stopSavepointPath: string | undefined;
@@ -179,7 +181,7 @@ class JobMaster implements JobControl {
         this.checkpointing?.resetForNewAttempt();
         const latest = this.checkpointing?.latestForRecovery();
         restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
-        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0 });
+        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
         this.attemptNumber++;
       }
     } catch (e) {
@@ -241,6 +243,7 @@ class JobMaster implements JobControl {
         failJob: (error) => this.failAttempt(error),
         ...(this.checkpointStatsTracker ? { stats: this.checkpointStatsTracker } : {}),
         onComplete: (id) => {
+          this.replay.checkpointCompleted();
           this.attempt?.collect?.release(id);
           const completed = this.checkpointing?.latestForRecovery();
           if (completed?.checkpointId === id) this.push.onCheckpointComplete(completed);
@@ -281,6 +284,7 @@ class JobMaster implements JobControl {
       collected: this.collected,
       initialSplits: this.initialSplits ?? new Map(),
     });
+    this.replay.attemptStarting();
     try {
       await Promise.race([this.attempt.deploy(this.system!), failed]);
       if (this.cancelRequested) return 'cancelled';
@@ -292,6 +296,8 @@ class JobMaster implements JobControl {
         last.runningAt = Date.now();
         last.recoveryMs = last.runningAt - last.failedAt;
       }
+      this.replay.attemptRunning(last && last.attempt === this.attemptNumber ? last : undefined,
+        [...(plan?.subtasks ?? [])].filter(([, s]) => s.channelState.length > 0).map(([key]) => key), Date.now());
       this.checkpointing?.attach(this.attempt.entries());
       this.life.running(this.attemptNumber, this.attemptNumber === 0 ? (this.restoredFrom?.checkpointId ?? null) : (last?.restoredCheckpointId ?? null));
       this.gate.running({ jobId: this.jobId, attempt: this.attemptNumber, runningAt: Date.now(), ...(this.restoredFrom ? { restoredFrom: this.restoredFrom } : {}) });
@@ -328,6 +334,7 @@ class JobMaster implements JobControl {
     }
     if (this.checkpointing?.onMessage(key, m)) return;
     if (m.type === 'metrics') this.finalMetrics.set(key, m.metrics);
+    else if (m.type === 'in-flight-replayed') this.replay.subtaskReplayed(key, Date.now());
   }
 
   async cancel(): Promise<void> {

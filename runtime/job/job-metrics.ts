@@ -39,7 +39,7 @@ export function subtaskMetricsOf(graph: JobGraph, reported: ReadonlyMap<string, 
     channels.push({
       from: { vertex: graph.vertices[c.fromVertex]!.id, subtask: c.fromSubtask },
       to: { vertex: graph.vertices[c.toVertex]!.id, subtask: c.toSubtask },
-      usedBytes: c.usedBytes, capacityBytes: c.capacityBytes,
+      usedBytes: c.usedBytes, capacityBytes: c.capacityBytes, debloatedBufferBytes: c.debloatedBytes,
     });
   }
   const vertices = graph.vertices.map((v) => {

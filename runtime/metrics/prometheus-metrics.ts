@@ -72,6 +72,8 @@ class WeirCollectors {
     task('currentInputWatermark', 'The subtask\'s current watermark, epoch ms (absent before the first).', (s) => s.m.inputWatermark);
     task('currentOutputWatermark', 'The last watermark the subtask emitted, epoch ms (absent before the first).', (s) => s.m.outputWatermark);
     task('watermarkLag', 'Wall-clock time minus the current input watermark, ms (absent before the first watermark).', (s) => (Number.isFinite(s.m.inputWatermark) ? s.at - s.m.inputWatermark : undefined));
+    task('debloatedBufferSize', 'Buffer debloating: the per-channel limit of in-flight bytes this subtask set on its inputs (absent without bufferDebloat).', (s) => s.m.debloatedBufferBytes);
+    task('estimatedTimeToConsumeBuffersMs', 'Buffer debloating: bytes queued on the subtask\'s input rings / its measured throughput, ms (absent without bufferDebloat).', (s) => s.m.estimatedTimeToConsumeBuffersMs);
     task('keyedStateSizeBytes', 'Approximate keyed state size (LMDB: pages in use; heap: an estimate); absent without keyed state.', (s) => s.m.keyedStateBytes ?? undefined);
 
     new Gauge({
@@ -82,6 +84,19 @@ class WeirCollectors {
         for (const o of self.jobs.values()) {
           for (const c of o.sampler.latest()?.metrics.channels ?? []) {
             this.set({ ...o.labels, from_vertex: c.from.vertex, from_subtask: String(c.from.subtask), to_vertex: c.to.vertex, to_subtask: String(c.to.subtask) }, c.capacityBytes > 0 ? c.usedBytes / c.capacityBytes : 0);
+          }
+        }
+      },
+    });
+
+    new Gauge({
+      name: 'weir_channel_debloatedBufferBytes', help: 'Bytes the producer may keep on a data channel\'s ring: its capacity, or the consumer\'s buffer-debloating limit.', labelNames: CHANNEL, registers,
+      async collect() {
+        await self.ready();
+        this.reset();
+        for (const o of self.jobs.values()) {
+          for (const c of o.sampler.latest()?.metrics.channels ?? []) {
+            this.set({ ...o.labels, from_vertex: c.from.vertex, from_subtask: String(c.from.subtask), to_vertex: c.to.vertex, to_subtask: String(c.to.subtask) }, c.debloatedBufferBytes);
           }
         }
       },

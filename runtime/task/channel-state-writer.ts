@@ -15,8 +15,11 @@ import { ChannelStateCapture } from '../checkpoint/channel-state-capture.ts';
 export interface CapturedChannels {
   /** Data frames published so far on `channel`. */
   framesPublished(channel: number): number;
-  /** Copies of the frames queued on `channel` from index `fromIndex` on. */
-  peek(channel: number, fromIndex?: number): ReadonlyArray<IndexedFrame>;
+  /**
+   * Copies of the frames queued on `channel` from index `fromIndex` on that no waiting priority
+   * frame precedes; null while one waits (it may lower a capture's end: handle it first).
+   */
+  peekBeforePriority(channel: number, fromIndex?: number): ReadonlyArray<IndexedFrame> | null;
 }
 
 export interface ChannelStateWriter {
@@ -72,7 +75,8 @@ export class CapturingChannelStateWriter implements ChannelStateWriter {
 
   setEnd(checkpointId: number, channel: number, position: number): void {
     this.capture.setEnd(checkpointId, channel, position);
-    this.capture.offerQueued(channel, this.channels.peek(channel));
+    const queued = this.channels.peekBeforePriority(channel);
+    if (queued) this.capture.offerQueued(channel, queued); // else takePublished, after the priority frame
     this.settleComplete();
   }
 
@@ -84,14 +88,18 @@ export class CapturingChannelStateWriter implements ChannelStateWriter {
 
   /**
    * Aligned-with-timeout positions count frames the producer had only queued: a checkpoint
-   * completes when they are published, not when this task gets to process them.
+   * completes when they are published, not when this task gets to process them. Peeks never
+   * take a frame ahead of a waiting priority frame: an announced end may still be lowered by the
+   * producer's unaligned barrier, which precedes every frame published after it.
    */
   takePublished(): void {
     if (!this.capture.capturing) return;
     let offered = false;
     for (const [channel, first] of this.capture.awaitingPublished()) {
       if (this.channels.framesPublished(channel) <= first) continue;
-      this.capture.offerQueued(channel, this.channels.peek(channel, first));
+      const queued = this.channels.peekBeforePriority(channel, first);
+      if (!queued) continue;
+      this.capture.offerQueued(channel, queued);
       offered = true;
     }
     if (offered) this.settleComplete();

@@ -99,6 +99,8 @@ export class CheckpointedInputGate {
           return { type: 'end-of-partition', channel: ev.channel };
         default:
           this.routeControl(ev, el);
+          // A capture end may have been set while a priority frame waited (no peek then): take now.
+          this.channelState.takePublished();
       }
     }
     return null;

@@ -10,6 +10,9 @@
  *
  * A blocked channel (aligned checkpoint alignment) is not read: its data stays
  * in the ring, which back-pressures its producer. Its priority lane is still read.
+ *
+ * Buffer debloating (buffer-debloater.ts) reads `bytesRead` and `openChannels` here and
+ * publishes its limit on every open channel with `setDataLimit`.
  */
 import type { ChannelReader, Doorbell, IndexedFrame } from '../../actors/index.ts';
 
@@ -34,6 +37,8 @@ export class InputGate {
   private readonly queue: InputEvent[] = [];
   /** Frames taken off each data lane so far (the next index to process). */
   readonly nextIndex: number[];
+  /** Bytes taken off the data lanes so far (ring footprint of the frames: buffer debloating's throughput). */
+  bytesRead = 0;
 
   constructor(readonly readers: readonly ChannelReader[], private readonly doorbell: Doorbell) {
     this.blocked = readers.map(() => false);
@@ -48,6 +53,23 @@ export class InputGate {
 
   get allEnded(): boolean {
     return this.endedCount === this.readers.length;
+  }
+
+  /** Channels that have not ended (buffer debloating shares its budget among them). */
+  get openChannels(): number {
+    return this.readers.length - this.endedCount;
+  }
+
+  /** Buffer debloating: limit the bytes each open channel's producer keeps on the data lane (0 = none). */
+  setDataLimit(bytes: number): void {
+    for (let ch = 0; ch < this.readers.length; ch++) if (!this.ended[ch]) this.readers[ch]!.setDataLimit(bytes);
+  }
+
+  /** Bytes queued on the data lanes (published, not consumed), read from the rings. */
+  queuedBytes(): number {
+    let n = 0;
+    for (const r of this.readers) n += r.queuedDataBytes;
+    return n;
   }
 
   get allDataEnded(): boolean {
@@ -86,6 +108,7 @@ export class InputGate {
       }
       this.nextChannel = (ch + 1) % n;
       this.nextIndex[ch] = f.index + 1;
+      this.bytesRead += 8 + ((f.payload.length + 7) & ~7); // frameFootprint, inlined: once per frame
       return { channel: ch, kind: f.kind, payload: f.payload, index: f.index, priority: false };
     }
     return null;
@@ -114,6 +137,22 @@ export class InputGate {
   /** Copies of the frames queued on a channel's data lane (not consumed), from index `fromIndex` on. */
   peek(channel: number, fromIndex = 0) {
     return this.readers[channel]!.peek(fromIndex);
+  }
+
+  /**
+   * Like {@link peek}, but only frames that no priority frame can precede, or null while one
+   * waits on the channel (handle it first). The published count is loaded BEFORE the priority
+   * lane is checked (the order channel.ts `tryRead` relies on), so a frame published after an
+   * unaligned barrier that lowers a capture's end is never taken ahead of that barrier.
+   */
+  peekBeforePriority(channel: number, fromIndex = 0): IndexedFrame[] | null {
+    const reader = this.readers[channel]!;
+    const published = reader.dataFramesWritten;
+    if (reader.hasPriority() || this.queue.some((e) => e.priority && e.channel === channel)) return null;
+    const frames = reader.peek(fromIndex);
+    let n = frames.length;
+    while (n > 0 && frames[n - 1]!.index >= published) n--;
+    return n === frames.length ? frames : frames.slice(0, n);
   }
 
   /** Data frames published so far on a channel (the index the next one will get). */

@@ -16,6 +16,8 @@
  *      are mails too — or stop).
  * After a restore, the restored in-flight data is replayed before the first item
  * (channel-state-reader.ts); a checkpoint triggered meanwhile persists what is not replayed yet.
+ * With `bufferDebloat`, a mail every `periodMs` measures the bytes the gate read over the time
+ * the task was not idle and publishes the new per-channel limit (buffer-debloater.ts).
  */
 import { ChannelReader, Doorbell, type ActorContext, type Frame } from '../../actors/index.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -31,6 +33,9 @@ import { loadRestoredInFlight, replayOutput, type RestoredInFlight } from './cha
 import { FrameProcessor, type ReplayFrame } from './frame-processor.ts';
 import { WatermarkValve } from './watermark-valve.ts';
 import { mailboxScheduler } from './task-timers.ts';
+import { BufferDebloater } from './buffer-debloater.ts';
+import type { TaskMetrics } from './task-metrics.ts';
+import type { Cancel } from '../checkpoint/scheduler.ts';
 import { inputIndexOfEdge } from '../graph/two-input-spec.ts';
 import type { Output } from '../operators/operator.ts';
 
@@ -42,6 +47,9 @@ export class InputTask extends StreamTask {
   private restored: RestoredInFlight | undefined;
   /** Restored input frames not replayed yet (a checkpoint taken meanwhile persists them). */
   private replayQueue: ReplayFrame[] = [];
+  /** Buffer debloating, when enabled: the limit's computation and its periodic mail. */
+  private readonly debloat: BufferDebloater | undefined;
+  private cancelDebloat: Cancel | undefined;
 
   static build(ctx: ActorContext, args: StreamTaskArgs, graph: JobGraph, services: TaskServices): InputTask {
     const doorbell = new Doorbell(args.doorbell);
@@ -58,6 +66,7 @@ export class InputTask extends StreamTask {
       ? { mode: args.checkpointing.mode, checkpoints, clock: services.clock, scheduler: mailboxScheduler(services.scheduler, this.mailbox, 'aligned checkpoint timeout') }
       : undefined);
     this.valve = new WatermarkValve(gate.channelCount);
+    if (args.bufferDebloat && gate.channelCount > 0) this.debloat = new BufferDebloater(args.bufferDebloat, gate.readers[0]!.dataCapacity);
     const task = this;
     // A two-input head: each channel's records go to the entry of the input its edge feeds.
     const entries = this.chain.inputs;
@@ -116,13 +125,37 @@ export class InputTask extends StreamTask {
   }
 
   protected override async close(): Promise<void> {
+    this.cancelDebloat?.();
     this.input.close();
     await super.close();
   }
 
   // ---- the loop ----
 
+  override metrics(): TaskMetrics {
+    const m = super.metrics();
+    if (!this.debloat) return m;
+    const eta = this.debloat.estimatedTimeToConsumeMs(this.input.gate.queuedBytes());
+    return { ...m, debloatedBufferBytes: this.debloat.limitBytes, ...(eta !== undefined && Number.isFinite(eta) ? { estimatedTimeToConsumeBuffersMs: eta } : {}) };
+  }
+
+  /** Buffer debloating: a mail every period samples the throughput and publishes a changed limit. */
+  private scheduleDebloat(): void {
+    const d = this.debloat;
+    const period = this.args.bufferDebloat?.periodMs;
+    if (!d || period === undefined || this.stopping) return;
+    const scheduler = mailboxScheduler(this.services.scheduler, this.mailbox, 'buffer debloat');
+    this.cancelDebloat = scheduler.schedule(this.services.clock.now() + period, () => {
+      const { busyMs, backPressuredMs } = this.times.split(); // not idle = busy + back-pressured
+      const gate = this.input.gate;
+      const limit = d.sample(gate.bytesRead, busyMs + backPressuredMs, gate.openChannels);
+      if (limit !== undefined) gate.setDataLimit(limit);
+      this.scheduleDebloat();
+    });
+  }
+
   protected async runLoop(): Promise<void> {
+    this.scheduleDebloat();
     if (this.restored) await this.replayRestored(this.restored);
     const input = this.input;
     while (!this.stopping) {
@@ -198,5 +231,6 @@ export class InputTask extends StreamTask {
     this.inStateBatch(() => { for (const r of restored.inputRecords) this.entryOfEdge(r.edge).collect(r.record, r.ts); });
     this.recordsIn += restored.inputRecords.length;
     await this.drain();
+    if (!this.stopping) this.reportInFlightReplayed();
   }
 }

@@ -69,9 +69,23 @@ export function buildOperatorChain(
   return { members, input: out, inputs, flushables };
 }
 
+/**
+ * A `collect` that calls `op.processElement`, compiled separately for every operator. Closures
+ * made by one function literal share V8's type feedback, so with several operator types in one
+ * worker (at parallelism 2 each of the 2 workers runs a source chain and a keyed chain) the one
+ * `op.processElement` call site went megamorphic and nothing behind it was inlined (issue #18
+ * profile of the keyed count at parallelism 2). The serial number keeps V8's eval cache from
+ * handing back a shared compiled function.
+ */
+let forwarders = 0;
+function forwardTo(op: StreamOperator): (v: unknown, ts: number | undefined) => void {
+  const make = new Function('op', `// weir operator output ${forwarders++}\nreturn function collect(v, ts) { op.processElement(v, ts); };`);
+  return make(op) as (v: unknown, ts: number | undefined) => void;
+}
+
 function operatorAsOutput(op: StreamOperator, next: Output<unknown>): Output<unknown> {
   return {
-    collect: (v, ts) => op.processElement(v, ts),
+    collect: forwardTo(op),
     emitWatermark: op.processWatermark ? (wm) => op.processWatermark!(wm) : (wm) => next.emitWatermark(wm),
   };
 }

@@ -11,12 +11,14 @@
  * until `drain()` published the queue. In-flight data per output channel is so
  * bounded by: the ring (`bufferBytes`) + `maxPendingBytes` + the batch being
  * built (≈ `targetBatchBytes`, see ChannelBatch) + the output of one record.
+ * Buffer debloating: when the consumer limits the channel's ring (read once per
+ * flush), the batch target and the queue's budget shrink to a quarter of the limit.
  *
  * Ordering: once a channel has pending frames, every later frame (records,
  * watermarks, barriers, end-of-partition) queues behind them.
  */
 import { encodeBatch } from '../io/record-codec.ts';
-import { encodeElement, type StreamElement } from '../io/stream-elements.ts';
+import { encodeElement, type CheckpointBarrier, type StreamElement } from '../io/stream-elements.ts';
 import type { ChannelWriter, Frame } from '../../actors/index.ts';
 import { ALL_CHANNELS, type Partitioner } from './partitioners.ts';
 
@@ -47,6 +49,9 @@ export const DEFAULT_BATCHING: BatchingOptions = { targetBatchBytes: 32 * 1024, 
  * by the producer, the frame that crossed the budget, the rest of the frame the consumer is
  * processing). A batch is about `targetBatchBytes`, or one record when records are larger; when
  * record sizes jump, a batch can hold up to {@link SIZE_SAMPLE_EVERY} records before it is flushed.
+ * Buffer debloating never raises it: under a consumer's limit L the ring holds at most L (or one
+ * frame), and the queue and the batches shrink to L/4 each (`debloatedInFlightBytesBound`,
+ * buffer-debloater.ts).
  */
 export function inFlightBytesBound(bufferBytes: number, batching: BatchingOptions, largestRecordBytes: number): number {
   const batch = Math.max(batching.targetBatchBytes, SIZE_SAMPLE_EVERY * largestRecordBytes);
@@ -123,17 +128,29 @@ class ChannelBatch {
   /** Running estimate of encoded bytes per record on this channel. */
   bytesPerRecord = 16;
   limit = 1;
-  constructor(private readonly opts: BatchingOptions) {}
+  /** Bytes a batch aims at: `targetBatchBytes`, or less under the channel's debloated limit (see {@link debloat}). */
+  targetBytes: number;
+  constructor(private readonly opts: BatchingOptions) {
+    this.targetBytes = opts.targetBatchBytes;
+  }
+  /**
+   * Buffer debloating: under a limit on the channel's ring (0 = none), a batch aims at a quarter
+   * of it (at least 64 bytes), so the ring holds a few frames and the consumer reads one while the
+   * producer writes the next. Takes effect from the next batch (`adapt`).
+   */
+  debloat(limit: number): void {
+    this.targetBytes = limit > 0 ? Math.min(this.opts.targetBatchBytes, Math.max(64, limit >>> 2)) : this.opts.targetBatchBytes;
+  }
   adapt(encodedBytes: number, count: number): void {
     if (count === 0) return;
     this.bytesPerRecord = Math.max(1, encodedBytes / count);
-    const bySize = Math.floor(this.opts.targetBatchBytes / this.bytesPerRecord);
+    const bySize = Math.floor(this.targetBytes / this.bytesPerRecord);
     this.limit = Math.max(1, Math.min(this.opts.maxBatchRecords, bySize, this.limit * 2));
   }
   /** Sampled check (the batch's first record and every 16th): would the batch, at this record's size, exceed the target? */
   outgrown(value: unknown): boolean {
     const n = this.records.length;
-    return n % SIZE_SAMPLE_EVERY === 1 && estimateBytes(value) * n > this.opts.targetBatchBytes;
+    return n % SIZE_SAMPLE_EVERY === 1 && estimateBytes(value) * n > this.targetBytes;
   }
 }
 
@@ -144,12 +161,18 @@ export class RecordWriter {
   /** Per channel: encoded bytes queued outside the ring (pending + the one in flight). */
   private readonly pendingBytes: number[];
   private readonly maxPendingBytes: number;
+  /** Per channel: the queue's budget, `maxPendingBytes` or less under a debloated limit (set per flush) … */
+  private readonly pendingLimit: number[];
+  /** … and whether the channel is over it (counted once in the budget). */
+  private readonly overBudget: boolean[];
   /** Per channel: the frame handed to ChannelWriter.write() whose promise has not settled … */
   private readonly inFlight: (Frame | undefined)[];
   /** … and the writer's published-frame count when that write started (published iff it grew). */
   private readonly inFlightBase: number[];
   /** Frames ever handed to each channel, in order: the data-lane index the next frame will get. */
   private readonly enqueued: number[];
+  /** {@link whenPublished} waits, settled by `drain()` as frames get published. */
+  private publishWaiters: { ch: number; index: number; resolve: () => void }[] = [];
   /** Records and bytes handed to channels (metrics). */
   recordsOut = 0;
   /** The last watermark broadcast (metrics: the subtask's output watermark). */
@@ -166,6 +189,8 @@ export class RecordWriter {
     this.pending = writers.map(() => []);
     this.pendingBytes = writers.map(() => 0);
     this.maxPendingBytes = opts.maxPendingBytes;
+    this.pendingLimit = writers.map(() => opts.maxPendingBytes);
+    this.overBudget = writers.map(() => false);
     this.inFlight = writers.map(() => undefined);
     this.inFlightBase = writers.map(() => 0);
     this.enqueued = writers.map((w) => w.dataFramesWritten);
@@ -224,6 +249,11 @@ export class RecordWriter {
     const n = b.records.length;
     if (n === 0) return;
     const payload = encodeBatch(b.records, b.hasTimestamps ? b.timestamps : null);
+    // Buffer debloating: the consumer's limit on this channel's ring (one atomic load per flush)
+    // also shrinks the next batches and the queue outside the ring to a quarter of it each.
+    const limit = this.writers[ch]!.dataLimit;
+    b.debloat(limit);
+    this.pendingLimit[ch] = limit > 0 ? Math.min(this.maxPendingBytes, limit >>> 2) : this.maxPendingBytes;
     b.adapt(payload.byteLength, n);
     b.records = [];
     b.timestamps = [];
@@ -317,9 +347,43 @@ export class RecordWriter {
           this.inFlight[ch] = undefined;
           this.pendingCount--;
           this.release(ch, f.payload.byteLength);
+          if (this.publishWaiters.length > 0) this.settlePublishWaiters(ch);
         }
       }
     }
+  }
+
+  /** Resolves once frame `index` of channel `ch` is published on its ring (at once if it is). */
+  whenPublished(ch: number, index: number): Promise<void> {
+    if (this.writers[ch]!.dataFramesWritten > index) return Promise.resolve();
+    return new Promise<void>((resolve) => this.publishWaiters.push({ ch, index, resolve }));
+  }
+
+  /**
+   * Producer-side alignment timeout (Flink's `PipelinedSubpartition` timeout of an aligned
+   * barrier): the in-band barrier at data-lane index `barrierIndex` of channel `ch` is still
+   * queued, unpublished. Overtake it now: publish `barrier` as an unaligned priority barrier at
+   * position = frames published so far, and return the frames it overtook (from that position up
+   * to the queued barrier) — the checkpoint's output channel state for this channel. They stay
+   * queued and are delivered as usual; the queued in-band copy becomes obsolete downstream.
+   * Returns undefined when the in-band barrier was published meanwhile (nothing to do).
+   */
+  overtakeQueuedBarrier(ch: number, barrierIndex: number, barrier: CheckpointBarrier): Frame[] | undefined {
+    const published = this.writers[ch]!.dataFramesWritten;
+    if (published > barrierIndex) return undefined;
+    const overtaken = this.unpublishedFrames(ch).slice(0, barrierIndex - published);
+    if (!this.trySendPriority(ch, { type: 'priority-barrier', barrier: { ...barrier, alignment: 'unaligned', position: published } })) {
+      throw new Error(`priority lane of output channel ${ch} is full: the consumer is not draining it`);
+    }
+    return overtaken;
+  }
+
+  private settlePublishWaiters(ch: number): void {
+    const published = this.writers[ch]!.dataFramesWritten;
+    const due = this.publishWaiters.filter((w) => w.ch === ch && published > w.index);
+    if (due.length === 0) return;
+    this.publishWaiters = this.publishWaiters.filter((w) => !due.includes(w));
+    for (const w of due) w.resolve();
   }
 
   private put(ch: number, kind: number, payload: Uint8Array): void {
@@ -330,12 +394,18 @@ export class RecordWriter {
     this.pendingCount++;
     const before = this.pendingBytes[ch]!;
     const after = (this.pendingBytes[ch] = before + payload.byteLength);
-    if (before <= this.maxPendingBytes && after > this.maxPendingBytes) this.budget.channelOver();
+    if (!this.overBudget[ch] && after > this.pendingLimit[ch]!) {
+      this.overBudget[ch] = true;
+      this.budget.channelOver();
+    }
   }
 
   private release(ch: number, bytes: number): void {
     const before = this.pendingBytes[ch]!;
     const after = (this.pendingBytes[ch] = before - bytes);
-    if (before > this.maxPendingBytes && after <= this.maxPendingBytes) this.budget.channelBack();
+    if (this.overBudget[ch] && after <= this.pendingLimit[ch]!) {
+      this.overBudget[ch] = false;
+      this.budget.channelBack();
+    }
   }
 }

@@ -111,6 +111,7 @@ export class SourceTask extends StreamTask {
       replayOutput(this.outputs, this.restoredOutput);
       this.restoredOutput = undefined;
       await this.drain();
+      if (!this.stopping) this.reportInFlightReplayed();
     }
     const reader = this.reader;
     const input = this.chain.input;

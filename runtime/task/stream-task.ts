@@ -32,7 +32,7 @@ import { SubtaskCheckpointer, type CheckpointedTask } from './subtask-checkpoint
 import { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
 import type { Frame } from '../../actors/index.ts';
 import { TaskMailbox } from './mailbox.ts';
-import { ProcessingTimeTimers, type TaskServices } from './task-timers.ts';
+import { mailboxScheduler, ProcessingTimeTimers, type TaskServices } from './task-timers.ts';
 import type { ChannelStateWriter } from './channel-state-writer.ts';
 import { sendToMaster } from './task-protocol.ts';
 import { TaskTimes, type TaskMetrics } from './task-metrics.ts';
@@ -84,7 +84,8 @@ export abstract class StreamTask implements CheckpointedTask {
     const key = { vertexId: this.vertex.id, subtask: args.subtask };
     this.checkpointer = args.checkpointing
       ? new SubtaskCheckpointer(this, (m) => sendToMaster(ctx, { ...m, subtask: key }), channelState,
-        new SubtaskCheckpointLocations(args.checkpointing.root, `${key.vertexId}-${key.subtask}`, args.checkpointing.incremental))
+        new SubtaskCheckpointLocations(args.checkpointing.root, `${key.vertexId}-${key.subtask}`, args.checkpointing.incremental),
+        mailboxScheduler(services.scheduler, this.mailbox, 'aligned checkpoint timeout (output)'))
       : undefined;
   }
 
@@ -197,6 +198,11 @@ export abstract class StreamTask implements CheckpointedTask {
   private async yieldThenRunMails(): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
     await this.processMails();
+  }
+
+  /** Tell the job master the restored in-flight data is replayed (the end of this subtask's recovery, in-flight-replay.ts). */
+  protected reportInFlightReplayed(): void {
+    sendToMaster(this.ctx, { type: 'in-flight-replayed', subtask: { vertexId: this.vertex.id, subtask: this.args.subtask } });
   }
 
   /** Waits, counted as idle time. */

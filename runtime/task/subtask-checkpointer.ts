@@ -15,14 +15,19 @@
  *        aligned                in-band, after everything emitted before it;
  *        unaligned              a priority barrier with position = frames published;
  *                               frames not yet published become output channel state;
- *        aligned-with-timeout   in-band at index p plus a priority announcement of p.
+ *        aligned-with-timeout   in-band at index p plus a priority announcement of p;
+ *                               if the in-band copy is still queued when the aligned
+ *                               timeout passes, it is overtaken by an unaligned priority
+ *                               barrier and the frames before it become output channel
+ *                               state (producer-side timeout, `watchQueuedBarriers`).
  *   4. Unaligned: capture input channel state — for each captured channel, frames
  *      from the next-to-process index up to the barrier's position (queued ones
  *      by peek, later ones as they are processed), preceded by what was taken
  *      off the ring but not processed (the rest of a frame processed in slices,
  *      restored frames not replayed yet).
  *   5. Asynchronous part: materialize keyed state, wait until channel state is
- *      complete, write it, then acknowledge with handles, files and metrics.
+ *      complete (input captured; every queued aligned-with-timeout barrier
+ *      published or overtaken), write it, then acknowledge with handles, files and metrics.
  * A failure in step 2 fails the task (Flink semantics); a failure in step 5
  * declines the checkpoint.
  */
@@ -35,6 +40,8 @@ import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
 import type { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
 import type { Frame } from '../../actors/index.ts';
+import type { Cancel, Scheduler } from '../checkpoint/scheduler.ts';
+import { alignedDeadline } from '../checkpoint/barrier-handler-state.ts';
 import type { CheckpointMessage } from './task-protocol.ts';
 import type { TaskOutputs } from './task-outputs.ts';
 import type { ChannelStateWriter } from './channel-state-writer.ts';
@@ -85,7 +92,21 @@ interface InProgress {
   readonly output: OutputChannelState[];
   readonly captured: boolean;
   aborted: boolean;
+  /** The producer-side timeout overtook an in-band barrier still queued in some output channel. */
+  overtook: boolean;
+  /** Settles once every in-band barrier of this aligned-with-timeout checkpoint is published or overtaken. */
+  outputSettled: Promise<void>;
 }
+
+/** An aligned-with-timeout barrier forwarded in-band but still queued in output channel `edge`/`ch`. */
+interface QueuedBarrier {
+  readonly edge: number;
+  readonly ch: number;
+  /** Its data-lane index. */
+  readonly position: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export class SubtaskCheckpointer {
   private readonly inProgress = new Map<number, InProgress>();
@@ -95,6 +116,8 @@ export class SubtaskCheckpointer {
     private readonly send: (message: CheckpointMessage) => void,
     private readonly channelState: ChannelStateWriter,
     private readonly locations: SubtaskCheckpointLocations,
+    /** Runs the producer-side alignment timeout as a mail of the task. */
+    private readonly timeouts: Scheduler,
   ) {}
 
   /** Source subtasks: the coordinator injects barrier n. */
@@ -113,6 +136,7 @@ export class SubtaskCheckpointer {
     const operator = task.snapshotOperatorState(id);
     // 3. Forward the barrier.
     const output: OutputChannelState[] = [];
+    const queuedBarriers: QueuedBarrier[] = [];
     const forwardUnaligned = info.unaligned;
     task.outputs.writers.forEach((w, edge) => {
       for (let ch = 0; ch < w.channelCount; ch++) {
@@ -126,8 +150,10 @@ export class SubtaskCheckpointer {
         } else {
           const position = w.nextFrameIndex(ch);
           const fwd: CheckpointBarrier = { ...barrier, position };
-          if (barrier.alignment === 'aligned-with-timeout') w.trySendPriority(ch, { type: 'priority-barrier', barrier: fwd });
+          const timeoutable = barrier.alignment === 'aligned-with-timeout';
+          if (timeoutable) w.trySendPriority(ch, { type: 'priority-barrier', barrier: fwd });
           w.sendTo(ch, { type: 'barrier', barrier: fwd });
+          if (timeoutable && w.writer(ch).dataFramesWritten <= position) queuedBarriers.push({ edge, ch, position });
         }
       }
     });
@@ -140,7 +166,8 @@ export class SubtaskCheckpointer {
       const { starts, unprocessed } = task.inputPosition(info.captureChannels);
       this.channelState.start(id, starts, unprocessed);
     }
-    const p: InProgress = { barrier, info, syncMs: performance.now() - t0, keyed, operator, output, captured, aborted: false };
+    const p: InProgress = { barrier, info, syncMs: performance.now() - t0, keyed, operator, output, captured, aborted: false, overtook: false, outputSettled: RESOLVED };
+    if (queuedBarriers.length > 0) p.outputSettled = this.watchQueuedBarriers(p, queuedBarriers);
     this.inProgress.set(id, p);
     // 5. Asynchronous part.
     void this.completeAsync(p);
@@ -196,6 +223,58 @@ export class SubtaskCheckpointer {
     this.channelState.abort(id);
   }
 
+  /**
+   * Producer-side alignment timeout. Each barrier in `queued` settles when it is published (the
+   * consumer aligns on it or captures up to it), or when the checkpoint's aligned timeout passes
+   * (`alignedDeadline`, counted from the global trigger like the consumer's) with the barrier
+   * still queued: then {@link RecordWriter.overtakeQueuedBarrier} sends it as an unaligned
+   * priority barrier at the published position and the frames it overtook become this
+   * checkpoint's output channel state. The timer runs as a mail (between records, never inside
+   * a user function), so nothing is published between reading the position and sending it.
+   *
+   * Why the consumer never persists those frames too: it may have ended its capture at the
+   * announced position p (tentative); frames at or past the overtaking position q are published
+   * only after the unaligned barrier, and the consumer neither processes nor peeks a frame while
+   * a priority frame precedes it (channel.ts rule 2, InputGate.peekBeforePriority), so the barrier
+   * lowers its end to q before any of them is taken, and its capture cannot complete at p first.
+   */
+  private watchQueuedBarriers(p: InProgress, queued: readonly QueuedBarrier[]): Promise<void> {
+    const writers = this.task.outputs.writers;
+    let open = queued.length;
+    let cancelTimer: Cancel = () => {};
+    return new Promise<void>((resolve) => {
+      const settled = new Set<QueuedBarrier>();
+      const settle = (q: QueuedBarrier) => {
+        if (settled.has(q)) return;
+        settled.add(q);
+        if (--open === 0) {
+          cancelTimer();
+          resolve();
+        }
+      };
+      for (const q of queued) void writers[q.edge]!.whenPublished(q.ch, q.position).then(() => settle(q));
+      cancelTimer = this.timeouts.schedule(alignedDeadline(p.barrier), () => {
+        try {
+          for (const q of queued) {
+            if (settled.has(q) || p.aborted) continue;
+            const frames = writers[q.edge]!.overtakeQueuedBarrier(q.ch, q.position, p.barrier);
+            if (frames) {
+              p.overtook = true;
+              if (frames.length > 0) p.output.push({ edge: q.edge, target: q.ch, frames: frames.map((f) => ({ kind: f.kind, payload: f.payload })) });
+            }
+          }
+        } catch (e) {
+          if (!p.aborted) {
+            this.drop(p.barrier.checkpointId);
+            this.task.keyedState?.notifyCheckpointAborted(p.barrier.checkpointId);
+            this.send({ type: 'decline', checkpointId: p.barrier.checkpointId, reason: CheckpointFailureReason.TASK_CHECKPOINT_FAILURE, message: (e as Error)?.message ?? String(e) });
+          }
+        }
+        for (const q of queued) settle(q);
+      });
+    });
+  }
+
   private async completeAsync(p: InProgress): Promise<void> {
     const id = p.barrier.checkpointId;
     const t0 = performance.now();
@@ -207,6 +286,7 @@ export class SubtaskCheckpointer {
     try {
       const keyed = p.keyed ? await p.keyed.materialize() : undefined;
       await this.channelState.whenComplete(id);
+      await p.outputSettled;
       await durable;
       if (durableFailure !== undefined) {
         if (p.aborted) return;
@@ -238,7 +318,7 @@ export class SubtaskCheckpointer {
           asyncMs: performance.now() - t0,
           alignmentMs: p.info.alignmentMs,
           startDelayMs: p.info.startDelayMs,
-          unaligned: p.info.unaligned,
+          unaligned: p.info.unaligned || p.overtook,
           stateBytes: keyed?.stateBytes ?? 0,
           incrementalStateBytes: keyed?.incrementalBytes ?? 0,
           persistedInFlightBytes: persisted,

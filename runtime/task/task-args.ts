@@ -1,6 +1,7 @@
 /** What the main thread sends a subtask actor (structured-clone safe: SABs are shared, not copied). */
 import type { ChannelSpec } from '../../actors/index.ts';
 import type { BatchingOptions } from './record-writer.ts';
+import type { BufferDebloatConfig } from './buffer-debloater.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import type { PushChannelArgs } from '../operators/sources/push-source.ts';
 
@@ -33,6 +34,8 @@ export interface StreamTaskArgs {
   readonly collect?: OutputChannelArgs;
   readonly state: { readonly backend: 'heap' | 'lmdb'; readonly directory: string };
   readonly batching: BatchingOptions;
+  /** Buffer debloating of this subtask's input channels (input tasks), when enabled. */
+  readonly bufferDebloat?: BufferDebloatConfig;
   /** Present when checkpointing is enabled. */
   readonly checkpointing?: TaskCheckpointingArgs;
   /** Present when this attempt restores from a checkpoint or savepoint. */

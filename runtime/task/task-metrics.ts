@@ -26,6 +26,10 @@ export interface TaskMetrics {
   outputWatermark: number;
   /** Approximate bytes of keyed state (LMDB pages in use; the heap backend's estimate); null without keyed state. */
   keyedStateBytes: number | null;
+  /** Buffer debloating (input tasks with `bufferDebloat`): the per-channel limit published last (Flink's `debloatedBufferSize`). */
+  debloatedBufferBytes?: number;
+  /** Buffer debloating: bytes queued on the input rings ÷ the measured throughput, ms (Flink's `estimatedTimeToConsumeBuffersMs`). */
+  estimatedTimeToConsumeBuffersMs?: number;
 }
 
 export class TaskTimes {

@@ -24,11 +24,13 @@ export interface DeclineMessage { type: 'decline'; subtask: SubtaskKey; checkpoi
 export interface SubtaskFinishedMessage { type: 'subtask-finished'; subtask: SubtaskKey }
 /** With checkpointing: a source reached its end and waits for `endInput` after the final checkpoint. */
 export interface SourceFinishedMessage { type: 'source-finished'; subtask: SubtaskKey }
+/** The subtask replayed the in-flight data of the checkpoint it restored (sent only when it restored some). */
+export interface InFlightReplayedMessage { type: 'in-flight-replayed'; subtask: SubtaskKey }
 /** The subtask's last metrics, sent as it exits (whatever the outcome). */
 export interface MetricsMessage { type: 'metrics'; metrics: TaskMetrics }
 
 /** Every message a subtask sends to the job master. */
-export type TaskToMaster = AckMessage | DeclineMessage | SubtaskFinishedMessage | SourceFinishedMessage | MetricsMessage;
+export type TaskToMaster = AckMessage | DeclineMessage | SubtaskFinishedMessage | SourceFinishedMessage | InFlightReplayedMessage | MetricsMessage;
 
 /** What the subtask checkpointer sends; it adds its own `subtask`. */
 export type CheckpointMessage = Omit<AckMessage, 'subtask'> | Omit<DeclineMessage, 'subtask'>;
@@ -55,7 +57,8 @@ export function parseTaskMessage(msg: unknown): TaskToMaster | undefined {
       return isKey(m.subtask) && typeof m.checkpointId === 'number' && typeof m.reason === 'string' && (m.message === undefined || typeof m.message === 'string') ? (msg as DeclineMessage) : undefined;
     case 'subtask-finished':
     case 'source-finished':
-      return isKey(m.subtask) ? (msg as SubtaskFinishedMessage | SourceFinishedMessage) : undefined;
+    case 'in-flight-replayed':
+      return isKey(m.subtask) ? (msg as SubtaskFinishedMessage | SourceFinishedMessage | InFlightReplayedMessage) : undefined;
     case 'metrics':
       return typeof m.metrics === 'object' && m.metrics !== null ? (msg as MetricsMessage) : undefined;
     default:

@@ -148,7 +148,7 @@ class HeapKeyedStateBackend extends AbstractKeyedStateBackend<HeapMarks> {
   }
 
   protected async close(): Promise<void> {
-    this.table.tables.length = 0;
+    this.table.clearAll();
   }
 }
 

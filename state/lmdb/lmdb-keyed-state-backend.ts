@@ -68,8 +68,12 @@ class LmdbKeyedStateBackend extends AbstractKeyedStateBackend<Set<string>> {
       const kind = this.registry.get(sid)?.kind;
       return kind === 'list' || kind === 'map' ? kind : 'value';
     };
-    this.stateStore = new LmdbStateStore(db, this.ctx, this.chain, kindOf);
-    this.timerStoreImpl = new LmdbTimerStore(db, this.ctx, this.keyGroupRange, this.chain);
+    const inTransaction = (fn: () => void): void => {
+      if (this.batchDepth > 0) fn();
+      else this.db.transactionSync(fn);
+    };
+    this.stateStore = new LmdbStateStore(db, this.ctx, this.chain, kindOf, inTransaction);
+    this.timerStoreImpl = new LmdbTimerStore(db, this.ctx, this.keyGroupRange, this.chain, inTransaction);
     this.loadMeta();
     this.timerStoreImpl.recomputeHeads();
   }
@@ -117,6 +121,9 @@ class LmdbKeyedStateBackend extends AbstractKeyedStateBackend<Set<string>> {
   }
 
   protected openSnapshotView(plan: SnapshotPlan<Set<string>, ChainFile>, syncTime: number): SnapshotView {
+    // The sync point: cached state and pending timers go to LMDB before its read transaction opens.
+    this.stateStore.flush();
+    this.timerStoreImpl.flush();
     const states = new Map<number, FrozenState>();
     for (const m of this.registry.all()) states.set(m.sid, { kind: m.kind, ttlMs: m.ttl?.ttlMs });
     return new LmdbSnapshotView(this.db, this.stats().entries, plan, this.keyGroupRange, states, syncTime);
@@ -163,6 +170,8 @@ class LmdbKeyedStateBackend extends AbstractKeyedStateBackend<Set<string>> {
   }
 
   protected runRestoreGroup(fn: () => void): void {
+    this.stateStore.flush(true); // the restore writes LMDB underneath the cache
+    this.timerStoreImpl.flush();
     this.batch(fn);
   }
 
@@ -172,6 +181,8 @@ class LmdbKeyedStateBackend extends AbstractKeyedStateBackend<Set<string>> {
 
   stats(): KeyedStateStats {
     this.checkOpen();
+    this.stateStore.flush();
+    this.timerStoreImpl.flush();
     const s = this.db.getStats() as { entryCount: number; pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
     const metaCount = this.registry.all().length;
     return {
@@ -181,6 +192,11 @@ class LmdbKeyedStateBackend extends AbstractKeyedStateBackend<Set<string>> {
   }
 
   protected async close(deleteFiles: boolean): Promise<void> {
+    if (!deleteFiles) {
+      // A closed environment reopened (not the runtime's working copies) holds every write.
+      this.stateStore.flush(true);
+      this.timerStoreImpl.flush();
+    }
     await this.db.close();
     if (deleteFiles) await fsp.rm(this.path, { recursive: true, force: true });
   }

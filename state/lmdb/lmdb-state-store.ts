@@ -2,18 +2,23 @@
  * Keyed state on LMDB for the current key (layout in lmdb-layout.ts).
  *
  * One scratch {@link KeyWriter} holds `kg | sid | key` for the current key (rebuilt when the key
- * context's version changes); map keys are appended after it per call. All writes are
+ * context's version changes); map keys are appended after it per call. Single values and map
+ * entries go through a write-back cache (lmdb-value-cache.ts) that reaches LMDB when it is full
+ * and before anything reads the database (`flush`: snapshots, scans of keys or of a key's map
+ * entries, a map cleared, stats, restore, close); lists are
  * synchronous `putSync`/`removeSync`: inside `batch()` they join its write transaction, outside
  * one each commits on its own (correct, slow). Incremental tracking marks the latin1 string of the
  * prefix (value, list, whole map) or of the full map-entry key.
  */
 import type { Database } from 'lmdb';
 import { KeyWriter, decodeKeyAt, writeKey } from '../key-codec.ts';
+import { keyIdentity } from '../key-identity.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
 import type { KeyedStateStore, StateKeyRef, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import { packValue } from '../value-codec.ts';
 import { checkKeySize, decodeStored, encodeStored, groupSidPrefix, rangeEnd } from './lmdb-layout.ts';
+import { LmdbValueCache, isPrimitiveValue } from './lmdb-value-cache.ts';
 
 /** LMDB database with binary keys and values. */
 export type BinaryDb = Database<Buffer, Buffer>;
@@ -48,14 +53,30 @@ export class LmdbStateStore implements KeyedStateStore {
   /** View of `kw.buf[0, 4 + keyLen)` (the value key), rebuilt when the key or buffer changes. */
   private view: Buffer | undefined;
   private readonly valScratch = { buf: Buffer.allocUnsafe(1024) };
+  private readonly cache: LmdbValueCache;
 
   constructor(
     private readonly db: BinaryDb,
     private readonly ctx: KeyContext,
     private readonly chain: ChangeTracker<Set<string>>,
     private readonly kindOf: (sid: number) => 'value' | 'list' | 'map',
+    /** Runs `fn` inside a write transaction (joins the running `batch()`, if any). */
+    private readonly inTransaction: (fn: () => void) => void,
   ) {
     getBinaryFast ??= db.getBinaryFast as unknown as GetBinaryFast;
+    this.cache = new LmdbValueCache((e) => {
+      if (e.deleted) db.removeSync(e.key);
+      else db.putSync(e.key, e.bytes ?? encodeStored(packValue(e.v), e.t, this.valScratch));
+    });
+  }
+
+  /**
+   * Writes the cached single values LMDB does not hold yet (in a write transaction); with
+   * `clear`, also forgets the cached ones. Whatever reads the database directly calls this first.
+   */
+  flush(clear = false): void {
+    if (this.cache.hasDirty) this.inTransaction(() => this.cache.flush(clear));
+    else if (clear) this.cache.clear();
   }
 
   /** Writes `kg | sid | key` into the scratch writer; returns the prefix length. */
@@ -115,27 +136,40 @@ export class LmdbStateStore implements KeyedStateStore {
     }
   }
 
-  private put(key: Buffer, v: unknown, t: number): void {
-    this.db.putSync(key, encodeStored(packValue(v), t, this.valScratch));
-  }
-
   getValue(sid: number): StoredValue | undefined {
-    const b = this.db.getBinaryFast(this.valueKey(sid));
-    return b === undefined ? undefined : decodeStored(b);
+    const id = this.ctx.keyId();
+    const e = this.cache.get(sid, id);
+    if (e !== undefined) return e.deleted ? undefined : e.bytes === null ? e : decodeStored(e.bytes);
+    const key = this.valueKey(sid);
+    const b = this.db.getBinaryFast(key);
+    const stored = b === undefined ? undefined : decodeStored(b);
+    this.cache.fill(sid, id, key, stored, b);
+    if (this.cache.full) this.flush(true);
+    return stored;
   }
 
   putValue(sid: number, v: unknown, t: number): void {
     const key = this.valueKey(sid);
-    this.put(key, v, t);
+    if (isPrimitiveValue(v)) this.cache.set(sid, this.ctx.keyId(), key, v, t, null, false);
+    else this.cache.set(sid, this.ctx.keyId(), key, undefined, t, Buffer.from(encodeStored(packValue(v), t, this.valScratch)), false);
     this.mark(key.length);
+    if (this.cache.full) this.flush(true);
   }
 
   clearKey(sid: number): void {
     const n = this.prefix(sid);
     const p = Buffer.from(this.key(n));
-    if (this.kindOf(sid) === 'value') this.db.removeSync(p);
-    else deleteRange(this.db, p, rangeEnd(p));
+    const kind = this.kindOf(sid);
+    if (kind === 'value') this.cache.set(sid, this.ctx.keyId(), p, undefined, NaN, null, true);
+    else {
+      if (kind === 'map') {
+        this.flush();
+        this.cache.dropKeyMap(sid, this.ctx.keyId());
+      }
+      deleteRange(this.db, p, rangeEnd(p));
+    }
     this.markPrefix(p);
+    if (this.cache.full) this.flush(true);
   }
 
   getList(sid: number): readonly StoredValue[] | undefined {
@@ -186,22 +220,44 @@ export class LmdbStateStore implements KeyedStateStore {
   }
 
   getMapEntry(sid: number, uk: unknown): StoredValue | undefined {
-    const b = this.db.getBinaryFast(this.key(this.mapKey(sid, uk)));
-    return b === undefined ? undefined : decodeStored(b);
+    const id = this.ctx.keyId();
+    const ukId = keyIdentity(uk);
+    const e = this.cache.getMapEntry(sid, id, ukId);
+    if (e !== undefined) return e.deleted ? undefined : e.bytes === null ? e : decodeStored(e.bytes);
+    const key = this.key(this.mapKey(sid, uk));
+    const b = this.db.getBinaryFast(key);
+    const stored = b === undefined ? undefined : decodeStored(b);
+    this.cache.fillMapEntry(sid, id, ukId, key, stored, b);
+    if (this.cache.full) this.flush(true);
+    return stored;
   }
 
   putMapEntry(sid: number, uk: unknown, v: unknown, t: number): void {
     const n = this.mapKey(sid, uk);
-    this.put(this.key(n), v, t);
+    const key = this.key(n);
+    const id = this.ctx.keyId();
+    const ukId = keyIdentity(uk);
+    if (isPrimitiveValue(v)) this.cache.setMapEntry(sid, id, ukId, key, v, t, null, false);
+    else this.cache.setMapEntry(sid, id, ukId, key, undefined, t, Buffer.from(encodeStored(packValue(v), t, this.valScratch)), false);
     this.mark(n);
+    if (this.cache.full) this.flush(true);
   }
 
   removeMapEntry(sid: number, uk: unknown): void {
     const n = this.mapKey(sid, uk);
-    if (this.db.removeSync(this.key(n))) this.mark(n);
+    const key = this.key(n);
+    const id = this.ctx.keyId();
+    const ukId = keyIdentity(uk);
+    const e = this.cache.getMapEntry(sid, id, ukId);
+    // Marked only when there was an entry to remove, as LMDB's removeSync tells.
+    const existed = e !== undefined ? !e.deleted : this.db.getBinaryFast(key) !== undefined;
+    this.cache.setMapEntry(sid, id, ukId, key, undefined, NaN, null, true);
+    if (existed) this.mark(n);
+    if (this.cache.full) this.flush(true);
   }
 
   keysWithState(sid: number): StateKeyRef[] {
+    this.flush();
     const out: StateKeyRef[] = [];
     const { start, end } = this.ctx.range;
     const single = this.kindOf(sid) === 'value';
@@ -238,6 +294,7 @@ export class LmdbStateStore implements KeyedStateStore {
     for (;;) {
       const chunk: StoredMapEntry[] = [];
       let lastKey: Buffer | undefined;
+      this.flush(); // before every chunk: the caller may write entries of this map between chunks
       for (const { key, value } of this.db.getRange({ start, end, exclusiveStart, limit: MAP_CHUNK })) {
         const k = key as Buffer;
         const { v, t } = decodeStored(value);

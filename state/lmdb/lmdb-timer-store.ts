@@ -8,6 +8,13 @@
  * the minimum over the (≤ maxParallelism) heads. Heads are treated as hints: firing always reads
  * the key group's first real entry, and repairs the head if it was stale (e.g. after an aborted
  * write transaction).
+ *
+ * Registrations and deletions are written back, like single values (lmdb-value-cache.ts): kept in
+ * `pending` and written to LMDB only before the store reads LMDB (firing a due timer, a head to
+ * repair after a delete, size), when `pending` is large, and before a snapshot, restore, stats or
+ * close (`flush`). A window operator registers a timer per key and window: with a `putSync` each,
+ * LMDB writes and the commit of every slice's transaction were ~22 % of Nexmark q12's window
+ * subtask (issue #18 profile).
  */
 import { decodeKey } from '../key-codec.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
@@ -17,22 +24,47 @@ import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import { EMPTY, groupSidPrefix, readOrderedTs, timerKey, timerSid } from './lmdb-layout.ts';
 import type { BinaryDb } from './lmdb-state-store.ts';
 
+/** Timers registered (`put`) or deleted (`!put`) but not yet written to LMDB, by their key's latin1 string. */
+interface PendingTimer {
+  readonly key: Buffer;
+  put: boolean;
+}
+
+/** Pending timer writes kept before they are written out. */
+const MAX_PENDING = 65_536;
+
 /** Timer storage of the LMDB backend. */
 export class LmdbTimerStore implements TimerStore {
   private readonly heads: Float64Array[];
   private readonly size0: number;
+  private readonly pending = new Map<string, PendingTimer>();
 
   constructor(
     private readonly db: BinaryDb,
     private readonly ctx: KeyContext,
     private readonly range: KeyGroupRange,
     private readonly chain: ChangeTracker<Set<string>>,
+    /** Runs `fn` inside a write transaction (joins the running `batch()`, if any). */
+    private readonly inTransaction: (fn: () => void) => void,
   ) {
     this.size0 = range.end < range.start ? 0 : range.end - range.start + 1;
     this.heads = [new Float64Array(this.size0).fill(Number.NaN), new Float64Array(this.size0).fill(Number.NaN)];
   }
 
+  /** Writes the pending registrations and deletions to LMDB (in a write transaction). */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    this.inTransaction(() => {
+      for (const p of this.pending.values()) {
+        if (p.put) this.db.putSync(p.key, EMPTY);
+        else this.db.removeSync(p.key);
+      }
+    });
+    this.pending.clear();
+  }
+
   private first(domain: number, kg: number): { ts: number; key: Buffer } | undefined {
+    this.flush();
     const start = groupSidPrefix(kg, timerSid(domain));
     const end = groupSidPrefix(kg, timerSid(domain) + 1);
     for (const k of this.db.getKeys({ start, end, limit: 1 })) {
@@ -62,7 +94,7 @@ export class LmdbTimerStore implements TimerStore {
   register(domain: number, ts: number): void {
     const kg = this.ctx.kg;
     const key = timerKey(kg, domain, ts, this.ctx.keyBytes());
-    this.db.putSync(key, EMPTY);
+    this.pend(key, true);
     const i = kg - this.range.start;
     if (!(ts >= this.heads[domain]![i]!)) this.heads[domain]![i] = ts; // NaN head: none yet
     this.mark(key);
@@ -71,9 +103,20 @@ export class LmdbTimerStore implements TimerStore {
   remove(domain: number, ts: number): void {
     const kg = this.ctx.kg;
     const key = timerKey(kg, domain, ts, this.ctx.keyBytes());
-    if (!this.db.removeSync(key)) return;
+    const p = this.pending.get(key.toString('latin1'));
+    const existed = p !== undefined ? p.put : this.db.getBinaryFast(key) !== undefined;
+    if (!existed) return;
+    this.pend(key, false);
     if (ts <= this.heads[domain]![kg - this.range.start]!) this.refreshHead(domain, kg);
     this.mark(key);
+  }
+
+  private pend(key: Buffer, put: boolean): void {
+    const id = key.toString('latin1');
+    const p = this.pending.get(id);
+    if (p !== undefined) p.put = put;
+    else this.pending.set(id, { key, put });
+    if (this.pending.size > MAX_PENDING) this.flush();
   }
 
   private minIndex(domain: number): number {
@@ -111,6 +154,7 @@ export class LmdbTimerStore implements TimerStore {
   }
 
   size(): number {
+    this.flush();
     let n = 0;
     for (let d = 0; d < 2; d++) {
       for (let kg = this.range.start; kg <= this.range.end; kg++) {
@@ -122,10 +166,12 @@ export class LmdbTimerStore implements TimerStore {
 
   /** Restore: adds / removes a timer of an explicit key group (heads are recomputed afterwards). */
   restorePut(kg: number, domain: number, ts: number, key: Uint8Array): void {
+    this.flush();
     this.db.putSync(timerKey(kg, domain, ts, key), EMPTY);
   }
 
   restoreDelete(kg: number, domain: number, ts: number, key: Uint8Array): void {
+    this.flush();
     this.db.removeSync(timerKey(kg, domain, ts, key));
   }
 }

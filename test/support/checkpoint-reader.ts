@@ -38,10 +38,11 @@ export async function countsByKey(c: CompletedCheckpoint, vertexId: string, keys
 }
 
 /** Records in the persisted in-flight data: input channel state of `consumers`, output channel state of `producers`. */
-export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers: string[]; producers: string[] }): Promise<{ records: unknown[]; bytes: number; partialFrames: number }> {
+export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers: string[]; producers: string[] }): Promise<{ records: unknown[]; bytes: number; partialFrames: number; outputFrames: number }> {
   const records: unknown[] = [];
   let bytes = 0;
   let partialFrames = 0;
+  let outputFrames = 0;
   for (const s of subtasks(c)) {
     if (!s.channelState) continue;
     const contents = await readChannelStateFile(path.join(rootOf(c), ...s.channelState.file.split('/')));
@@ -51,12 +52,13 @@ export async function inFlightRecords(c: CompletedCheckpoint, opts: { consumers:
     ];
     // Input frames with index -1: the unprocessed rest of a frame the consumer was in the middle of.
     if (opts.consumers.includes(s.vertexId)) partialFrames += contents.input.flatMap((i) => i.frames).filter((f) => f.index === -1).length;
+    if (opts.producers.includes(s.vertexId)) outputFrames += contents.output.reduce((n, o) => n + o.frames.length, 0);
     for (const f of frames) {
       bytes += f.payload.byteLength;
       if (f.kind === RECORD_BATCH_KIND) records.push(...decodeBatch(f.payload).records);
     }
   }
-  return { records, bytes, partialFrames };
+  return { records, bytes, partialFrames, outputFrames };
 }
 
 /** Values a split-based source (sequence/generator) had NOT yet emitted at the checkpoint, by subtask. */

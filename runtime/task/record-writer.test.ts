@@ -1,0 +1,75 @@
+/**
+ * RecordWriter's side of the producer-side alignment timeout: overtaking an in-band barrier that is
+ * still queued behind a full ring, and waiting for a frame to be published. Real rings, one thread.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChannelReader, ChannelWriter, createChannel, Doorbell } from '../../actors/index.ts';
+import { RecordWriter } from './record-writer.ts';
+import type { Partitioner } from './partitioners.ts';
+import { decodeElement, RECORD_BATCH_KIND, type CheckpointBarrier } from '../io/stream-elements.ts';
+import { decodeBatch } from '../io/record-codec.ts';
+
+const toChannel0: Partitioner = { select: () => 0 } as unknown as Partitioner;
+const barrier: CheckpointBarrier = { checkpointId: 7, timestamp: 1000, kind: 'checkpoint', alignment: 'aligned-with-timeout', alignedTimeoutMs: 100, position: 0 };
+
+function setup() {
+  const spec = createChannel({ capacityBytes: 1024 });
+  const bell = Doorbell.create();
+  const writer = new RecordWriter([new ChannelWriter(spec, bell.buffer)], toChannel0, { targetBatchBytes: 64, maxBatchRecords: 1, maxPendingBytes: 1 << 20 });
+  return { writer, reader: new ChannelReader(spec) };
+}
+
+describe('RecordWriter: producer-side timeout', () => {
+  test('overtaking a queued in-band barrier: an unaligned priority barrier at the published count, the frames before it returned', async () => {
+    const { writer, reader } = setup();
+    const pad = 'x'.repeat(100);
+    for (let i = 0; i < 30; i++) writer.emit({ i, pad }, undefined); // one record per frame; the 1 KiB ring fills
+    const published = writer.writer(0).dataFramesWritten;
+    assert.ok(published > 0 && published < 30, `some frames are queued outside the ring (published ${published})`);
+    const index = writer.nextFrameIndex(0);
+    writer.sendTo(0, { type: 'barrier', barrier: { ...barrier, position: index } });
+    const whenPublished = writer.whenPublished(0, index);
+    const overtaken = writer.overtakeQueuedBarrier(0, index, barrier)!;
+    assert.equal(overtaken.length, 30 - published, 'every frame between the published count and the barrier');
+    assert.deepEqual(overtaken.map((f) => (decodeBatch(f.payload).records[0] as { i: number }).i), Array.from({ length: 30 - published }, (_, k) => published + k));
+    const prio = reader.tryReadPriority()!;
+    const el = decodeElement(prio.kind, prio.payload);
+    assert.equal(el.type, 'priority-barrier');
+    assert.deepEqual(el.type === 'priority-barrier' && el.barrier, { ...barrier, alignment: 'unaligned', position: published });
+    // The queued frames (and the now obsolete in-band copy) are still delivered, in order.
+    let delivered = 0;
+    let sawBarrier = false;
+    const drained = writer.drain();
+    while (!sawBarrier) {
+      const f = reader.tryRead();
+      if (!f) { await new Promise((r) => setImmediate(r)); continue; }
+      if (f.kind === RECORD_BATCH_KIND) delivered++;
+      else sawBarrier = decodeElement(f.kind, f.payload).type === 'barrier';
+    }
+    await drained;
+    await whenPublished;
+    assert.equal(delivered, 30);
+    assert.equal(writer.overtakeQueuedBarrier(0, index, barrier), undefined, 'published: nothing to overtake');
+  });
+
+  test('whenPublished resolves at once for a published frame and after drain for a queued one', async () => {
+    const { writer, reader } = setup();
+    writer.emit({ i: 0 }, undefined);
+    await writer.whenPublished(0, 0);
+    for (let i = 1; i < 40; i++) writer.emit({ i, pad: 'y'.repeat(100) }, undefined);
+    const last = writer.nextFrameIndex(0) - 1;
+    let resolved = false;
+    const p = writer.whenPublished(0, last).then(() => (resolved = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, false);
+    const drained = writer.drain();
+    for (let n = 0; n < 40;) {
+      if (reader.tryRead()) n++;
+      else await new Promise((r) => setImmediate(r));
+    }
+    await drained;
+    await p;
+    assert.equal(resolved, true);
+  });
+});
