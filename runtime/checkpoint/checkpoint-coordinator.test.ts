@@ -30,6 +30,20 @@ describe('CheckpointCoordinator: triggering', () => {
     h.coord.stop();
   });
 
+  test('suspendPeriodic stops periodic triggers (stop-with-savepoint) until startPeriodic', async () => {
+    const h = harness({ intervalMs: 100 });
+    h.coord.startPeriodic();
+    h.timers.advanceTo(1100);
+    h.ackAll(1);
+    await h.coord.whenIdle();
+    h.coord.suspendPeriodic();
+    h.timers.advanceTo(1500);
+    assert.deepEqual(h.triggers.map((t) => t.id), [1], 'no periodic trigger while suspended');
+    h.coord.startPeriodic(); // the savepoint failed: the job goes on
+    h.timers.advanceTo(1600);
+    assert.deepEqual(h.triggers.map((t) => [t.id, t.ts]), [[1, 1100], [2, 1600]]);
+  });
+
   test('min pause is measured from the end of the last checkpoint and postpones the periodic trigger', async () => {
     const h = harness({ intervalMs: 100, minPauseMs: 50 });
     h.coord.startPeriodic();

@@ -124,6 +124,17 @@ export class CheckpointCoordinator {
   }
 
   /**
+   * No periodic triggers until {@link startPeriodic} (Flink's `stopCheckpointScheduler` before a
+   * stop-with-savepoint): a checkpoint completing after the terminal savepoint would release
+   * output (collect, two-phase-commit sinks) that the savepoint does not cover, so a job restored
+   * from it would emit that output again.
+   */
+  suspendPeriodic(): void {
+    this.periodic?.();
+    this.periodic = undefined;
+  }
+
+  /**
    * Every source of the job ended its input (bounded job). From now on no periodic or manual
    * checkpoint is triggered: the next checkpoint is the final one (trigger reason `'final'`,
    * retried until it completes) and it is the job's last. Checkpoints already in progress

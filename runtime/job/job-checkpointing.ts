@@ -205,6 +205,18 @@ export class JobCheckpointing {
    */
   async savepoint(directory: string, opts: { terminal?: boolean } = {}): Promise<CompletedCheckpoint> {
     const target = CheckpointStorage.savepointPath(directory, this.opts.jobId);
+    // Stop-with-savepoint: no periodic checkpoint after the savepoint (it would commit output the
+    // savepoint does not cover); resumed if the savepoint fails and the job goes on.
+    if (opts.terminal) this.coordinator.suspendPeriodic();
+    try {
+      return await this.savepointInto(target, opts);
+    } catch (e) {
+      if (opts.terminal) this.coordinator.startPeriodic();
+      throw e;
+    }
+  }
+
+  private async savepointInto(target: string, opts: { terminal?: boolean }): Promise<CompletedCheckpoint> {
     await this.callAll('prepareSavepoint', target);
     // Like Flink, a savepoint request waits for the checkpoint in flight instead of failing
     // (max concurrent checkpoints counts savepoints too): periodic checkpoints must not starve it.
