@@ -96,6 +96,8 @@ interface InProgress {
   overtook: boolean;
   /** Settles once every in-band barrier of this aligned-with-timeout checkpoint is published or overtaken. */
   outputSettled: Promise<void>;
+  /** Settles once the barrier on the collect sink's channel to the main thread is published on its ring. */
+  readonly collectPublished: Promise<void>;
 }
 
 /** An aligned-with-timeout barrier forwarded in-band but still queued in output channel `edge`/`ch`. */
@@ -159,14 +161,24 @@ export class SubtaskCheckpointer {
     });
     // The collect sink's channel to the main thread gets the barrier in-band, after every
     // record that belongs to this checkpoint (the main thread releases them on completion).
-    task.outputs.collect?.broadcast({ type: 'barrier', barrier: { ...barrier, position: 0 } });
+    // The ack waits until that barrier is on the ring, not merely queued in this worker: the
+    // main thread drains the ring when an attempt ends (collect-reader.ts `stop`), but frames
+    // queued here die with the attempt, so a cancel or failover right after the checkpoint
+    // completed lost the records it covers (a restore re-emits only what follows it). The cost:
+    // a collect consumer that stops reading (a paused `results()` iterator) holds checkpoints.
+    const collect = task.outputs.collect;
+    let collectPublished = RESOLVED;
+    if (collect) {
+      collect.broadcast({ type: 'barrier', barrier: { ...barrier, position: 0 } });
+      collectPublished = collect.whenPublished(0, collect.nextFrameIndex(0) - 1);
+    }
     // 4. Input channel state.
     const captured = info.captureChannels.length > 0;
     if (captured) {
       const { starts, unprocessed } = task.inputPosition(info.captureChannels);
       this.channelState.start(id, starts, unprocessed);
     }
-    const p: InProgress = { barrier, info, syncMs: performance.now() - t0, keyed, operator, output, captured, aborted: false, overtook: false, outputSettled: RESOLVED };
+    const p: InProgress = { barrier, info, syncMs: performance.now() - t0, keyed, operator, output, captured, aborted: false, overtook: false, outputSettled: RESOLVED, collectPublished };
     if (queuedBarriers.length > 0) p.outputSettled = this.watchQueuedBarriers(p, queuedBarriers);
     this.inProgress.set(id, p);
     // 5. Asynchronous part.
@@ -287,6 +299,7 @@ export class SubtaskCheckpointer {
       const keyed = p.keyed ? await p.keyed.materialize() : undefined;
       await this.channelState.whenComplete(id);
       await p.outputSettled;
+      await p.collectPublished;
       await durable;
       if (durableFailure !== undefined) {
         if (p.aborted) return;

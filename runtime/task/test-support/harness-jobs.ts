@@ -49,3 +49,11 @@ export const processingTimerJob = defineJob('harness-processing-timer', (env, p:
 export const sourceJob = defineJob('harness-source', (env, p: { n: number }) => {
   env.fromArray(Array.from({ length: p.n }, (_, i) => i)).setParallelism(1).rebalance().map((x: number) => x).collect('out');
 });
+
+/** vertex 0: an array source (parallelism 1) → rebalance → vertex 1: `x` → `x:0` … `x:<fanOut - 1>` → collect. */
+export const fanOutJob = defineJob('harness-fan-out', (env, p: { fanOut: number }) => {
+  env.fromArray(['a']).setParallelism(1)
+    .rebalance()
+    .flatMap((x: string) => Array.from({ length: p.fanOut }, (_, i) => `${x}:${i}`)).setParallelism(1)
+    .collect('out');
+});

@@ -206,8 +206,13 @@ export class StreamTaskTestHarness {
 
   /** Records the chain's collect sink published so far. */
   collected(): unknown[] {
+    return this.collectOutput().flatMap((o) => (o.type === 'record' ? [o.value] : []));
+  }
+
+  /** Everything read so far from the collect sink's channel, reading at most `maxFrames` new frames (all by default). */
+  collectOutput(maxFrames = Infinity): OutputItem[] {
     if (!this.collect) throw new Error('harness: the vertex has no collect sink');
-    return this.drainReader('collect', this.collect, 0).flatMap((o) => (o.type === 'record' ? [o.value] : []));
+    return this.drainReader('collect', this.collect, 0, maxFrames);
   }
 
   /** Acknowledgements sent to the job master. */
@@ -246,12 +251,12 @@ export class StreamTaskTestHarness {
     return w;
   }
 
-  private drainReader(key: string, reader: ChannelReader, channel: number): OutputItem[] {
+  private drainReader(key: string, reader: ChannelReader, channel: number, maxFrames = Infinity): OutputItem[] {
     const list = this.received.get(key) ?? this.received.set(key, []).get(key)!;
     for (let f = reader.tryReadPriority(); f; f = reader.tryReadPriority()) {
       list.push({ channel, type: 'element', element: decodeElement(f.kind, f.payload), priority: true });
     }
-    for (let f = reader.tryRead(); f; f = reader.tryRead()) {
+    for (let n = 0, f = n < maxFrames ? reader.tryRead() : null; f; f = ++n < maxFrames ? reader.tryRead() : null) {
       if (f.kind === RECORD_BATCH_KIND) {
         const { records, timestamps } = decodeBatch(f.payload);
         records.forEach((value, i) => {
