@@ -126,6 +126,33 @@ for (const kind of BACKENDS) {
         assert.equal(t.size(), 0);
       }));
 
+    test('many timers of one key group fire in order; one deleted or added while they fire is honoured', () =>
+      run((b) => {
+        const keys = Array.from({ length: 200_000 }, (_, i) => `k${i}`).filter((k) => keyGroupFor(k, 128) === keyGroupFor('k0', 128)).slice(0, 700);
+        assert.equal(keys.length, 700, 'keys of one key group (more than one read-ahead of timers)');
+        const t = b.timers;
+        b.batch(() => keys.forEach((k, i) => {
+          b.setCurrentKey(k);
+          t.registerEventTimeTimer(i);
+        }));
+        const fired: number[] = [];
+        t.advanceWatermark(10_000, (ts) => {
+          fired.push(ts);
+          if (ts === 100 && fired.length === 101) {
+            b.setCurrentKey(keys[101]!); // due, already read ahead: must not fire
+            t.deleteEventTimeTimer(101);
+            b.setCurrentKey(keys[500]!); // not read ahead yet: must not fire
+            t.deleteEventTimeTimer(500);
+            b.setCurrentKey(keys[3]!); // earlier than everything left: fires next
+            t.registerEventTimeTimer(100);
+          }
+        });
+        const expected = Array.from({ length: 700 }, (_, i) => i).filter((i) => i !== 101 && i !== 500);
+        expected.splice(101, 0, 100); // the timer registered at 100 fires right after the one at 100
+        assert.deepEqual(fired, expected);
+        assert.equal(t.size(), 0);
+      }));
+
     test('bad timestamps and missing keys are rejected', () =>
       run((b) => {
         assert.throws(() => b.timers.registerEventTimeTimer(1), { code: 'WEIR_NO_CURRENT_KEY' });

@@ -149,9 +149,19 @@ export class LmdbStateStore implements KeyedStateStore {
   }
 
   putValue(sid: number, v: unknown, t: number): void {
+    const primitive = isPrimitiveValue(v);
+    const bytes = primitive ? null : Buffer.from(encodeStored(packValue(v), t, this.valScratch));
+    const id = this.ctx.keyId();
+    // A key read or written before (the common read-modify-write): its entry holds the LMDB key,
+    // so the key is not encoded again (~10 % of a keyed count's subtask, issue #18 profile).
+    const e = this.cache.get(sid, id);
+    if (e !== undefined) {
+      this.cache.rewrite(e, primitive ? v : undefined, t, bytes, false);
+      this.markPrefix(e.key);
+      return;
+    }
     const key = this.valueKey(sid);
-    if (isPrimitiveValue(v)) this.cache.set(sid, this.ctx.keyId(), key, v, t, null, false);
-    else this.cache.set(sid, this.ctx.keyId(), key, undefined, t, Buffer.from(encodeStored(packValue(v), t, this.valScratch)), false);
+    this.cache.set(sid, id, key, primitive ? v : undefined, t, bytes, false);
     this.mark(key.length);
     if (this.cache.full) this.flush(true);
   }

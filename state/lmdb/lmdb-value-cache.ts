@@ -120,6 +120,11 @@ export class LmdbValueCache {
       this.dirtyCount++;
       return;
     }
+    this.rewrite(e, v, t, bytes, deleted);
+  }
+
+  /** {@link set} of an entry this cache returned (`get`/`getMapEntry`): no key to build or look up. */
+  rewrite(e: CacheEntry, v: unknown, t: number, bytes: Buffer | null, deleted: boolean): void {
     e.v = v;
     e.t = t;
     e.bytes = bytes;
