@@ -1,5 +1,5 @@
 /**
- * npm run bench:nexmark [-- --quick] [--events=N] [--queries=q0,q5] [--parallelism=1,2] [--checkpoint-cost | --no-checkpoint-cost]
+ * npm run bench:nexmark [-- --quick] [--events=N] [--queries=q0,q5] [--parallelism=1,2] [--checkpoint-cost | --no-checkpoint-cost] [--cost-runs=N]
  *
  * Question: how many Nexmark events per second, per core, does Weir process, next to Flink's
  * published per-core figures (nexmark/nexmark README, Flink 1.13: 8 TaskManagers × 1 slot,
@@ -11,8 +11,11 @@
  * parallelism. events/s = events ÷ the time from `running` (every subtask deployed: worker
  * start-up excluded, as Flink's figures exclude job submission) to `done` (the final checkpoint
  * included); per core = events/s ÷ min(parallelism, cores). With the checkpoint cost (default in
- * full runs) each query also runs at the highest parallelism with checkpointing off.
- * Output: a table, results/nexmark.json, results/nexmark.svg (+ .png) — `--quick` to results/quick/.
+ * full runs) each query also runs `--cost-runs` (default 3) pairs of runs at the highest
+ * parallelism, checkpointing off and on, interleaved (the order alternating), and the cost is
+ * 1 − median(on) ÷ median(off): single runs vary by ±20 %, more than the cost measured.
+ * Output: a table, results/nexmark.json, results/nexmark.svg (+ .png) — `--quick` to results/quick/,
+ * a run narrowed by `--events`, `--queries` or `--parallelism` to results/partial/.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +31,8 @@ const cores = os.availableParallelism?.() ?? os.cpus().length;
 const queries = (typeof args.flags.queries === 'string' ? args.flags.queries.split(',') : QUERY_NAMES) as QueryName[];
 const parallelisms = (typeof args.flags.parallelism === 'string' ? args.flags.parallelism.split(',').map(Number) : [1, 2]);
 const checkpointCost = args.flags['checkpoint-cost'] === true || (!args.quick && args.flags['no-checkpoint-cost'] !== true);
+const costRuns = Math.max(1, Number(args.flags['cost-runs'] ?? 3));
+const partial = ['events', 'queries', 'parallelism'].some((f) => args.flags[f] !== undefined);
 const INTERVAL_MS = 10_000;
 /** Flink 1.13's published throughput per core (events/s). */
 const FLINK_PER_CORE: Partial<Record<QueryName, number>> = { q0: 155_000, q1: 158_000, q2: 175_000, q4: 34_300, q5: 22_100, q7: 12_300, q12: 75_700 };
@@ -80,9 +85,14 @@ const load = os.loadavg().map((x) => Math.round(x * 100) / 100);
 const startedAt = performance.now();
 const rows: Row[] = [];
 const plain: Array<{ query: PlainLoopQuery; events: number; eventsPerSec: number }> = [];
-const costs: Record<string, { off: number; on: number; costPercent: number }> = {};
+interface Cost { off: number; on: number; costPercent: number; runs: number; offRuns: number[]; onRuns: number[] }
+const costs: Record<string, Cost> = {};
 const plainQueries = PLAIN_LOOP_QUERIES.filter((q) => queries.includes(q));
-const steps = queries.length * (parallelisms.length + (checkpointCost ? 1 : 0)) + plainQueries.length;
+const steps = queries.length * (parallelisms.length + (checkpointCost ? 2 * costRuns : 0)) + plainQueries.length;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 let step = 0;
 
 for (const query of plainQueries) {
@@ -105,10 +115,20 @@ for (const query of queries) {
   }
   if (checkpointCost) {
     const p = Math.max(...parallelisms);
-    progress(`weir ${query} p${p}, checkpointing off`, step++, steps);
-    const off = events / ((await runWeir(query, p, events, false)).ms / 1000);
-    const on = rows.find((r) => r.query === query && r.parallelism === p)!.eventsPerSec;
-    costs[query] = { off: Math.round(off), on: Math.round(on), costPercent: Math.round((1 - on / off) * 1000) / 10 };
+    const runs: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    for (let i = 0; i < costRuns; i++) {
+      const order: Array<'off' | 'on'> = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+      for (const mode of order) {
+        progress(`weir ${query} p${p}, checkpointing ${mode} (pair ${i + 1}/${costRuns})`, step++, steps);
+        runs[mode].push(events / ((await runWeir(query, p, events, mode === 'on')).ms / 1000));
+      }
+    }
+    const off = median(runs.off);
+    const on = median(runs.on);
+    costs[query] = {
+      off: Math.round(off), on: Math.round(on), costPercent: Math.round((1 - on / off) * 1000) / 10,
+      runs: costRuns, offRuns: runs.off.map(Math.round), onRuns: runs.on.map(Math.round),
+    };
   }
 }
 progress('done', steps, steps);
@@ -126,12 +146,13 @@ printTable(rows.map((r) => ({
   { key: 'plainLoop', header: 'plain loop (1 core)', format: k, align: 'right' }, { key: 'checkpoints', header: 'checkpoints', format: String },
 ]);
 for (const [q, c] of Object.entries(costs)) {
-  console.log(`${q}: checkpointing every ${INTERVAL_MS / 1000} s costs ${c.costPercent} % (off ${k(c.off)}/s, on ${k(c.on)}/s; target ≤ 10 %)`);
+  const spread = (xs: number[]) => `${k(Math.min(...xs))}–${k(Math.max(...xs))}`;
+  console.log(`${q}: checkpointing every ${INTERVAL_MS / 1000} s costs ${c.costPercent} % (medians of ${c.runs}: off ${k(c.off)}/s [${spread(c.offRuns)}], on ${k(c.on)}/s [${spread(c.onRuns)}]; target ≤ 10 %)`);
 }
 
 const results = rows.map((r) => ({ ...r, eventsPerSec: Math.round(r.eventsPerSec), eventsPerSecPerCore: Math.round(r.eventsPerSecPerCore), ms: Math.round(r.ms) }));
 const file = writeResults('nexmark', results, {
-  quick: args.quick, cores, loadAverageAtStart: load, checkpointIntervalMs: INTERVAL_MS, stateBackend: 'lmdb', checkpointing: 'exactly-once unaligned',
+  quick: args.quick, partial, cores, loadAverageAtStart: load, checkpointIntervalMs: INTERVAL_MS, stateBackend: 'lmdb', checkpointing: 'exactly-once unaligned',
   flinkPerCore: FLINK_PER_CORE, plainLoop: plain.map((x) => ({ ...x, eventsPerSec: Math.round(x.eventsPerSec) })), checkpointCost: costs,
   durationMs: Math.round(performance.now() - startedAt),
 });

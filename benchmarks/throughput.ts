@@ -24,6 +24,7 @@
  * every worker), or against the sources through tsx with `--from-sources` (start-up then costs
  * ~0.5 s idle, ~1.8 s on the loaded 2-core machine, against ~0.15-0.3 s from dist/).
  * `--no-long` leaves out the checkpointing and metrics cases (6× the records each; A/B runs).
+ * A run narrowed by `--records`, `--clicks`, `--no-long` or `--from-sources` writes to results/partial/.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -188,5 +189,5 @@ if (longOff !== undefined) {
   metricsCostPercent = cost;
   console.log(`metrics on (sampled and scraped every 1 s) vs weir-p2-long (metrics off): ${cost <= 0 ? 'no measurable cost (faster than without: run-to-run noise)' : `${cost} % less throughput`}; target ≤ 3 %`);
 }
-const file = writeResults('throughput', rows.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), ...(r.steadyRecordsPerSec ? { steadyRecordsPerSec: Math.round(r.steadyRecordsPerSec) } : {}) })), { records, clicks, weirFrom: fromSources ? 'sources' : 'dist', loadAverageAtStart, loadAverageAtEnd: os.loadavg(), quick: args.quick, repeats, checkpointCostPercent: checkpointCost, metricsCostPercent });
+const file = writeResults('throughput', rows.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), ...(r.steadyRecordsPerSec ? { steadyRecordsPerSec: Math.round(r.steadyRecordsPerSec) } : {}) })), { records, clicks, weirFrom: fromSources ? 'sources' : 'dist', loadAverageAtStart, loadAverageAtEnd: os.loadavg(), quick: args.quick, partial: ['records', 'clicks', 'no-long', 'from-sources'].some((f) => args.flags[f] !== undefined), repeats, checkpointCostPercent: checkpointCost, metricsCostPercent });
 console.log(`results: ${file}`);

@@ -28,7 +28,8 @@ export function machineInfo(): { cpus: number; cpuModel: string; totalMemoryMiB:
  */
 export function writeResults(name: string, results: readonly unknown[], extra: Record<string, unknown> = {}): string {
   const quick = process.argv.includes('--quick') || extra.quick === true;
-  const dir = quick ? path.join(RESULTS_DIR, 'quick') : RESULTS_DIR;
+  // A run narrowed by flags (`partial: true`) must not replace the full run's committed figures.
+  const dir = quick ? path.join(RESULTS_DIR, 'quick') : extra.partial === true ? path.join(RESULTS_DIR, 'partial') : RESULTS_DIR;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
   const body = { benchmark: name, results, ...extra, machine: machineInfo(), node: process.version, date: new Date().toISOString() };
