@@ -11,12 +11,24 @@
  * all, or the same `registry` again): the series are told apart by `job_id`. An ended job's
  * series stay with their final values.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobClient } from '../job/job-client.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import type { CheckpointStats } from '../checkpoint/checkpoint-stats.ts';
 import { samplerFor, type MetricsSampler } from './metrics-sampler.ts';
 import { ZERO_RATES, type SubtaskRates } from './metric-rates.ts';
+
+type PromClient = typeof import('prom-client');
+let promClient: PromClient | undefined;
+/**
+ * prom-client, loaded on first use: a job module imports Weir's index in every worker, and
+ * loading prom-client there cost ~25 ms of each worker's start-up (issue #18 profile) in jobs
+ * that never export a metric.
+ */
+function prom(): PromClient {
+  return (promClient ??= createRequire(import.meta.url)('prom-client') as PromClient);
+}
 
 const JOB = ['job_id', 'job_name'] as const;
 const TASK = ['job_id', 'job_name', 'vertex', 'task_name', 'subtask'] as const;
@@ -48,12 +60,12 @@ class WeirCollectors {
         for (const s of views(self)) {
           const v = value(s);
           if (v === undefined || !Number.isFinite(v)) continue;
-          if (this instanceof Counter) this.inc(s.labels, v);
+          if (this instanceof prom().Counter) this.inc(s.labels, v);
           else (this as Gauge<string>).set(s.labels, v);
         }
       };
-      if (kind === 'counter') new Counter({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
-      else new Gauge({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
+      if (kind === 'counter') new (prom().Counter)({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
+      else new (prom().Gauge)({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
     };
     const self = this;
     task('numRecordsIn', 'Records this subtask received (Flink numRecordsIn).', (s) => s.m.recordsIn, 'counter');
@@ -76,7 +88,7 @@ class WeirCollectors {
     task('estimatedTimeToConsumeBuffersMs', 'Buffer debloating: bytes queued on the subtask\'s input rings / its measured throughput, ms (absent without bufferDebloat).', (s) => s.m.estimatedTimeToConsumeBuffersMs);
     task('keyedStateSizeBytes', 'Approximate keyed state size (LMDB: pages in use; heap: an estimate); absent without keyed state.', (s) => s.m.keyedStateBytes ?? undefined);
 
-    new Gauge({
+    new (prom().Gauge)({
       name: 'weir_channel_ringUsage', help: 'Bytes queued on a data channel\'s ring / its capacity (0..1).', labelNames: CHANNEL, registers,
       async collect() {
         await self.ready();
@@ -89,7 +101,7 @@ class WeirCollectors {
       },
     });
 
-    new Gauge({
+    new (prom().Gauge)({
       name: 'weir_channel_debloatedBufferBytes', help: 'Bytes the producer may keep on a data channel\'s ring: its capacity, or the consumer\'s buffer-debloating limit.', labelNames: CHANNEL, registers,
       async collect() {
         await self.ready();
@@ -102,7 +114,7 @@ class WeirCollectors {
       },
     });
 
-    const job = (name: string, help: string, value: (o: Observed) => number | undefined) => new Gauge({
+    const job = (name: string, help: string, value: (o: Observed) => number | undefined) => new (prom().Gauge)({
       name: `weir_job_${name}`, help, labelNames: JOB, registers,
       collect() {
         this.reset();
@@ -130,7 +142,7 @@ class WeirCollectors {
     job('lastCheckpointStartDelay', 'Largest start delay (trigger to first barrier) of any subtask in the latest completed checkpoint, ms.', (o) => last(o)?.startDelayMs);
     job('lastCheckpointRestoreTimestamp', 'Epoch ms of the latest restore from a checkpoint or savepoint.', (o) => cp(o)?.latest.restore?.restoreTimestamp);
 
-    const histogram = (name: string, help: string) => new Histogram({ name: `weir_job_${name}`, help, labelNames: JOB, buckets, registers });
+    const histogram = (name: string, help: string) => new (prom().Histogram)({ name: `weir_job_${name}`, help, labelNames: JOB, buckets, registers });
     this.checkpointDuration = histogram('checkpointDurationMs', 'End-to-end duration of completed checkpoints, ms.');
     this.checkpointStartDelay = histogram('checkpointStartDelayMs', 'Largest start delay of any subtask per completed checkpoint, ms.');
     this.checkpointAlignment = histogram('checkpointAlignmentTimeMs', 'Largest alignment time of any subtask per completed checkpoint, ms.');
@@ -191,8 +203,8 @@ const collectors = new WeakMap<Registry, WeirCollectors>();
  * (once a second, per job) and stops when each job ends.
  */
 export function createMetricsRegistry(jobs: JobClient | readonly JobClient[], options: { registry?: Registry } = {}): Registry {
-  if (options.registry !== undefined && !(options.registry instanceof Registry)) throw new WeirError('WEIR_INVALID_ARGUMENT', 'createMetricsRegistry: options.registry must be a prom-client Registry', {});
-  const registry = options.registry ?? new Registry();
+  if (options.registry !== undefined && !(options.registry instanceof prom().Registry)) throw new WeirError('WEIR_INVALID_ARGUMENT', 'createMetricsRegistry: options.registry must be a prom-client Registry', {});
+  const registry = options.registry ?? new (prom().Registry)();
   let c = collectors.get(registry);
   if (!c) {
     c = new WeirCollectors(registry);
