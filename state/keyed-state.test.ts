@@ -228,6 +228,40 @@ describe('state handle semantics', () => {
         assert.equal(b.stats().entries, 1 + 2 + 1);
       }));
 
+    test(`${kind}: lists appended over many keys keep every element in order after clear, update and add`, () =>
+      withBackend((b) => {
+        const l = b.getState(new ListStateDescriptor<number>('many'));
+        const n = 70_000; // more lists than the LMDB store remembers the lengths of
+        b.batch(() => {
+          for (let round = 0; round < 2; round++) {
+            for (let k = 0; k < n; k++) {
+              b.setCurrentKey(k);
+              l.add(round * n + k);
+            }
+          }
+          // The last keys' lengths are still remembered (the first ones' were dropped on the way).
+          b.setCurrentKey(n - 3);
+          l.clear();
+          assert.deepEqual(l.get(), []);
+          l.add(-1);
+          b.setCurrentKey(n - 2);
+          l.update([1, 2, 3, 4]); // longer than before: the next append goes after all four
+          l.add(5);
+        });
+        b.batch(() => {
+          for (const k of [0, 1, 7, n - 1]) {
+            b.setCurrentKey(k);
+            assert.deepEqual(l.get(), [k, n + k]);
+          }
+          b.setCurrentKey(n - 3);
+          assert.deepEqual(l.get(), [-1]);
+          b.setCurrentKey(n - 2);
+          assert.deepEqual(l.get(), [1, 2, 3, 4, 5]);
+          b.setCurrentKey(n + 1);
+          assert.deepEqual(l.get(), []);
+        });
+      }));
+
     test(`${kind}: a map with more entries than one iteration chunk`, () =>
       withBackend((b) => {
         const m = b.getState(new MapStateDescriptor<number, string>('big'));

@@ -45,6 +45,9 @@ export function deleteRange(db: BinaryDb, start: Buffer, end: Buffer): number {
 
 const MAP_CHUNK = 256;
 
+/** Lists whose next sequence number is remembered before the memory is dropped and read again from LMDB. */
+const LIST_NEXT_MAX = 65_536;
+
 /** The LMDB store for the current key. */
 export class LmdbStateStore implements KeyedStateStore {
   private readonly kw = new KeyWriter(512);
@@ -54,6 +57,15 @@ export class LmdbStateStore implements KeyedStateStore {
   private view: Buffer | undefined;
   private readonly valScratch = { buf: Buffer.allocUnsafe(1024) };
   private readonly cache: LmdbValueCache;
+  /**
+   * Per list state id: key identity → the sequence number its next appended element gets (what a
+   * reverse range read for the last one would give, plus one; 0: the list is empty). Appending
+   * read it from LMDB every time: ~13 % of Nexmark q4's join subtask in cursor work (issue #18
+   * profile), and an empty list's `get` needs no range read either. Kept up to date by every list
+   * write here; forgotten with the cache (restore) and past {@link LIST_NEXT_MAX} lists.
+   */
+  private readonly listNext: Array<Map<unknown, number> | undefined> = [];
+  private listNextCount = 0;
 
   constructor(
     private readonly db: BinaryDb,
@@ -77,6 +89,29 @@ export class LmdbStateStore implements KeyedStateStore {
   flush(clear = false): void {
     if (this.cache.hasDirty) this.inTransaction(() => this.cache.flush(clear));
     else if (clear) this.cache.clear();
+    if (clear) this.forgetListLengths();
+  }
+
+  private forgetListLengths(): void {
+    this.listNext.length = 0;
+    this.listNextCount = 0;
+  }
+
+  /** The sequence number the next element appended to list `sid` of the current key gets (`p`: its prefix). */
+  private nextSeq(sid: number, p: Buffer): number {
+    return this.listNext[sid]?.get(this.ctx.keyId()) ?? this.lastSeq(p) + 1;
+  }
+
+  private setNextSeq(sid: number, next: number): void {
+    const id = this.ctx.keyId();
+    let m = this.listNext[sid];
+    if (m === undefined) m = this.listNext[sid] = new Map();
+    if (!m.has(id) && ++this.listNextCount > LIST_NEXT_MAX) {
+      this.forgetListLengths();
+      m = this.listNext[sid] = new Map();
+      this.listNextCount = 1;
+    }
+    m.set(id, next);
   }
 
   /** Writes `kg | sid | key` into the scratch writer; returns the prefix length. */
@@ -177,12 +212,14 @@ export class LmdbStateStore implements KeyedStateStore {
         this.cache.dropKeyMap(sid, this.ctx.keyId());
       }
       deleteRange(this.db, p, rangeEnd(p));
+      if (kind === 'list') this.setNextSeq(sid, 0);
     }
     this.markPrefix(p);
     if (this.cache.full) this.flush(true);
   }
 
   getList(sid: number): readonly StoredValue[] | undefined {
+    if (this.listNext[sid]?.get(this.ctx.keyId()) === 0) return undefined; // known empty
     const n = this.prefix(sid);
     const p = Buffer.from(this.key(n));
     const out: StoredValue[] = [];
@@ -209,14 +246,16 @@ export class LmdbStateStore implements KeyedStateStore {
   appendList(sid: number, items: StoredValue[]): void {
     const n = this.prefix(sid);
     const p = Buffer.from(this.key(n));
-    const last = this.lastSeq(p);
-    if (last + items.length >= 0xffffffff) {
+    const first = this.nextSeq(sid, p);
+    if (first - 1 + items.length >= 0xffffffff) {
       // Sequence space exhausted: renumber the whole list from 0.
       const all = [...(this.getList(sid) ?? []), ...items];
       deleteRange(this.db, p, rangeEnd(p));
       this.writeList(p, 0, all);
+      this.setNextSeq(sid, all.length);
     } else {
-      this.writeList(p, last + 1, items);
+      this.writeList(p, first, items);
+      this.setNextSeq(sid, first + items.length);
     }
     this.markPrefix(p);
   }
@@ -226,6 +265,7 @@ export class LmdbStateStore implements KeyedStateStore {
     const p = Buffer.from(this.key(n));
     deleteRange(this.db, p, rangeEnd(p));
     this.writeList(p, 0, items);
+    this.setNextSeq(sid, items.length);
     this.markPrefix(p);
   }
 
