@@ -3,7 +3,7 @@
  * inputs, at parallelism 1, 2 and 4 (4 > cores here): identical multisets of
  * results, and per-key order where Flink guarantees it (one producer → keyBy).
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,7 +69,9 @@ describe('keyed sum after a parallel stage (multi-input keyed subtasks)', () => 
     test(`parallelism ${p}, LMDB state`, async () => {
       const to = 20_000;
       const keys = 101;
-      const result = await parallelKeyedJob.execute({ ...base, stateBackend: 'lmdb', stateDirectory: fs.mkdtempSync(path.join(os.tmpdir(), 'weir-state-')), params: { to, keys }, parallelism: p }).done;
+      const stateDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-state-'));
+      after(() => fs.rmSync(stateDirectory, { recursive: true, force: true }));
+      const result = await parallelKeyedJob.execute({ ...base, stateBackend: 'lmdb', stateDirectory, params: { to, keys }, parallelism: p }).done;
       const out = result.collected.out as Pair[];
       assert.equal(out.length, to);
       const finals = new Map<string, number>();

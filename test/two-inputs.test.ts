@@ -7,7 +7,7 @@
  * checkpoint holding in-flight data. The interval join under injected failures (aligned,
  * unaligned, aligned-with-timeout; parallelism 1 and 3) is test/join-faults.test.ts.
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,15 @@ import { controlReference, intervalJoinReference, jitteredTime, sortEmitted, typ
 import { rng } from './support/random.ts';
 
 type Backend = 'heap' | 'lmdb';
-const stateDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'weir-two-inputs-'));
+const stateDirs: string[] = [];
+const stateDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-two-inputs-'));
+  stateDirs.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of stateDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 const run = (backend: Backend, parallelism: number) => ({ parallelism, stateBackend: backend, bufferBytes: 16 * 1024, ...(backend === 'lmdb' ? { stateDirectory: stateDir() } : {}) });
 
 describe('connect + CoProcessFunction: each input reaches its own method (a union on input 1)', () => {
