@@ -13,7 +13,7 @@
  * included); per core = events/s ÷ min(parallelism, cores). With the checkpoint cost (default in
  * full runs) each query also runs `--cost-runs` (default 3) pairs of runs at the highest
  * parallelism, checkpointing off and on, interleaved (the order alternating), and the cost is
- * 1 − median(on) ÷ median(off): single runs vary by ±20 %, more than the cost measured.
+ * 1 − median(on) ÷ median(off) (nearest rank): single runs vary by ±20 %, more than the cost measured.
  * Output: a table, results/nexmark.json, results/nexmark.svg (+ .png) — `--quick` to results/quick/,
  * a run narrowed by `--events`, `--queries` or `--parallelism` to results/partial/.
  */
@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nexmarkJob, QUERY_NAMES, type QueryName } from '../examples/nexmark/job.ts';
-import { formatNumber, parseBenchArgs, printTable, progress, RESULTS_DIR, writeResults } from './support/index.ts';
+import { formatNumber, parseBenchArgs, percentile, printTable, progress, RESULTS_DIR, writeResults } from './support/index.ts';
 import { svgToPng } from './support/chart.ts';
 import { renderBarChart, type BarSeries } from './support/bar-chart.ts';
 import { plainLoop, PLAIN_LOOP_QUERIES, type PlainLoopQuery } from './support/nexmark-plain-loops.ts';
@@ -89,10 +89,6 @@ interface Cost { off: number; on: number; costPercent: number; runs: number; off
 const costs: Record<string, Cost> = {};
 const plainQueries = PLAIN_LOOP_QUERIES.filter((q) => queries.includes(q));
 const steps = queries.length * (parallelisms.length + (checkpointCost ? 2 * costRuns : 0)) + plainQueries.length;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 let step = 0;
 
 for (const query of plainQueries) {
@@ -123,8 +119,8 @@ for (const query of queries) {
         runs[mode].push(events / ((await runWeir(query, p, events, mode === 'on')).ms / 1000));
       }
     }
-    const off = median(runs.off);
-    const on = median(runs.on);
+    const off = percentile(runs.off, 50)!;
+    const on = percentile(runs.on, 50)!;
     costs[query] = {
       off: Math.round(off), on: Math.round(on), costPercent: Math.round((1 - on / off) * 1000) / 10,
       runs: costRuns, offRuns: runs.off.map(Math.round), onRuns: runs.on.map(Math.round),

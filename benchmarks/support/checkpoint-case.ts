@@ -32,6 +32,7 @@ import {
   type BackpressureLevel, type CheckpointMode,
 } from '../jobs/checkpoint-bench-job.ts';
 import type { CheckpointStats, JobClient, JobMetrics } from '../../index.ts';
+import { percentile } from './stats.ts';
 
 /** The knobs of a run that every case shares (flags of checkpoints.ts). */
 export interface CaseConfig {
@@ -84,13 +85,6 @@ export interface Row {
   /** Completed checkpoints in which some subtask ended unaligned. */
   unalignedCompleted: number;
   sinkMicros: number; warmupMs: number; restoredCheckpointId: number | null; error?: string;
-}
-
-/** Nearest-rank percentile; null for no values. */
-export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /** Every case may fail over (once, injected) without checkpoints too: restart from scratch then. */

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { flinkReplicaJob } from '../jobs/flink-replica-job.ts';
 import { checkpointingFor, debloatOptionFor, splitMode, ALIGNED_TIMEOUT_MS, type CheckpointMode } from '../jobs/checkpoint-bench-job.ts';
-import { percentile } from './checkpoint-case.ts';
+import { percentile } from './stats.ts';
 import type { CheckpointStats, JobMetrics } from '../../index.ts';
 
 /** Modes of the replica (Flink's ALIGNED is aligned + debloating; plain aligned is Weir's extra). */

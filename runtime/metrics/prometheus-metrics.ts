@@ -51,6 +51,7 @@ class WeirCollectors {
   readonly checkpointAlignment: Histogram<(typeof JOB)[number]>;
 
   constructor(readonly registry: Registry) {
+    const { Counter, Gauge, Histogram } = prom();
     const registers = [registry];
     const buckets = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000];
     const task = <N extends string>(name: N, help: string, value: (o: SubtaskView) => number | undefined, kind: 'gauge' | 'counter' = 'gauge') => {
@@ -60,12 +61,12 @@ class WeirCollectors {
         for (const s of views(self)) {
           const v = value(s);
           if (v === undefined || !Number.isFinite(v)) continue;
-          if (this instanceof prom().Counter) this.inc(s.labels, v);
+          if (this instanceof Counter) this.inc(s.labels, v);
           else (this as Gauge<string>).set(s.labels, v);
         }
       };
-      if (kind === 'counter') new (prom().Counter)({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
-      else new (prom().Gauge)({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
+      if (kind === 'counter') new Counter({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
+      else new Gauge({ name: `weir_task_${name}`, help, labelNames: TASK, registers, collect });
     };
     const self = this;
     task('numRecordsIn', 'Records this subtask received (Flink numRecordsIn).', (s) => s.m.recordsIn, 'counter');
@@ -88,7 +89,7 @@ class WeirCollectors {
     task('estimatedTimeToConsumeBuffersMs', 'Buffer debloating: bytes queued on the subtask\'s input rings / its measured throughput, ms (absent without bufferDebloat).', (s) => s.m.estimatedTimeToConsumeBuffersMs);
     task('keyedStateSizeBytes', 'Approximate keyed state size (LMDB: pages in use; heap: an estimate); absent without keyed state.', (s) => s.m.keyedStateBytes ?? undefined);
 
-    new (prom().Gauge)({
+    new Gauge({
       name: 'weir_channel_ringUsage', help: 'Bytes queued on a data channel\'s ring / its capacity (0..1).', labelNames: CHANNEL, registers,
       async collect() {
         await self.ready();
@@ -101,7 +102,7 @@ class WeirCollectors {
       },
     });
 
-    new (prom().Gauge)({
+    new Gauge({
       name: 'weir_channel_debloatedBufferBytes', help: 'Bytes the producer may keep on a data channel\'s ring: its capacity, or the consumer\'s buffer-debloating limit.', labelNames: CHANNEL, registers,
       async collect() {
         await self.ready();
@@ -114,7 +115,7 @@ class WeirCollectors {
       },
     });
 
-    const job = (name: string, help: string, value: (o: Observed) => number | undefined) => new (prom().Gauge)({
+    const job = (name: string, help: string, value: (o: Observed) => number | undefined) => new Gauge({
       name: `weir_job_${name}`, help, labelNames: JOB, registers,
       collect() {
         this.reset();
@@ -142,7 +143,7 @@ class WeirCollectors {
     job('lastCheckpointStartDelay', 'Largest start delay (trigger to first barrier) of any subtask in the latest completed checkpoint, ms.', (o) => last(o)?.startDelayMs);
     job('lastCheckpointRestoreTimestamp', 'Epoch ms of the latest restore from a checkpoint or savepoint.', (o) => cp(o)?.latest.restore?.restoreTimestamp);
 
-    const histogram = (name: string, help: string) => new (prom().Histogram)({ name: `weir_job_${name}`, help, labelNames: JOB, buckets, registers });
+    const histogram = (name: string, help: string) => new Histogram({ name: `weir_job_${name}`, help, labelNames: JOB, buckets, registers });
     this.checkpointDuration = histogram('checkpointDurationMs', 'End-to-end duration of completed checkpoints, ms.');
     this.checkpointStartDelay = histogram('checkpointStartDelayMs', 'Largest start delay of any subtask per completed checkpoint, ms.');
     this.checkpointAlignment = histogram('checkpointAlignmentTimeMs', 'Largest alignment time of any subtask per completed checkpoint, ms.');
@@ -203,8 +204,9 @@ const collectors = new WeakMap<Registry, WeirCollectors>();
  * (once a second, per job) and stops when each job ends.
  */
 export function createMetricsRegistry(jobs: JobClient | readonly JobClient[], options: { registry?: Registry } = {}): Registry {
-  if (options.registry !== undefined && !(options.registry instanceof prom().Registry)) throw new WeirError('WEIR_INVALID_ARGUMENT', 'createMetricsRegistry: options.registry must be a prom-client Registry', {});
-  const registry = options.registry ?? new (prom().Registry)();
+  const { Registry } = prom();
+  if (options.registry !== undefined && !(options.registry instanceof Registry)) throw new WeirError('WEIR_INVALID_ARGUMENT', 'createMetricsRegistry: options.registry must be a prom-client Registry', {});
+  const registry = options.registry ?? new Registry();
   let c = collectors.get(registry);
   if (!c) {
     c = new WeirCollectors(registry);

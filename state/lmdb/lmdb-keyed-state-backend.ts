@@ -170,7 +170,7 @@ class LmdbKeyedStateBackend extends AbstractKeyedStateBackend<Set<string>> {
   }
 
   protected runRestoreGroup(fn: () => void): void {
-    this.stateStore.flush(true); // the restore writes LMDB underneath the cache
+    this.stateStore.forgetAll(); // the restore writes LMDB underneath the cache and the list lengths
     this.timerStoreImpl.flush();
     this.batch(fn);
   }

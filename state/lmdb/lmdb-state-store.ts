@@ -62,7 +62,7 @@ export class LmdbStateStore implements KeyedStateStore {
    * reverse range read for the last one would give, plus one; 0: the list is empty). Appending
    * read it from LMDB every time: ~13 % of Nexmark q4's join subtask in cursor work (issue #18
    * profile), and an empty list's `get` needs no range read either. Kept up to date by every list
-   * write here; forgotten with the cache (restore) and past {@link LIST_NEXT_MAX} lists.
+   * write here; forgotten on restore (`forgetAll`) and past {@link LIST_NEXT_MAX} lists.
    */
   private readonly listNext: Array<Map<unknown, number> | undefined> = [];
   private listNextCount = 0;
@@ -89,7 +89,12 @@ export class LmdbStateStore implements KeyedStateStore {
   flush(clear = false): void {
     if (this.cache.hasDirty) this.inTransaction(() => this.cache.flush(clear));
     else if (clear) this.cache.clear();
-    if (clear) this.forgetListLengths();
+  }
+
+  /** Before a restore writes LMDB underneath: cached values written out and forgotten, list lengths forgotten. */
+  forgetAll(): void {
+    this.flush(true);
+    this.forgetListLengths();
   }
 
   private forgetListLengths(): void {

@@ -256,7 +256,9 @@ export class StreamTaskTestHarness {
     for (let f = reader.tryReadPriority(); f; f = reader.tryReadPriority()) {
       list.push({ channel, type: 'element', element: decodeElement(f.kind, f.payload), priority: true });
     }
-    for (let n = 0, f = n < maxFrames ? reader.tryRead() : null; f; f = ++n < maxFrames ? reader.tryRead() : null) {
+    for (let n = 0; n < maxFrames; n++) {
+      const f = reader.tryRead();
+      if (!f) break;
       if (f.kind === RECORD_BATCH_KIND) {
         const { records, timestamps } = decodeBatch(f.payload);
         records.forEach((value, i) => {
