@@ -2,9 +2,10 @@
  * npm run bench:windows [-- --quick] [--records=N] [--parallelism=N]
  *
  * Question: is the window operator at least as fast as the same job hand-written with
- * `process()` + MapState + timers (what users wrote before windows existed)? Two workloads
- * (jobs/window-bench-job.ts): a tumbling 1 s count and a sliding 1 s / 100 ms average
- * (every record in 10 windows), 100 keys, event time, on the heap and LMDB backends.
+ * `process()` + keyed state + timers (what users wrote before windows existed)? Three workloads
+ * (jobs/window-bench-job.ts): a tumbling 1 s count, a sliding 1 s / 100 ms average (every
+ * record in 10 windows) and a tumbling 10 s median (a process window function: every element
+ * kept, 100 per key and window), 100 keys, event time, on the heap and LMDB backends.
  * Each case runs the window API and the hand-written job alternately, best of N, end to end
  * (start-up included, the same for both), and checks the number of window results.
  * Output: a table, results/windows.json, and the ratio window-api / hand-written per case.
@@ -28,7 +29,7 @@ async function run(workload: Workload, backend: 'heap' | 'lmdb', impl: Implement
 }
 
 const rows: Row[] = [];
-const cases = (['tumbling', 'sliding'] as const).flatMap((w) => (['heap', 'lmdb'] as const).map((b) => [w, b] as const));
+const cases = (['tumbling', 'sliding', 'median'] as const).flatMap((w) => (['heap', 'lmdb'] as const).map((b) => [w, b] as const));
 let step = 0;
 const steps = cases.length * 2 * repeats;
 for (const [workload, backend] of cases) {

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { WeirError } from '../../common/weir-error.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
-import type { AnyStateDescriptor } from '../descriptors.ts';
+import { sharesStoredObjects, type AnyStateDescriptor } from '../descriptors.ts';
 import { checkKeyGroupRange, type KeyGroupRange } from '../key-groups.ts';
 import type {
   KeyedStateBackend,
@@ -126,6 +126,7 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
     const cached = this.handles.get(d.name);
     if (cached && cached.d === d) return cached.handle;
     const meta = this.registry.register(d.name, d.kind, d.ttl);
+    if (sharesStoredObjects(d)) this.store.shareObjects?.(meta.sid);
     const handle = createStateHandle(this.store, meta.sid, d, this.clock);
     this.handles.set(d.name, { d, handle });
     return handle;

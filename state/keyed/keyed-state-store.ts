@@ -48,4 +48,9 @@ export interface KeyedStateStore {
    * their canonical bytes. Never lists timers.
    */
   keysWithState(sid: number): StateKeyRef[];
+  /**
+   * Reads of `sid` may return the stored object itself (callers write back every object they
+   * change; see descriptors.ts `shareStoredObjects`). The heap store always does; optional.
+   */
+  shareObjects?(sid: number): void;
 }

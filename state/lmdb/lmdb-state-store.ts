@@ -66,6 +66,8 @@ export class LmdbStateStore implements KeyedStateStore {
    */
   private readonly listNext: Array<Map<unknown, number> | undefined> = [];
   private listNextCount = 0;
+  /** Per state id: reads may return the cached object itself (`shareObjects`); its bytes are made only when LMDB gets it. */
+  private readonly shared: boolean[] = [];
 
   constructor(
     private readonly db: BinaryDb,
@@ -117,6 +119,15 @@ export class LmdbStateStore implements KeyedStateStore {
       this.listNextCount = 1;
     }
     m.set(id, next);
+  }
+
+  shareObjects(sid: number): void {
+    this.shared[sid] = true;
+  }
+
+  /** Whether the cache keeps `v` of state `sid` as the object itself (primitives always: a copy of one is indistinguishable). */
+  private byReference(sid: number, v: unknown): boolean {
+    return this.shared[sid] === true || isPrimitiveValue(v);
   }
 
   /** Writes `kg | sid | key` into the scratch writer; returns the prefix length. */
@@ -183,13 +194,13 @@ export class LmdbStateStore implements KeyedStateStore {
     const key = this.valueKey(sid);
     const b = this.db.getBinaryFast(key);
     const stored = b === undefined ? undefined : decodeStored(b);
-    this.cache.fill(sid, id, key, stored, b);
+    this.cache.fill(sid, id, key, stored, b, this.shared[sid] === true);
     if (this.cache.full) this.flush(true);
     return stored;
   }
 
   putValue(sid: number, v: unknown, t: number): void {
-    const primitive = isPrimitiveValue(v);
+    const primitive = this.byReference(sid, v);
     const bytes = primitive ? null : Buffer.from(encodeStored(packValue(v), t, this.valScratch));
     const id = this.ctx.keyId();
     // A key read or written before (the common read-modify-write): its entry holds the LMDB key,
@@ -282,7 +293,7 @@ export class LmdbStateStore implements KeyedStateStore {
     const key = this.key(this.mapKey(sid, uk));
     const b = this.db.getBinaryFast(key);
     const stored = b === undefined ? undefined : decodeStored(b);
-    this.cache.fillMapEntry(sid, id, ukId, key, stored, b);
+    this.cache.fillMapEntry(sid, id, ukId, key, stored, b, this.shared[sid] === true);
     if (this.cache.full) this.flush(true);
     return stored;
   }
@@ -292,7 +303,7 @@ export class LmdbStateStore implements KeyedStateStore {
     const key = this.key(n);
     const id = this.ctx.keyId();
     const ukId = keyIdentity(uk);
-    if (isPrimitiveValue(v)) this.cache.setMapEntry(sid, id, ukId, key, v, t, null, false);
+    if (this.byReference(sid, v)) this.cache.setMapEntry(sid, id, ukId, key, v, t, null, false);
     else this.cache.setMapEntry(sid, id, ukId, key, undefined, t, Buffer.from(encodeStored(packValue(v), t, this.valScratch)), false);
     this.mark(n);
     if (this.cache.full) this.flush(true);

@@ -21,8 +21,9 @@
 /**
  * One cached value key. A primitive value (number, string, boolean, bigint, null) is kept as is —
  * a read of it cannot differ from a freshly decoded copy — and encoded only when written to LMDB;
- * any other value is kept as its stored bytes. The entry itself is the `StoredValue` a read of a
- * primitive returns (`v`, `t`).
+ * so is any value of a state that shares stored objects (descriptors.ts `shareStoredObjects`: its
+ * owner writes back every object it changes); any other value is kept as its stored bytes. The
+ * entry itself is the `StoredValue` a read of a value kept as is returns (`v`, `t`).
  */
 export interface CacheEntry {
   readonly key: Buffer;
@@ -80,22 +81,23 @@ export class LmdbValueCache {
   /**
    * Caches what LMDB holds for a key (a clean entry: `stored` decoded, `raw` its bytes or undefined
    * when absent), so the next read skips LMDB. `raw` may be lmdb-js's reused read buffer: its
-   * `length` is the value's, copied with that explicit end.
+   * `length` is the value's, copied with that explicit end. `keepObject`: keep the decoded value
+   * itself, not its bytes (a state sharing stored objects).
    */
-  fill(sid: number, id: unknown, key: Uint8Array, stored: { v: unknown; t: number } | undefined, raw: Buffer | undefined): void {
-    this.map(sid).set(id, this.entry(key, stored, raw));
+  fill(sid: number, id: unknown, key: Uint8Array, stored: { v: unknown; t: number } | undefined, raw: Buffer | undefined, keepObject = false): void {
+    this.map(sid).set(id, this.entry(key, stored, raw, keepObject));
     this.size++;
   }
 
   /** {@link fill} for a map entry (`ukId`: the user key's identity). */
-  fillMapEntry(sid: number, id: unknown, ukId: unknown, key: Uint8Array, stored: { v: unknown; t: number } | undefined, raw: Buffer | undefined): void {
-    this.keyMap(sid, id).set(ukId, this.entry(key, stored, raw));
+  fillMapEntry(sid: number, id: unknown, ukId: unknown, key: Uint8Array, stored: { v: unknown; t: number } | undefined, raw: Buffer | undefined, keepObject = false): void {
+    this.keyMap(sid, id).set(ukId, this.entry(key, stored, raw, keepObject));
     this.size++;
   }
 
-  private entry(key: Uint8Array, stored: { v: unknown; t: number } | undefined, raw: Buffer | undefined): CacheEntry {
+  private entry(key: Uint8Array, stored: { v: unknown; t: number } | undefined, raw: Buffer | undefined, keepObject: boolean): CacheEntry {
     let bytes: Buffer | null = null;
-    if (raw !== undefined && !isPrimitiveValue(stored!.v)) {
+    if (raw !== undefined && !keepObject && !isPrimitiveValue(stored!.v)) {
       bytes = Buffer.allocUnsafe(raw.length);
       bytes.set(new Uint8Array(raw.buffer, raw.byteOffset, raw.length)); // not raw.copy(): it bounds by byteLength
     }

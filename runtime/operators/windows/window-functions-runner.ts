@@ -5,9 +5,9 @@
  * contents into results at firing. Every user call is wrapped: a throw becomes
  * WEIR_USER_FUNCTION_FAILED naming the operator, a returned Promise WEIR_ASYNC_USER_FUNCTION.
  *
- * Copies (heap backend only: LMDB reads are fresh copies). Contents read from state may be
- * changed in place and written back (the heap backend's snapshots are copy-on-access, see
- * window-state.ts); what must not be changed in place is an object shared with someone else:
+ * Copies. Contents read from state are the stored objects on both backends and may be changed in
+ * place and written back (see window-state.ts); what must not be changed in place is an object
+ * shared with someone else:
  * - an accumulator (createAccumulator, add and merge results) and an element list are the
  *   window's own, as in Flink; an add that returns the element itself stores a copy;
  * - a reduced value may be an element (the first of the window, shared by every window it is
@@ -42,19 +42,16 @@ function copy<T>(v: T): T {
 export class WindowFunctionRunner {
   /** Whether contents are the element list (process functions, evicting count windows). */
   readonly keepsElements: boolean;
-  /** Heap: reduced values known to be the window's own (changed in place by reduce without a copy). */
-  private readonly owned: WeakSet<object> | undefined;
+  /** Reduced values known to be the window's own (changed in place by reduce without a copy). */
+  private readonly owned = new WeakSet<object>();
 
   constructor(
     private readonly fn: WindowFunctionSpec,
     private readonly info: TaskInfo,
     /** Sliding count windows: keep only the last n elements at each firing (Flink's CountEvictor). */
     private readonly keepLast: number | undefined,
-    /** Whether state reads return the stored objects themselves (heap backend). */
-    private readonly sharedReads: boolean,
   ) {
     this.keepsElements = fn.type === 'process' || keepLast !== undefined;
-    this.owned = sharedReads ? new WeakSet() : undefined;
   }
 
   /** The contents after adding `value` (`contents` undefined: the window is new or was purged). May change `contents` in place. */
@@ -67,10 +64,10 @@ export class WindowFunctionRunner {
     return this.fold(contents, value);
   }
 
-  /** A reduced value that reduce may change in place (heap). */
+  /** A reduced value that reduce may change in place. */
   private ownReduced(v: unknown): unknown {
     const owned = this.owned;
-    if (owned === undefined || !isObject(v) || owned.has(v)) return v;
+    if (!isObject(v) || owned.has(v)) return v;
     const c = structuredClone(v);
     owned.add(c);
     return c;
@@ -89,7 +86,7 @@ export class WindowFunctionRunner {
         throw userFunctionFailed(this.info, 'reduce function', value, e);
       }
       if (isThenable(r)) throw asyncUserFunction(this.info, 'reduce function', value);
-      if (this.owned !== undefined && isObject(r) && r !== value && r !== a) this.owned.add(r);
+      if (isObject(r) && r !== value && r !== a) this.owned.add(r);
       return r;
     }
     if (fn.type === 'aggregate') {
@@ -109,7 +106,7 @@ export class WindowFunctionRunner {
         throw userFunctionFailed(this.info, 'aggregate function add', value, e);
       }
       if (isThenable(r)) throw asyncUserFunction(this.info, 'aggregate function add', value);
-      return this.sharedReads && r === value ? copy(r) : r;
+      return r === value ? copy(r) : r;
     }
     throw new Error('unreachable: process windows keep elements');
   }
@@ -121,14 +118,14 @@ export class WindowFunctionRunner {
     if (fn.type === 'reduce') {
       const x = this.ownReduced(a);
       const r = callUser(this.info, 'reduce function', b, () => fn.reduce(x, b));
-      if (this.owned !== undefined && isObject(r) && r !== b && r !== x) this.owned.add(r);
+      if (isObject(r) && r !== b && r !== x) this.owned.add(r);
       return r;
     }
     if (fn.type === 'aggregate') {
       const merge = fn.agg.merge;
       if (!merge) throw userFunctionFailed(this.info, 'aggregate function merge', b, new TypeError('merging (session) windows need AggregateFunction.merge(a, b)'));
       const r = callUser(this.info, 'aggregate function merge', b, () => merge.call(fn.agg, a, b));
-      return this.sharedReads && r === b ? copy(r) : r;
+      return r === b ? copy(r) : r;
     }
     throw new Error('unreachable: process windows keep elements');
   }
@@ -166,9 +163,9 @@ export class WindowFunctionRunner {
     if (fn.type === 'reduce') {
       single = contents;
       // Handed out: a later reduce of this window must not change it in place.
-      if (!dropped && this.owned !== undefined && isObject(single)) this.owned.delete(single);
+      if (!dropped && isObject(single)) this.owned.delete(single);
     } else {
-      const acc = dropped || !this.sharedReads ? contents : copy(contents);
+      const acc = dropped ? contents : copy(contents);
       try {
         single = fn.agg.getResult(acc);
       } catch (e) {

@@ -126,7 +126,7 @@ export class WindowOperator implements StreamOperator {
     this.timers = this.backend.timers;
     this.state = new WindowState(this.backend);
     const count = this.spec.count;
-    this.runner = new WindowFunctionRunner(this.spec.fn, this.info, count?.slide !== undefined ? count.size : undefined, this.backend.kind === 'heap');
+    this.runner = new WindowFunctionRunner(this.spec.fn, this.info, count?.slide !== undefined ? count.size : undefined);
     const b = this.backend;
     this.runtimeCtx = {
       taskInfo: this.info,

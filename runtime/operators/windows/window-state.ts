@@ -25,13 +25,16 @@
  * window, derived timers): checkpoints of the window operator taken before it (the feature was
  * unreleased) do not restore into this version.
  *
- * Heap backend: values read back are the stored objects. The backend's snapshots are
- * copy-on-access (a cell is serialized for a pending snapshot before its first read or write
- * after the sync point), so an object read here may be changed in place and written back; it
- * must not be changed without that read (window-functions-runner.ts keeps objects that are
- * shared elsewhere — an element, an emitted result — out of in-place updates).
+ * Contents read back are the stored objects on both backends (descriptors.ts `shareStoredObjects`;
+ * LMDB: the object in its write-back cache, or a fresh copy once it was written out and dropped).
+ * Heap snapshots are copy-on-access (a cell is serialized for a pending snapshot before its first
+ * read or write after the sync point) and LMDB's write the cache out at the sync point, so an
+ * object read here may be changed in place and written back; it must not be changed without that
+ * read and write (window-functions-runner.ts keeps objects that are shared elsewhere — an element,
+ * an emitted result — out of in-place updates). The other window states read copies on LMDB.
  */
 import { MapStateDescriptor, type KeyedStateBackend, type MapState } from '../../../state/index.ts';
+import { shareStoredObjects } from '../../../state/descriptors.ts';
 import type { WindowValue } from './window-operator-spec.ts';
 import { TimeWindow, windowFromKey, windowKey, type Window } from './windows.ts';
 
@@ -67,7 +70,9 @@ export class WindowState {
   private readonly set: MapState<string, [number, number]>;
 
   constructor(private readonly backend: KeyedStateBackend) {
-    this.contents = backend.getState(new MapStateDescriptor<WindowKey, unknown>('window-contents'));
+    // Contents are read, changed in place and written back once per element: on LMDB too the
+    // object stays in the backend's cache (no decode and encode of a growing element list per element).
+    this.contents = backend.getState(shareStoredObjects(new MapStateDescriptor<WindowKey, unknown>('window-contents')));
     this.timers = backend.getState(new MapStateDescriptor<string, WindowKey[]>('window-timers'));
     this.values = backend.getState(new MapStateDescriptor<WindowKey, Values>('window-values'));
     this.set = backend.getState(new MapStateDescriptor<string, [number, number]>('window-set'));
