@@ -153,6 +153,44 @@ for (const kind of BACKENDS) {
         assert.equal(t.size(), 0);
       }));
 
+    test('firing alternates between key groups with timers at the same times; registrations and deletions in one key group meanwhile', () =>
+      run((b) => {
+        // Two key groups, 600 timers each (more than one read-ahead), at the same timestamps:
+        // firing goes back and forth between them.
+        const inGroup = (kg: number) => Array.from({ length: 400_000 }, (_, i) => `k${i}`).filter((k) => keyGroupFor(k, 128) === kg).slice(0, 600);
+        const a = inGroup(keyGroupFor('k0', 128));
+        const c = inGroup((keyGroupFor('k0', 128) + 1) % 128);
+        assert.equal(a.length + c.length, 1200);
+        const t = b.timers;
+        b.batch(() => [a, c].forEach((keys) => keys.forEach((k, i) => {
+          b.setCurrentKey(k);
+          t.registerEventTimeTimer(i);
+        })));
+        const fired: string[] = [];
+        t.advanceWatermark(10_000, (ts) => {
+          fired.push(`${b.getCurrentKey()}@${ts}`);
+          if (ts === 50 && b.getCurrentKey() === a[50]) {
+            b.setCurrentKey(c[300]!); // the other key group, not read ahead yet: must not fire
+            t.deleteEventTimeTimer(300);
+            b.setCurrentKey(c[51]!); // the other key group, read ahead: must not fire
+            t.deleteEventTimeTimer(51);
+            b.setCurrentKey(a[1]!); // this key group, earlier than what is left: fires next
+            t.registerEventTimeTimer(50);
+          }
+        });
+        const expected: string[] = [];
+        for (let i = 0; i < 600; i++) {
+          expected.push(`${a[i]}@${i}`);
+          if (i === 50) expected.push(`${a[1]}@50`);
+          if (i !== 300 && i !== 51) expected.push(`${c[i]}@${i}`);
+        }
+        // At one timestamp the key groups fire in key group order, and within one in key order.
+        const byTime = (x: string, y: string) => Number(x.split('@')[1]) - Number(y.split('@')[1]);
+        assert.deepEqual([...fired].sort(byTime), fired, 'fired in timestamp order');
+        assert.deepEqual([...fired].sort(), [...expected].sort());
+        assert.equal(t.size(), 0);
+      }));
+
     test('bad timestamps and missing keys are rejected', () =>
       run((b) => {
         assert.throws(() => b.timers.registerEventTimeTimer(1), { code: 'WEIR_NO_CURRENT_KEY' });

@@ -37,20 +37,20 @@ const MAX_PENDING = 65_536;
 const READ_AHEAD = 256;
 
 /**
- * The next timers of one key group and domain in LMDB, in order, read by one range read. Valid
- * while no registration or deletion happened since (`version`): firing removes `keys[next]`, so
- * what follows it is still LMDB's next. At the end of input every key's timer fires: with a range
- * read and a head refresh per timer (two cursors each), 10 000 timers cost ~12 % of the click
- * job's keyed subtask (issue #18 profile).
+ * The next timers of one key group and domain in LMDB, in order, read by one range read. Kept per
+ * key group and domain, and dropped by any registration or deletion in that key group and domain:
+ * firing removes `keys[next]`, so what follows it is still LMDB's next. At the end of input every
+ * key's timer fires: with a range read and a head refresh per timer (two cursors each), 10 000
+ * timers cost ~12 % of the click job's keyed subtask (issue #18 profile). One read-ahead for the
+ * whole store was not enough: windows of many keys end at the same time, so firing alternates
+ * between key groups, and every switch read 256 timers again (68 % of a sliding-window subtask on
+ * LMDB, bench:windows). Memory: at most READ_AHEAD keys per key group and domain with due timers.
  */
 interface ReadAhead {
-  readonly domain: number;
-  readonly kg: number;
   readonly keys: Buffer[];
   next: number;
   /** The read reached the end of the key group's range (nothing after `keys`). */
   readonly complete: boolean;
-  readonly version: number;
 }
 
 /** Timer storage of the LMDB backend. */
@@ -58,9 +58,8 @@ export class LmdbTimerStore implements TimerStore {
   private readonly heads: Float64Array[];
   private readonly size0: number;
   private readonly pending = new Map<string, PendingTimer>();
-  /** Bumped by every registration, deletion and restore write: a read-ahead of an older version is stale. */
-  private version = 0;
-  private ahead: ReadAhead | undefined;
+  /** `aheads[domain][kg - start]`: the key group's read-ahead, if one is valid. */
+  private readonly aheads: Array<Array<ReadAhead | undefined>> = [[], []];
 
   constructor(
     private readonly db: BinaryDb,
@@ -101,8 +100,9 @@ export class LmdbTimerStore implements TimerStore {
     this.heads[domain]![kg - this.range.start] = this.first(domain, kg)?.ts ?? Number.NaN;
   }
 
-  /** Recomputes every head (after open or restore). */
+  /** Recomputes every head (after open or restore) and forgets what was read ahead. */
   recomputeHeads(): void {
+    this.forgetReadAheads();
     for (let d = 0; d < 2; d++) for (let kg = this.range.start; kg <= this.range.end; kg++) this.refreshHead(d, kg);
   }
 
@@ -119,6 +119,7 @@ export class LmdbTimerStore implements TimerStore {
     const key = timerKey(kg, domain, ts, this.ctx.keyBytes());
     this.pend(key, true);
     const i = kg - this.range.start;
+    this.aheads[domain]![i] = undefined;
     if (!(ts >= this.heads[domain]![i]!)) this.heads[domain]![i] = ts; // NaN head: none yet
     this.mark(key);
   }
@@ -130,12 +131,12 @@ export class LmdbTimerStore implements TimerStore {
     const existed = p !== undefined ? p.put : this.db.getBinaryFast(key) !== undefined;
     if (!existed) return;
     this.pend(key, false);
+    this.aheads[domain]![kg - this.range.start] = undefined;
     if (ts <= this.heads[domain]![kg - this.range.start]!) this.refreshHead(domain, kg);
     this.mark(key);
   }
 
   private pend(key: Buffer, put: boolean): void {
-    this.version++;
     const id = key.toString('latin1');
     const p = this.pending.get(id);
     if (p !== undefined) p.put = put;
@@ -185,14 +186,20 @@ export class LmdbTimerStore implements TimerStore {
 
   /** The read-ahead of (domain, kg) positioned at its first timer in LMDB: the current one while valid, else read anew. */
   private readAhead(domain: number, kg: number): ReadAhead {
-    const a = this.ahead;
-    if (a !== undefined && a.version === this.version && a.domain === domain && a.kg === kg && (a.next < a.keys.length || a.complete)) return a;
+    const i = kg - this.range.start;
+    const a = this.aheads[domain]![i];
+    if (a !== undefined && (a.next < a.keys.length || a.complete)) return a;
     this.flush();
     const keys: Buffer[] = [];
     const start = groupSidPrefix(kg, timerSid(domain));
     const end = groupSidPrefix(kg, timerSid(domain) + 1);
     for (const k of this.db.getKeys({ start, end, limit: READ_AHEAD })) keys.push(Buffer.from(k as Buffer));
-    return (this.ahead = { domain, kg, keys, next: 0, complete: keys.length < READ_AHEAD, version: this.version });
+    return (this.aheads[domain]![i] = { keys, next: 0, complete: keys.length < READ_AHEAD });
+  }
+
+  private forgetReadAheads(): void {
+    this.aheads[0]!.length = 0;
+    this.aheads[1]!.length = 0;
   }
 
   size(): number {
@@ -209,13 +216,13 @@ export class LmdbTimerStore implements TimerStore {
   /** Restore: adds / removes a timer of an explicit key group (heads are recomputed afterwards). */
   restorePut(kg: number, domain: number, ts: number, key: Uint8Array): void {
     this.flush();
-    this.version++;
+    this.forgetReadAheads();
     this.db.putSync(timerKey(kg, domain, ts, key), EMPTY);
   }
 
   restoreDelete(kg: number, domain: number, ts: number, key: Uint8Array): void {
     this.flush();
-    this.version++;
+    this.forgetReadAheads();
     this.db.removeSync(timerKey(kg, domain, ts, key));
   }
 }
