@@ -11,7 +11,7 @@
  * parallelism. events/s = events ÷ the time from `running` (every subtask deployed: worker
  * start-up excluded, as Flink's figures exclude job submission) to `done` (the final checkpoint
  * included); per core = events/s ÷ min(parallelism, cores). With the checkpoint cost (default in
- * full runs) each query also runs `--cost-runs` (default 3) pairs of runs at the highest
+ * full runs) each query also runs `--cost-runs` (default 5) pairs of runs at the highest
  * parallelism, checkpointing off and on, interleaved (the order alternating), and the cost is
  * 1 − median(on) ÷ median(off) (nearest rank): single runs vary by ±20 %, more than the cost measured.
  * Output: a table, results/nexmark.json, results/nexmark.svg (+ .png) — `--quick` to results/quick/,
@@ -31,17 +31,18 @@ const cores = os.availableParallelism?.() ?? os.cpus().length;
 const queries = (typeof args.flags.queries === 'string' ? args.flags.queries.split(',') : QUERY_NAMES) as QueryName[];
 const parallelisms = (typeof args.flags.parallelism === 'string' ? args.flags.parallelism.split(',').map(Number) : [1, 2]);
 const checkpointCost = args.flags['checkpoint-cost'] === true || (!args.quick && args.flags['no-checkpoint-cost'] !== true);
-const costRuns = Math.max(1, Number(args.flags['cost-runs'] ?? 3));
+const costRuns = Math.max(1, Number(args.flags['cost-runs'] ?? 5));
 const partial = ['events', 'queries', 'parallelism'].some((f) => args.flags[f] !== undefined);
 const INTERVAL_MS = 10_000;
 /** Flink 1.13's published throughput per core (events/s). */
 const FLINK_PER_CORE: Partial<Record<QueryName, number>> = { q0: 155_000, q1: 158_000, q2: 175_000, q4: 34_300, q5: 22_100, q7: 12_300, q12: 75_700 };
 /**
  * Events per run: measured on the 2-vCPU host so that a run at parallelism 2 takes > 10 s (at
- * least one periodic checkpoint besides the final one) and one at parallelism 1 ~15–25 s.
+ * least one periodic checkpoint besides the final one, also in the fastest cost-run seen) and one
+ * at parallelism 1 ~15–30 s.
  */
 const FULL_EVENTS: Record<QueryName, number> = {
-  q0: 50_000_000, q1: 50_000_000, q2: 50_000_000, q3: 20_000_000, q4: 4_000_000, q5: 1_000_000, q7: 4_000_000, q8: 8_000_000, q12: 2_500_000,
+  q0: 90_000_000, q1: 90_000_000, q2: 90_000_000, q3: 20_000_000, q4: 4_000_000, q5: 1_500_000, q7: 6_000_000, q8: 12_000_000, q12: 2_500_000,
 };
 const eventsFor = (q: QueryName): number => Number(args.flags.events ?? (args.quick ? 20_000 : FULL_EVENTS[q]));
 
