@@ -7,10 +7,10 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MapStateDescriptor, ValueStateDescriptor, type KeyedStateBackend } from './index.ts';
+import { MapStateDescriptor, ValueStateDescriptor, type KeyedStateBackend, type KeyedStateHandle } from './index.ts';
 import { shareStoredObjects } from './descriptors.ts';
 import { VALUE_CACHE_MAX_ENTRIES } from './lmdb/lmdb-value-cache.ts';
-import { BACKENDS, makeBackend, removeDir, resolver, snapshotTarget, takeSnapshot, tempDir } from './testing/backend-fixtures.ts';
+import { BACKENDS, makeBackend, type BackendKind, removeDir, resolver, snapshotTarget, takeSnapshot, tempDir } from './testing/backend-fixtures.ts';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -29,80 +29,73 @@ function append(b: KeyedStateBackend, d: MapStateDescriptor<number, number[]>, w
   });
 }
 
+/** Runs `fn` on a fresh backend of `kind`, disposed after. */
+async function withBackend(kind: BackendKind, fn: (b: KeyedStateBackend) => Promise<void>): Promise<void> {
+  const b = await makeBackend(kind, root);
+  try {
+    await fn(b);
+  } finally {
+    await b.dispose();
+  }
+}
+
+/** Window 7 of key 'k' in a fresh backend restored from `handle`. */
+async function restoredWindow(kind: BackendKind, handle: KeyedStateHandle): Promise<number[] | undefined> {
+  const restored = await makeBackend(kind, root);
+  try {
+    await restored.restore([handle], resolver(root));
+    restored.setCurrentKey('k');
+    return restored.getState(sharedMap()).get(7);
+  } finally {
+    await restored.dispose();
+  }
+}
+
 for (const kind of BACKENDS) {
   describe(`shared stored objects (${kind})`, () => {
-    test('a read returns the object written; user states are unaffected', async () => {
-      const b = await makeBackend(kind, root);
-      try {
-        b.setCurrentKey('k');
-        const d = sharedMap();
-        const first = append(b, d, 7, 1);
-        assert.equal(b.getState(d).get(7), first, 'map entry: the same object');
-        const v = b.getState(sharedValue());
-        const obj = { n: 1 };
-        v.update(obj);
-        assert.equal(v.value(), obj, 'value: the same object');
-        const plain = b.getState(new MapStateDescriptor<number, number[]>('plain'));
-        const mine = [1];
-        plain.put(1, mine);
-        if (kind === 'lmdb') assert.notEqual(plain.get(1), mine, 'a user state still reads fresh copies on LMDB');
-        assert.deepEqual(plain.get(1), [1]);
-      } finally {
-        await b.dispose();
-      }
-    });
+    test('a read returns the object written; user states are unaffected', () => withBackend(kind, async (b) => {
+      b.setCurrentKey('k');
+      const d = sharedMap();
+      const first = append(b, d, 7, 1);
+      assert.equal(b.getState(d).get(7), first, 'map entry: the same object');
+      const v = b.getState(sharedValue());
+      const obj = { n: 1 };
+      v.update(obj);
+      assert.equal(v.value(), obj, 'value: the same object');
+      const plain = b.getState(new MapStateDescriptor<number, number[]>('plain'));
+      const mine = [1];
+      plain.put(1, mine);
+      if (kind === 'lmdb') assert.notEqual(plain.get(1), mine, 'a user state still reads fresh copies on LMDB');
+      assert.deepEqual(plain.get(1), [1]);
+    }));
 
-    test('a snapshot keeps the value of its sync point when the object is changed in place and written back after it', async () => {
-      const b = await makeBackend(kind, root);
-      try {
-        const d = sharedMap();
-        b.setCurrentKey('k');
-        append(b, d, 7, 1);
-        const snap = b.snapshot(1, snapshotTarget(root, 1));
-        append(b, d, 7, 2); // before materialize
-        const handle = await snap.materialize();
-        append(b, d, 7, 3); // after
-        assert.deepEqual(b.getState(d).get(7), [1, 2, 3]);
-        const restored = await makeBackend(kind, root);
-        try {
-          await restored.restore([handle], resolver(root));
-          restored.setCurrentKey('k');
-          assert.deepEqual(restored.getState(sharedMap()).get(7), [1], 'the snapshot holds the list of its sync point');
-        } finally {
-          await restored.dispose();
-        }
-      } finally {
-        await b.dispose();
-      }
-    });
+    test('a snapshot keeps the value of its sync point when the object is changed in place and written back after it', () => withBackend(kind, async (b) => {
+      const d = sharedMap();
+      b.setCurrentKey('k');
+      append(b, d, 7, 1);
+      const snap = b.snapshot(1, snapshotTarget(root, 1));
+      append(b, d, 7, 2); // before materialize
+      const handle = await snap.materialize();
+      append(b, d, 7, 3); // after
+      assert.deepEqual(b.getState(d).get(7), [1, 2, 3]);
+      assert.deepEqual(await restoredWindow(kind, handle), [1], 'the snapshot holds the list of its sync point');
+    }));
 
-    test('past the write-back cache (LMDB drops it): reads are copies with every change, and changes still persist', async () => {
-      const b = await makeBackend(kind, root);
-      try {
-        const d = sharedMap();
-        b.setCurrentKey('k');
-        const before = append(b, d, 7, 1);
-        // More entries than LMDB's cache holds: it writes everything out and starts empty.
-        const other = b.getState(new MapStateDescriptor<number, number>('other'));
-        b.batch(() => {
-          for (let i = 0; i <= VALUE_CACHE_MAX_ENTRIES; i++) other.put(i, i);
-        });
-        const after = b.getState(d).get(7)!;
-        assert.deepEqual(after, [1]);
-        if (kind === 'lmdb') assert.notEqual(after, before, 'read back from LMDB: a decoded copy');
-        append(b, d, 7, 2);
-        const handle = await takeSnapshot(b, root, 2);
-        const restored = await makeBackend(kind, root);
-        try {
-          await restored.restore([handle], resolver(root));
-          restored.setCurrentKey('k');
-          assert.deepEqual(restored.getState(sharedMap()).get(7), [1, 2]);
-        } finally {
-          await restored.dispose();
-        }
-      } finally {
-        await b.dispose();
-      }
-    });
+    test('past the write-back cache (LMDB drops it): reads are copies with every change, and changes still persist', () => withBackend(kind, async (b) => {
+      const d = sharedMap();
+      b.setCurrentKey('k');
+      const before = append(b, d, 7, 1);
+      // More entries than LMDB's cache holds: it writes everything out and starts empty.
+      const other = b.getState(new MapStateDescriptor<number, number>('other'));
+      b.batch(() => {
+        for (let i = 0; i <= VALUE_CACHE_MAX_ENTRIES; i++) other.put(i, i);
+      });
+      const after = b.getState(d).get(7)!;
+      assert.deepEqual(after, [1]);
+      if (kind === 'lmdb') assert.notEqual(after, before, 'read back from LMDB: a decoded copy');
+      append(b, d, 7, 2);
+      const handle = await takeSnapshot(b, root, 2);
+      assert.deepEqual(await restoredWindow(kind, handle), [1, 2]);
+    }));
   });
 }
