@@ -200,19 +200,20 @@ export class LmdbStateStore implements KeyedStateStore {
   }
 
   putValue(sid: number, v: unknown, t: number): void {
-    const primitive = this.byReference(sid, v);
-    const bytes = primitive ? null : Buffer.from(encodeStored(packValue(v), t, this.valScratch));
+    const asIs = this.byReference(sid, v);
+    const kept = asIs ? v : undefined;
+    const bytes = asIs ? null : Buffer.from(encodeStored(packValue(v), t, this.valScratch));
     const id = this.ctx.keyId();
     // A key read or written before (the common read-modify-write): its entry holds the LMDB key,
     // so the key is not encoded again (~10 % of a keyed count's subtask, issue #18 profile).
     const e = this.cache.get(sid, id);
     if (e !== undefined) {
-      this.cache.rewrite(e, primitive ? v : undefined, t, bytes, false);
+      this.cache.rewrite(e, kept, t, bytes, false);
       this.markPrefix(e.key);
       return;
     }
     const key = this.valueKey(sid);
-    this.cache.set(sid, id, key, primitive ? v : undefined, t, bytes, false);
+    this.cache.set(sid, id, key, kept, t, bytes, false);
     this.mark(key.length);
     if (this.cache.full) this.flush(true);
   }
