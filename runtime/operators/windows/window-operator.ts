@@ -32,7 +32,7 @@
  */
 import type { KeyedStateBackend, TimerService } from '../../../state/index.ts';
 import type { Collector, RuntimeContext, TaskInfo } from '../../api/functions.ts';
-import type { ProcessWindowContext, ProcessWindowFunction } from '../../api/window-functions.ts';
+import type { ProcessWindowFunction } from '../../api/window-functions.ts';
 import { WeirError } from '../../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../../errors.ts';
 import { type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
@@ -42,7 +42,8 @@ import { asyncUserFunction, isThenable, userFunctionFailed } from '../operator.t
 import { GlobalWindows } from './assigners.ts';
 import { CountTrigger, EventTimeTrigger, PurgingTrigger } from './triggers.ts';
 import { fixedEventTimePath, fixedWindowSize, is, isBuiltInTrigger, isStatelessTrigger, onlyDerivedTimers } from './window-shortcuts.ts';
-import type { OnMergeContext, Trigger, TriggerContext, TriggerResult, WindowAssigner, WindowOperatorSpec } from './window-operator-spec.ts';
+import type { Trigger, TriggerResult, WindowAssigner, WindowOperatorSpec } from './window-operator-spec.ts';
+import { TriggerCalls, WindowContexts } from './window-contexts.ts';
 import { WindowState, windowCodec, type TimerDomain, type WindowCodec, type WindowKey } from './window-state.ts';
 import { callUser, WindowFunctionRunner } from './window-functions-runner.ts';
 import { TimeWindow, type Window } from './windows.ts';
@@ -69,9 +70,8 @@ export class WindowOperator implements StreamOperator {
   private restoredWatermark = -Infinity;
   private readonly collector: Collector<unknown>;
   private readonly assignCtx = { currentProcessingTime: () => this.ctx.now() };
-  private triggerWindow!: Window;
-  private triggerWk!: WindowKey;
-  private readonly triggerCtx = this.makeTriggerContext();
+  private contexts!: WindowContexts;
+  private readonly triggers: TriggerCalls;
   private readonly codec: WindowCodec;
   /** Fixed-size windows: their size; cleanup timers are derived (see the header). */
   private readonly fixedSize: number | undefined;
@@ -85,7 +85,6 @@ export class WindowOperator implements StreamOperator {
   private readonly valuesUsed: boolean;
   /** The derived timer registered last while processing the current (element, window): not again (NaN outside). */
   private lastDerivedTimer = Number.NaN;
-  private triggerName: string | undefined;
   /** The trigger is Weir's EventTimeTrigger itself: its decisions are inlined (the same ones). */
   private readonly eventTimeTrigger: boolean;
   /**
@@ -106,6 +105,7 @@ export class WindowOperator implements StreamOperator {
     this.eventTime = this.assigner.isEventTime();
     this.lateness = this.eventTime ? spec.allowedLateness : 0;
     this.runner = undefined!; // created in open(), once the backend is known
+    this.triggers = new TriggerCalls(this.trigger, info);
     this.processFn = spec.fn.process;
     this.collector = { collect: (v) => this.out.collect(v, this.emitTimestamp) };
     this.fixedSize = this.merging ? undefined : fixedWindowSize(this.assigner);
@@ -136,6 +136,17 @@ export class WindowOperator implements StreamOperator {
       getReducingState: (d) => b.getState(d),
       getAggregatingState: (d) => b.getState(d),
     };
+    this.contexts = new WindowContexts({
+      state: this.state,
+      codec: this.codec,
+      merging: this.merging,
+      runtimeCtx: this.runtimeCtx,
+      now: () => ctx.now(),
+      watermark: () => this.watermark(),
+      registerTimer: (domain, t, w, wk) => this.registerTimer(domain, t, w, wk),
+      deleteTimer: (domain, t, w, wk) => this.deleteTimer(domain, t, w, wk),
+      sideOutput: (tag, v, ts) => this.out.sideOutput?.(sideOutputId(tag), v, ts),
+    });
     if (this.processFn?.open) callUser(this.info, 'open()', undefined, () => this.processFn!.open!(this.runtimeCtx));
   }
 
@@ -191,11 +202,11 @@ export class WindowOperator implements StreamOperator {
         }
       } else {
         try {
-          result = this.trigger.onElement(value, ts, w, this.triggerContext(w, wk));
+          result = this.trigger.onElement(value, ts, w, this.contexts.triggerContext(w, wk));
         } catch (e) {
-          throw userFunctionFailed(this.info, this.triggerWhat('onElement'), undefined, e);
+          throw userFunctionFailed(this.info, this.triggers.what('onElement'), undefined, e);
         }
-        if (isThenable(result)) throw asyncUserFunction(this.info, this.triggerWhat('onElement'), undefined);
+        if (isThenable(result)) throw asyncUserFunction(this.info, this.triggers.what('onElement'), undefined);
       }
       if (result !== 'CONTINUE') this.handle(result, w, wk, false, NOT_READ);
       if (cleanupAt !== this.lastDerivedTimer) this.registerCleanupTimer(w, wk); // else: registered already
@@ -303,10 +314,10 @@ export class WindowOperator implements StreamOperator {
       // EventTimeTrigger.onEventTime / onProcessingTime, inlined.
       result = domain === 'e' && time === w.maxTimestamp() ? 'FIRE' : 'CONTINUE';
     } else {
-      const ctx = this.triggerContext(w, wk);
+      const ctx = this.contexts.triggerContext(w, wk);
       result = domain === 'e'
-        ? this.callTrigger('onEventTime', () => this.trigger.onEventTime(time, w, ctx))
-        : this.callTrigger('onProcessingTime', () => this.trigger.onProcessingTime(time, w, ctx));
+        ? this.triggers.call('onEventTime', () => this.trigger.onEventTime(time, w, ctx))
+        : this.triggers.call('onProcessingTime', () => this.trigger.onProcessingTime(time, w, ctx));
     }
     const cleanup = (domain === 'e') === this.eventTime && time === this.cleanupTime(w);
     if (result !== 'CONTINUE') this.handle(result, w, wk, cleanup, contents);
@@ -403,11 +414,11 @@ export class WindowOperator implements StreamOperator {
   private clearAllState(w: Window, wk: WindowKey): void {
     this.state.clearContents(wk);
     if (this.eventTimeTrigger) this.deleteTimer('e', w.maxTimestamp(), w, wk); // EventTimeTrigger.clear, inlined
-    else this.callTrigger('clear', () => this.trigger.clear(w, this.triggerContext(w, wk)));
+    else this.triggers.call('clear', () => this.trigger.clear(w, this.contexts.triggerContext(w, wk)));
     if (this.processFn?.clear) {
       const max = w.maxTimestamp();
       this.emitTimestamp = Number.isFinite(max) ? max : undefined; // what clear() emits to side outputs carries it too
-      const ctx = this.processContext(w);
+      const ctx = this.contexts.processContext(w, this.emitTimestamp);
       callUser(this.info, 'process window function clear()', { window: String(w) }, () => this.processFn!.clear!(ctx));
     }
     if (this.valuesUsed) this.state.clearValues(wk);
@@ -444,29 +455,11 @@ export class WindowOperator implements StreamOperator {
       throw new Error(`window merging produced ${String(result)}, already late for watermark ${this.watermark()}`);
     }
     const rk = this.codec.key(result);
-    const base = this.makeTriggerContext();
-    const mergeCtx: OnMergeContext = {
-      getCurrentProcessingTime: base.getCurrentProcessingTime,
-      getCurrentWatermark: base.getCurrentWatermark,
-      registerEventTimeTimer: (t) => this.registerTimer('e', t, result, rk),
-      registerProcessingTimeTimer: (t) => this.registerTimer('p', t, result, rk),
-      deleteEventTimeTimer: (t) => this.deleteTimer('e', t, result, rk),
-      deleteProcessingTimeTimer: (t) => this.deleteTimer('p', t, result, rk),
-      getState: (name) => this.state.value(rk, 't', name),
-      mergeState: <S>(name: string, fold: (a: S, b: S) => S) => {
-        const target = this.state.value<S>(rk, 't', name);
-        let acc = target.value();
-        for (const m of merged) {
-          const v = this.state.value<S>(this.codec.key(m), 't', name).value();
-          if (v !== undefined) acc = acc === undefined ? v : fold(acc, v);
-        }
-        if (acc !== undefined) target.update(acc);
-      },
-    };
-    this.callTrigger('onMerge', () => this.trigger.onMerge?.(result, mergeCtx));
+    const mergeCtx = this.contexts.mergeContext(result, rk, merged);
+    this.triggers.call('onMerge', () => this.trigger.onMerge?.(result, mergeCtx));
     for (const m of merged) {
       const mk = this.codec.key(m);
-      this.callTrigger('clear', () => this.trigger.clear(m, this.triggerContext(m, mk)));
+      this.triggers.call('clear', () => this.trigger.clear(m, this.contexts.triggerContext(m, mk)));
       this.deleteCleanupTimer(m, mk);
     }
     let contents = this.state.getContents(rk);
@@ -487,57 +480,5 @@ export class WindowOperator implements StreamOperator {
     return wm > this.restoredWatermark ? wm : this.restoredWatermark;
   }
 
-  private triggerWhat(what: string): string {
-    this.triggerName ??= String(this.trigger);
-    return `trigger ${this.triggerName} ${what}`;
-  }
-
-  private callTrigger<R>(what: string, fn: () => R): R {
-    let r: R;
-    try {
-      r = fn();
-    } catch (e) {
-      throw userFunctionFailed(this.info, this.triggerWhat(what), undefined, e);
-    }
-    if (isThenable(r)) throw asyncUserFunction(this.info, this.triggerWhat(what), undefined);
-    return r;
-  }
-
-  /** The trigger context, for window `w` (one object, re-pointed: trigger calls never nest). */
-  private triggerContext(w: Window, wk: WindowKey): TriggerContext {
-    this.triggerWindow = w;
-    this.triggerWk = wk;
-    return this.triggerCtx;
-  }
-
-  private makeTriggerContext(): TriggerContext {
-    const self = this;
-    return {
-      getCurrentProcessingTime() { return self.ctx.now(); },
-      getCurrentWatermark() { return self.watermark(); },
-      registerEventTimeTimer(t) { self.registerTimer('e', t, self.triggerWindow, self.triggerWk); },
-      registerProcessingTimeTimer(t) { self.registerTimer('p', t, self.triggerWindow, self.triggerWk); },
-      deleteEventTimeTimer(t) { self.deleteTimer('e', t, self.triggerWindow, self.triggerWk); },
-      deleteProcessingTimeTimer(t) { self.deleteTimer('p', t, self.triggerWindow, self.triggerWk); },
-      getState(name) { return self.state.value(self.triggerWk, 't', name); },
-    };
-  }
-
-  private readonly makeProcessContext = (w: Window): ProcessWindowContext<any> => this.processContext(w);
-
-  private processContext(w: Window): ProcessWindowContext<any> {
-    const ts = this.emitTimestamp;
-    const wk = this.codec.key(w);
-    return {
-      window: w,
-      currentWatermark: () => this.watermark(),
-      currentProcessingTime: () => this.ctx.now(),
-      windowState: () => {
-        if (this.merging) throw new TypeError('per-window state is not available with merging (session) windows (as in Flink)');
-        return { getState: (name: string) => this.state.value(wk, 'p', name) };
-      },
-      globalState: () => this.runtimeCtx,
-      output: (tag, v) => this.out.sideOutput?.(sideOutputId(tag), v, ts),
-    };
-  }
+  private readonly makeProcessContext = (w: Window) => this.contexts.processContext(w, this.emitTimestamp);
 }
