@@ -44,6 +44,7 @@ import { CountTrigger, EventTimeTrigger, PurgingTrigger } from './triggers.ts';
 import { fixedEventTimePath, fixedWindowSize, is, isBuiltInTrigger, isStatelessTrigger, onlyDerivedTimers } from './window-shortcuts.ts';
 import type { Trigger, TriggerResult, WindowAssigner, WindowOperatorSpec } from './window-operator-spec.ts';
 import { TriggerCalls, WindowContexts } from './window-contexts.ts';
+import { SessionMerger } from './window-merging.ts';
 import { WindowState, windowCodec, type TimerDomain, type WindowCodec, type WindowKey } from './window-state.ts';
 import { callUser, WindowFunctionRunner } from './window-functions-runner.ts';
 import { TimeWindow, type Window } from './windows.ts';
@@ -71,6 +72,8 @@ export class WindowOperator implements StreamOperator {
   private readonly collector: Collector<unknown>;
   private readonly assignCtx = { currentProcessingTime: () => this.ctx.now() };
   private contexts!: WindowContexts;
+  /** Session windows: the key's merging set (created in open()). */
+  private sessions: SessionMerger | undefined;
   private readonly triggers: TriggerCalls;
   private readonly codec: WindowCodec;
   /** Fixed-size windows: their size; cleanup timers are derived (see the header). */
@@ -147,6 +150,15 @@ export class WindowOperator implements StreamOperator {
       deleteTimer: (domain, t, w, wk) => this.deleteTimer(domain, t, w, wk),
       sideOutput: (tag, v, ts) => this.out.sideOutput?.(sideOutputId(tag), v, ts),
     });
+    if (this.merging) {
+      this.sessions = new SessionMerger({
+        info: this.info, assigner: this.assigner, trigger: this.trigger, triggers: this.triggers, state: this.state, codec: this.codec,
+        contexts: this.contexts, runner: this.runner, valuesUsed: this.valuesUsed,
+        isLate: (w) => this.eventTime && this.cleanupTime(w) <= this.watermark(),
+        watermark: () => this.watermark(),
+        deleteCleanupTimer: (w, wk) => this.deleteCleanupTimer(w, wk),
+      });
+    }
     if (this.processFn?.open) callUser(this.info, 'open()', undefined, () => this.processFn!.open!(this.runtimeCtx));
   }
 
@@ -178,7 +190,7 @@ export class WindowOperator implements StreamOperator {
     const wm = this.watermark(); // nothing in here moves it
     for (let i = 0; i < windows.length; i++) {
       const assigned = windows[i]!;
-      const w = this.merging ? this.addToMergingSet(assigned as TimeWindow) : assigned;
+      const w = this.sessions ? this.sessions.add(assigned as TimeWindow) : assigned;
       if (this.eventTime && this.cleanupTime(w) <= wm) { // late: Flink's isWindowLate
         if (this.merging) this.state.retireMergingWindow(w);
         continue;
@@ -423,54 +435,6 @@ export class WindowOperator implements StreamOperator {
     }
     if (this.valuesUsed) this.state.clearValues(wk);
     if (this.merging) this.state.retireMergingWindow(w);
-  }
-
-  // ---- merging (sessions): Flink's MergingWindowSet.addWindow and the operator's merge callback ----
-
-  /** Add a new window to the key's set, merging it with the windows it overlaps; returns the window it ended up in. */
-  private addToMergingSet(nw: TimeWindow): TimeWindow {
-    const groups = callUser(this.info, 'window assigner mergeWindows', undefined, () => this.assigner.mergeWindows!([...this.state.mergingWindows(), nw])) as Array<{ result: TimeWindow; merged: TimeWindow[] }>;
-    let result = nw;
-    let mergedNew = false;
-    for (const g of groups) {
-      const merged = [...g.merged];
-      const i = merged.findIndex((w) => w.equals(nw));
-      if (i >= 0) {
-        merged.splice(i, 1); // the new window never had state
-        mergedNew = true;
-        result = g.result;
-      }
-      for (const m of merged) this.state.retireMergingWindow(m);
-      this.state.addMergingWindow(g.result);
-      // Merging a window into itself (the new one inside an existing one) changes nothing.
-      if (!(merged.length === 1 && merged[0]!.equals(g.result))) this.merge(g.result, merged.filter((m) => !m.equals(g.result)));
-    }
-    if (groups.length === 0 || (result.equals(nw) && !mergedNew)) this.state.addMergingWindow(nw);
-    return result;
-  }
-
-  /** The state of `merged` windows moves into `result`: trigger onMerge, their timers and trigger state cleared, contents combined. */
-  private merge(result: TimeWindow, merged: TimeWindow[]): void {
-    if (this.eventTime && this.cleanupTime(result) <= this.watermark()) {
-      throw new Error(`window merging produced ${String(result)}, already late for watermark ${this.watermark()}`);
-    }
-    const rk = this.codec.key(result);
-    const mergeCtx = this.contexts.mergeContext(result, rk, merged);
-    this.triggers.call('onMerge', () => this.trigger.onMerge?.(result, mergeCtx));
-    for (const m of merged) {
-      const mk = this.codec.key(m);
-      this.triggers.call('clear', () => this.trigger.clear(m, this.contexts.triggerContext(m, mk)));
-      this.deleteCleanupTimer(m, mk);
-    }
-    let contents = this.state.getContents(rk);
-    for (const m of merged) {
-      const mk = this.codec.key(m);
-      const c = this.state.getContents(mk);
-      if (c !== undefined) contents = contents === undefined ? c : this.runner.merge(contents, c);
-      this.state.clearContents(mk);
-      if (this.valuesUsed) this.state.clearValues(mk);
-    }
-    if (contents !== undefined) this.state.putContents(rk, contents);
   }
 
   // ---- contexts ----
