@@ -6,12 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { watermarkJob, processingTimerJob, type TimerObs } from './support/jobs.ts';
 
 for (const backend of ['heap', 'lmdb'] as const) {
   test(`watermark = min over input channels; event-time timers fire in order (${backend})`, async () => {
     const n = 3000;
-    const result = await watermarkJob.execute({ params: { n }, parallelism: 2, stateBackend: backend, stateDirectory: `${process.env.TMPDIR ?? '/tmp'}/weir-wm-state` }).done;
+    const stateDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-wm-state-'));
+    const result = await watermarkJob.execute({ params: { n }, parallelism: 2, stateBackend: backend, stateDirectory }).done.finally(() => fs.rmSync(stateDirectory, { recursive: true, force: true }));
     const out = result.collected.out as TimerObs[];
     const elements = out.filter((o) => o.kind === 'element');
     const timers = out.filter((o): o is Extract<TimerObs, { kind: 'timer' }> => o.kind === 'timer');

@@ -13,6 +13,7 @@
  */
 import os from 'node:os';
 import { ActorSystem, type ActorFailure } from '../../actors/index.ts';
+import { removeWorkingState } from '../task/working-state.ts';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
@@ -354,6 +355,9 @@ class JobMaster implements JobControl {
     this.attempt?.collect?.stop();
     await this.system?.shutdown();
     this.system = undefined;
+    // Every worker is gone: the working copies of keyed state are scratch now (task/working-state.ts).
+    const removed = await removeWorkingState(this.opts.stateDirectory, this.jobId);
+    if (!removed.ok) this.logger.warn({ err: removed.error, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory');
   }
 
   async metrics(): Promise<JobMetrics> {
