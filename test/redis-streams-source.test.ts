@@ -20,7 +20,7 @@ import path from 'node:path';
 import { redisEntryTime, type JobClient, type WeirError } from '../index.ts';
 import { startRedis, type RedisServer } from './support/redis-server.ts';
 import { redisJob, redisParseJob, redisWindowJob, type Out, type RedisJobParams } from './support/redis-jobs.ts';
-import { checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
+import { checkpointCompletedWhen, checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import { freePort } from './support/free-port.ts';
 
@@ -169,14 +169,7 @@ test('rescale 2 → 1 from a savepoint taken mid-read: every entry exactly once 
   const first = redisJob.execute({ params: params({ sourceParallelism: 2, batchSize: 50, slowMarker, slowMicros: 1000 }), parallelism: 2, bufferBytes: 4096, checkpointing });
   // Mid-read: once a completed checkpoint has released some output (the first one may complete
   // before any entry was read), not after a number of checkpoints.
-  await new Promise<void>((resolve, reject) => {
-    const off = first.onCheckpoint((c) => {
-      if (c.status !== 'completed' || first.collected('out').length === 0) return;
-      off();
-      resolve();
-    });
-    first.done.then(() => { off(); reject(new Error('the first run ended before any output was committed')); }, (e) => { off(); reject(e); });
-  });
+  await checkpointCompletedWhen(first, () => first.collected('out').length > 0, 'any output was committed');
   const savepoint = await first.stopWithSavepoint(path.join(dir, 'savepoints'));
   const run1 = (await first.done).collected.out as Out[];
   assert.ok(run1.length > 0 && run1.length < N * STREAMS.length, `mid-read: ${run1.length} of ${N * STREAMS.length}`);

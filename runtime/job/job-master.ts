@@ -356,8 +356,8 @@ class JobMaster implements JobControl {
     await this.system?.shutdown();
     this.system = undefined;
     // Every worker is gone: the working copies of keyed state are scratch now (task/working-state.ts).
-    const removed = await removeWorkingState(this.opts.stateDirectory, this.jobId);
-    if (!removed.ok) this.logger.warn({ err: removed.error, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory');
+    await removeWorkingState(this.opts.stateDirectory, this.jobId)
+      .catch((err) => this.logger.warn({ err, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory'));
   }
 
   async metrics(): Promise<JobMetrics> {

@@ -37,7 +37,7 @@ import type { ChannelStateWriter } from './channel-state-writer.ts';
 import { sendToMaster } from './task-protocol.ts';
 import { TaskTimes, type TaskMetrics } from './task-metrics.ts';
 import { resolveIn } from './channel-state-reader.ts';
-import { workingStatePath } from './working-state.ts';
+import { subtaskWorkingStatePath } from './working-state.ts';
 
 export abstract class StreamTask implements CheckpointedTask {
   readonly vertex: JobVertex;
@@ -108,7 +108,7 @@ export abstract class StreamTask implements CheckpointedTask {
       const opts = { keyGroupRange: range, maxParallelism: this.graph.maxParallelism };
       this.keyedState = this.args.state.backend === 'heap'
         ? createHeapKeyedStateBackend(opts)
-        : await createLmdbKeyedStateBackend({ ...opts, path: workingStatePath(this.args.state.directory, this.args.jobId, { attempt: this.args.attempt, vertexId: this.vertex.id, subtask: this.args.subtask }), discardExisting: true });
+        : await createLmdbKeyedStateBackend({ ...opts, path: subtaskWorkingStatePath(this.args.state.directory, this.args.jobId, this.args.attempt, this.vertex.id, this.args.subtask), discardExisting: true });
     }
     const restore = this.args.restore;
     if (restore && this.keyedState && restore.keyed.length > 0) await this.keyedState.restore(restore.keyed, resolveIn(restore));

@@ -9,18 +9,17 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
-/** The job's directory of working copies, or a subtask's copy in it. */
-export function workingStatePath(directory: string, jobId: string, subtask?: { attempt: number; vertexId: string; subtask: number }): string {
-  const job = path.join(directory, jobId);
-  return subtask ? path.join(job, String(subtask.attempt), `${subtask.vertexId}-${subtask.subtask}`) : job;
+/** The job's directory of working copies (every attempt's). */
+export function jobWorkingStatePath(directory: string, jobId: string): string {
+  return path.join(directory, jobId);
 }
 
-/** Removes the job's working copies (all attempts); resolves whether it succeeded (a failure is not the job's). */
-export async function removeWorkingState(directory: string, jobId: string): Promise<{ ok: true } | { ok: false; error: Error }> {
-  try {
-    await fsp.rm(workingStatePath(directory, jobId), { recursive: true, force: true });
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, error: e as Error };
-  }
+/** One subtask attempt's working copy. */
+export function subtaskWorkingStatePath(directory: string, jobId: string, attempt: number, vertexId: string, subtask: number): string {
+  return path.join(jobWorkingStatePath(directory, jobId), String(attempt), `${vertexId}-${subtask}`);
+}
+
+/** Removes the job's working copies (all attempts). */
+export async function removeWorkingState(directory: string, jobId: string): Promise<void> {
+  await fsp.rm(jobWorkingStatePath(directory, jobId), { recursive: true, force: true });
 }

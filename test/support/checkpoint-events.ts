@@ -7,15 +7,23 @@ import type { JobClient } from '../../index.ts';
 
 /** Resolves after `n` more checkpoints completed (rejects if the job ends first). */
 export function checkpointsCompleted(client: JobClient, n: number): Promise<void> {
+  let seen = 0;
+  return checkpointCompletedWhen(client, () => ++seen >= n, `${n} more checkpoints completed`);
+}
+
+/**
+ * Resolves at the first completed checkpoint after which `condition()` holds (asked at each
+ * completed checkpoint; rejects if the job ends first).
+ */
+export function checkpointCompletedWhen(client: JobClient, condition: () => boolean, what = 'the awaited checkpoint'): Promise<void> {
   return new Promise((resolve, reject) => {
-    let seen = 0;
     const off = client.onCheckpoint((c) => {
-      if (c.status === 'completed' && ++seen >= n) {
+      if (c.status === 'completed' && condition()) {
         off();
         resolve();
       }
     });
-    client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) before ${n} more checkpoints completed`)); }, (e) => { off(); reject(e); });
+    client.done.then(() => { off(); reject(new Error(`the job ended (${client.status}) before ${what}`)); }, (e) => { off(); reject(e); });
   });
 }
 
