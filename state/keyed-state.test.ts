@@ -10,7 +10,7 @@ import {
   keyGroupRangeForSubtask,
   type KeyedStateBackend,
 } from './index.ts';
-import { BACKENDS, canon, makeBackend, removeDir, tempDir, type BackendKind } from './testing/backend-fixtures.ts';
+import { BACKENDS, canon, makeBackend, removeDir, resolver, takeSnapshot, tempDir, type BackendKind } from './testing/backend-fixtures.ts';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -261,6 +261,58 @@ describe('state handle semantics', () => {
           assert.deepEqual(l.get(), []);
         });
       }));
+
+    test(`${kind}: lists of every length around the point-read limit, read, cleared and appended to, before and after a restore`, async () => {
+      // The LMDB store reads and clears lists it knows the length of (≤ 64) element by element and
+      // longer or unknown ones with a range scan; a restore forgets every length.
+      const lengths = [0, 1, 2, 63, 64, 65, 66, 200];
+      const d = new ListStateDescriptor<string>('lengths');
+      const src = await makeBackend(kind, root);
+      const dst = await makeBackend(kind, root);
+      try {
+        const l = src.getState(d);
+        src.batch(() => {
+          for (const n of lengths) {
+            src.setCurrentKey(`k${n}`);
+            for (let i = 0; i < n; i++) l.add(`${n}:${i}`);
+            assert.deepEqual(l.get(), Array.from({ length: n }, (_, i) => `${n}:${i}`));
+            src.setCurrentKey(`cleared${n}`);
+            l.addAll(Array.from({ length: n }, (_, i) => `c${i}`));
+            l.clear();
+            assert.deepEqual(l.get(), []);
+            l.add('after');
+          }
+        });
+        await dst.restore([await takeSnapshot(src, root, 1)], resolver(root));
+        for (const b of [src, dst]) {
+          const r = b.getState(d);
+          b.batch(() => {
+            for (const n of lengths) {
+              b.setCurrentKey(`cleared${n}`);
+              assert.deepEqual(r.get(), ['after'], `cleared${n}`);
+              r.add('again');
+              assert.deepEqual(r.get(), ['after', 'again'], `cleared${n} + again`);
+              b.setCurrentKey(`k${n}`);
+              assert.deepEqual(r.get().length, n, `k${n} read first`);
+              r.add('x');
+              assert.deepEqual(r.get(), [...Array.from({ length: n }, (_, i) => `${n}:${i}`), 'x'], `k${n} + x`);
+              r.clear();
+              assert.deepEqual(r.get(), [], `k${n} cleared`);
+              r.addAll(['y', 'z']);
+            }
+          });
+          b.batch(() => {
+            for (const n of lengths) {
+              b.setCurrentKey(`k${n}`);
+              assert.deepEqual(r.get(), ['y', 'z'], `k${n} after clear`);
+            }
+          });
+        }
+      } finally {
+        await src.dispose({ deleteFiles: true });
+        await dst.dispose({ deleteFiles: true });
+      }
+    });
 
     test(`${kind}: a map with more entries than one iteration chunk`, () =>
       withBackend((b) => {

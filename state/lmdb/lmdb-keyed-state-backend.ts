@@ -27,7 +27,8 @@ import type { RestoreSink } from '../snapshot/keyed-restore.ts';
 import { packValue, unpackValue } from '../value-codec.ts';
 import { META_END, META_PREFIX, checkKeySize, encodeStored, rangeEnd } from './lmdb-layout.ts';
 import { LmdbSnapshotView, type FrozenState } from './lmdb-snapshot-view.ts';
-import { LmdbStateStore, deleteRange, type BinaryDb } from './lmdb-state-store.ts';
+import { deleteRange, type BinaryDb } from './lmdb-db.ts';
+import { LmdbStateStore } from './lmdb-state-store.ts';
 import { LmdbTimerStore } from './lmdb-timer-store.ts';
 
 /** Options of {@link createLmdbKeyedStateBackend}. */

@@ -17,7 +17,7 @@ import type { SnapshotPlan } from '../snapshot/incremental-chain.ts';
 import type { ListItemBytes, RecordBuffer } from '../snapshot/snapshot-records.ts';
 import type { SnapshotFileWriter } from '../snapshot/snapshot-file.ts';
 import { groupStart, payloadStart, rangeEnd, readOrderedTs, storedPayload, storedTs, timerDomain } from './lmdb-layout.ts';
-import { fastGet, type BinaryDb } from './lmdb-state-store.ts';
+import { fastGet, type BinaryDb } from './lmdb-db.ts';
 
 interface Txn {
   done(): void;

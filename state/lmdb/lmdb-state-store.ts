@@ -9,8 +9,15 @@
  * synchronous `putSync`/`removeSync`: inside `batch()` they join its write transaction, outside
  * one each commits on its own (correct, slow). Incremental tracking marks the latin1 string of the
  * prefix (value, list, whole map) or of the full map-entry key.
+ *
+ * List layout invariant: a list of n elements is stored at sequence numbers 0 … n−1, no gaps.
+ * Every writer keeps it — appends continue at the last + 1 (0 for an empty list), `putList`, the
+ * renumbering and a restore (lmdb-keyed-state-backend.ts's restore sink) write from 0, and only a
+ * whole list is ever removed. So a list is empty iff its element 0 is absent, and a list whose
+ * length is known is read and cleared with point operations instead of cursors (cursor set-up was
+ * most of Nexmark q4's list cost at parallelism 2, issue #18).
  */
-import type { Database } from 'lmdb';
+import { WeirError } from '../../common/weir-error.ts';
 import { KeyWriter, decodeKeyAt, writeKey } from '../key-codec.ts';
 import { keyIdentity } from '../key-identity.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
@@ -18,35 +25,19 @@ import type { KeyedStateStore, StateKeyRef, StoredMapEntry, StoredValue } from '
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import { packValue } from '../value-codec.ts';
 import { checkKeySize, decodeStored, encodeStored, groupSidPrefix, rangeEnd } from './lmdb-layout.ts';
+import { deleteRange, type BinaryDb } from './lmdb-db.ts';
+import { ListLengths } from './lmdb-list-lengths.ts';
 import { LmdbValueCache, isPrimitiveValue } from './lmdb-value-cache.ts';
 
-/** LMDB database with binary keys and values. */
-export type BinaryDb = Database<Buffer, Buffer>;
-
-/**
- * Reads a value into lmdb's reused buffer, valid until the next read. Its `length` property is
- * the value's size but `byteLength` is the whole buffer: index with explicit ends, never
- * `subarray(start)` without an end.
- */
-export function fastGet(db: BinaryDb, key: Buffer, txn?: unknown): Buffer | undefined {
-  // lmdb's typings omit getBinaryFast's options argument; the implementation honours `transaction`.
-  return txn ? (getBinaryFast.call(db, key, { transaction: txn }) as Buffer | undefined) : db.getBinaryFast(key);
-}
-
-type GetBinaryFast = (this: BinaryDb, k: Buffer, o?: { transaction: unknown }) => Buffer | undefined;
-let getBinaryFast: GetBinaryFast;
-
-/** Deletes every record in `[start, end)`; returns how many. */
-export function deleteRange(db: BinaryDb, start: Buffer, end: Buffer): number {
-  const keys = [...db.getKeys({ start, end })] as Buffer[];
-  for (const k of keys) db.removeSync(k);
-  return keys.length;
+/** A list element missing below the list's length: the layout invariant (file header) was broken. */
+function corruptList(seq: number, length: number): WeirError {
+  return new WeirError('WEIR_STATE_CORRUPT', `List state element ${seq} of ${length} is missing from LMDB (list elements are stored at 0 … length−1)`, { seq, length });
 }
 
 const MAP_CHUNK = 256;
 
-/** Lists whose next sequence number is remembered before the memory is dropped and read again from LMDB. */
-const LIST_NEXT_MAX = 65_536;
+/** Lists up to this length (when it is known) are read and cleared element by element; longer ones with one range scan. */
+const POINT_OPS_MAX = 64;
 
 /** The LMDB store for the current key. */
 export class LmdbStateStore implements KeyedStateStore {
@@ -57,15 +48,8 @@ export class LmdbStateStore implements KeyedStateStore {
   private view: Buffer | undefined;
   private readonly valScratch = { buf: Buffer.allocUnsafe(1024) };
   private readonly cache: LmdbValueCache;
-  /**
-   * Per list state id: key identity → the sequence number its next appended element gets (what a
-   * reverse range read for the last one would give, plus one; 0: the list is empty). Appending
-   * read it from LMDB every time: ~13 % of Nexmark q4's join subtask in cursor work (issue #18
-   * profile), and an empty list's `get` needs no range read either. Kept up to date by every list
-   * write here; forgotten on restore (`forgetAll`) and past {@link LIST_NEXT_MAX} lists.
-   */
-  private readonly listNext: Array<Map<unknown, number> | undefined> = [];
-  private listNextCount = 0;
+  /** Lengths of the lists seen (lmdb-list-lengths.ts); kept up to date by every list write here. */
+  private readonly lengths = new ListLengths();
   /** Per state id: reads may return the cached object itself (`shareObjects`); its bytes are made only when LMDB gets it. */
   private readonly shared: boolean[] = [];
 
@@ -77,7 +61,6 @@ export class LmdbStateStore implements KeyedStateStore {
     /** Runs `fn` inside a write transaction (joins the running `batch()`, if any). */
     private readonly inTransaction: (fn: () => void) => void,
   ) {
-    getBinaryFast ??= db.getBinaryFast as unknown as GetBinaryFast;
     this.cache = new LmdbValueCache((e) => {
       if (e.deleted) db.removeSync(e.key);
       else db.putSync(e.key, e.bytes ?? encodeStored(packValue(e.v), e.t, this.valScratch));
@@ -96,29 +79,21 @@ export class LmdbStateStore implements KeyedStateStore {
   /** Before a restore writes LMDB underneath: cached values written out and forgotten, list lengths forgotten. */
   forgetAll(): void {
     this.flush(true);
-    this.forgetListLengths();
-  }
-
-  private forgetListLengths(): void {
-    this.listNext.length = 0;
-    this.listNextCount = 0;
+    this.lengths.forget();
   }
 
   /** The sequence number the next element appended to list `sid` of the current key gets (`p`: its prefix). */
   private nextSeq(sid: number, p: Buffer): number {
-    return this.listNext[sid]?.get(this.ctx.keyId()) ?? this.lastSeq(p) + 1;
+    return this.knownLength(sid) ?? this.lastSeq(p) + 1;
+  }
+
+  /** The length of list `sid` of the current key, if remembered. */
+  private knownLength(sid: number): number | undefined {
+    return this.lengths.get(sid, this.ctx.keyId());
   }
 
   private setNextSeq(sid: number, next: number): void {
-    const id = this.ctx.keyId();
-    let m = this.listNext[sid];
-    if (m === undefined) m = this.listNext[sid] = new Map();
-    if (!m.has(id) && ++this.listNextCount > LIST_NEXT_MAX) {
-      this.forgetListLengths();
-      m = this.listNext[sid] = new Map();
-      this.listNextCount = 1;
-    }
-    m.set(id, next);
+    this.lengths.set(sid, this.ctx.keyId(), next);
   }
 
   shareObjects(sid: number): void {
@@ -228,23 +203,73 @@ export class LmdbStateStore implements KeyedStateStore {
         this.flush();
         this.cache.dropKeyMap(sid, this.ctx.keyId());
       }
-      deleteRange(this.db, p, rangeEnd(p));
-      if (kind === 'list') this.setNextSeq(sid, 0);
+      if (kind === 'list') {
+        this.removeList(sid, p);
+        this.setNextSeq(sid, 0);
+      } else deleteRange(this.db, p, rangeEnd(p));
     }
     this.markPrefix(p);
     if (this.cache.full) this.flush(true);
   }
 
   getList(sid: number): readonly StoredValue[] | undefined {
-    if (this.listNext[sid]?.get(this.ctx.keyId()) === 0) return undefined; // known empty
+    const known = this.knownLength(sid);
+    if (known === 0) return undefined;
     const n = this.prefix(sid);
+    if (known !== undefined && known <= POINT_OPS_MAX) return this.readElements(n, known);
     const p = Buffer.from(this.key(n));
+    // Not known: element 0 says whether there is a list at all (the layout invariant above).
+    if (known === undefined && this.db.getBinaryFast(this.elementKey(n, 0)) === undefined) {
+      this.setNextSeq(sid, 0);
+      return undefined;
+    }
     const out: StoredValue[] = [];
     for (const { value } of this.db.getRange({ start: p, end: rangeEnd(p) })) out.push(decodeStored(value));
+    this.setNextSeq(sid, out.length);
     return out.length === 0 ? undefined : out;
   }
 
+  /** `prefix | seq` in the scratch writer after the `n`-byte prefix; valid until the writer changes. */
+  private elementKey(n: number, seq: number): Buffer {
+    const kw = this.kw;
+    kw.pos = n;
+    kw.ensure(4);
+    kw.buf.writeUInt32BE(seq, n);
+    return kw.buf.subarray(0, n + 4);
+  }
+
+  /** Elements 0 … length−1 of the list whose prefix is the scratch writer's first `n` bytes, by point reads. */
+  private readElements(n: number, length: number): StoredValue[] {
+    const out: StoredValue[] = [];
+    for (let seq = 0; seq < length; seq++) {
+      const b = this.db.getBinaryFast(this.elementKey(n, seq));
+      if (b === undefined) throw corruptList(seq, length);
+      out.push(decodeStored(b));
+    }
+    return out;
+  }
+
+  /** Removes every element of list `sid` of the current key (`p`: its prefix). */
+  private removeList(sid: number, p: Buffer): void {
+    const known = this.knownLength(sid);
+    if (known === undefined || known > POINT_OPS_MAX) {
+      deleteRange(this.db, p, rangeEnd(p));
+      return;
+    }
+    const k = Buffer.allocUnsafe(p.length + 4);
+    p.copy(k, 0);
+    for (let seq = 0; seq < known; seq++) {
+      k.writeUInt32BE(seq, p.length);
+      this.db.removeSync(k);
+    }
+  }
+
   private lastSeq(p: Buffer): number {
+    // Empty iff element 0 is absent (the layout invariant above): one point read, no cursor.
+    const first = Buffer.allocUnsafe(p.length + 4);
+    p.copy(first, 0);
+    first.writeUInt32BE(0, p.length);
+    if (this.db.getBinaryFast(first) === undefined) return -1;
     for (const k of this.db.getKeys({ start: rangeEnd(p), end: p, reverse: true, limit: 1 })) {
       return (k as Buffer).readUInt32BE(p.length);
     }
@@ -267,7 +292,7 @@ export class LmdbStateStore implements KeyedStateStore {
     if (first - 1 + items.length >= 0xffffffff) {
       // Sequence space exhausted: renumber the whole list from 0.
       const all = [...(this.getList(sid) ?? []), ...items];
-      deleteRange(this.db, p, rangeEnd(p));
+      this.removeList(sid, p);
       this.writeList(p, 0, all);
       this.setNextSeq(sid, all.length);
     } else {
@@ -280,7 +305,7 @@ export class LmdbStateStore implements KeyedStateStore {
   putList(sid: number, items: StoredValue[]): void {
     const n = this.prefix(sid);
     const p = Buffer.from(this.key(n));
-    deleteRange(this.db, p, rangeEnd(p));
+    this.removeList(sid, p);
     this.writeList(p, 0, items);
     this.setNextSeq(sid, items.length);
     this.markPrefix(p);

@@ -22,7 +22,7 @@ import type { KeyContext } from '../keyed/key-context.ts';
 import type { TimerStore } from '../keyed/keyed-timer-service.ts';
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import { EMPTY, groupSidPrefix, readOrderedTs, timerKey, timerSid } from './lmdb-layout.ts';
-import type { BinaryDb } from './lmdb-state-store.ts';
+import type { BinaryDb } from './lmdb-db.ts';
 
 /** Timers registered (`put`) or deleted (`!put`) but not yet written to LMDB, by their key's latin1 string. */
 interface PendingTimer {
