@@ -19,7 +19,7 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
 import { JobClient, type FailoverRecord, type JobControl, type JobMetrics, type JobPlan, type JobResult, type JobStatus } from './job-client.ts';
 import { JobLifeLog } from './job-life-log.ts';
-import { checkSavepointDirectory } from './savepoint-directory.ts';
+import { JobCheckpointControl } from './job-checkpoint-control.ts';
 import { RestEndpoint } from '../rest/rest-server.ts';
 import { jobPlanOf, subtaskMetricsOf } from './job-metrics.ts';
 import { CollectedRecords } from './collect-reader.ts';
@@ -99,6 +99,8 @@ class JobMaster implements JobControl {
   private readonly gate: RunningGate;
   /** What the app pushes into push sources (job/push-sources.ts). */
   private readonly push: PushSources;
+  /** triggerCheckpoint, savepoints, abort, onCheckpoint, stop-with-savepoint (job-checkpoint-control.ts). */
+  private readonly checkpointControl: JobCheckpointControl;
 
   constructor(
     private readonly def: JobDefinition<unknown>,
@@ -122,6 +124,20 @@ class JobMaster implements JobControl {
     this.restUrl = rest ? rest.url : Promise.reject(new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${def.name}' runs without a REST endpoint: pass the 'rest' option to execute()`));
     this.restUrl.catch(() => {});
     this.push = new PushSources(graph, opts.checkpointing !== undefined);
+    this.checkpointControl = new JobCheckpointControl({
+      name: this.name,
+      jobId: () => this.jobId, // changes when a restore continues another run's checkpoints
+      checkpointingConfigured: opts.checkpointing !== undefined,
+      statsTracker: this.checkpointStatsTracker,
+      state: () => this.state,
+      checkpointing: () => this.checkpointing,
+      nextStatusChange: () => this.gate.next(),
+      collect: () => this.attempt?.collect,
+      stopAfterSavepoint: async (savepointDirectory) => {
+        this.stopSavepointPath = savepointDirectory;
+        await this.cancel();
+      },
+    });
     this.done = this.run();
   }
 
@@ -377,58 +393,10 @@ class JobMaster implements JobControl {
   resumeResults(): void { this.attempt?.collect?.resumeReading(); }
   readingDone(): Promise<void> { return this.readingEnded; }
 
-  async triggerCheckpoint(): Promise<CompletedCheckpoint> { return (await this.runningCheckpointing()).trigger('checkpoint'); }
-  async triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {
-    const checkpointing = await this.runningCheckpointing();
-    await checkSavepointDirectory(directory);
-    return checkpointing.savepoint(directory);
-  }
-  abortCheckpoint(checkpointId: number): boolean {
-    this.requireCheckpointingOption();
-    return this.state === 'running' && this.checkpointing !== undefined && this.checkpointing.abort(checkpointId);
-  }
+  triggerCheckpoint(): Promise<CompletedCheckpoint> { return this.checkpointControl.triggerCheckpoint(); }
+  triggerSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.checkpointControl.triggerSavepoint(directory); }
+  abortCheckpoint(checkpointId: number): boolean { return this.checkpointControl.abortCheckpoint(checkpointId); }
   checkpointStats(): CheckpointStatsSnapshot | undefined { return this.checkpointing?.stats.toJSON(); }
-
-  onCheckpoint(listener: (stats: CheckpointStats) => void): () => void {
-    if (!this.checkpointStatsTracker) throw new WeirError('WEIR_INVALID_ARGUMENT', `onCheckpoint: job ${this.jobId} runs without checkpointing`, { jobId: this.jobId });
-    if (typeof listener !== 'function') throw new WeirError('WEIR_INVALID_ARGUMENT', 'onCheckpoint: expected a function (stats) => void', { jobId: this.jobId });
-    return this.checkpointStatsTracker.onFinished(listener);
-  }
-
-  async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
-    // Terminal: every subtask processes its completion (sinks commit what it covers) before the stop.
-    const checkpointing = await this.runningCheckpointing();
-    await checkSavepointDirectory(directory);
-    const savepoint = await checkpointing.savepoint(directory, { terminal: true });
-    // The records the savepoint covers belong to this run's output: let the main thread read
-    // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
-    const collect = this.attempt?.collect;
-    if (collect) {
-      await Promise.race([collect.barrierRead(savepoint.checkpointId), new Promise((r) => setTimeout(r, 10_000))]);
-      collect.release(savepoint.checkpointId);
-    }
-    this.stopSavepointPath = savepoint.directory;
-    await this.cancel();
-    return savepoint;
-  }
-
-  private requireCheckpointingOption(): void {
-    if (!this.opts.checkpointing) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.name}' runs without checkpointing: pass the 'checkpointing' option to execute()`);
-  }
-
-  /**
-   * The job's checkpointing once an attempt runs: a request made while the job initializes
-   * (or restarts after a failure) waits for it; one made after the job ended, or still waiting
-   * when it ends, rejects with WEIR_JOB_NOT_RUNNING.
-   */
-  private async runningCheckpointing(): Promise<JobCheckpointing> {
-    this.requireCheckpointingOption();
-    while (this.state !== 'running' || !this.checkpointing) {
-      if (this.state !== 'initializing' && this.state !== 'restarting') {
-        throw new WeirError(RuntimeErrorCode.JOB_NOT_RUNNING, `job '${this.name}' is ${this.state}: checkpoints and savepoints can only be taken while it runs`, { status: this.state });
-      }
-      await this.gate.next();
-    }
-    return this.checkpointing;
-  }
+  onCheckpoint(listener: (stats: CheckpointStats) => void): () => void { return this.checkpointControl.onCheckpoint(listener); }
+  stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> { return this.checkpointControl.stopWithSavepoint(directory); }
 }
