@@ -27,6 +27,7 @@ import { collectTransferables, deferred, HostConnection, toModuleSpecifier, with
 import type { ActorRef, ActorSystemOptions, SpawnSpec } from './actor-system-types.ts';
 import { createLogger, relayLogLine } from './logger.ts';
 import { classifyHostFailure, describeHostDeath, hostFailureCause, RestartBudget, type ActorFailure, type WorkerObservation } from './supervision.ts';
+import { withWorkerAcceptedArgv } from './worker-accepted-argv.ts';
 import { workerExecArgv } from './worker-exec-argv.ts';
 
 export type { ActorRef, ActorSystemOptions, SpawnSpec } from './actor-system-types.ts';
@@ -92,7 +93,8 @@ export class ActorSystem {
     this.#opts = { stopTimeoutMs: 5000, startTimeoutMs: 30_000, destroyTimeoutMs: 5000, ...options };
     this.#budget = new RestartBudget({ maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs, clock: options.clock });
     this.#logger = options.logger ? options.logger.child({ system: this.name, ...options.logBindings }) : createLogger({ system: this.name, ...options.logBindings });
-    this.#pool = new Piscina({
+    const execArgv = workerExecArgv(options.execArgv ?? [], options.typescript === undefined ? {} : { typescript: options.typescript });
+    this.#pool = withWorkerAcceptedArgv(execArgv, (argv) => new Piscina({
       filename: HOST_WORKER.href,
       name: 'default',
       minThreads: threads,
@@ -101,11 +103,11 @@ export class ActorSystem {
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
       resourceLimits: options.resourceLimits,
-      execArgv: workerExecArgv(options.execArgv ?? [], options.typescript === undefined ? {} : { typescript: options.typescript }),
+      execArgv: argv,
       recordTiming: false,
       // One host task per worker: only a worker running nothing may take one.
       loadBalancer: (_task, workers) => workers.find((w) => w.currentUsage === 0 && !w.terminating && !w.destroyed) ?? null,
-    });
+    }), (dropped) => this.#logger.debug({ dropped }, 'process-wide Node/V8 options left out of the workers\' execArgv (they apply to every thread already)'));
     // A worker failing while it runs no task is reported here, not through a task.
     this.#pool.on('error', (error: unknown) => this.#logger.error({ err: error }, 'piscina pool error'));
   }

@@ -86,6 +86,12 @@ describe('the packed package, installed into a fresh app', { timeout: 600_000 },
     assert.deepEqual(lastJsonLine(stdout), { defineJob: 'function', status: 'finished', squares: [1, 4, 9, 16, 25, 36, 49, 64, 81, 100] });
   });
 
+  test('an app started with V8 options a Worker refuses (`node --max-old-space-size=4096 --expose-gc app.cjs`) runs its jobs', async () => {
+    // Before: every job failed with ERR_WORKER_INVALID_EXEC_ARGV. V8 options are process-wide, so workers run with them anyway.
+    const { stdout } = await run(process.execPath, ['--max-old-space-size=4096', '--expose-gc', '--stack-size=2000', 'app.cjs']);
+    assert.deepEqual(lastJsonLine(stdout), { defineJob: 'function', status: 'finished', squares: [1, 4, 9, 16, 25, 36, 49, 64, 81, 100] });
+  });
+
   test('`npx weir --help` and `npx weir run job.mjs` run the compiled CLI without tsx', async () => {
     const help = await run('npx', ['--offline', 'weir', '--help']);
     assert.match(help.stdout, /^usage:\n {2}weir run <job-module>/);
