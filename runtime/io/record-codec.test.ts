@@ -92,6 +92,22 @@ describe('record codec', () => {
     assert.ok(!Buffer.isBuffer(decodeBatch(encodeBatch([new Uint8Array(1)])).records[0]));
   });
 
+  test('shaped objects decode as plain objects (Object.prototype, own keys in order), also after literals of the same keys held doubles', () => {
+    // The decoder builds them with a constructor whose prototype is Object.prototype (record-shapes.ts), not a literal.
+    const local = Array.from({ length: 50 }, (_, i) => ({ key: (i * 7919 * 1e6) % 10_000, value: i / 3 }));
+    const records = Array.from({ length: 50 }, (_, i) => ({ key: i, value: i + 1 }));
+    const out = decodeBatch(encodeBatch(records)).records as Array<Record<string, unknown>>;
+    assert.deepStrictEqual(out, records);
+    for (const r of out) {
+      assert.equal(Object.getPrototypeOf(r), Object.prototype);
+      assert.deepEqual(Reflect.ownKeys(r), ['key', 'value']);
+      assert.equal(r.constructor, Object);
+      assert.ok(Object.getOwnPropertyDescriptor(r, 'key')!.writable && Object.getOwnPropertyDescriptor(r, 'key')!.enumerable);
+    }
+    assert.equal(JSON.stringify(out[3]), '{"key":3,"value":4}');
+    assert.deepStrictEqual(decodeBatch(encodeBatch(local)).records, local);
+  });
+
   test('lone surrogates become U+FFFD on both paths, like TextEncoder', () => {
     const { records } = decodeBatch(encodeBatch(['a\ud800b', { s: '\udc00' }, ['x\ud800'], 'long\ud800'.repeat(20)]));
     assert.deepEqual(records, ['a\ufffdb', { s: '\ufffd' }, ['x\ufffd'], 'long\ufffd'.repeat(20)]);

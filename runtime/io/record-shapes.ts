@@ -5,7 +5,8 @@
  * booleans. A shape is described once per batch segment; rows then carry
  * only the field values, and an encoder/decoder pair is generated per shape
  * (`new Function`, keys embedded as JSON string literals) so V8 compiles
- * straight-line property reads and an object literal per record.
+ * straight-line property reads and one constructor call per decoded record
+ * (a plain object: the constructor's prototype is Object.prototype).
  *
  * ```
  * shape header   u8 form (0 scalar, 1 tuple, 2 object) · u8 field count n (≤ 32)
@@ -122,9 +123,19 @@ export function readShapeHeader(src: ByteSource): RecordShape {
     types.push(t);
   }
   const keys: string[] = [];
-  if (form === OBJECT) for (let i = 0; i < n; i++) keys.push(src.string());
+  if (form === OBJECT) for (let i = 0; i < n; i++) keys.push(internalized(src.string()));
   if (keys.includes('__proto__')) throw corrupt('bad shape key');
   return shapeOf(form, keys, types);
+}
+
+/**
+ * The same string as V8's internalized copy (the one property names are): a shape read from a
+ * channel is also the cached shape this worker's encoder checks records against, `k !== K[n]`
+ * over the keys of each record, and against a string decoded from bytes that comparison is a full
+ * string compare instead of a pointer compare.
+ */
+function internalized(key: string): string {
+  return Object.keys({ [key]: 0 })[0]!;
 }
 
 function shapeOf(form: number, keys: string[], types: number[]): RecordShape {
@@ -192,8 +203,15 @@ return true;
     })
     .join('\n');
   const vs = types.map((_, i) => `v${i}`);
-  const value = form === SCALAR ? 'v0' : form === TUPLE ? `[${vs.join(', ')}]` : `{ ${keys.map((k, i) => `${JSON.stringify(k)}: v${i}`).join(', ')} }`;
-  const decodeSrc = `return function decode(src, n, out, at) {
+  // Objects are built by a constructor whose prototype is Object.prototype, not by an object
+  // literal: what they are is the same (a plain object, its keys in order), but a literal shares its
+  // hidden class with every literal of the same keys in the worker — the user's own records — and
+  // once user code stores a non-integer number in one of its fields (keys computed as
+  // `(i * 7919) % 10_000` are doubles past 2³¹), copying the literal's boilerplate left V8's fast
+  // path: a runtime call per record (issue #18, keyed count at parallelism 2: +12–18 % CPU).
+  const record = form === OBJECT ? `function Record(${vs.join(', ')}) {\n${keys.map((k, i) => `this[${JSON.stringify(k)}] = v${i};`).join('\n')}\n}\nRecord.prototype = OP;\n` : '';
+  const value = form === SCALAR ? 'v0' : form === TUPLE ? `[${vs.join(', ')}]` : `new Record(${vs.join(', ')})`;
+  const decodeSrc = `${record}return function decode(src, n, out, at) {
 const u8 = src.u8, dv = src.dv; let p = src.pos;
 for (let i = 0; i < n; i++) {
 ${reads}
