@@ -17,13 +17,15 @@
  * source subtask) → keyBy user → count in ValueState (LMDB, the default backend) → exactly-once
  * file sink (checkpointing on), at parallelism 1 and 2, against a plain Node loop doing the same
  * (read the file, JSON.parse each line, count in a Map, write the counts). End to end; every
- * run's output is checked against the loop's.
+ * run's output is checked against the loop's. With the long cases the loop and parallelism 2 also
+ * run on 4× the events: how much of the 1 M-event figure is start-up, warm-up and the end of input.
  *
  * Every Weir run is its own process (throughput-child.mjs): plain `node` against the build
  * (dist/, built by the npm script; what an installed Weir runs, without a TypeScript loader in
  * every worker), or against the sources through tsx with `--from-sources` (start-up then costs
  * ~0.5 s idle, ~1.8 s on the loaded 2-core machine, against ~0.15-0.3 s from dist/).
- * `--no-long` leaves out the checkpointing and metrics cases (6× the records each; A/B runs).
+ * `--no-long` leaves out the checkpointing and metrics cases (6× the records each) and the long
+ * click cases (4× the events; A/B runs).
  * A run narrowed by `--records`, `--clicks`, `--no-long` or `--from-sources` writes to results/partial/.
  */
 import fs from 'node:fs';
@@ -123,24 +125,29 @@ for (const p of [1, 2]) {
 }
 
 // The realistic JSONL click job: plain loop, Weir p1, Weir p2 on the same file.
-{
+async function clickCases(n: number, suffix: string, parallelisms: readonly number[]): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-bench-clickfile-'));
   try {
     const file = path.join(dir, 'clicks.jsonl');
-    writeClickFile(file, clicks);
+    writeClickFile(file, n);
     const loopOut = path.join(dir, 'loop-out.jsonl');
-    const ms = await best(`clicks plain loop (${formatNumber(clicks, 0)} events)`, () => time(() => {
-      if (clickPlainLoop(file, loopOut) !== clicks) throw new Error('clicks plain loop: lines lost');
+    const ms = await best(`clicks plain loop (${formatNumber(n, 0)} events)`, () => time(() => {
+      if (clickPlainLoop(file, loopOut) !== n) throw new Error('clicks plain loop: lines lost');
     }));
-    rows.push({ case: 'clicks-plain-loop', recordsPerSec: clicks / (ms / 1000), ms });
-    for (const p of [1, 2]) {
-      const wms = await best(`clicks weir p${p}`, () => weirClicks(p, file, loopOut));
-      rows.push({ case: `clicks-weir-p${p}`, recordsPerSec: clicks / (wms / 1000), ms: wms });
+    rows.push({ case: `clicks-plain-loop${suffix}`, recordsPerSec: n / (ms / 1000), ms });
+    for (const p of parallelisms) {
+      const wms = await best(`clicks weir p${p} (${formatNumber(n, 0)} events)`, () => weirClicks(p, file, loopOut));
+      rows.push({ case: `clicks-weir-p${p}${suffix}`, recordsPerSec: n / (wms / 1000), ms: wms });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+await clickCases(clicks, '', [1, 2]);
+// The same at 4× the events, parallelism 2: what start-up, warm-up and the end of input weigh in
+// the 1 M-event figure (on this machine they are ~0.3 s of a ~0.7 s run).
+const longClicks = clicks * 4;
+if (long) await clickCases(longClicks, '-long', [2]);
 
 // The cost of checkpointing every second (no backpressure): the same job at parallelism 2,
 // 6× the records so that a run spans several checkpoints (not just the final one).
@@ -174,6 +181,11 @@ for (const p of [1, 2]) {
   const w = rows.find((r) => r.case === `clicks-weir-p${p}`)!.recordsPerSec;
   console.log(`clicks (${formatNumber(clicks, 0)} JSONL events): weir-p${p} / plain loop = ${(w / clicksLoop).toFixed(2)}×${p === 2 ? ' (target ≥ 0.8×)' : ''}`);
 }
+const clicksLong = rows.find((r) => r.case === 'clicks-weir-p2-long')?.recordsPerSec;
+if (clicksLong !== undefined) {
+  const loopLong = rows.find((r) => r.case === 'clicks-plain-loop-long')!.recordsPerSec;
+  console.log(`clicks (${formatNumber(longClicks, 0)} JSONL events): weir-p2 / plain loop = ${(clicksLong / loopLong).toFixed(2)}×`);
+}
 const checkpointCost: Record<string, number> = {};
 let metricsCostPercent: number | undefined;
 const longOff = rows.find((r) => r.case === 'weir-p2-long')?.recordsPerSec;
@@ -189,5 +201,5 @@ if (longOff !== undefined) {
   metricsCostPercent = cost;
   console.log(`metrics on (sampled and scraped every 1 s) vs weir-p2-long (metrics off): ${cost <= 0 ? 'no measurable cost (faster than without: run-to-run noise)' : `${cost} % less throughput`}; target ≤ 3 %`);
 }
-const file = writeResults('throughput', rows.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), ...(r.steadyRecordsPerSec ? { steadyRecordsPerSec: Math.round(r.steadyRecordsPerSec) } : {}) })), { records, clicks, weirFrom: fromSources ? 'sources' : 'dist', loadAverageAtStart, loadAverageAtEnd: os.loadavg(), quick: args.quick, partial: ['records', 'clicks', 'no-long', 'from-sources'].some((f) => args.flags[f] !== undefined), repeats, checkpointCostPercent: checkpointCost, metricsCostPercent });
+const file = writeResults('throughput', rows.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), ...(r.steadyRecordsPerSec ? { steadyRecordsPerSec: Math.round(r.steadyRecordsPerSec) } : {}) })), { records, clicks, ...(long ? { clicksLong: longClicks } : {}), weirFrom: fromSources ? 'sources' : 'dist', loadAverageAtStart, loadAverageAtEnd: os.loadavg(), quick: args.quick, partial: ['records', 'clicks', 'no-long', 'from-sources'].some((f) => args.flags[f] !== undefined), repeats, checkpointCostPercent: checkpointCost, metricsCostPercent });
 console.log(`results: ${file}`);
