@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { linesJob } from '../examples/custom-source/job.ts';
 import { checkpointMidStreamThenCancel, injectFailures } from './support/checkpoint-events.ts';
-import { brokenSourceJob, linesFaultJob } from './support/custom-source-jobs.ts';
+import { brokenSourceJob, linesFaultJob, startGateJob } from './support/custom-source-jobs.ts';
 import { rng } from './support/random.ts';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
@@ -101,6 +101,21 @@ describe('the Source API: a source reading the lines of several files', () => {
       assert.ok(before.length > 0 && before.length < all, `the checkpoint was taken mid-read (${before.length} of ${all} words before it)`);
       const second = await linesJob.execute({ ...options, parallelism: 3, stateDirectory: path.join(dir, 'state-2'), restore: from }).done;
       assertExactlyOnce([...before, ...(second.collected.counts as Array<[string, number]>)], totals);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('sources read only once every subtask of the job is deployed (LMDB state, parallelism 2)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-start-gate-'));
+    try {
+      const n = 20_000;
+      const result = await startGateJob.execute({ params: { dir, n, parallelism: 2 }, parallelism: 2, stateDirectory: path.join(dir, 'state'), restartStrategy: { type: 'none' } }).done;
+      const last = new Map<number, number>();
+      for (const [k, s] of result.collected.sums as Array<[number, number]>) last.set(k, Math.max(last.get(k) ?? 0, s));
+      const expected = new Map<number, number>();
+      for (let i = 0; i < n; i++) expected.set(i % 7, (expected.get(i % 7) ?? 0) + i);
+      assert.deepEqual([...last].sort((a, b) => a[0] - b[0]), [...expected].sort((a, b) => a[0] - b[0]));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

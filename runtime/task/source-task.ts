@@ -37,6 +37,8 @@ export class SourceTask extends StreamTask {
   private readonly deferredBarriers: CheckpointBarrier[] = [];
   /** Set by the endInput mail (after the final checkpoint). */
   private endInputRequested = false;
+  /** Set by the startReading mail when `args.awaitStart` (every subtask of the attempt deployed). */
+  private startRequested = false;
 
   constructor(ctx: ActorContext, args: StreamTaskArgs, graph: JobGraph, services: TaskServices, doorbell: Doorbell) {
     super(ctx, args, graph, services, doorbell, NO_OP_CHANNEL_STATE_WRITER);
@@ -84,6 +86,11 @@ export class SourceTask extends StreamTask {
 
   // ---- mails ----
 
+  /** Job master → source: every subtask of the attempt is deployed, start reading. */
+  startReading(): void {
+    this.startRequested = true;
+  }
+
   /** Coordinator → source: inject barrier n (deferred to the end of an open batch). */
   triggerCheckpoint(barrier: CheckpointBarrier): void {
     if (this.finished || this.stopping) return;
@@ -107,6 +114,8 @@ export class SourceTask extends StreamTask {
   // ---- the loop ----
 
   protected async runLoop(): Promise<void> {
+    if (this.args.awaitStart) await this.idleUntil(() => this.startRequested);
+    if (this.stopping) return;
     if (this.restoredOutput) {
       replayOutput(this.outputs, this.restoredOutput);
       this.restoredOutput = undefined;
@@ -149,7 +158,7 @@ export class SourceTask extends StreamTask {
         // Checkpointing: stay alive so the final checkpoint passes through behind end-of-data;
         // the job master sends endInput once it completed (see job-checkpointing.ts).
         sendToMaster(this.ctx, { type: 'source-finished', subtask: { vertexId: this.vertex.id, subtask: this.args.subtask } });
-        await this.idleUntilEndInput();
+        await this.idleUntil(() => this.endInputRequested);
       }
       if (!this.stopping) await this.endPartitions();
     } finally {
@@ -178,10 +187,11 @@ export class SourceTask extends StreamTask {
     }
   }
 
-  private async idleUntilEndInput(): Promise<void> {
-    while (!this.endInputRequested && !this.stopping) {
+  /** Waits, running mails and draining what they emit, until `done()` or stop. */
+  private async idleUntil(done: () => boolean): Promise<void> {
+    while (!done() && !this.stopping) {
       await this.drain();
-      if (this.endInputRequested || this.stopping) break;
+      if (done() || this.stopping) break;
       await this.idle(this.interruptible(new Promise<never>(() => {})));
       await this.processMails();
     }

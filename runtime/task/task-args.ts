@@ -44,6 +44,12 @@ export interface StreamTaskArgs {
   readonly initialSplits?: readonly object[];
   /** A push source's channel from the main thread (job/push-sources.ts). */
   readonly push?: PushChannelArgs;
+  /**
+   * Sources only: read nothing until `startReading` (the job master sends it once every subtask of
+   * the attempt is deployed). A source that ran at once took its thread's time from the subtasks
+   * still deploying on it, and its output only filled the channels to them (job/attempt.ts).
+   */
+  readonly awaitStart?: boolean;
 }
 
 export interface TaskCheckpointingArgs {

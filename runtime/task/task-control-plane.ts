@@ -35,6 +35,11 @@ export function taskControlPlane(task: StreamTask, subtaskName: string) {
     prepareSavepoint(directory: string): Promise<void> {
       return task.mailbox.submit('prepare savepoint', () => task.checkpointer?.prepareSavepoint(directory));
     },
+    /** Every subtask of the attempt is deployed: sources start reading (`args.awaitStart`). */
+    startReading(): Promise<void> {
+      if (!(task instanceof SourceTask)) return notASource('startReading');
+      return task.mailbox.submit('start reading', () => task.startReading());
+    },
     /** After the final checkpoint: sources end their partitions. */
     endInput(): Promise<void> {
       if (!(task instanceof SourceTask)) return notASource('endInput');

@@ -81,6 +81,8 @@ export interface StreamTaskApi {
   notifyCheckpointAborted(checkpointId: number, reason: string): Promise<void>;
   /** The next savepoint barrier writes into this directory. */
   prepareSavepoint(directory: string): Promise<void>;
+  /** Every subtask of the attempt is deployed: a source started with `awaitStart` starts reading. */
+  startReading(): Promise<void>;
   /** After the final checkpoint: sources end their partitions. */
   endInput(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * that fires once per armed marker, and sources that break the Source API's contract, one way each.
  */
 import fs from 'node:fs';
-import { defineJob, type Source } from '../../index.ts';
+import { defineJob, ValueStateDescriptor, type Source, type ValueState } from '../../index.ts';
 import { linesSource, type Line } from '../../examples/custom-source/lines-source.ts';
 import { claim } from './fault-jobs.ts';
 
@@ -42,3 +42,51 @@ function broken(b: Breakage): Source<number, { n: number }> {
 export const brokenSourceJob = defineJob('t-broken-source', (env, p: { breakage: Breakage }) => {
   env.fromSource(broken(p.breakage), undefined, 'Broken').uid('broken').collect('out');
 });
+
+/**
+ * Sources start once every subtask of the attempt is deployed (job/attempt.ts): each subtask of
+ * the keyed step marks its `open()` in `dir`; the source's first poll fails the job unless every
+ * mark is there. The numbers 0 … n−1 are then summed per key (n % 7).
+ */
+export const startGateJob = defineJob('t-start-gate', (env, p: { dir: string; n: number; parallelism: number }) => {
+  let sum: ValueState<number>;
+  env.fromSource(checkedStartSource(p.dir, p.n, p.parallelism), undefined, 'Checked start').uid('numbers')
+    .keyBy((i) => i % 7)
+    .process<[number, number]>({
+      open(ctx) {
+        sum = ctx.getState(new ValueStateDescriptor<number>('sum'));
+        fs.writeFileSync(`${p.dir}/opened-${ctx.taskInfo.subtask}`, '');
+      },
+      processElement(i, ctx, out) {
+        const s = (sum.value() ?? 0) + i;
+        sum.update(s);
+        out.collect([ctx.getCurrentKey() as number, s]);
+      },
+    }).uid('sums')
+    .collect('sums');
+});
+
+function checkedStartSource(dir: string, n: number, keyedParallelism: number): Source<number, { next: number; end: number }> {
+  return {
+    boundedness: 'bounded',
+    createSplits: ({ parallelism }) => Array.from({ length: parallelism }, (_, i) => ({ next: Math.floor((n * i) / parallelism), end: Math.floor((n * (i + 1)) / parallelism) })),
+    createReader() {
+      let split: { next: number; end: number } | undefined;
+      let checked = false;
+      return {
+        addSplits(s) { split = s[0]; },
+        poll(max) {
+          if (!checked) {
+            checked = true;
+            const opened = fs.readdirSync(dir).filter((f) => f.startsWith('opened-')).length;
+            if (opened < keyedParallelism) throw new Error(`read before every subtask opened: ${opened} of ${keyedParallelism}`);
+          }
+          const records: number[] = [];
+          while (split && split.next < split.end && records.length < max) records.push(split.next++);
+          return { records, done: !split || split.next >= split.end };
+        },
+        snapshotSplits: () => (split ? [{ ...split }] : []),
+      };
+    },
+  };
+}
