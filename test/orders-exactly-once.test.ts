@@ -35,7 +35,13 @@ let postgres: PostgresServer;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-orders-'));
 
 before(async () => {
-  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  // Both start together; when one cannot (a server not installed), the one that did is kept for
+  // `after` to stop — with Promise.all it was left running and the test process never exited.
+  const [r, p] = await Promise.allSettled([startRedis(), startPostgres()]);
+  if (r.status === 'fulfilled') redis = r.value;
+  if (p.status === 'fulfilled') postgres = p.value;
+  if (r.status === 'rejected') throw r.reason;
+  if (p.status === 'rejected') throw p.reason;
 });
 after(async () => {
   await Promise.allSettled([redis?.stop(), postgres?.stop()]);
