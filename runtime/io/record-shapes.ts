@@ -123,16 +123,16 @@ export function readShapeHeader(src: ByteSource): RecordShape {
     types.push(t);
   }
   const keys: string[] = [];
-  if (form === OBJECT) for (let i = 0; i < n; i++) keys.push(internalized(src.string()));
+  if (form === OBJECT) for (let i = 0; i < n; i++) keys.push(src.string());
   if (keys.includes('__proto__')) throw corrupt('bad shape key');
   return shapeOf(form, keys, types);
 }
 
 /**
- * The same string as V8's internalized copy (the one property names are): a shape read from a
- * channel is also the cached shape this worker's encoder checks records against, `k !== K[n]`
- * over the keys of each record, and against a string decoded from bytes that comparison is a full
- * string compare instead of a pointer compare.
+ * The same string as V8's internalized copy (the one property names are): a shape compiled from a
+ * header read off a channel is also the cached shape this worker's encoder checks records against,
+ * `k !== K[n]` over the keys of each record, and against a string decoded from bytes that
+ * comparison is a full string compare instead of a pointer compare. Done once, when a shape is compiled.
  */
 function internalized(key: string): string {
   return Object.keys({ [key]: 0 })[0]!;
@@ -143,7 +143,7 @@ function shapeOf(form: number, keys: string[], types: number[]): RecordShape {
   let shape = cache.get(signature);
   if (shape === undefined) {
     if (cache.size >= MAX_CACHED) cache.clear();
-    shape = compile(signature, form, keys, types);
+    shape = compile(signature, form, keys.map(internalized), types);
     cache.set(signature, shape);
   }
   return shape;

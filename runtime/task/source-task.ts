@@ -114,8 +114,8 @@ export class SourceTask extends StreamTask {
   // ---- the loop ----
 
   protected async runLoop(): Promise<void> {
+    // Stopped while waiting: no early return — the loop below ends at once (`stopping`) and its `finally` closes the reader.
     if (this.args.awaitStart) await this.idleUntil(() => this.startRequested);
-    if (this.stopping) return;
     if (this.restoredOutput) {
       replayOutput(this.outputs, this.restoredOutput);
       this.restoredOutput = undefined;

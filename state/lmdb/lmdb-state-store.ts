@@ -34,6 +34,13 @@ function corruptList(seq: number, length: number): WeirError {
   return new WeirError('WEIR_STATE_CORRUPT', `List state element ${seq} of ${length} is missing from LMDB (list elements are stored at 0 … length−1)`, { seq, length });
 }
 
+/** A fresh `prefix | seq` key with the list prefix `p` copied in; the caller writes the u32 seq at `p.length`. */
+function elementKeyBuffer(p: Buffer): Buffer {
+  const k = Buffer.allocUnsafe(p.length + 4);
+  p.copy(k, 0);
+  return k;
+}
+
 const MAP_CHUNK = 256;
 
 /** Lists up to this length (when it is known) are read and cleared element by element; longer ones with one range scan. */
@@ -256,8 +263,7 @@ export class LmdbStateStore implements KeyedStateStore {
       deleteRange(this.db, p, rangeEnd(p));
       return;
     }
-    const k = Buffer.allocUnsafe(p.length + 4);
-    p.copy(k, 0);
+    const k = elementKeyBuffer(p);
     for (let seq = 0; seq < known; seq++) {
       k.writeUInt32BE(seq, p.length);
       this.db.removeSync(k);
@@ -266,8 +272,7 @@ export class LmdbStateStore implements KeyedStateStore {
 
   private lastSeq(p: Buffer): number {
     // Empty iff element 0 is absent (the layout invariant above): one point read, no cursor.
-    const first = Buffer.allocUnsafe(p.length + 4);
-    p.copy(first, 0);
+    const first = elementKeyBuffer(p);
     first.writeUInt32BE(0, p.length);
     if (this.db.getBinaryFast(first) === undefined) return -1;
     for (const k of this.db.getKeys({ start: rangeEnd(p), end: p, reverse: true, limit: 1 })) {
@@ -277,8 +282,7 @@ export class LmdbStateStore implements KeyedStateStore {
   }
 
   private writeList(p: Buffer, first: number, items: readonly StoredValue[]): void {
-    const k = Buffer.allocUnsafe(p.length + 4);
-    p.copy(k, 0);
+    const k = elementKeyBuffer(p);
     for (let i = 0; i < items.length; i++) {
       k.writeUInt32BE(first + i, p.length);
       this.db.putSync(k, encodeStored(packValue(items[i]!.v), items[i]!.t, this.valScratch));
