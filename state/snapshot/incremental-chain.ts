@@ -15,6 +15,12 @@
  *   complete(n)  → n becomes the base (if it was materialized and is newer), older segments
  *                  and pending snapshots are dropped (subsumed)
  *   abort(n)     → forget n; its segment stays and is covered by the next delta
+ *
+ * A delta may only extend the completed chain when every pending snapshot after it extends the
+ * same chain: a pending one that does not (a new base, or a delta planned before this subtask
+ * heard of the completion) can complete first, subsume the completed checkpoint and so release
+ * its files — the delta's base would be deleted under it (the coordinator counts a checkpoint's
+ * shared files only once it completed). Such a plan writes a new base instead.
  */
 
 /** Files and sizes of one incremental snapshot's chain. */
@@ -64,6 +70,8 @@ export class IncrementalChain<D, F> implements ChangeTracker<D> {
   private segments: Array<Segment<D>> = [];
   private completed: ChainFiles<F> | undefined;
   private readonly pending = new Map<number, ChainFiles<F> | null>();
+  /** The completed checkpoint each pending incremental snapshot extends (-1: a base). */
+  private readonly extending = new Map<number, number>();
 
   constructor(
     private readonly newMarks: () => D,
@@ -96,6 +104,7 @@ export class IncrementalChain<D, F> implements ChangeTracker<D> {
   plan(checkpointId: number, incremental: boolean): SnapshotPlan<D, F> {
     if (!incremental) return { mode: 'full' };
     this.pending.set(checkpointId, null);
+    this.extending.set(checkpointId, -1);
     if (!this.tracking) {
       this.tracking = true;
       this.marks = this.newMarks();
@@ -113,11 +122,19 @@ export class IncrementalChain<D, F> implements ChangeTracker<D> {
       base === undefined ||
       this.segments.some((s) => s.overflow) ||
       base.deltaCount >= this.opts.maxDeltas ||
-      base.deltaBytes >= base.baseBytes
+      base.deltaBytes >= base.baseBytes ||
+      this.pendingElsewhere(base.checkpointId, checkpointId)
     ) {
       return { mode: 'base' };
     }
+    this.extending.set(checkpointId, base.checkpointId);
     return { mode: 'delta', base, segments: this.segments.slice() };
+  }
+
+  /** Whether a pending snapshot other than `checkpointId` does not extend completed checkpoint `base`. */
+  private pendingElsewhere(base: number, checkpointId: number): boolean {
+    for (const [id, on] of this.extending) if (id !== checkpointId && id > base && on !== base) return true;
+    return false;
   }
 
   /** Records the chain snapshot `checkpointId` produced. */
@@ -134,11 +151,13 @@ export class IncrementalChain<D, F> implements ChangeTracker<D> {
     this.segments = this.segments.filter((s) => s.checkpointId > checkpointId);
     this.frozenAddedTotal = this.segments.reduce((n, s) => n + s.added, 0);
     for (const id of [...this.pending.keys()]) if (id <= checkpointId) this.pending.delete(id);
+    for (const id of [...this.extending.keys()]) if (id <= checkpointId) this.extending.delete(id);
   }
 
   /** Snapshot `checkpointId` was aborted. */
   abort(checkpointId: number): void {
     this.pending.delete(checkpointId);
+    this.extending.delete(checkpointId);
   }
 
   /** Forget everything (after a restore the first incremental snapshot is a full base). */
@@ -151,5 +170,6 @@ export class IncrementalChain<D, F> implements ChangeTracker<D> {
     this.frozenAddedTotal = 0;
     this.completed = undefined;
     this.pending.clear();
+    this.extending.clear();
   }
 }
