@@ -8,6 +8,11 @@
  *   generator fn(i)       subtask s of p reads i = s, s + p, s + 2p, … below `count`; with
  *                         `ratePerSecond`, each subtask emits at rate / p, paced from its first
  *                         poll (a token bucket without burst credit)
+ *
+ * A subtask holding several splits (after a restore at a lower parallelism) reads a generator's in
+ * index order — the order one subtask would have read them in from the start, so a watermark
+ * assigned after the source sees no more disorder than the generator's own — and a sequence's one
+ * range after the other (no order of its far-apart ranges would help such a watermark).
  */
 import type { Source, SourcePoll, SourceSplitReader, SplitReaderContext } from '../api/source-api.ts';
 import { WeirError } from '../../common/weir-error.ts';
@@ -36,7 +41,7 @@ export function sequenceSource(from: number, to: number): Source<number, Numeric
         return { next: start, end: start + len - 1, step: 1 };
       });
     },
-    createReader: (ctx) => new NumericSplitReader<number>(ctx, (i) => i, undefined),
+    createReader: (ctx) => new NumericSplitReader<number>(ctx, (i) => i, undefined, 'one-after-another'),
   };
 }
 
@@ -45,17 +50,20 @@ export function generatorSource<T>(fn: (index: number) => T, count: number | und
   return {
     boundedness: count === undefined ? 'unbounded' : 'bounded',
     createSplits: ({ parallelism }) => Array.from({ length: parallelism }, (_, s) => ({ next: s, end: count === undefined ? Infinity : count - 1, step: parallelism })),
-    createReader: (ctx) => new NumericSplitReader<T>(ctx, fn, ratePerSecond === undefined ? undefined : ratePerSecond / ctx.taskInfo.parallelism),
+    createReader: (ctx) => new NumericSplitReader<T>(ctx, fn, ratePerSecond === undefined ? undefined : ratePerSecond / ctx.taskInfo.parallelism, 'index-order'),
   };
 }
 
-/** Reads its splits one after the other; `produce(i)` makes the record of index i. */
+/** How a reader holding several splits orders them: by index across splits, or split by split. */
+type SplitOrder = 'index-order' | 'one-after-another';
+
+/** Reads its splits in `order`; `produce(i)` makes the record of index i. */
 class NumericSplitReader<T> implements SourceSplitReader<T, NumericSplit> {
   private splits: NumericSplit[] = [];
   private startedAt: number | undefined;
   private emitted = 0;
 
-  constructor(private readonly ctx: SplitReaderContext, private readonly produce: (i: number) => T, private readonly rate: number | undefined) {}
+  constructor(private readonly ctx: SplitReaderContext, private readonly produce: (i: number) => T, private readonly rate: number | undefined, private readonly order: SplitOrder) {}
 
   addSplits(splits: NumericSplit[]): void {
     for (const s of splits) if (s.next <= s.end) this.splits.push({ next: s.next, end: s.end, step: s.step });
@@ -75,19 +83,20 @@ class NumericSplitReader<T> implements SourceSplitReader<T, NumericSplit> {
       n = Math.min(n, allowed);
     }
     const records: T[] = [];
+    if (this.order === 'index-order' && this.splits.length > 1) {
+      while (n > 0 && this.splits.length > 0) {
+        let sp = this.splits[0]!;
+        for (const t of this.splits) if (t.next < sp.next) sp = t;
+        records.push(this.make(sp.next));
+        sp.next += sp.step;
+        n--;
+        if (sp.next > sp.end) this.splits = this.splits.filter((t) => t !== sp);
+      }
+    }
     while (n > 0 && this.splits.length > 0) {
       const sp = this.splits[0]!;
       while (n > 0 && sp.next <= sp.end) {
-        let record: T;
-        try {
-          record = this.produce(sp.next);
-        } catch (e) {
-          const info = this.ctx.taskInfo;
-          throw new WeirError(RuntimeErrorCode.SOURCE_FAILED,
-            `source '${info.operatorName}' (subtask ${info.subtask + 1}/${info.parallelism}) failed generating record ${sp.next}: ${e instanceof Error ? e.message : String(e)}`,
-            { operator: info.operatorName, subtask: info.subtask }, { cause: e });
-        }
-        records.push(record);
+        records.push(this.make(sp.next));
         sp.next += sp.step;
         n--;
       }
@@ -95,6 +104,17 @@ class NumericSplitReader<T> implements SourceSplitReader<T, NumericSplit> {
     }
     this.emitted += records.length;
     return { records, done: this.splits.length === 0 };
+  }
+
+  private make(i: number): T {
+    try {
+      return this.produce(i);
+    } catch (e) {
+      const info = this.ctx.taskInfo;
+      throw new WeirError(RuntimeErrorCode.SOURCE_FAILED,
+        `source '${info.operatorName}' (subtask ${info.subtask + 1}/${info.parallelism}) failed generating record ${i}: ${e instanceof Error ? e.message : String(e)}`,
+        { operator: info.operatorName, subtask: info.subtask }, { cause: e });
+    }
   }
 
   snapshotSplits(): NumericSplit[] {

@@ -7,7 +7,7 @@
  * aggregated by a slow aggregate (it spins `spinMicros` per element and window: the windows'
  * keyed input queues up, so unaligned checkpoints persist in-flight data) → stamp →
  * collect('out'); late data → collect('late'). Only the window (and the stamp chained to it) is
- * rescaled.
+ * rescaled, unless `sourceParallelism` makes the generator parallel too.
  */
 import { defineJob, SlidingEventTimeWindows, type WindowAggregateFunction } from '../../index.ts';
 import { countSum, LATE, withWindow, type CountSum, type Ev, type Stamped } from './window-jobs.ts';
@@ -20,7 +20,8 @@ export const SIZE = 20;
 export const SLIDE = 5;
 export const LATENESS = 15;
 
-export interface WindowRescaleParams { events: Ev[]; parallelism: number; spinMicros: number }
+/** `sourceParallelism` (default 1): the generator's; > 1 makes the sources rescale too. */
+export interface WindowRescaleParams { events: Ev[]; parallelism: number; spinMicros: number; sourceParallelism?: number }
 
 export const windowRescaleJob = defineJob('t-window-rescale', (env, p: WindowRescaleParams) => {
   const slow: WindowAggregateFunction<Ev, CountSum, CountSum> = {
@@ -30,7 +31,7 @@ export const windowRescaleJob = defineJob('t-window-rescale', (env, p: WindowRes
       return countSum.add(e, acc);
     },
   };
-  const windows = env.fromGenerator((i) => p.events[i]!, { count: p.events.length }).setParallelism(1).uid('events')
+  const windows = env.fromGenerator((i) => p.events[i]!, { count: p.events.length }).setParallelism(p.sourceParallelism ?? 1).uid('events')
     .assignTimestampsAndWatermarks({ timestamp: (e) => e.ts, maxOutOfOrdernessMs: OOO, intervalMs: 0 })
     .keyBy((e) => e.k)
     .window(SlidingEventTimeWindows.of(SIZE, SLIDE)).allowedLateness(LATENESS).sideOutputLateData(LATE)
