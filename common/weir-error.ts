@@ -54,7 +54,10 @@ export function reviveError(value: unknown): Error {
 export function preview(value: unknown, max = 200): string {
   let s: string;
   try {
-    s = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+    // JSON prints NaN and ±Infinity as null: a number is printed by String(), a nested one as a string.
+    s = typeof value === 'string' ? JSON.stringify(value)
+      : typeof value === 'number' ? String(value)
+      : JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
   } catch {
     s = String(value);
   }

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defineJob, KeyedStream, WeirError } from '../index.ts';
-import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob } from './support/jobs.ts';
+import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
+import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
 
@@ -91,9 +91,65 @@ test('a non-parallel source with parallelism 2 is refused', () => {
   assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /non-parallel array source/.test(e.message));
 });
 
+test('a windowAll given parallelism 2 is refused (it is non-parallel, as in Flink)', () => {
+  const job = defineJob('t-window-all-p2', (env) => {
+    env.fromArray([1, 2, 3]).assignTimestampsAndWatermarks({ timestamp: (n) => n })
+      .windowAll(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b).name('All').setParallelism(2).collect();
+  });
+  assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /operator 'All' .*non-parallel .*must be 1, got 2/.test(e.message));
+});
+
+let badWatermarkJobs = 0;
+test('a watermark interval or out-of-orderness that is not a finite number >= 0 is refused when the job is built', () => {
+  for (const [strategy, pattern] of [
+    [{ intervalMs: Number.NaN }, /intervalMs must be a finite number >= 0 .*got NaN/],
+    [{ intervalMs: '50' }, /intervalMs must be a finite number >= 0 .*got "50"/],
+    [{ intervalMs: -1 }, /intervalMs .*got -1/],
+    [{ maxOutOfOrdernessMs: Infinity }, /maxOutOfOrdernessMs must be a finite number >= 0, got Infinity/],
+  ] as const) {
+    const job = defineJob(`t-bad-watermarks-${++badWatermarkJobs}`, (env) => {
+      env.fromArray([1]).assignTimestampsAndWatermarks({ timestamp: (n: number) => n, ...strategy } as never).collect();
+    });
+    assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && pattern.test(e.message), JSON.stringify(strategy));
+  }
+});
+
+for (const sign of [1, -1]) {
+  test(`a ${sign > 0 ? '+' : '-'}Infinity timestamp fails the job naming the assigner and the record (it would end event time, or be late forever)`, async () => {
+    const err = await rejection(infiniteTimestampJob.execute({ ...base, params: { sign } }).done);
+    assert.equal(err.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.match(err.message, /timestamp assigner/);
+    assert.match(err.message, new RegExp(`timestamp must be a finite number \\(epoch ms\\), got ${sign > 0 ? '' : '-'}Infinity`));
+    assert.match(err.message, /record 3/);
+  });
+}
+
+test('union with something that is not a stream is refused with WEIR_INVALID_ARGUMENT', () => {
+  const job = defineJob('t-union-not-stream', (env) => {
+    env.fromArray([1]).union(5 as never).collect();
+  });
+  assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /union: expected DataStreams, got 5/.test(e.message));
+});
+
+for (const [mistake, operator, pattern] of [
+  ['non-keyed-timer', 'Timers', /timers need a keyed stream: call keyBy/],
+  ['flatmap-string', 'Upper', /flatMap must return an iterable of records .*got the string "(TO|BE)"/],
+  ['async-string', 'Lookup', /results must be iterable.*got the string "(TO|BE)"; wrap one result in an array/],
+] as const) {
+  test(`a function mistake fails the job with a message saying what to do: ${mistake}`, async () => {
+    const err = await rejection(functionMistakeJob.execute({ ...base, params: { mistake } }).done);
+    assert.equal(err.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.match(err.message, new RegExp(`operator '${operator}'`));
+    assert.match(err.message, pattern);
+  });
+}
+
 test('bad options are refused with WEIR_INVALID_ARGUMENT', () => {
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, parallelism: 0 }), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /parallelism/.test(e.message));
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, paralellism: 2 } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /unknown option 'paralellism'/.test(e.message));
+  assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, retainCollected: 'no' } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /retainCollected must be true or false, got "no"/.test(e.message));
+  assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, allowNonRestoredState: 1 } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /allowNonRestoredState must be true or false, got 1/.test(e.message));
+  assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, parallelism: '2' } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /parallelism must be an integer .*got "2"/.test(e.message));
 });
 
 test('a graph that differs in workers fails with WEIR_JOB_GRAPH_MISMATCH', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { watermarkJob, processingTimerJob, type TimerObs } from './support/jobs.ts';
+import { watermarkJob, processingTimerJob, type ProcessingTimerOut, type TimerObs } from './support/jobs.ts';
 
 for (const backend of ['heap', 'lmdb'] as const) {
   test(`watermark = min over input channels; event-time timers fire in order (${backend})`, async () => {
@@ -39,10 +39,12 @@ for (const backend of ['heap', 'lmdb'] as const) {
 test('processing-time timers fire while the job runs, deduplicated per key and timestamp', async () => {
   const keys = 20;
   const result = await processingTimerJob.execute({ params: { keys, delayMs: 30 }, parallelism: 2, stateBackend: 'heap' }).done;
-  const out = result.collected.out as Array<{ key: number; late: number; domain: string }>;
+  const out = result.collected.out as ProcessingTimerOut[];
   assert.deepEqual(out.map((o) => o.key).sort((a, b) => a - b), Array.from({ length: keys }, (_, i) => i));
   for (const o of out) {
     assert.equal(o.domain, 'processing-time');
     assert.ok(o.late >= 0, 'never fired early');
+    assert.equal(o.contextTs, o.timer, "ctx.timestamp() in onTimer is the timer's time (Flink's OnTimerContext), processing time too");
+    assert.equal(o.outputTs, null, 'what a processing-time timer collects carries no timestamp');
   }
 });

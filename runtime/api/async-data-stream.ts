@@ -19,6 +19,7 @@ import type { DataStream, SingleOutputStream } from './data-stream.ts';
 import type { AsyncFunction, AsyncMapFunction } from './async-functions.ts';
 import { invalidArgument } from '../errors.ts';
 import { appendOperator } from './data-stream.ts';
+import { preview } from '../../common/weir-error.ts';
 
 /** Default `capacity` (Flink's default is 100 as well). */
 export const DEFAULT_ASYNC_CAPACITY = 100;
@@ -43,8 +44,8 @@ function add<IN, OUT>(stream: DataStream<IN>, fn: AsyncFunction<IN, OUT> | Async
   if (!asyncFn || typeof asyncFn.asyncInvoke !== 'function') {
     throw invalidArgument(`AsyncDataStream.${what}: expected an async function (input) => Promise<results[]> or an object with asyncInvoke(input, resultFuture)`);
   }
-  if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) throw invalidArgument(`AsyncDataStream.${what}: timeoutMs must be a number > 0 (Infinity for none), got ${String(timeoutMs)}`);
-  if (!Number.isInteger(capacity) || capacity < 1) throw invalidArgument(`AsyncDataStream.${what}: capacity must be an integer >= 1, got ${String(capacity)}`);
+  if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) throw invalidArgument(`AsyncDataStream.${what}: timeoutMs must be a number > 0 (Infinity for none), got ${preview(timeoutMs)}`);
+  if (!Number.isInteger(capacity) || capacity < 1) throw invalidArgument(`AsyncDataStream.${what}: capacity must be an integer >= 1, got ${preview(capacity)}`);
   return appendOperator<OUT>(stream, { kind: 'asyncWait', fn: asyncFn, timeoutMs, capacity, ordered }, ordered ? 'AsyncWait(ordered)' : 'AsyncWait(unordered)');
 }
 

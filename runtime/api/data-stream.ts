@@ -8,6 +8,7 @@ import type { SinkSpec } from '../graph/sink-spec.ts';
 import type { TwoPhaseCommitSinkDefinition } from '../operators/sinks/two-phase-commit-sink.ts';
 import type { AsyncBatchSinkDefinition } from '../operators/sinks/async-batch-sink.ts';
 import { invalidArgument, invalidGraph } from '../errors.ts';
+import { preview } from '../../common/weir-error.ts';
 import { ConnectedStreams } from './connected-streams.ts';
 import { IntervalJoin } from './interval-join.ts';
 import type {
@@ -92,6 +93,7 @@ export class DataStream<T> {
   /** Merge streams of the same type; the next operator reads all of them (fairly). */
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const o of others) {
+      if (!(o instanceof DataStream)) throw invalidArgument(`union: expected DataStreams, got ${preview(o)}`);
       if (o.graph !== this.graph) throw invalidGraph('union: all streams must come from the same environment');
     }
     return new DataStream<T>(this.graph, [...this.upstreams, ...others.flatMap((o) => o.upstreams)]);
@@ -125,8 +127,13 @@ export class DataStream<T> {
   /** Assign event timestamps and emit bounded-out-of-orderness watermarks. */
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStream<T> {
     requireFunction(strategy?.timestamp, 'assignTimestampsAndWatermarks (timestamp)');
-    if (strategy.maxOutOfOrdernessMs !== undefined && !(strategy.maxOutOfOrdernessMs >= 0)) {
-      throw invalidArgument(`assignTimestampsAndWatermarks: maxOutOfOrdernessMs must be >= 0, got ${strategy.maxOutOfOrdernessMs}`);
+    const { maxOutOfOrdernessMs: delay, intervalMs } = strategy;
+    if (delay !== undefined && !(typeof delay === 'number' && delay >= 0 && delay < Infinity)) {
+      throw invalidArgument(`assignTimestampsAndWatermarks: maxOutOfOrdernessMs must be a finite number >= 0, got ${preview(delay)}`);
+    }
+    // NaN or a string here would mean no watermark ever (windows never fire) — rejected, not run.
+    if (intervalMs !== undefined && !(typeof intervalMs === 'number' && intervalMs >= 0 && intervalMs < Infinity)) {
+      throw invalidArgument(`assignTimestampsAndWatermarks: intervalMs must be a finite number >= 0 (0 = after every record), got ${preview(intervalMs)}`);
     }
     return this.append<T>({ kind: 'watermarks', strategy }, 'Timestamps/Watermarks');
   }
@@ -201,7 +208,11 @@ export class DataStream<T> {
   /** Windows over the whole stream (Flink's windowAll): one non-parallel window operator (parallelism 1). */
   windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
     const keyed = this.keyBy(constantKey);
-    return new AllWindowedStream<T, W>(new WindowedStream<T, number, W>((spec, name) => keyed.append({ kind: 'window', keySelector: constantKey, window: spec }, name).setParallelism(1), assigner, 'windowAll'));
+    return new AllWindowedStream<T, W>(new WindowedStream<T, number, W>((spec, name) => {
+      const windows = keyed.append({ kind: 'window', keySelector: constantKey, window: spec }, name).setParallelism(1);
+      windows.nodeRef.nonParallel = true;
+      return windows;
+    }, assigner, 'windowAll'));
   }
 }
 

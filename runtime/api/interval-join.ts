@@ -10,6 +10,7 @@ import type { ProcessJoinFunction } from './two-input-functions.ts';
 import type { DataStream, SingleOutputStream } from './data-stream.ts';
 import { addTwoInputNode, type StreamOfNode } from './connected-streams.ts';
 import { invalidArgument, invalidGraph } from '../errors.ts';
+import { preview } from '../../common/weir-error.ts';
 
 type KeyedParts<K, T> = DataStream<T> & { readonly keySelector: KeySelector<T, K> };
 
@@ -29,7 +30,7 @@ export class IntervalJoin<K, IN1, IN2> {
   /** Join right elements at s ∈ [t + lowerMs, t + upperMs] of each left element at t (both bounds inclusive by default). */
   between(lowerMs: number, upperMs: number): IntervalJoined<K, IN1, IN2> {
     for (const [name, v] of [['lowerMs', lowerMs], ['upperMs', upperMs]] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArgument(`intervalJoin().between: ${name} must be a finite number of ms, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArgument(`intervalJoin().between: ${name} must be a finite number of ms, got ${preview(v)}`);
     }
     if (lowerMs > upperMs) throw invalidArgument(`intervalJoin().between: lowerMs (${lowerMs}) must be <= upperMs (${upperMs})`, { lowerMs, upperMs });
     return new IntervalJoined<K, IN1, IN2>(this.left, this.right, lowerMs, upperMs, this.wrap);

@@ -15,6 +15,7 @@ import { SingleOutputStream } from './data-stream.ts';
 import { invalidArgument } from '../errors.ts';
 import type { Source, SourceSplit } from './source-api.ts';
 import type { WatermarkStrategy } from './functions.ts';
+import { preview } from '../../common/weir-error.ts';
 
 export class StreamEnvironment {
   /** @internal */
@@ -96,7 +97,7 @@ export class StreamEnvironment {
     const clash = this.graph.nodes.find((n) => n.spec.kind === 'source' && n.spec.source.type === 'push' && n.spec.source.name === name);
     if (clash) throw invalidArgument(`fromPushSource: a push source named '${name}' exists already in this job`, { name });
     const max = options.maxBufferedRecords ?? 10_000;
-    if (!Number.isInteger(max) || max < 1) throw invalidArgument(`fromPushSource('${name}'): maxBufferedRecords must be an integer >= 1, got ${String(max)}`);
+    if (!Number.isInteger(max) || max < 1) throw invalidArgument(`fromPushSource('${name}'): maxBufferedRecords must be an integer >= 1, got ${preview(max)}`);
     return this.addSource<T>({ type: 'push', name, maxBufferedRecords: max }, `Push(${name})`);
   }
 
@@ -113,7 +114,7 @@ export class StreamEnvironment {
     const format = options.format ?? 'lines';
     if (format !== 'lines' && format !== 'jsonl') throw invalidArgument(`readTextFile: format must be 'lines' or 'jsonl', got '${String(format)}'`);
     const minSplitBytes = options.minSplitBytes ?? 1024 * 1024;
-    if (!Number.isSafeInteger(minSplitBytes) || minSplitBytes < 1) throw invalidArgument(`readTextFile: minSplitBytes must be a positive integer, got ${String(minSplitBytes)}`);
+    if (!Number.isSafeInteger(minSplitBytes) || minSplitBytes < 1) throw invalidArgument(`readTextFile: minSplitBytes must be a positive integer, got ${preview(minSplitBytes)}`);
     return this.fromSource(textFileSource(path, { format, minSplitBytes }), undefined, `File(${path})`);
   }
 

@@ -14,6 +14,7 @@ import { outputTagId, type OutputTag } from './output-tag.ts';
 import type { ProcessAllWindowFunction, ProcessWindowFunction, WindowAggregateFunction } from './window-functions.ts';
 import type { Trigger, WindowAssigner, WindowFunctionSpec, WindowOperatorSpec } from '../operators/windows/window-operator-spec.ts';
 import type { GlobalWindow, Window } from '../operators/windows/windows.ts';
+import { preview } from '../../common/weir-error.ts';
 
 /** Adds the window operator to the graph (supplied by the keyed stream, which owns `append`). */
 export type WindowOperatorAppender = (spec: WindowOperatorSpec, name: string) => SingleOutputStream<any>;
@@ -38,7 +39,7 @@ export class WindowedStream<T, K, W extends Window> {
   /** @internal `countWindow(size[, slide])` of a keyed stream. */
   static countWindow<T, K>(append: WindowOperatorAppender, size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
     const check = (name: string, v: unknown) => {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw invalidArgument(`countWindow: ${name} must be an integer > 0, got ${String(v)}`, { [name]: String(v) });
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw invalidArgument(`countWindow: ${name} must be an integer > 0, got ${preview(v)}`, { [name]: String(v) });
     };
     check('size', size);
     if (slide !== undefined) check('slide', slide);
@@ -60,7 +61,7 @@ export class WindowedStream<T, K, W extends Window> {
   /** Keep event-time windows this long after the watermark passed their end; later elements fire them again. */
   allowedLateness(ms: number): this {
     if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
-      throw invalidArgument(`${this.what}.allowedLateness: expected an integer number of milliseconds >= 0, got ${String(ms)}`, { allowedLateness: String(ms) });
+      throw invalidArgument(`${this.what}.allowedLateness: expected an integer number of milliseconds >= 0, got ${preview(ms)}`, { allowedLateness: String(ms) });
     }
     this.lateness = ms;
     return this;

@@ -26,7 +26,7 @@
  * more; later checkpoints of a finished subtask are the coordinator's business
  * (it treats finished subtasks as acknowledged).
  */
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import type { Clock } from '../../common/clock.ts';
 import type { Cancel, Scheduler } from './scheduler.ts';
 import {
@@ -162,7 +162,7 @@ export class BarrierHandler {
 
   private constructor(opts: BarrierHandlerOptions, idle: BarrierHandlerState) {
     if (!Number.isSafeInteger(opts.numChannels) || opts.numChannels < 1) {
-      throw new WeirError('WEIR_INVALID_ARGUMENT', `a barrier handler needs numChannels >= 1 (an integer), got ${String(opts.numChannels)}`, {
+      throw new WeirError('WEIR_INVALID_ARGUMENT', `a barrier handler needs numChannels >= 1 (an integer), got ${preview(opts.numChannels)}`, {
         numChannels: opts.numChannels,
       });
     }
@@ -252,7 +252,7 @@ export class BarrierHandler {
     this.run(() => {
       this.checkChannel(channel);
       if (position !== undefined && !isIndex(position)) {
-        throw new WeirError('WEIR_INVALID_ARGUMENT', `EndOfPartition position must be a frame index (integer >= 0), got ${String(position)}`, {
+        throw new WeirError('WEIR_INVALID_ARGUMENT', `EndOfPartition position must be a frame index (integer >= 0), got ${preview(position)}`, {
           channel,
           position,
         });
@@ -306,7 +306,7 @@ export class BarrierHandler {
   /** Abort `checkpointId` once: pending → the state aborts it; not started yet → decline it ahead; else nothing. */
   private abortId(checkpointId: number, reason: string): void {
     if (!isIndex(checkpointId)) {
-      throw new WeirError('WEIR_INVALID_ARGUMENT', `checkpoint id must be an integer >= 0, got ${String(checkpointId)}`, { checkpointId });
+      throw new WeirError('WEIR_INVALID_ARGUMENT', `checkpoint id must be an integer >= 0, got ${preview(checkpointId)}`, { checkpointId });
     }
     this.seen(checkpointId);
     const ctx = this.ctx;

@@ -71,7 +71,7 @@ function resolve<IN, OUT>(options: PostgresLookupOptions<IN, OUT>): Resolved<IN,
   if (typeof params !== 'function') throw invalidArgument('postgresLookup: params must be a function input => [values for $1 … $n]', { option: 'params' });
   if (options.result !== undefined && typeof options.result !== 'function') throw invalidArgument('postgresLookup: result must be a function (input, rows) => outputs', { option: 'result' });
   const integer = (name: string, v: unknown, min: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidArgument(`postgresLookup: ${name} must be an integer >= ${min}, got ${String(v)}`, { option: name });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidArgument(`postgresLookup: ${name} must be an integer >= ${min}, got ${preview(v)}`, { option: name });
   };
   integer('poolSize', poolSize, 1);
   integer('maxRetries', maxRetries, 0);
@@ -79,7 +79,7 @@ function resolve<IN, OUT>(options: PostgresLookupOptions<IN, OUT>): Resolved<IN,
   if (cache !== undefined) {
     if (cache === null || typeof cache !== 'object') throw invalidArgument('postgresLookup: cache must be { maxEntries, ttlMs }', { option: 'cache' });
     integer('cache.maxEntries', cache.maxEntries, 1);
-    if (typeof cache.ttlMs !== 'number' || !(cache.ttlMs > 0)) throw invalidArgument(`postgresLookup: cache.ttlMs must be a number > 0, got ${String(cache.ttlMs)}`, { option: 'cache.ttlMs' });
+    if (typeof cache.ttlMs !== 'number' || !(cache.ttlMs > 0)) throw invalidArgument(`postgresLookup: cache.ttlMs must be a number > 0, got ${preview(cache.ttlMs)}`, { option: 'cache.ttlMs' });
   }
   const result = options.result ?? ((input: IN, rows: readonly LookupRow[]) => rows.map((r) => ({ ...(input as object), ...r }) as OUT));
   return { connection, query, params, result, poolSize, maxRetries, connectTimeoutMs, cache };

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskInfo } from '../api/functions.ts';
 import { invalidArgument } from '../errors.ts';
+import { preview } from '../../common/weir-error.ts';
 
 export interface PostgresConnectionOptions {
   readonly host?: string;
@@ -70,7 +71,7 @@ export function resolveOptions<T>(options: PostgresSinkOptions<T>): ResolvedOpti
     if (Array.isArray(columns)) for (const k of key) if (!columns.includes(k)) throw invalidArgument(`postgresSink: key column '${k}' is not among columns (${columns.join(', ')})`, { option: 'key' });
   } else if (key !== undefined) throw invalidArgument("postgresSink: key only applies to mode 'upsert'", { option: 'key' });
   const positive = (name: string, v: unknown, min: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidArgument(`postgresSink: ${name} must be an integer >= ${min}, got ${String(v)}`, { option: name });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidArgument(`postgresSink: ${name} must be an integer >= ${min}, got ${preview(v)}`, { option: name });
   };
   positive('batchRows', batchRows, 1);
   positive('maxBufferedRows', maxBufferedRows, 1);

@@ -3,7 +3,7 @@
  * (WEIR_INVALID_ARGUMENT naming the option, when the job is built), and entry ids — parsing,
  * comparing, the event time they carry.
  */
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
 
 /** Where a Redis server is: a `redis://` / `rediss://` URL, or host/port (and password, db). */
@@ -61,17 +61,17 @@ export function resolveRedisStreamsOptions<T>(options: RedisStreamsOptions<T>): 
   if (new Set(o.streams).size !== o.streams.length) throw bad(`streams lists a key twice: ${o.streams.join(', ')}`);
   if (o.url !== undefined && (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url))) throw bad("url must be a redis:// or rediss:// URL");
   if (o.url === undefined && o.host === undefined && o.port === undefined) throw bad('give url, or host and port');
-  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) throw bad(`port must be an integer in 1..65535, got ${String(o.port)}`);
-  if (o.db !== undefined && !(Number.isInteger(o.db) && o.db >= 0)) throw bad(`db must be a non-negative integer, got ${String(o.db)}`);
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) throw bad(`port must be an integer in 1..65535, got ${preview(o.port)}`);
+  if (o.db !== undefined && !(Number.isInteger(o.db) && o.db >= 0)) throw bad(`db must be a non-negative integer, got ${preview(o.db)}`);
   const start = o.start ?? 'earliest';
   if (typeof start === 'object' && start !== null) {
     for (const [k, id] of Object.entries(start)) {
       if (!o.streams.includes(k)) throw bad(`start names '${k}', which is not one of the streams`);
-      if (typeof id !== 'string' || !(id === '$' || /^\d+(-\d+)?$/.test(id))) throw bad(`start['${k}'] must be an entry id (<ms>-<seq>), '0' or '$', got ${String(id)}`);
+      if (typeof id !== 'string' || !(id === '$' || /^\d+(-\d+)?$/.test(id))) throw bad(`start['${k}'] must be an entry id (<ms>-<seq>), '0' or '$', got ${preview(id)}`);
     }
-  } else if (start !== 'earliest' && start !== 'latest') throw bad(`start must be 'earliest', 'latest' or a record of entry ids, got ${String(start)}`);
+  } else if (start !== 'earliest' && start !== 'latest') throw bad(`start must be 'earliest', 'latest' or a record of entry ids, got ${preview(start)}`);
   const positive = (name: string, v: number | undefined, dflt: number) => {
-    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw bad(`${name} must be a positive integer, got ${String(v)}`);
+    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw bad(`${name} must be a positive integer, got ${preview(v)}`);
     return v ?? dflt;
   };
   if (o.parse !== undefined && typeof o.parse !== 'function') throw bad('parse must be a function (fields, id, stream) => record');

@@ -159,6 +159,9 @@ function validate(graph: StreamGraph, parallelismOf: (n: StreamNode) => number, 
     if (n.spec.kind === 'source' && !isParallelSource(n.spec.source) && p !== 1) {
       throw invalidGraph(`${where} is a non-parallel ${n.spec.source.type} source; its parallelism must be 1, got ${p}`, { uid: n.uid });
     }
+    if (n.nonParallel && p !== 1) {
+      throw invalidGraph(`${where} is non-parallel (windowAll: every record in one window operator); its parallelism must be 1, got ${p}`, { uid: n.uid, parallelism: p });
+    }
     if (KEYED_KINDS.has(n.spec.kind)) {
       // A keyed broadcast operator's second input is the broadcast stream (two-input-spec.ts checks it).
       const keyedEdges = isBroadcastOperatorKind(n.spec.kind) ? n.inputs.filter((e) => (e.input ?? 0) === 0) : n.inputs;

@@ -59,6 +59,8 @@ export interface StreamNode {
   readonly maxParallelismFixed?: number;
   /** Starts a new operator chain here even when it could be chained. */
   chainingDisabled: boolean;
+  /** A non-parallel operator (windowAll): its parallelism must stay 1 (checked with the graph). */
+  nonParallel?: boolean;
   readonly inputs: StreamEdge[];
 }
 

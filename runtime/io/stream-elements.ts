@@ -26,7 +26,7 @@
  * or a payload of the wrong size throws (a corrupted channel must not be
  * silently misread after a restore).
  */
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import type { Frame } from '../../actors/index.ts';
 
 /** Frame kind bytes of the stream elements. */
@@ -88,7 +88,7 @@ export function isElementKind(kind: number): boolean {
 }
 
 function invalid(what: string, value: unknown): WeirError {
-  return new WeirError('WEIR_INVALID_ELEMENT', `Cannot encode stream element: ${what} (got ${String(value)})`, { value });
+  return new WeirError('WEIR_INVALID_ELEMENT', `Cannot encode stream element: ${what} (got ${preview(value)})`, { value });
 }
 
 function checkId(name: string, v: number): void {

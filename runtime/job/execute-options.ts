@@ -10,6 +10,7 @@ import { resolveCheckpointConfig, type CheckpointConfig, type CheckpointConfigIn
 import type { RestartStrategyConfig } from '../recovery/restart-strategy.ts';
 import type { Logger, LogLevel } from '../../actors/logger.ts';
 import { resolveRestOptions, type RestOptions, type ResolvedRestOptions } from '../rest/rest-options.ts';
+import { preview } from '../../common/weir-error.ts';
 
 export interface ExecuteOptions<P> {
   /** Passed to the build function on the main thread and in every worker (structured-clone data). */
@@ -121,11 +122,16 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
   const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw invalidArgument(`execute(): ${name} must be an integer in [${min}, ${max}], got ${String(v)}`, { option: name, value: v });
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw invalidArgument(`execute(): ${name} must be an integer in [${min}, ${max}], got ${preview(v)}`, { option: name, value: v });
     return v as number;
   };
+  const bool = (name: string, v: unknown, dflt: boolean) => {
+    if (v === undefined) return dflt;
+    if (typeof v !== 'boolean') throw invalidArgument(`execute(): ${name} must be true or false, got ${preview(v)}`, { option: name, value: v });
+    return v;
+  };
   const stateBackend = o.stateBackend ?? 'lmdb';
-  if (stateBackend !== 'lmdb' && stateBackend !== 'heap') throw invalidArgument(`execute(): stateBackend must be 'lmdb' or 'heap', got '${String(stateBackend)}'`, { option: 'stateBackend' });
+  if (stateBackend !== 'lmdb' && stateBackend !== 'heap') throw invalidArgument(`execute(): stateBackend must be 'lmdb' or 'heap', got ${preview(stateBackend)}`, { option: 'stateBackend' });
   const jobId = o.jobId ?? `${jobName}-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]+$/.test(jobId)) throw invalidArgument(`execute(): jobId '${jobId}' may only contain letters, digits, '.', '_' and '-'`, { option: 'jobId' });
   const batching = { ...DEFAULT_BATCHING, ...(o.batching ?? {}) };
@@ -142,11 +148,11 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> =
     stateBackend,
     stateDirectory: o.stateDirectory ?? '.weir/state',
     jobId,
-    retainCollected: o.retainCollected ?? true,
+    retainCollected: bool('retainCollected', o.retainCollected, true),
     batching,
     checkpointing: o.checkpointing === undefined ? undefined : resolveCheckpointConfig(o.checkpointing),
     restore: checkRestore(o.restore),
-    allowNonRestoredState: o.allowNonRestoredState ?? false,
+    allowNonRestoredState: bool('allowNonRestoredState', o.allowNonRestoredState, false),
     restartStrategy: o.restartStrategy,
     jobIdExplicit: o.jobId !== undefined,
     rest: resolveRestOptions(o.rest),
@@ -172,7 +178,7 @@ function resolveBufferDebloat(
   const d = DEFAULT_BUFFER_DEBLOAT;
   const thresholdPercent = o.thresholdPercent ?? d.thresholdPercent;
   if (typeof thresholdPercent !== 'number' || !(thresholdPercent >= 0 && thresholdPercent <= 100)) {
-    throw invalidArgument(`execute(): bufferDebloat.thresholdPercent must be a number in [0, 100], got ${String(thresholdPercent)}`, { option: 'bufferDebloat.thresholdPercent', value: thresholdPercent });
+    throw invalidArgument(`execute(): bufferDebloat.thresholdPercent must be a number in [0, 100], got ${preview(thresholdPercent)}`, { option: 'bufferDebloat.thresholdPercent', value: thresholdPercent });
   }
   return {
     targetMs: int('bufferDebloat.targetMs', o.targetMs, 1, 3_600_000) ?? d.targetMs,

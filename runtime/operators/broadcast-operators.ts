@@ -48,11 +48,13 @@ function where(info: TaskInfo): string {
 abstract class BroadcastOperatorBase implements TwoInputStreamOperator {
   protected ctx!: OperatorContext;
   protected currentTimestamp: number | undefined;
+  /** The main output's timestamp: the record's, an event-time timer's, none in a processing-time timer (ctx.timestamp() is the timer's in both, as Flink's). */
+  protected outputTs: number | undefined;
   protected readonly state: BroadcastStateStore;
   protected readonly collector: Collector<unknown>;
   constructor(config: BroadcastOperatorConfig, protected readonly out: Output<unknown>, protected readonly info: TaskInfo) {
     this.state = new BroadcastStateStore(config.descriptors, config.maxStateBytes, where(info));
-    this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
+    this.collector = { collect: (v) => this.out.collect(v, this.outputTs) };
   }
   initializeState(restored: readonly unknown[] | undefined): void {
     if (restored) this.state.restore(restored);
@@ -90,11 +92,11 @@ export class BroadcastProcessOperator extends BroadcastOperatorBase {
     lifecycle(this.info, 'open()', this.fn.open && (() => this.fn.open!({ taskInfo: this.info })));
   }
   processElement1(value: unknown, ts: number | undefined): void {
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     callKeepingStateErrors(this.info, 'processElement', value, () => this.fn.processElement(value, this.readOnlyCtx, this.collector));
   }
   processElement2(value: unknown, ts: number | undefined): void {
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     callKeepingStateErrors(this.info, 'processBroadcastElement', value, () => this.fn.processBroadcastElement(value, this.broadcastCtx, this.collector));
   }
   processWatermark(wm: number): void {
@@ -142,11 +144,11 @@ export class KeyedBroadcastProcessOperator extends BroadcastOperatorBase {
   }
   processElement1(value: unknown, ts: number | undefined): void {
     this.backend.setCurrentKey(extractKey(this.info, this.keySelector, value));
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     callKeepingStateErrors(this.info, 'processElement', value, () => this.fn.processElement(value, this.keyedCtx, this.collector));
   }
   processElement2(value: unknown, ts: number | undefined): void {
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     callKeepingStateErrors(this.info, 'processBroadcastElement', value, () => this.fn.processBroadcastElement(value, this.broadcastCtx, this.collector));
   }
   processWatermark(wm: number): void {
@@ -160,7 +162,8 @@ export class KeyedBroadcastProcessOperator extends BroadcastOperatorBase {
     lifecycle(this.info, 'close()', this.fn.close && (() => this.fn.close!()));
   }
   private fireTimer(ts: number): void {
-    this.currentTimestamp = this.firing.outputTimestamp(ts);
+    this.currentTimestamp = ts;
+    this.outputTs = this.firing.outputTimestamp(ts);
     callKeepingStateErrors(this.info, 'onTimer', { timer: ts, key: this.backend.getCurrentKey() }, () => this.fn.onTimer!(ts, this.keyedCtx, this.collector));
   }
 }

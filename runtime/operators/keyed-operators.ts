@@ -7,7 +7,7 @@
 import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from '../../state/index.ts';
 import type { Collector, KeyedProcessFunction, OnTimerContext, RuntimeContext, TaskInfo, TimerContext } from '../api/functions.ts';
 import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import { sideOutputId } from './side-output.ts';
 
@@ -82,12 +82,14 @@ export class KeyedProcessOperator implements StreamOperator {
   private backend!: KeyedStateBackend;
   private ctx!: OperatorContext;
   private currentTimestamp: number | undefined;
+  /** The main output's timestamp: the record's, an event-time timer's, none in a processing-time timer (ctx.timestamp() is the timer's in both, as Flink's). */
+  private outputTs: number | undefined;
   private readonly firing: KeyedTimerFiring;
   private readonly collector: Collector<unknown>;
   private readonly processCtx: OnTimerContext<unknown>;
   constructor(private readonly keySelector: (v: any) => unknown, private readonly fn: KeyedProcessFunction<any, any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
     this.firing = new KeyedTimerFiring(() => this.backend, fn.onTimer ? (ts) => this.fireTimer(ts) : undefined);
-    this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
+    this.collector = { collect: (v) => this.out.collect(v, this.outputTs) };
     this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.firing.timeDomain, out });
   }
   open(ctx: OperatorContext): void {
@@ -104,7 +106,7 @@ export class KeyedProcessOperator implements StreamOperator {
   }
   processElement(value: unknown, ts: number | undefined): void {
     this.backend.setCurrentKey(extractKey(this.info, this.keySelector, value));
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     let r: unknown;
     try {
       r = this.fn.processElement(value, this.processCtx, this.collector);
@@ -130,7 +132,8 @@ export class KeyedProcessOperator implements StreamOperator {
     }
   }
   private fireTimer(ts: number): void {
-    this.currentTimestamp = this.firing.outputTimestamp(ts);
+    this.currentTimestamp = ts;
+    this.outputTs = this.firing.outputTimestamp(ts);
     try {
       this.fn.onTimer!(ts, this.processCtx, this.collector);
     } catch (e) {
@@ -214,6 +217,6 @@ export class KeyedTimerFiring {
 }
 
 export function checkTs(t: number): number {
-  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`timer timestamp must be a number, got ${String(t)}`);
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`timer timestamp must be a number, got ${preview(t)}`);
   return t;
 }

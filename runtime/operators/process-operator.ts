@@ -7,6 +7,22 @@ import type { ProcessContext, ProcessFunction } from '../api/process-function.ts
 import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { sideOutputId } from './side-output.ts';
 
+/**
+ * The time queries of a non-keyed function's context. The timer calls JavaScript callers can still
+ * make (they are not in the types) fail with what to do, not "is not a function" (Flink: "Setting
+ * timers is only supported on a keyed streams").
+ */
+export function nonKeyedTimeQueries(ctx: () => OperatorContext): { currentProcessingTime(): number; currentWatermark(): number } {
+  const noTimers = (): never => {
+    throw new TypeError('timers need a keyed stream: call keyBy(...) before process(...) (a non-keyed function has no timers, as in Flink)');
+  };
+  return {
+    currentProcessingTime: () => ctx().now(),
+    currentWatermark: () => ctx().currentWatermark(),
+    ...{ registerEventTimeTimer: noTimers, registerProcessingTimeTimer: noTimers, deleteEventTimeTimer: noTimers, deleteProcessingTimeTimer: noTimers },
+  };
+}
+
 export class ProcessOperator implements StreamOperator {
   private ctx: OperatorContext | undefined;
   private currentTimestamp: number | undefined;
@@ -14,10 +30,7 @@ export class ProcessOperator implements StreamOperator {
   private readonly processCtx: ProcessContext;
   constructor(private readonly fn: ProcessFunction<any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
     this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
-    const times = {
-      currentProcessingTime: () => this.ctx!.now(),
-      currentWatermark: () => this.ctx!.currentWatermark(),
-    };
+    const times = nonKeyedTimeQueries(() => this.ctx!);
     this.processCtx = {
       timestamp: () => this.currentTimestamp,
       timerService: () => times,

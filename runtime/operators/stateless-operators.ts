@@ -1,6 +1,7 @@
 /** map, filter, flatMap and timestamp/watermark assignment: no state, one record at a time. */
 import type { TaskInfo, WatermarkStrategy } from '../api/functions.ts';
 import { asyncUserFunction, isThenable, userFunctionFailed, type Output, type StreamOperator } from './operator.ts';
+import { preview } from '../../common/weir-error.ts';
 
 export class MapOperator implements StreamOperator {
   constructor(private readonly fn: (v: any) => any, private readonly out: Output<unknown>, private readonly info: TaskInfo) {}
@@ -42,8 +43,9 @@ export class FlatMapOperator implements StreamOperator {
         for (let i = 0; i < r.length; i++) this.out.collect(r[i], ts);
         return;
       }
-      if (typeof (r as any)[Symbol.iterator] !== 'function') {
-        throw new TypeError(`flatMap must return an iterable (e.g. an array), got ${typeof r}`);
+      if (typeof (r as any)[Symbol.iterator] !== 'function' || typeof r === 'string') {
+        // A string is iterable (its characters) but never meant as the records to emit.
+        throw new TypeError(`flatMap must return an iterable of records (e.g. an array), got ${typeof r === 'string' ? `the string ${preview(r, 40)}` : typeof r}`);
       }
       for (const x of r) this.out.collect(x, ts);
     } catch (e) {
@@ -83,8 +85,9 @@ export class WatermarkAssignerOperator implements StreamOperator {
     } catch (e) {
       throw userFunctionFailed(this.info, 'timestamp assigner', value, e);
     }
-    if (typeof ts !== 'number' || Number.isNaN(ts)) {
-      throw userFunctionFailed(this.info, 'timestamp assigner', value, new TypeError(`timestamp must be a number, got ${String(ts)}`));
+    // ±Infinity is refused like NaN: +Infinity would end event time (every later record late).
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+      throw userFunctionFailed(this.info, 'timestamp assigner', value, new TypeError(`timestamp must be a finite number (epoch ms), got ${preview(ts)}`));
     }
     if (ts > this.maxTs) this.maxTs = ts;
     this.out.collect(value, ts);

@@ -16,6 +16,7 @@ import type { CoProcessContext, CoProcessFunction, KeyedCoProcessFunction } from
 import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { extractKey, keyedProcessContext, KeyedTimerFiring, requireBackend, runtimeContextOf } from './keyed-operators.ts';
 import { sideOutputId } from './side-output.ts';
+import { nonKeyedTimeQueries } from './process-operator.ts';
 
 export interface TwoInputStreamOperator extends StreamOperator {
   processElement1(value: unknown, timestamp: number | undefined): void;
@@ -60,7 +61,7 @@ export class CoProcessOperator implements TwoInputStreamOperator {
   private readonly processCtx: CoProcessContext;
   constructor(private readonly fn: CoProcessFunction<any, any, any>, private readonly out: Output<unknown>, private readonly info: TaskInfo) {
     this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
-    const time = { currentProcessingTime: () => this.ctx.now(), currentWatermark: () => this.ctx.currentWatermark() };
+    const time = nonKeyedTimeQueries(() => this.ctx);
     this.processCtx = {
       timestamp: () => this.currentTimestamp,
       timerService: () => time,
@@ -95,6 +96,8 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
   private backend!: KeyedStateBackend;
   private ctx!: OperatorContext;
   private currentTimestamp: number | undefined;
+  /** The main output's timestamp: the record's, an event-time timer's, none in a processing-time timer (ctx.timestamp() is the timer's in both, as Flink's). */
+  private outputTs: number | undefined;
   private readonly firing: KeyedTimerFiring;
   private readonly collector: Collector<unknown>;
   private readonly processCtx: OnTimerContext<unknown>;
@@ -106,7 +109,7 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
     private readonly info: TaskInfo,
   ) {
     this.firing = new KeyedTimerFiring(() => this.backend, fn.onTimer ? (ts) => this.fireTimer(ts) : undefined);
-    this.collector = { collect: (v) => this.out.collect(v, this.currentTimestamp) };
+    this.collector = { collect: (v) => this.out.collect(v, this.outputTs) };
     this.processCtx = keyedProcessContext({ backend: () => this.backend, ctx: () => this.ctx, timestamp: () => this.currentTimestamp, timeDomain: () => this.firing.timeDomain, out });
   }
   open(ctx: OperatorContext): void {
@@ -120,12 +123,12 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
   }
   processElement1(value: unknown, ts: number | undefined): void {
     this.backend.setCurrentKey(extractKey(this.info, this.keySelector1, value));
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     callUser(this.info, 'processElement1', value, () => this.fn.processElement1(value, this.processCtx, this.collector));
   }
   processElement2(value: unknown, ts: number | undefined): void {
     this.backend.setCurrentKey(extractKey(this.info, this.keySelector2, value));
-    this.currentTimestamp = ts;
+    this.currentTimestamp = this.outputTs = ts;
     callUser(this.info, 'processElement2', value, () => this.fn.processElement2(value, this.processCtx, this.collector));
   }
   processWatermark(wm: number): void {
@@ -139,7 +142,8 @@ export class KeyedCoProcessOperator implements TwoInputStreamOperator {
     lifecycle(this.info, 'close()', this.fn.close && (() => this.fn.close!()));
   }
   private fireTimer(ts: number): void {
-    this.currentTimestamp = this.firing.outputTimestamp(ts);
+    this.currentTimestamp = ts;
+    this.outputTs = this.firing.outputTimestamp(ts);
     callUser(this.info, 'onTimer', { timer: ts, key: this.backend.getCurrentKey() }, () => this.fn.onTimer!(ts, this.processCtx, this.collector));
   }
 }

@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import { invalidArgument } from '../errors.ts';
 
 export interface RestOptions {
@@ -58,7 +58,7 @@ export function resolveRestOptions(o: unknown): ResolvedRestOptions | undefined 
   if (typeof o !== 'object' || o === null) throw invalidArgument('execute(): rest must be an object { port, host?, token? }', { option: 'rest' });
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option 'rest.${k}' (known: ${[...KNOWN].join(', ')})`, { option: `rest.${k}` });
   const r = o as RestOptions;
-  if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) throw invalidArgument(`execute(): rest.port must be an integer in [0, 65535], got ${String(r.port)}`, { option: 'rest.port', value: r.port });
+  if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) throw invalidArgument(`execute(): rest.port must be an integer in [0, 65535], got ${preview(r.port)}`, { option: 'rest.port', value: r.port });
   const host = r.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.length === 0) throw invalidArgument('execute(): rest.host must be a non-empty string', { option: 'rest.host' });
   if (r.token !== undefined && (typeof r.token !== 'string' || r.token.length < 8)) {

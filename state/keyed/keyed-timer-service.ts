@@ -3,7 +3,7 @@
  * (so they snapshot and rescale with the state) and knows how to find the earliest one; this
  * class adds the API, argument checks, the watermark, and the firing loop (inside `batch`).
  */
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import type { Clock } from '../../common/clock.ts';
 import { DOMAIN_EVENT, DOMAIN_PROCESSING } from '../snapshot/snapshot-records.ts';
 import { NO_WATERMARK, type TimerService } from '../timers.ts';
@@ -25,7 +25,7 @@ export interface TimerStore {
 
 function checkTs(ts: number): void {
   if (typeof ts !== 'number' || Number.isNaN(ts)) {
-    throw new WeirError('WEIR_INVALID_TIMER', `Timer timestamps must be numbers (milliseconds), got ${String(ts)}`, { ts });
+    throw new WeirError('WEIR_INVALID_TIMER', `Timer timestamps must be numbers (milliseconds), got ${preview(ts)}`, { ts });
   }
 }
 

@@ -3,7 +3,7 @@
  * jobs are defined at top level; inputs arrive as params (structured clone).
  */
 import { isMainThread } from 'node:worker_threads';
-import { defineJob } from '../../index.ts';
+import { AsyncDataStream, defineJob } from '../../index.ts';
 
 export interface Pair { key: string; value: number }
 
@@ -119,19 +119,43 @@ export const watermarkJob = defineJob('t-watermarks', (env, p: { n: number }) =>
   }).setParallelism(2).collect('out');
 });
 
+/** What processingTimerJob emits: `contextTs` is `ctx.timestamp()` in onTimer, `outputTs` the timestamp the record travelled with. */
+export interface ProcessingTimerOut { key: number; late: number; domain: string; timer: number; contextTs: number | null; outputTs: number | null }
+
 /** Processing-time timers fire while the job runs (the source pauses so they can). */
 export const processingTimerJob = defineJob('t-processing-timers', (env, p: { keys: number; delayMs: number }) => {
   env.fromAsyncIterable(async function* () {
     for (let k = 0; k < p.keys; k++) yield k;
     await new Promise((r) => setTimeout(r, p.delayMs * 10));
-  }).keyBy((k) => k).process<{ key: number; late: number; domain: string }>({
+  }).keyBy((k) => k).process<ProcessingTimerOut>({
     processElement(_k, ctx) {
       const now = ctx.timerService().currentProcessingTime();
       ctx.timerService().registerProcessingTimeTimer(now + p.delayMs);
       ctx.timerService().registerProcessingTimeTimer(now + p.delayMs); // deduplicated
     },
     onTimer(ts, ctx, out) {
-      out.collect({ key: ctx.getCurrentKey(), late: ctx.timerService().currentProcessingTime() - ts, domain: ctx.timeDomain() });
+      out.collect({ key: ctx.getCurrentKey(), late: ctx.timerService().currentProcessingTime() - ts, domain: ctx.timeDomain(), timer: ts, contextTs: ctx.timestamp() ?? null, outputTs: null });
     },
-  }).setParallelism(2).collect('out');
+  }).setParallelism(2)
+    .process<ProcessingTimerOut>({ processElement(o, ctx, out) { out.collect({ ...o, outputTs: ctx.timestamp() ?? null }); } })
+    .collect('out');
+});
+
+/** A timestamp assigner returning ±Infinity for record 3 (`sign` 1 or -1): refused like NaN. */
+export const infiniteTimestampJob = defineJob('t-infinite-timestamp', (env, p: { sign: number }) => {
+  env.fromArray([1, 2, 3, 4]).name('Numbers')
+    .assignTimestampsAndWatermarks({ timestamp: (n) => (n === 3 ? p.sign * Infinity : n * 1000) })
+    .collect('out');
+});
+
+/** Mistakes a JavaScript caller can make in a function: `mistake` picks which one the job makes. */
+export const functionMistakeJob = defineJob('t-function-mistakes', (env, p: { mistake: 'non-keyed-timer' | 'flatmap-string' | 'async-string' }) => {
+  const words = env.fromArray(['to', 'be']).name('Words');
+  if (p.mistake === 'non-keyed-timer') {
+    words.process<string>({ processElement(w, ctx) { (ctx.timerService() as unknown as { registerEventTimeTimer(t: number): void }).registerEventTimeTimer(1); } }).name('Timers').collect('out');
+  } else if (p.mistake === 'flatmap-string') {
+    words.flatMap((w) => w.toUpperCase() as unknown as string[]).name('Upper').collect('out');
+  } else {
+    AsyncDataStream.orderedWait(words, async (w) => w.toUpperCase() as unknown as string[], 1000).name('Lookup').collect('out');
+  }
 });

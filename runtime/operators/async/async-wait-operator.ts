@@ -162,6 +162,8 @@ export class AsyncWaitOperator implements StreamOperator {
       complete: (results) => {
         let list: unknown[];
         try {
+          // A string is iterable (its characters) but never meant as a list of results.
+          if (typeof results === 'string') throw new TypeError(`got the string ${preview(results, 40)}; wrap one result in an array`);
           list = [...results];
         } catch (e) {
           settle(() => { throw userFunctionFailed(this.info, `${what} (ResultFuture.complete: results must be iterable)`, entry.value, e); });

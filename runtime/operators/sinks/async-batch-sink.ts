@@ -17,7 +17,7 @@
  */
 import type { TaskInfo } from '../../api/functions.ts';
 import type { OperatorContext, StreamOperator } from '../operator.ts';
-import { WeirError } from '../../../common/weir-error.ts';
+import { WeirError, preview } from '../../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../../errors.ts';
 
 export interface AsyncBatchSinkOptions<T> {
@@ -48,7 +48,7 @@ export function asyncBatchSink<T>(options: AsyncBatchSinkOptions<T>): AsyncBatch
   if (typeof o.write !== 'function') throw bad('write must be a function (batch) => Promise<void>');
   for (const k of ['batchSize', 'maxInFlightBatches'] as const) {
     const v = o[k];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw bad(`${k} must be an integer >= 1, got ${String(v)}`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw bad(`${k} must be an integer >= 1, got ${preview(v)}`);
   }
   return { kind: 'async-batch-sink', options };
 }

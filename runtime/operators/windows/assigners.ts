@@ -8,17 +8,18 @@ import { invalidArgument } from '../../errors.ts';
 import { GlobalWindow, TimeWindow } from './windows.ts';
 import type { Trigger, WindowAssigner } from './window-operator-spec.ts';
 import { EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger } from './triggers.ts';
+import { preview } from '../../../common/weir-error.ts';
 
 function checkDuration(what: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-    throw invalidArgument(`${what}: ${name} must be an integer number of milliseconds > 0, got ${String(v)}`, { assigner: what.split('.')[0], [name]: String(v) });
+    throw invalidArgument(`${what}: ${name} must be an integer number of milliseconds > 0, got ${preview(v)}`, { assigner: what.split('.')[0], [name]: String(v) });
   }
   return v;
 }
 
 function checkOffset(what: string, offset: unknown, bound: number, boundName: string): number {
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || Math.abs(offset) >= bound) {
-    throw invalidArgument(`${what}: offset must be an integer with |offset| < ${boundName} (${bound}), got ${String(offset)}`, { assigner: what.split('.')[0], offset: String(offset) });
+    throw invalidArgument(`${what}: offset must be an integer with |offset| < ${boundName} (${bound}), got ${preview(offset)}`, { assigner: what.split('.')[0], offset: String(offset) });
   }
   return offset;
 }
@@ -123,7 +124,7 @@ abstract class SessionWindows<T> implements WindowAssigner<T, TimeWindow> {
     if (typeof gap === 'function') {
       gap = gap(element);
       if (typeof gap !== 'number' || !(gap > 0) || !Number.isFinite(gap)) {
-        throw new TypeError(`${this.label}: the dynamic session gap must be a number > 0, got ${String(gap)}`);
+        throw new TypeError(`${this.label}: the dynamic session gap must be a number > 0, got ${preview(gap)}`);
       }
     }
     return [new TimeWindow(t, t + gap)];

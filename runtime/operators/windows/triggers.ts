@@ -11,6 +11,7 @@
 import { invalidArgument } from '../../errors.ts';
 import type { OnMergeContext, Trigger, TriggerContext, TriggerResult } from './window-operator-spec.ts';
 import type { TimeWindow, Window } from './windows.ts';
+import { preview } from '../../../common/weir-error.ts';
 
 export class EventTimeTrigger implements Trigger<unknown, TimeWindow> {
   private constructor() {}
@@ -53,7 +54,7 @@ export class ProcessingTimeTrigger implements Trigger<unknown, TimeWindow> {
 export class CountTrigger implements Trigger<unknown, Window> {
   private constructor(readonly maxCount: number) {}
   static of(maxCount: number): CountTrigger {
-    if (!Number.isSafeInteger(maxCount) || maxCount <= 0) throw invalidArgument(`CountTrigger.of: the count must be an integer > 0, got ${String(maxCount)}`, { trigger: 'CountTrigger', count: String(maxCount) });
+    if (!Number.isSafeInteger(maxCount) || maxCount <= 0) throw invalidArgument(`CountTrigger.of: the count must be an integer > 0, got ${preview(maxCount)}`, { trigger: 'CountTrigger', count: String(maxCount) });
     return new CountTrigger(maxCount);
   }
   onElement(_e: unknown, _ts: number | undefined, _w: Window, ctx: TriggerContext): TriggerResult {
@@ -77,7 +78,7 @@ export class CountTrigger implements Trigger<unknown, Window> {
 export class ContinuousEventTimeTrigger implements Trigger<unknown, TimeWindow> {
   private constructor(readonly interval: number) {}
   static of(interval: number): ContinuousEventTimeTrigger {
-    if (!Number.isSafeInteger(interval) || interval <= 0) throw invalidArgument(`ContinuousEventTimeTrigger.of: the interval must be an integer number of milliseconds > 0, got ${String(interval)}`, { trigger: 'ContinuousEventTimeTrigger', interval: String(interval) });
+    if (!Number.isSafeInteger(interval) || interval <= 0) throw invalidArgument(`ContinuousEventTimeTrigger.of: the interval must be an integer number of milliseconds > 0, got ${preview(interval)}`, { trigger: 'ContinuousEventTimeTrigger', interval: String(interval) });
     return new ContinuousEventTimeTrigger(interval);
   }
   onElement(_e: unknown, ts: number | undefined, window: TimeWindow, ctx: TriggerContext): TriggerResult {

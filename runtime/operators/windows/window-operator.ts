@@ -33,7 +33,7 @@
 import type { KeyedStateBackend, TimerService } from '../../../state/index.ts';
 import type { Collector, RuntimeContext, TaskInfo } from '../../api/functions.ts';
 import type { ProcessWindowFunction } from '../../api/window-functions.ts';
-import { WeirError } from '../../../common/weir-error.ts';
+import { WeirError, preview } from '../../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../../errors.ts';
 import { type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
 import { sideOutputId } from '../side-output.ts';
@@ -400,7 +400,7 @@ export class WindowOperator implements StreamOperator {
 
   /** A trigger's timer (or a namespaced cleanup timer). */
   private registerTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey): void {
-    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`timer timestamp must be a number, got ${String(time)}`);
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`timer timestamp must be a number, got ${preview(time)}`);
     if (this.isDerived(domain, time, w)) {
       this.registerDerivedTimer(time);
       return;
