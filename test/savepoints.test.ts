@@ -83,6 +83,30 @@ describe('savepoints', () => {
     assertContinues(out, expected, N, KEYS, 'relocated savepoint, LMDB → heap');
   });
 
+  test('savepoint requests made at once take turns: each completes, whole, in its own directory', async () => {
+    const client = start('concurrent', 'lmdb');
+    const dirs = ['a', 'b', 'a'].map((d) => path.join(root, 'concurrent', d));
+    let sps;
+    try {
+      await whenRunning(client);
+      sps = await Promise.all([...dirs.map((d) => client.triggerSavepoint(d)), client.triggerCheckpoint()]);
+      assert.equal(client.status, 'running');
+      assert.equal(client.failovers.length, 0);
+    } finally {
+      await client.cancel();
+    }
+    await client.done;
+    for (const [i, sp] of sps.slice(0, 3).entries()) {
+      assert.equal(path.dirname(sp.directory), dirs[i]);
+      // Every file of each savepoint is inside it, with its size and sha256 (each subtask held one
+      // directory: a second request used to redirect the first one's files).
+      const loaded = await CheckpointStorage.load(sp.directory);
+      assert.equal(loaded.metadata.checkpointId, sp.checkpointId);
+      assert.ok(loaded.metadata.files.length > 0);
+    }
+    assert.equal(new Set(sps.map((s) => s.checkpointId)).size, 4);
+  });
+
   test('stopWithSavepoint then restore: the restored run delivers exactly the rest; taken on heap, restored into LMDB', async () => {
     const client = start('stop', 'heap');
     let sp;

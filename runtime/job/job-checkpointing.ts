@@ -56,6 +56,8 @@ export class JobCheckpointing {
   private finishedSources = new Set<string>();
   private notifications = new Map<number, Promise<unknown>>();
   private finalStarted = false;
+  /** The savepoint requests' queue (one at a time). */
+  private savepointTurns: Promise<unknown> = Promise.resolve();
   private inputEnded = false;
   /** Resolved once the attempt's actors are attached: a source can report its end before that. */
   private attached!: Promise<void>;
@@ -196,14 +198,22 @@ export class JobCheckpointing {
     return this.coordinator.trigger({ kind, ...(targetDirectory ? { targetDirectory } : {}) });
   }
 
-  /** Savepoint into `<directory>/savepoint-<job>-<id>` (always aligned). */
   /**
-   * Take a savepoint into `directory`. An intermediate one commits no side effects (Flink ≥ 1.15).
-   * A `terminal` one (stop-with-savepoint) is triggered as the final checkpoint is: its completion
-   * is notified to every subtask, and this resolves only once they all processed it — two-phase-
-   * commit sinks committed what the savepoint covers, so the job can stop without losing output.
+   * Take a savepoint into `<directory>/savepoint-<job>-<id>` (always aligned). An intermediate one
+   * commits no side effects (Flink ≥ 1.15). A `terminal` one (stop-with-savepoint) is triggered as
+   * the final checkpoint is: its completion is notified to every subtask, and this resolves only
+   * once they all processed it — two-phase-commit sinks committed what the savepoint covers, so the
+   * job can stop without losing output. Requests take turns: each subtask holds one savepoint
+   * directory at a time (set just before the trigger), so a second request made while one runs
+   * waits for it instead of redirecting its files.
    */
-  async savepoint(directory: string, opts: { terminal?: boolean } = {}): Promise<CompletedCheckpoint> {
+  savepoint(directory: string, opts: { terminal?: boolean } = {}): Promise<CompletedCheckpoint> {
+    const turn = this.savepointTurns.then(() => this.takeSavepoint(directory, opts));
+    this.savepointTurns = turn.catch(() => {});
+    return turn;
+  }
+
+  private async takeSavepoint(directory: string, opts: { terminal?: boolean }): Promise<CompletedCheckpoint> {
     const target = CheckpointStorage.savepointPath(directory, this.opts.jobId);
     // Stop-with-savepoint: no periodic checkpoint after the savepoint (it would commit output the
     // savepoint does not cover); resumed if the savepoint fails and the job goes on.
