@@ -117,6 +117,8 @@ describe('savepoints', () => {
       await client.cancel();
     }
     const first = await client.done;
+    // Nothing of the job keeps the app's process alive once done settled (a 10 s timer did).
+    assert.ok(!process.getActiveResourcesInfo().includes('Timeout'), `no timer left: ${process.getActiveResourcesInfo().join(', ')}`);
     assert.equal(first.status, 'finished'); // stop-with-savepoint ends FINISHED, as in Flink
     assert.equal(first.savepointPath, sp.directory);
     const expected = await expectationOf(sp, KEYS);

@@ -71,7 +71,12 @@ export class JobCheckpointControl {
     // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
     const collect = this.job.collect();
     if (collect) {
-      await Promise.race([collect.barrierRead(savepoint.checkpointId), new Promise((r) => setTimeout(r, COLLECT_BARRIER_WAIT_MS))]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([collect.barrierRead(savepoint.checkpointId), new Promise((r) => (timer = setTimeout(r, COLLECT_BARRIER_WAIT_MS)))]);
+      } finally {
+        clearTimeout(timer); // left running, it held the app's process open for 10 s after the job ended
+      }
       collect.release(savepoint.checkpointId);
     }
     await this.job.stopAfterSavepoint(savepoint.directory);
