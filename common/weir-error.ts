@@ -5,7 +5,18 @@
  * messages are for people. `details` carries the machine-readable context
  * (operator, subtask, checkpoint id, offending value …).
  */
+/**
+ * The mark of a WeirError, shared by every copy of Weir in a process (its sources and its build, two
+ * installed versions): `instanceof WeirError` holds across them — the CLI run from the repository's
+ * sources lost the codes of errors thrown by a job that imported the build.
+ */
+const WEIR_ERROR = Symbol.for('weir.WeirError');
+
 export class WeirError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WEIR_ERROR] === true;
+  }
+
   readonly code: string;
   readonly details: Readonly<Record<string, unknown>>;
 
@@ -21,6 +32,8 @@ export class WeirError extends Error {
     return { name: this.name, code: this.code, message: this.message, details: { ...this.details }, stack: this.stack };
   }
 }
+
+Object.defineProperty(WeirError.prototype, WEIR_ERROR, { value: true });
 
 export interface SerializedWeirError {
   name: string;

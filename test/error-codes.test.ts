@@ -79,3 +79,14 @@ test('a lost worker\'s message says what happened once', async () => {
   const logged = pino.stdSerializers.err(lost).message;
   assert.match(logged, /^subtask \S+ was lost: its host \d+ \(worker thread \d+\) exited with exit code 7: worker exited with code: 7$/);
 });
+
+test('instanceof WeirError holds across two copies of Weir in one process (sources and build, two versions)', async () => {
+  // A second instance of the module (another URL): what the CLI run from the sources met when a job imported the build.
+  const other = (await import(`../common/weir-error.ts?second-copy`)) as typeof import('../common/weir-error.ts');
+  assert.notEqual(other.WeirError, WeirError, 'a separate copy of the class');
+  const theirs = new other.WeirError('WEIR_USER_FUNCTION_FAILED', 'from the other copy');
+  assert.ok(theirs instanceof WeirError);
+  assert.ok(new WeirError('WEIR_INVALID_ARGUMENT', 'ours') instanceof other.WeirError);
+  assert.ok(theirs instanceof Error);
+  for (const notOne of [new Error('plain'), { code: 'WEIR_X', name: 'WeirError' }, null, undefined, 'WEIR_X']) assert.ok(!(notOne instanceof WeirError), String(notOne));
+});
