@@ -82,7 +82,8 @@ test('a lost worker\'s message says what happened once', async () => {
 
 test('instanceof WeirError holds across two copies of Weir in one process (sources and build, two versions)', async () => {
   // A second instance of the module (another URL): what the CLI run from the sources met when a job imported the build.
-  const other = (await import(`../common/weir-error.ts?second-copy`)) as typeof import('../common/weir-error.ts');
+  const secondCopy = '../common/weir-error.ts?second-copy';
+  const other = (await import(secondCopy)) as typeof import('../common/weir-error.ts');
   assert.notEqual(other.WeirError, WeirError, 'a separate copy of the class');
   const theirs = new other.WeirError('WEIR_USER_FUNCTION_FAILED', 'from the other copy');
   assert.ok(theirs instanceof WeirError);
