@@ -17,6 +17,9 @@ export const ENDPOINT_OPTIONS: OptionSpec = { url: 'string', token: 'string', 'j
 
 export const JOB_NOT_FOUND = 'WEIR_CLI_JOB_NOT_FOUND';
 
+/** The state `list` gives a job whose endpoint wants a token we do not have. */
+export const TOKEN_REQUIRED = 'token required (pass --token or set WEIR_REST_TOKEN)';
+
 /** A job and the endpoint serving it. */
 export interface JobTarget {
   readonly jobId: string;
@@ -38,9 +41,14 @@ export class JobEndpoints {
     this.jobsDir = stringOption(args, 'jobs-dir') ?? defaultDiscoveryDirectory(env);
   }
 
-  /** Every reachable job (discovered ones whose endpoint does not answer are skipped). */
+  /**
+   * Every reachable job (discovered ones whose endpoint does not answer are skipped). A discovered
+   * endpoint that refuses us for want of a token still lists its jobs (from their discovery files),
+   * in state `token required`: hiding them made `weir list` say "no running jobs".
+   */
   async list(): Promise<JobTarget[]> {
-    const urls = this.url ? [this.url] : [...new Set((await discoverJobs(this.jobsDir)).map((j) => j.url))];
+    const discovered = this.url ? [] : await discoverJobs(this.jobsDir);
+    const urls = this.url ? [this.url] : [...new Set(discovered.map((j) => j.url))];
     const out: JobTarget[] = [];
     for (const url of urls) {
       try {
@@ -48,6 +56,9 @@ export class JobEndpoints {
         for (const j of body.jobs) out.push({ jobId: j.id, name: j.name, url, state: j.state, durationMs: j.durationMs, attempts: j.attempts });
       } catch (e) {
         if (this.url) throw e; // the endpoint named explicitly must answer
+        if ((e as WeirError).details?.status === 401) {
+          for (const j of discovered) if (j.url === url) out.push({ jobId: j.jobId, name: j.name, url, state: TOKEN_REQUIRED });
+        }
       }
     }
     return out;

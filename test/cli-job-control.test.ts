@@ -114,14 +114,23 @@ test('list, checkpoint, savepoint, stop --savepoint-path against another process
   }
 });
 
-test('cancel a job of another process; unknown jobs and unreachable endpoints are errors with a code', async () => {
-  const run = startRun(runArgs('ctl-b', 1_000_000, 20, ['--rest-port', '0']));
+test('cancel a job of another process (with its token); unknown jobs and unreachable endpoints are errors with a code', async () => {
+  const token = 'ctl-b-secret-token';
+  const run = startRun(runArgs('ctl-b', 1_000_000, 20, ['--rest-port', '0', '--rest-token', token]));
   try {
     await run.url;
+    // Without the token the job is still listed (from its discovery file), saying what it needs.
+    const listed = await weir(['list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ctl-b\s+t-cli\s+token required \(pass --token or set WEIR_REST_TOKEN\)/m);
+    const refused = await weir(['cancel', 'ctl-b']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^weir: WEIR_REST_UNAUTHORIZED: /m);
+    assert.match((await weir(['list', '--token', token])).stdout, /^ctl-b\s+t-cli\s+(initializing|running)\s/m);
     const unknown = await weir(['cancel', 'no-such-job']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^weir: WEIR_CLI_JOB_NOT_FOUND: no running job 'no-such-job' .*running: ctl-b/m);
-    const cancel = await weir(['cancel', 'ctl-b']);
+    const cancel = await weir(['cancel', 'ctl-b', '--token', token]);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.match(cancel.stdout, /^job ctl-b cancelling$/m);
     const end = await run.done;
