@@ -24,7 +24,7 @@ import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
-import { startJob } from '../job/job-master.ts';
+import { startJob } from '../job/start-job.ts';
 // The registry (and the lookup workers use) is in graph/job-registry.ts, so that workers never load the job master.
 import { registerJob } from '../graph/job-registry.ts';
 import type { ExecuteOptions } from '../job/execute-options.ts';

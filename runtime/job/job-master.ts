@@ -13,18 +13,18 @@
  */
 import os from 'node:os';
 import { ActorSystem, type ActorFailure } from '../../actors/index.ts';
-import { removeWorkingState } from '../task/working-state.ts';
+import { jobWorkingStatePath, removeWorkingState } from '../task/working-state.ts';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
-import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
-import { JobClient, type FailoverRecord, type JobControl, type JobMetrics, type JobPlan, type JobResult, type JobStatus } from './job-client.ts';
+import type { ResolvedExecuteOptions } from './execute-options.ts';
+import type { FailoverRecord, JobControl, JobMetrics, JobPlan, JobResult, JobStatus } from './job-client.ts';
 import { JobLifeLog } from './job-life-log.ts';
 import { JobCheckpointControl } from './job-checkpoint-control.ts';
-import { RestEndpoint } from '../rest/rest-server.ts';
+import type { RestEndpoint } from '../rest/rest-server.ts';
 import { jobPlanOf, subtaskMetricsOf } from './job-metrics.ts';
 import { CollectedRecords } from './collect-reader.ts';
 import { RunningGate, type JobRunningInfo } from './job-running.ts';
-import { checkWorkersCanLoad, jobLogger, resolveEmbeddingOptions, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
+import { jobLogger, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
 import { Attempt } from './attempt.ts';
 import type { TaskMetrics } from '../task/task-metrics.ts';
 import { callTask, parseTaskMessage } from '../task/task-protocol.ts';
@@ -42,31 +42,9 @@ import { planRestore, type RestorePlan } from '../recovery/restore-planner.ts';
 import { resolveInitialRestore } from '../recovery/restore-source.ts';
 import { checkpointsOnDisk } from '../recovery/retained-checkpoints.ts';
 import { systemClock } from '../../common/clock.ts';
+import { acquireJobId, type JobIdLease } from './job-id-lease.ts';
 
-
-export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = {}): JobClient {
-  const opts = resolveExecuteOptions(def.name, options);
-  const graph = def.graph(opts.params, opts.parallelism, opts.maxParallelism); // throws before anything runs
-  resolveRestartStrategy(opts.restartStrategy, opts.checkpointing !== undefined); // validate now
-  const embedding = resolveEmbeddingOptions(options);
-  const { typescript } = checkWorkersCanLoad(def.moduleUrl, def.name); // throws before anything runs
-  const rest = opts.rest ? new RestEndpoint(opts.rest) : undefined;
-  const master = new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph, { ...embedding, typescript }, rest);
-  const signal = embedding.signal;
-  if (signal) {
-    const abort = () => void master.cancel();
-    if (signal.aborted) abort();
-    else {
-      signal.addEventListener('abort', abort, { once: true });
-      void master.done.then(() => signal.removeEventListener('abort', abort), () => signal.removeEventListener('abort', abort));
-    }
-  }
-  const client = new JobClient(master);
-  rest?.attach(client);
-  return client;
-}
-
-class JobMaster implements JobControl {
+export class JobMaster implements JobControl {
   jobId: string;
   readonly name: string;
   readonly done: Promise<JobResult>;
@@ -94,6 +72,8 @@ class JobMaster implements JobControl {
   private restoredFrom: { checkpointId: number; path: string } | undefined;
   /** Set once stop-with-savepoint took its savepoint: the job then ends 'finished' with this path. */
   private stopSavepointPath: string | undefined;
+  /** The job id, held from when it is final (after a restore chose it) to the end (job-id-lease.ts). */
+  private lease: JobIdLease | undefined;
   private readingEnded: Promise<void>;
   private endReading!: () => void;
   private readonly gate: RunningGate;
@@ -251,6 +231,11 @@ class JobMaster implements JobControl {
       this.restoredFrom = { checkpointId: initial.checkpoint.checkpointId, path: initial.checkpoint.directory };
       this.life.restoring({ ...this.restoredFrom, kind: initial.checkpoint.kind });
     }
+    // Before anything writes under the id (retention below deletes old checkpoints).
+    this.lease = await acquireJobId(this.jobId, [
+      ...(this.opts.checkpointing ? [checkpointRoot(this.opts.checkpointing, this.jobId)] : []),
+      ...(this.opts.stateBackend === 'lmdb' ? [jobWorkingStatePath(this.opts.stateDirectory, this.jobId)] : []),
+    ]);
     if (this.opts.checkpointing) {
       this.checkpointing = new JobCheckpointing({
         jobId: this.jobId,
@@ -371,9 +356,11 @@ class JobMaster implements JobControl {
     this.attempt?.collect?.stop();
     await this.system?.shutdown();
     this.system = undefined;
+    if (!this.lease) return; // the id was never ours: what is under it belongs to another job
     // Every worker is gone: the working copies of keyed state are scratch now (task/working-state.ts).
     await removeWorkingState(this.opts.stateDirectory, this.jobId)
       .catch((err) => this.logger.warn({ err, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory'));
+    await this.lease.release();
   }
 
   async metrics(): Promise<JobMetrics> {
