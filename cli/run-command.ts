@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WeirError, type JobClient, type JobResult } from '../index.ts';
+import { WeirError, type ExecuteOptions, type JobClient, type JobDefinition, type JobResult } from '../index.ts';
 import {
   CHECKPOINT_CONFIG_DEFAULTS, CheckpointFailureReason, describeRestartStrategy, jobsInModule, preview, registerTypeScriptLoader, resolveRestartStrategy,
 } from '../tools.ts';
@@ -40,7 +40,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   const status = new StatusArea(process.stdout);
   const logger = runLogger(process.stderr, process.env, () => status.clear());
-  const client = job.execute(logger ? { ...plan.execute, logger } : plan.execute);
+  const client = executeJob(job, logger ? { ...plan.execute, logger } : plan.execute);
   console.log(startLine(client, plan));
   const stopStatus = showStatus(client, { area: status });
   // With --rest-port: the endpoint's URL once it listens (with --rest-port 0, the port chosen).
@@ -160,4 +160,14 @@ function resultText(result: JobResult, plan: RunPlan): string {
     }
   }
   return out.join('\n');
+}
+
+/** `job.execute()`: an option execute() refuses (a value the flags let through, e.g. --rest-port 99999) is a usage error (exit 2), as the flags' own checks are. */
+function executeJob(job: JobDefinition<unknown>, options: ExecuteOptions<unknown>): JobClient {
+  try {
+    return job.execute(options);
+  } catch (e) {
+    if (e instanceof WeirError && e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) throw usageError(e.message, { ...e.details });
+    throw e;
+  }
 }

@@ -61,6 +61,11 @@ exit codes: 0 ok, 1 failure (WEIR_* code on stderr), 2 bad usage`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `weir <command> --help` is help, not an unknown option.
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(USAGE);
+    return 0;
+  }
   switch (command) {
     case 'run': return runCommand(rest);
     case 'checkpoints': return checkpointsCommand(rest);
@@ -70,9 +75,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'checkpoint': return checkpointCommand(rest);
     case 'savepoint': return savepointCommand(rest);
     case 'stop': return stopCommand(rest);
-    case 'help': case '--help': case '-h': case undefined:
+    case 'help': case '--help': case '-h':
       console.log(USAGE);
       return 0;
+    case undefined:
+      throw usageError('no command given');
     default:
       throw usageError(`unknown command '${command}'`);
   }

@@ -310,6 +310,11 @@ describe('usage and lookup errors', () => {
     const r = await weir(['help']);
     assert.equal(r.code, 0);
     assert.ok(r.stdout.startsWith(USAGE_LINE));
+    for (const args of [['run', '--help'], ['savepoint', '-h']]) {
+      const h = await weir(args);
+      assert.equal(h.code, 0, `weir ${args.join(' ')}: ${h.stderr}`);
+      assert.equal(h.stdout, r.stdout);
+    }
     for (const s of ['weir checkpoints <checkpoint-dir>', 'weir inspect <chk-dir|savepoint-dir|_metadata>', '--restore latest|PATH', '--stop-with-savepoint-on-signal DIR']) {
       assert.ok(r.stdout.includes(s), s);
     }
@@ -320,6 +325,9 @@ describe('usage and lookup errors', () => {
     [['frobnicate'], `weir: unknown command 'frobnicate'`],
     [['run', JOB, '--checkpoint-interval', '5'], 'weir: checkpoint options: Invalid checkpoint config: intervalMs must be a number >= 10 (or null to disable periodic checkpoints), got 5'],
     [['inspect', 'a', 'b'], `weir: inspect: unexpected argument 'b'`],
+    [[], 'weir: no command given'],
+    // Refused by execute() rather than by the flag's own check: a usage error all the same.
+    [['run', JOB, '--rest-port', '99999'], 'weir: execute(): rest.port must be an integer in [0, 65535], got 99999'],
   ];
   for (const [args, message] of cases) {
     test(`exit 2: weir ${args.join(' ')}`, async () => {
