@@ -75,6 +75,10 @@ describe('checkpoints during recovery', () => {
         fs.writeFileSync(failMarker, '');
         await until(client, 'the second failover to run', () => (client.failovers[1]?.runningAt ?? 0) > 0);
         assert.equal(client.failovers[1]!.restoredCheckpointId, during.checkpointId);
+        // Checkpoint statistics count failover restores too (Flink's restored count), the latest named.
+        const stats = client.checkpointStats()!;
+        assert.equal(stats.counts.restored, 2);
+        assert.equal(stats.latest.restore?.checkpointId, during.checkpointId);
         fs.rmSync(gateFile);
         const result = await client.done;
         const out = (result.collected.out ?? []) as number[];

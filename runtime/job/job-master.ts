@@ -178,6 +178,8 @@ export class JobMaster implements JobControl {
         this.checkpointing?.resetForNewAttempt();
         const latest = this.checkpointing?.latestForRecovery();
         restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
+        // A failover's restore counts as Flink's does (restored count, latest restore).
+        if (restore) this.checkpointing?.stats.reportRestored({ checkpointId: restore.checkpoint.checkpointId, kind: restore.checkpoint.kind, path: restore.checkpoint.directory, restoreTimestamp: Date.now() });
         this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
         this.attemptNumber++;
       }
