@@ -1,5 +1,6 @@
 /**
- * The embedding API: `results()` loses nothing emitted before the iterator was created,
+ * The embedding API: `results()` loses nothing emitted before the iterator was created (and
+ * throws the job's error after the last record when the job failed),
  * `execute({ signal })` cancels, `execute({ logger })` routes main-thread and worker lines
  * through the app's pino logger, and a TypeScript job module without a loader for the
  * workers is refused at execute().
@@ -11,7 +12,7 @@ import { pino } from 'pino';
 import { WeirError } from '../index.ts';
 import { relayLogLine } from '../actors/logger.ts';
 import { checkWorkersCanLoad, TYPESCRIPT_LOADER_MISSING } from '../runtime/job/embedding.ts';
-import { statelessJob, unboundedJob } from './support/jobs.ts';
+import { statelessJob, throwingJob, unboundedJob } from './support/jobs.ts';
 
 const items = Array.from({ length: 200 }, (_, i) => i);
 const base = { stateBackend: 'heap' as const, parallelism: 2, params: { items } };
@@ -41,6 +42,20 @@ describe('results(name) loses no record emitted before the iterator was created'
     const late = await drain(client.results<number>('out'));
     assert.ok(late.length > 0);
     assert.deepEqual(late, result.collected.out);
+  });
+
+  test('a job that fails: the iterator yields what was collected, then throws the job\'s error', async () => {
+    const client = throwingJob.execute({ params: { bad: 500, to: 1000 }, parallelism: 1, stateBackend: 'heap' });
+    const seen: number[] = [];
+    const err = await (async () => {
+      for await (const x of client.results<number>('out')) seen.push(x);
+    })().then(() => assert.fail('the loop must throw'), (e: unknown) => e);
+    assert.ok(err instanceof WeirError);
+    assert.equal(err.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.match(err.message, /bad value 500/);
+    await assert.rejects(client.done, (e: unknown) => e === err);
+    assert.deepEqual(seen, client.collected('out'), 'every collected record was yielded first');
+    assert.ok(seen.every((x) => x < 500));
   });
 
   test('retainCollected: false — the first iterator gets the backlog, a second one only what comes after', async () => {

@@ -241,7 +241,8 @@ export class JobClient {
 
   /**
    * Stream a collect sink's records as they arrive. Iteration ends when the job
-   * ends. A slow consumer back-pressures the job (reading pauses beyond 10 000
+   * ends — finished or cancelled; when it failed, `next()` rejects with the job's error once every
+   * record was delivered (as Flink's collect iterator throws). A slow consumer back-pressures the job (reading pauses beyond 10 000
    * queued records). Nothing emitted before the call is lost: with `retainCollected` (default)
    * each iterator starts at the sink's first record; with `retainCollected: false` the first
    * iterator of a sink also gets the records that arrived before it (up to 10 000, the oldest
@@ -290,6 +291,9 @@ export class JobClient {
           if (ended) {
             unsubscribe();
             if (paused) control.resumeResults();
+            // Every record delivered: a job that failed rejects here (an app reading only results() learns it).
+            const failure = await control.done.then(() => undefined, (e: unknown) => e);
+            if (failure !== undefined) throw failure;
             return { value: undefined as never, done: true };
           }
           await new Promise<void>((r) => (wake = r));
