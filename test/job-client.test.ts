@@ -73,6 +73,23 @@ test('client.running resolves once every subtask runs; a savepoint requested bef
   }
 });
 
+test('checkpoints requested while one is in flight wait their turn (maxConcurrent 1), as Flink queues manual ones', async () => {
+  const dir = tmpDir();
+  try {
+    const client = unboundedJob.execute({ ...base, retainCollected: false, checkpointing: { directory: path.join(dir, 'chk'), maxConcurrent: 1 } });
+    try {
+      await client.running;
+      const done = await Promise.all([1, 2, 3].map(() => call(() => client.triggerCheckpoint()))); // a 409 / TOO_MANY_CHECKPOINT_REQUESTS before
+      assert.equal(new Set(done.map((c) => c.checkpointId)).size, 3);
+    } finally {
+      await client.cancel();
+      await client.done;
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('stop-with-savepoint requested while the job initializes waits, then stops it', async () => {
   const dir = tmpDir();
   try {

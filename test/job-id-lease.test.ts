@@ -53,8 +53,11 @@ test('a second job with the id of a running one is refused; the first goes on; t
   assert.ok(!fs.existsSync(path.join(root, 'checkpoints', 'twice', LOCK_FILE_NAME)), 'the lock is released at the end');
   // Free again: the same id runs (and continues the first run's checkpoints).
   const again = unboundedJob.execute(options('twice'));
-  await checkpointsCompleted(again, 1);
-  await again.cancel();
+  try {
+    await checkpointsCompleted(again, 1);
+  } finally {
+    await again.cancel();
+  }
   assert.equal((await again.done).status, 'cancelled');
 });
 
@@ -69,8 +72,11 @@ test('a lock file held by another live process refuses the id; one left by a pro
   // A pid no process has (above the kernel's pid_max): a lock left by a killed process.
   fs.writeFileSync(lock, '2147483646\n');
   const client = unboundedJob.execute(options('elsewhere'));
-  await checkpointsCompleted(client, 1);
-  assert.equal(fs.readFileSync(lock, 'utf8'), `${process.pid}\n`, 'taken over by this job');
-  await client.cancel();
+  try {
+    await checkpointsCompleted(client, 1);
+    assert.equal(fs.readFileSync(lock, 'utf8'), `${process.pid}\n`, 'taken over by this job');
+  } finally {
+    await client.cancel();
+  }
   assert.equal((await client.done).status, 'cancelled');
 });

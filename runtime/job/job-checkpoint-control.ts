@@ -40,7 +40,7 @@ export class JobCheckpointControl {
   constructor(private readonly job: CheckpointControlHost) {}
 
   async triggerCheckpoint(): Promise<CompletedCheckpoint> {
-    return (await this.runningCheckpointing()).trigger('checkpoint');
+    return (await this.runningCheckpointing()).triggerCheckpoint();
   }
 
   async triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { ActorRef } from '../../actors/index.ts';
 import type { Logger } from 'pino';
 import { SharedStateRegistry } from '../../state/index.ts';
-import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.ts';
+import { CheckpointCoordinator, type TriggerOptions } from '../checkpoint/checkpoint-coordinator.ts';
 import { CheckpointStorage } from '../checkpoint/checkpoint-storage.ts';
 import { systemClock } from '../../common/clock.ts';
 import { RealScheduler } from '../checkpoint/scheduler.ts';
@@ -194,8 +194,9 @@ export class JobCheckpointing {
     }
   }
 
-  trigger(kind: 'checkpoint' | 'savepoint' = 'checkpoint', targetDirectory?: string): Promise<CompletedCheckpoint> {
-    return this.coordinator.trigger({ kind, ...(targetDirectory ? { targetDirectory } : {}) });
+  /** A checkpoint requested by the app or REST (Flink's manual checkpoint): waits its turn, see {@link triggerInTurn}. */
+  triggerCheckpoint(): Promise<CompletedCheckpoint> {
+    return this.triggerInTurn({ kind: 'checkpoint' });
   }
 
   /**
@@ -228,15 +229,22 @@ export class JobCheckpointing {
 
   private async savepointInto(target: string, opts: { terminal?: boolean }): Promise<CompletedCheckpoint> {
     await this.callAll('prepareSavepoint', target);
-    // Like Flink, a savepoint request waits for the checkpoint in flight instead of failing
-    // (max concurrent checkpoints counts savepoints too): periodic checkpoints must not starve it.
+    const done = await this.triggerInTurn({ kind: 'savepoint', targetDirectory: target, ...(opts.terminal ? { reason: 'final' } : {}) });
+    if (opts.terminal) await this.notifications.get(done.checkpointId);
+    return done;
+  }
+
+  /**
+   * Like Flink's, a requested checkpoint or savepoint waits for the checkpoints in flight instead of
+   * failing (maxConcurrent counts it too): periodic checkpoints must not starve it, and `weir
+   * checkpoint` on a job checkpointing every few ms must not answer 409.
+   */
+  private async triggerInTurn(request: TriggerOptions): Promise<CompletedCheckpoint> {
     for (let waited = 0; ; waited += 2) {
       const coordinator = this.coordinator;
       while (coordinator.pendingCheckpointIds().length > 0) await sleep(2);
       try {
-        const done = await coordinator.trigger({ kind: 'savepoint', targetDirectory: target, ...(opts.terminal ? { reason: 'final' } : {}) });
-        if (opts.terminal) await this.notifications.get(done.checkpointId);
-        return done;
+        return await coordinator.trigger(request);
       } catch (e) {
         const reason = (e as WeirError).details?.reason;
         if (reason !== 'TOO_MANY_CHECKPOINT_REQUESTS' || waited > 60_000) throw e;
