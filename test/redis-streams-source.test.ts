@@ -23,6 +23,7 @@ import { redisJob, redisParseJob, redisWindowJob, type Out, type RedisJobParams 
 import { checkpointCompletedWhen, checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import { freePort } from './support/free-port.ts';
+import { redisEndpoint } from '../runtime/connectors/redis-streams-options.ts';
 
 const PASSWORD = 's3cret-pw';
 const STREAMS = ['orders', 'clicks', 'logins'];
@@ -127,6 +128,21 @@ describe('bounded reads', () => {
     const id = expected.get('orders')![0]!;
     assert.equal(redisEntryTime(id), Number(id.slice(0, id.indexOf('-'))));
     assert.ok(Math.abs(redisEntryTime(id) - Date.now()) < 600_000);
+  });
+});
+
+describe('connection options', () => {
+  test('port, password and db override the URL\'s parts (a wrong port, password and db in the URL: still reads)', async () => {
+    const unused = await freePort();
+    const url = `redis://:wrong-pw@127.0.0.1:${unused}/5`;
+    const result = await redisParseJob.execute({ params: { url, streams: ['orders'], bounded: true, parallelism: 1, overrides: { port: redis.port, password: PASSWORD, db: 0 } }, parallelism: 1 }).done;
+    assert.equal((result.collected.out as unknown[]).length, expected.get('orders')!.length);
+  });
+
+  test('redisEndpoint: the URL\'s parts (decoded), then the options over them', () => {
+    assert.deepEqual(redisEndpoint({ url: 'rediss://us%40er:p%3Aw@example.org:6380/3' }), { host: 'example.org', port: 6380, tls: true, username: 'us@er', password: 'p:w', db: 3 });
+    assert.deepEqual(redisEndpoint({ url: 'redis://[::1]:7000', port: 7001, db: 2, password: 'x' }), { host: '::1', port: 7001, tls: false, password: 'x', db: 2 });
+    assert.deepEqual(redisEndpoint({ host: 'h', port: 1 }), { host: 'h', port: 1, tls: false });
   });
 });
 

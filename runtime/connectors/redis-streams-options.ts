@@ -59,7 +59,8 @@ export function resolveRedisStreamsOptions<T>(options: RedisStreamsOptions<T>): 
   if (typeof o !== 'object' || o === null) throw bad('expected an options object { url | host/port, streams, … }');
   if (!Array.isArray(o.streams) || o.streams.length === 0 || !o.streams.every((s) => typeof s === 'string' && s.length > 0)) throw bad('streams must be a non-empty array of stream keys');
   if (new Set(o.streams).size !== o.streams.length) throw bad(`streams lists a key twice: ${o.streams.join(', ')}`);
-  if (o.url !== undefined && (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url))) throw bad("url must be a redis:// or rediss:// URL");
+  if (o.url !== undefined && (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url) || !URL.canParse(o.url))) throw bad("url must be a redis:// or rediss:// URL");
+  if (o.url !== undefined && !/^\/?(\d+)?$/.test(new URL(o.url).pathname)) throw bad(`url: the path must be a database number (redis://host:port/<db>), got ${preview(new URL(o.url).pathname)}`);
   if (o.url === undefined && o.host === undefined && o.port === undefined) throw bad('give url, or host and port');
   if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) throw bad(`port must be an integer in 1..65535, got ${preview(o.port)}`);
   if (o.db !== undefined && !(Number.isInteger(o.db) && o.db >= 0)) throw bad(`db must be a non-negative integer, got ${preview(o.db)}`);
@@ -115,16 +116,31 @@ export function compareEntryIds(a: string, b: string): number {
   return cmp(am, bm) || cmp(as ?? '0', bs ?? '0');
 }
 
-/** host:port of a connection (for messages: never the password). */
-export function redisTarget(c: RedisConnectionOptions): { host: string; port: number } {
-  let host = '127.0.0.1';
-  let port = 6379;
+/** Where and how to connect: the URL's parts, then host/port/username/password/db over them. */
+export interface RedisEndpoint { host: string; port: number; tls: boolean; username?: string; password?: string; db?: number }
+
+/**
+ * The connection, resolved here rather than by the client: node-redis lets a URL's parts win over
+ * explicit options, the reverse of what the options promise (a `port` next to a `url` was ignored).
+ */
+export function redisEndpoint(c: RedisConnectionOptions): RedisEndpoint {
+  const e: RedisEndpoint = { host: '127.0.0.1', port: 6379, tls: false };
   if (c.url) {
     try {
       const u = new URL(c.url);
-      host = u.hostname || host;
-      if (u.port) port = Number(u.port);
-    } catch { /* createClient reports an invalid URL */ }
+      e.tls = u.protocol === 'rediss:';
+      if (u.hostname) e.host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+      if (u.port) e.port = Number(u.port);
+      if (u.username) e.username = decodeURIComponent(u.username);
+      if (u.password) e.password = decodeURIComponent(u.password);
+      const db = u.pathname.replace(/^\//, '');
+      if (db !== '') e.db = Number(db);
+    } catch { /* validated when the options were resolved */ }
   }
-  return { host: c.host ?? host, port: c.port ?? port };
+  if (c.host !== undefined) e.host = c.host;
+  if (c.port !== undefined) e.port = c.port;
+  if (c.username !== undefined) e.username = c.username;
+  if (c.password !== undefined) e.password = c.password;
+  if (c.db !== undefined) e.db = c.db;
+  return e;
 }

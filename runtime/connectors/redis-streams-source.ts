@@ -27,7 +27,7 @@ import type { Source, SourcePoll, SourceSplitReader, SplitReaderContext } from '
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import {
-  compareEntryIds, normalizeEntryId, redisTarget, resolveRedisStreamsOptions,
+  compareEntryIds, normalizeEntryId, redisEndpoint, resolveRedisStreamsOptions, type RedisEndpoint,
   type RedisStreamEntry, type RedisStreamsOptions, type ResolvedRedisStreams,
 } from './redis-streams-options.ts';
 
@@ -80,10 +80,10 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
   private client: RedisClient | undefined;
   private opened = false;
   private closed = false;
-  private readonly target: { host: string; port: number };
+  private readonly target: RedisEndpoint;
 
   constructor(private readonly spec: ResolvedRedisStreams, private readonly ctx: SplitReaderContext) {
-    this.target = redisTarget(spec.connection);
+    this.target = redisEndpoint(spec.connection);
   }
 
   addSplits(splits: RedisStreamSplit[]): void {
@@ -149,14 +149,15 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
       throw this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, "cannot load the 'redis' package (npm install redis)", e);
     }
     const c = this.spec.connection;
+    const e = this.target;
     const client = redis.createClient({
-      ...(c.url !== undefined ? { url: c.url } : {}),
-      ...(c.username !== undefined ? { username: c.username } : {}),
-      ...(c.password !== undefined ? { password: c.password } : {}),
-      ...(c.db !== undefined ? { database: c.db } : {}),
+      ...(e.username !== undefined ? { username: e.username } : {}),
+      ...(e.password !== undefined ? { password: e.password } : {}),
+      ...(e.db !== undefined ? { database: e.db } : {}),
       socket: {
-        ...(c.host !== undefined || !c.url ? { host: this.target.host } : {}),
-        ...(c.port !== undefined || !c.url ? { port: this.target.port } : {}),
+        host: e.host,
+        port: e.port,
+        ...(e.tls ? { tls: true as const } : {}),
         connectTimeout: c.connectTimeoutMs ?? 5000,
         reconnectStrategy: false, // a lost connection fails the subtask: the job fails over and resumes from its checkpoint
       },

@@ -57,9 +57,9 @@ export const redisJob = defineJob('t-redis-streams', (env, p: RedisJobParams) =>
 });
 
 /** A job that only reads (for the error tests and the parse option). */
-export const redisParseJob = defineJob('t-redis-streams-parse', (env, p: { url: string; streams: string[]; bounded: boolean; parallelism: number }) => {
+export const redisParseJob = defineJob('t-redis-streams-parse', (env, p: { url: string; streams: string[]; bounded: boolean; parallelism: number; overrides?: { port?: number; password?: string; db?: number } }) => {
   env.fromRedisStreams({
-    url: p.url, streams: p.streams, bounded: p.bounded,
+    url: p.url, streams: p.streams, bounded: p.bounded, ...p.overrides,
     parse: (fields, id, stream) => ({ key: `${stream}:${fields.n}`, id }),
   }).uid('redis').setParallelism(p.parallelism)
     .collect('out');
