@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WeirError, postgresLookup } from '../index.ts';
+import { isRestartable, WeirError, postgresLookup } from '../index.ts';
 import { freePort } from './support/free-port.ts';
 import { lookupJob, type LookupJobParams, type Looked } from './support/lookup-jobs.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
@@ -89,6 +89,16 @@ describe('postgresLookup', () => {
       assert.ok(e instanceof WeirError);
       assert.equal(e.code, 'WEIR_LOOKUP_RECORD_REJECTED');
       assert.match(e.message, /lookup of input \{"id":"not-a-number"\}/);
+      return true;
+    });
+  });
+
+  test('a query with more $n than params gives: WEIR_LOOKUP_MISCONFIGURED (no restart), not a connection failure', async () => {
+    await assert.rejects(run({ unboundParam: true }), (e: unknown) => {
+      assert.ok(e instanceof WeirError);
+      assert.equal(e.code, 'WEIR_LOOKUP_MISCONFIGURED');
+      assert.match(e.message, /bind message supplies 1 parameters, but prepared statement "" requires 2/);
+      assert.equal(isRestartable(e.code), false);
       return true;
     });
   });

@@ -62,6 +62,7 @@ const MISCONFIGURED_SQLSTATES = new Set([
   '42P10', // invalid_column_reference (ON CONFLICT target has no unique index)
   '42501', // insufficient_privilege
   '42601', // syntax_error (a bad identifier)
+  '08P01', // protocol_violation: what a query gets whose $n outnumber the parameters given (not a lost connection)
 ]);
 
 export function classify(e: unknown): FailureKind {
@@ -69,8 +70,8 @@ export function classify(e: unknown): FailureKind {
   const code = typeof err?.code === 'string' ? err.code : undefined;
   if (code && CONNECTION_ERRNOS.has(code)) return 'connection';
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
-    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return 'connection';
     if (MISCONFIGURED_SQLSTATES.has(code)) return 'misconfigured';
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return 'connection';
     if (code.startsWith('22') || code.startsWith('23')) return 'record';
     return 'other';
   }

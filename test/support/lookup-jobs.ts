@@ -13,6 +13,8 @@ export interface LookupJobParams {
   join: 'inner' | 'left';
   cache: boolean;
   parallelism: number;
+  /** The query names a $2 that `params` does not give (a misconfiguration only seen at run time). */
+  unboundParam?: boolean;
 }
 
 export interface Looked { id: number | string; name?: string; tier?: string | null }
@@ -21,7 +23,7 @@ export const lookupJob = defineJob('t-postgres-lookup', (env, p: LookupJobParams
   const input = env.fromArray(p.ids.map((id) => ({ id }))).rebalance().map((x) => x).setParallelism(p.parallelism);
   const fn = postgresLookup<{ id: number | string }, Looked>({
     connection: p.connection,
-    query: `SELECT name, tier FROM ${p.table} WHERE id = $1 ORDER BY name`,
+    query: `SELECT name, tier FROM ${p.table} WHERE id = $1${p.unboundParam ? ' AND $2::text IS NULL' : ''} ORDER BY name`,
     params: (x) => [x.id],
     ...(p.join === 'left' ? { result: (x, rows) => (rows.length > 0 ? rows.map((r) => ({ ...x, ...r }) as Looked) : [{ ...x, name: 'missing' }]) } : {}),
     ...(p.cache ? { cache: { maxEntries: 10, ttlMs: 60_000 } } : {}),
