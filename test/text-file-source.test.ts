@@ -64,6 +64,12 @@ describe('readTextFile in byte ranges', () => {
     });
   }
 
+  test('lines of several MiB across range boundaries (read in growing chunks), parallelism 3: every line exactly once', async () => {
+    const huge = ['a', `1:${'€'.repeat(700_000)}`, 'b', `2:${'y'.repeat(3 * 1024 * 1024)}`, 'c', `3:${'z'.repeat(200_000)}`];
+    const r = await run({ path: writeFile('huge.txt', huge), sourceParallelism: 3, minSplitBytes: 100_000 }).done;
+    assert.deepEqual([...(r.collected.out as string[])].sort(), [...huge].sort());
+  });
+
   test('JSON Lines with empty lines, parallelism 3: every value once', async () => {
     const values = Array.from({ length: 5000 }, (_, n) => JSON.stringify({ n }));
     const jsonl = writeFile('values.jsonl', values.flatMap((v, i) => (i % 97 === 0 ? [v, ''] : [v])));

@@ -168,14 +168,19 @@ class TextFileReader implements SourceSplitReader<unknown, TextFileSplit> {
   }
 
   private fill(): void {
-    const n = fs.readSync(this.fd!, this.chunk, 0, CHUNK, this.readPos);
+    const rest = this.carry.length - this.at;
+    // A line longer than a chunk: read as much again as is pending, so the copies and the newline
+    // scans of one long line add up to O(its length) (a chunk at a time they were quadratic: a 48 MiB
+    // line took 11 s).
+    const size = Math.max(CHUNK, rest);
+    const into = size === CHUNK ? this.chunk : Buffer.allocUnsafe(size);
+    const n = fs.readSync(this.fd!, into, 0, size, this.readPos);
     if (n === 0) {
       this.eof = true;
       return;
     }
     this.readPos += n;
-    const rest = this.carry.length - this.at;
-    this.carry = rest === 0 ? Buffer.from(this.chunk.subarray(0, n)) : Buffer.concat([this.carry.subarray(this.at), this.chunk.subarray(0, n)]);
+    this.carry = rest === 0 ? Buffer.from(into.subarray(0, n)) : Buffer.concat([this.carry.subarray(this.at), into.subarray(0, n)]);
     this.at = 0;
     this.forgetBlock();
   }
