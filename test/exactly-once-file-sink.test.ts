@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { committedFiles, fileSinkJob, hiddenFiles, readCommitted, sinkRecord, type FileSinkJobParams, type SinkFault } from './support/sink-jobs.ts';
+import { exactlyOnceFileSink, type FileTransaction, type TaskInfo, type TwoPhaseCommitSink } from '../index.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-eofs-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -87,5 +88,53 @@ describe('exactly-once file sink in a running job', () => {
 
   test('failover, CSV, parallelism 3 behind a rebalance, unaligned checkpoints: committed exactly once', async () => {
     await run({ parallelism: 3, format: 'csv', checkpointing: { unaligned: true }, rebalance: true, spinMicros: 40, faults: [{ at: 1500, kind: 'exit' }, { at: 4000, kind: 'throw' }] }, 'failover-p3');
+  });
+});
+
+describe('exactly-once file sink: leftovers of earlier instances', () => {
+  const info = (subtask: number, attempt: number): TaskInfo => ({ operatorName: 'Files', uid: 'files', subtask, parallelism: 12, maxParallelism: 128, attempt });
+  const preCommitted = (sink: TwoPhaseCommitSink<{ n: number }, FileTransaction>, n: number): FileTransaction => {
+    const txn = sink.beginTransaction();
+    sink.invoke(txn, { n }, undefined);
+    void sink.preCommit(txn);
+    return txn;
+  };
+
+  test('a fresh start deletes what earlier instances of its subtask pre-committed (no checkpoint covers it); other subtasks\' files stay', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'leftovers-'));
+    const def = exactlyOnceFileSink<{ n: number }>({ directory: dir, format: 'jsonl' });
+    preCommitted(def.create(info(1, 0)), 1); // attempt 0 of subtask 1: failed before any checkpoint completed
+    preCommitted(def.create(info(10, 0)), 10); // subtask 10: another subtask ("1" is a prefix of "10")
+    preCommitted(def.create(info(2, 0)), 2);
+    assert.equal(hiddenFiles(dir).length, 3);
+    const fresh = def.create(info(1, 1)); // attempt 1 of subtask 1, no restore
+    const txn = fresh.beginTransaction();
+    assert.deepEqual(hiddenFiles(dir).map((f) => f.split('-')[2]).sort(), ['10', '2']);
+    fresh.invoke(txn, { n: 100 }, undefined);
+    void fresh.preCommit(txn);
+    void fresh.commit(txn);
+    assert.deepEqual(readCommitted(dir, 'jsonl') as unknown[], [{ n: 100 }]);
+  });
+
+  test('after a restore, the restored transactions are committed and every other instance\'s of the restored subtasks deleted', () => {
+    const dir = fs.mkdtempSync(path.join(root, 'leftovers-'));
+    const def = exactlyOnceFileSink<{ n: number }>({ directory: dir, format: 'jsonl' });
+    const first = def.create(info(0, 0));
+    const covered = preCommitted(first, 1); // in the checkpoint that completed
+    preCommitted(first, 2); // pre-committed for a checkpoint that never completed
+    preCommitted(def.create(info(5, 0)), 5); // a subtask not restored here
+    const fromCheckpoint = () => JSON.parse(JSON.stringify(covered)) as FileTransaction;
+    // Attempt 1 restores the checkpoint, pre-commits for the next one, and fails before it completes.
+    const second = def.create(info(0, 1));
+    void second.recoverAndCommit!(fromCheckpoint());
+    assert.deepEqual(readCommitted(dir, 'jsonl') as unknown[], [{ n: 1 }]);
+    preCommitted(second, 3);
+    assert.equal(hiddenFiles(dir).length, 2, "attempt 0's uncovered transaction is gone; attempt 1's and subtask 5's remain");
+    // Attempt 2 restores the same checkpoint (its commit is idempotent): attempt 1's leftover goes.
+    const third = def.create(info(0, 2));
+    void third.recoverAndCommit!(fromCheckpoint());
+    third.beginTransaction();
+    assert.deepEqual(readCommitted(dir, 'jsonl') as unknown[], [{ n: 1 }]);
+    assert.deepEqual(hiddenFiles(dir).map((f) => f.split('-')[2]), ['5']);
   });
 });

@@ -13,6 +13,10 @@
  *   abort              delete the in-progress and pending files
  *   recoverAndAbort    abort, plus every dot-file of the same instance with a later
  *                      seq (transactions begun after the restored checkpoint)
+ *   first begin        delete the dot-files of every other instance in the recovery scope — the
+ *                      old subtasks restored here, or (fresh start) this subtask index: no completed
+ *                      checkpoint covers them (the covered ones were just committed). What a failed
+ *                      attempt pre-committed before any checkpoint completed was left behind.
  *
  *   <instance> = <prefix>-<uid>-<subtask>-<attempt>-<nonce>, <seq> = 6+ digits.
  *
@@ -58,6 +62,10 @@ export interface FileTransaction {
 }
 
 const BUFFER_CHARS = 64 * 1024;
+/** `-<attempt>-<nonce>` at the end of an instance name (what follows `<prefix>-<uid>-<subtask>`). */
+const INSTANCE_TAIL = /-\d+-[0-9a-f]{8}$/;
+/** A transaction's dot-file: `.<instance>-<seq>.inprogress|pending` (group 1: the instance). */
+const DOT_FILE = /^\.(.+-\d+-[0-9a-f]{8})-\d+\.(?:inprogress|pending)$/;
 const SEQ_DIGITS = 6;
 
 /** File names of a transaction. */
@@ -115,6 +123,9 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   private readonly inferColumns: boolean;
   private readonly files = new Map<FileTransaction, OpenFile>();
   private directoryReady = false;
+  /** `<prefix>-<uid>-<subtask>` of the old subtasks whose transactions were restored here, by directory. */
+  private readonly restoredScopes = new Map<string, Set<string>>();
+  private cleanedUp = false;
 
   constructor(private readonly o: ReturnType<typeof validateOptions>, private readonly info: TaskInfo) {
     this.directory = path.resolve(o.directory);
@@ -124,6 +135,7 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   }
 
   beginTransaction(): FileTransaction {
+    if (!this.cleanedUp) this.deleteUncovered();
     return { directory: this.directory, instance: this.instance, seq: this.seq++, extension: this.o.format, records: 0 };
   }
 
@@ -175,11 +187,17 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
       } catch { /* already closed: nothing to release */ }
     }
     const { inProgress, pending } = fileTransactionNames(txn);
-    this.unlinkIfExists(txn, inProgress);
-    this.unlinkIfExists(txn, pending);
+    this.unlinkIfExists(txn.directory, inProgress);
+    this.unlinkIfExists(txn.directory, pending);
+  }
+
+  recoverAndCommit(txn: FileTransaction): void {
+    this.noteRestored(txn);
+    this.commit(txn);
   }
 
   recoverAndAbort(txn: FileTransaction): void {
+    this.noteRestored(txn);
     this.abort(txn);
     // Transactions the old instance began after this one (after the restored checkpoint) were never
     // committed: their records will be replayed. Delete their dot-files.
@@ -194,12 +212,40 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
     for (const name of names) {
       if (!name.startsWith(head)) continue;
       const m = /^(\d+)\.(inprogress|pending)$/.exec(name.slice(head.length));
-      if (m && Number(m[1]) >= txn.seq) this.unlinkIfExists(txn, name);
+      if (m && Number(m[1]) >= txn.seq) this.unlinkIfExists(txn.directory, name);
     }
   }
 
   close(): void {
     for (const [txn] of this.files) this.abort(txn);
+  }
+
+  private noteRestored(txn: FileTransaction): void {
+    const scope = INSTANCE_TAIL.exec(txn.instance) ? txn.instance.replace(INSTANCE_TAIL, '') : undefined;
+    if (scope === undefined) return;
+    let scopes = this.restoredScopes.get(txn.directory);
+    if (!scopes) this.restoredScopes.set(txn.directory, (scopes = new Set()));
+    scopes.add(scope);
+  }
+
+  /** Deletes the dot-files of other instances in the recovery scope (see the header). */
+  private deleteUncovered(): void {
+    this.cleanedUp = true;
+    const scopes = this.restoredScopes.size > 0 ? this.restoredScopes : new Map([[this.directory, new Set([this.instance.replace(INSTANCE_TAIL, '')])]]);
+    for (const [directory, heads] of scopes) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(directory);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw this.ioError('clean up (list directory)', directory, e);
+      }
+      for (const name of names) {
+        const m = DOT_FILE.exec(name);
+        if (!m || m[1] === this.instance || !heads.has(m[1]!.replace(INSTANCE_TAIL, ''))) continue;
+        this.unlinkIfExists(directory, name);
+      }
+    }
   }
 
   // ---- encoding ----
@@ -291,9 +337,9 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
     }
   }
 
-  private unlinkIfExists(txn: FileTransaction, name: string): void {
+  private unlinkIfExists(directory: string, name: string): void {
     try {
-      fs.unlinkSync(this.at(txn, name));
+      fs.unlinkSync(path.join(directory, name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.ioError('delete', name, e);
     }
