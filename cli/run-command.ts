@@ -40,7 +40,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   const status = new StatusArea(process.stdout);
   const logger = runLogger(process.stderr, process.env, () => status.clear());
-  const client = executeJob(job, logger ? { ...plan.execute, logger } : plan.execute);
+  // Collected records are streamed, not kept: a long-running job's would fill the memory. What
+  // the end shows (a count and the first --print records per sink) is taken as they pass.
+  const client = executeJob(job, { retainCollected: false, ...plan.execute, ...(logger ? { logger } : {}) });
+  const collected = client.collectSinkNames().map((name) => sampleResults(client, name, plan.print));
   console.log(startLine(client, plan));
   const stopStatus = showStatus(client, { area: status });
   // With --rest-port: the endpoint's URL once it listens (with --rest-port 0, the port chosen).
@@ -72,8 +75,21 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  console.log(resultText(result, plan));
+  console.log(resultText(result, plan, await Promise.all(collected)));
   return exitCode;
+}
+
+/** What a collect sink delivered: its count and first `keep` records (read through `results()`, as they arrive). */
+interface CollectedSample { name: string; count: number; first: unknown[] }
+
+async function sampleResults(client: JobClient, name: string, keep: number): Promise<CollectedSample> {
+  const sample: CollectedSample = { name, count: 0, first: [] };
+  try {
+    for await (const r of client.results(name)) {
+      if (sample.count++ < keep) sample.first.push(r);
+    }
+  } catch { /* the job failed: done says how */ }
+  return sample;
 }
 
 /** How long stop-with-savepoint waits for a checkpoint in progress to make room (savepoints count towards maxConcurrent). */
@@ -135,13 +151,13 @@ function startLine(client: JobClient, plan: RunPlan): string {
   return lines.join('\n');
 }
 
-function resultText(result: JobResult, plan: RunPlan): string {
+function resultText(result: JobResult, plan: RunPlan, collected: readonly CollectedSample[]): string {
   const out = [`job ${result.jobId} ${result.status} in ${result.durationMs} ms`];
   if (result.savepointPath) out.push(`stopped with savepoint ${result.savepointPath}`);
-  for (const [name, records] of Object.entries(result.collected)) {
-    out.push(`collect '${name}': ${records.length} records`);
-    for (const r of records.slice(0, plan.print)) out.push(`  ${preview(r, 200)}`);
-    if (records.length > plan.print) out.push(`  … ${records.length - plan.print} more`);
+  for (const { name, count, first } of collected) {
+    out.push(`collect '${name}': ${count} records`);
+    for (const r of first) out.push(`  ${preview(r, 200)}`);
+    if (count > first.length) out.push(`  … ${count - first.length} more`);
   }
   for (const v of result.metrics.vertices) out.push(`  ${v.name} (p=${v.parallelism}): in ${v.recordsIn}, out ${v.recordsOut}`);
   if (result.restoredFrom) out.push(`restored from ${result.restoredFrom.path} (id ${result.restoredFrom.checkpointId})`);
@@ -162,12 +178,12 @@ function resultText(result: JobResult, plan: RunPlan): string {
   return out.join('\n');
 }
 
-/** `job.execute()`: an option execute() refuses (a value the flags let through, e.g. --rest-port 99999) is a usage error (exit 2), as the flags' own checks are. */
+/** `job.execute()`: an option execute() refuses (a value the flags let through, e.g. --rest-port 99999, or --rest-host 0.0.0.0 without a token) is a usage error (exit 2), as the flags' own checks are. */
 function executeJob(job: JobDefinition<unknown>, options: ExecuteOptions<unknown>): JobClient {
   try {
     return job.execute(options);
   } catch (e) {
-    if (e instanceof WeirError && e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) throw usageError(e.message, { ...e.details });
+    if (e instanceof WeirError && ((e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) || e.code === 'WEIR_REST_INSECURE')) throw usageError(e.message, { ...e.details });
     throw e;
   }
 }

@@ -328,6 +328,7 @@ describe('usage and lookup errors', () => {
     [[], 'weir: no command given'],
     // Refused by execute() rather than by the flag's own check: a usage error all the same.
     [['run', JOB, '--rest-port', '99999'], 'weir: execute(): rest.port must be an integer in [0, 65535], got 99999'],
+    [['run', JOB, '--rest-port', '0', '--rest-host', '0.0.0.0'], "weir: execute(): rest.host '0.0.0.0' is not a loopback address: pass rest.token so that every request must carry it (Authorization: Bearer <token>), or bind 127.0.0.1"],
   ];
   for (const [args, message] of cases) {
     test(`exit 2: weir ${args.join(' ')}`, async () => {

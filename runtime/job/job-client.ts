@@ -233,6 +233,11 @@ export class JobClient {
    */
   onCheckpoint(listener: (stats: CheckpointStats) => void): () => void { return this.control.onCheckpoint(listener); }
 
+  /** The names of the job's `collect` sinks (what `results(name)` and `collected(name)` take). */
+  collectSinkNames(): string[] {
+    return [...this.control.sinkNames()];
+  }
+
   /** Records a collect sink delivered so far. */
   collected<T = unknown>(name = 'default'): T[] {
     this.checkName(name);
