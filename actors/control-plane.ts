@@ -24,7 +24,7 @@ import type * as ComlinkTypes from 'comlink';
 import * as ComlinkEsm from 'comlink/dist/esm/comlink.mjs';
 // @ts-expect-error -- same: typed below
 import nodeEndpointEsm from 'comlink/dist/esm/node-adapter.mjs';
-import { reviveError, WeirError, type SerializedWeirError } from '../common/weir-error.ts';
+import { reviveError, serializedCause, WeirError, type SerializedWeirError } from '../common/weir-error.ts';
 
 const Comlink = ComlinkEsm as typeof ComlinkTypes;
 const nodeEndpoint = nodeEndpointEsm as (port: MessagePort) => ComlinkTypes.Endpoint;
@@ -97,12 +97,14 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const details = (error as { details?: unknown }).details;
+    const cause = serializedCause(error.cause, 0);
     return {
       name: error.name,
       message: error.message,
       stack: error.stack,
       ...(typeof code === 'string' ? { code } : {}),
       ...(typeof code === 'string' ? { details: isPlainObject(details) ? { ...details } : {} } : {}),
+      ...(cause ? { cause } : {}),
     };
   }
   return { name: 'Error', message: typeof error === 'string' ? error : `non-Error value thrown: ${String(error)}` };

@@ -27,9 +27,10 @@ export class WeirError extends Error {
     this.details = details;
   }
 
-  /** A plain object that survives structured clone (postMessage) and JSON. */
+  /** A plain object that survives structured clone (postMessage) and JSON; the cause chain included (a user function's own stack). */
   toJSON(): SerializedWeirError {
-    return { name: this.name, code: this.code, message: this.message, details: { ...this.details }, stack: this.stack };
+    const cause = serializedCause(this.cause, 0);
+    return { name: this.name, code: this.code, message: this.message, details: { ...this.details }, stack: this.stack, ...(cause ? { cause } : {}) };
   }
 }
 
@@ -41,6 +42,37 @@ export interface SerializedWeirError {
   message: string;
   details: Record<string, unknown>;
   stack?: string;
+  cause?: SerializedCause;
+}
+
+/** An error's cause as it crosses threads (a WeirError's code and details kept). */
+export interface SerializedCause {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  details?: Record<string, unknown>;
+  cause?: SerializedCause;
+}
+
+/** Causes kept across a thread boundary, nearest first. */
+const MAX_CAUSES = 5;
+
+/** The serializable form of `cause` (undefined: none); `depth` bounds the chain. */
+export function serializedCause(cause: unknown, depth: number): SerializedCause | undefined {
+  if (cause === undefined || cause === null || depth >= MAX_CAUSES) return undefined;
+  if (!(cause instanceof Error)) return { name: 'Error', message: typeof cause === 'string' ? cause : `non-Error value thrown: ${String(cause)}` };
+  const code = (cause as { code?: unknown }).code;
+  const details = (cause as { details?: unknown }).details;
+  const next = serializedCause(cause.cause, depth + 1);
+  return {
+    name: cause.name,
+    message: cause.message,
+    ...(cause.stack !== undefined ? { stack: cause.stack } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof code === 'string' && details !== null && typeof details === 'object' ? { details: { ...(details as Record<string, unknown>) } } : {}),
+    ...(next ? { cause: next } : {}),
+  };
 }
 
 /** Rebuild an error that crossed a thread boundary; keeps `code` and `details` when present. */
@@ -48,14 +80,16 @@ export function reviveError(value: unknown): Error {
   if (value instanceof Error) return value;
   if (value && typeof value === 'object') {
     const v = value as Partial<SerializedWeirError> & { message?: string };
+    const options = v.cause !== undefined ? { cause: reviveError(v.cause) } : undefined;
     if (typeof v.code === 'string') {
-      const e = new WeirError(v.code, v.message ?? v.code, v.details ?? {});
+      const e = new WeirError(v.code, v.message ?? v.code, v.details ?? {}, options);
       if (v.name) e.name = v.name;
       if (v.stack) e.stack = v.stack;
       return e;
     }
     if (typeof v.message === 'string') {
-      const e = new Error(v.message);
+      const e = new Error(v.message, options);
+      if (v.name) e.name = v.name;
       if (v.stack) e.stack = v.stack;
       return e;
     }

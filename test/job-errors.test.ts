@@ -31,6 +31,12 @@ test('a throwing map fails the job with WEIR_USER_FUNCTION_FAILED naming operato
   assert.match(err.message, /record 777/);
   assert.match(err.message, /bad value 777/);
   assert.equal(err.details.uid, 'explode');
+  // The user's own error crossed the thread with its stack: where in the job module it was thrown.
+  const causes: unknown[] = [];
+  for (let c: unknown = err.cause; c instanceof Error; c = c.cause) causes.push(c);
+  const thrown = causes.find((c): c is Error => c instanceof Error && c.message === 'bad value 777');
+  assert.ok(thrown, `the user's Error is in the cause chain: ${causes.map((c) => (c as Error).message).join(' <- ')}`);
+  assert.match(thrown.stack ?? '', /test\/support\/jobs\.ts:\d+/);
 });
 
 test('a user function returning a Promise is refused with WEIR_ASYNC_USER_FUNCTION', async () => {
