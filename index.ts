@@ -2,7 +2,7 @@
  * Weir's public API. Everything a job, an embedding application or a tool
  * needs is re-exported here; deep imports are not part of the contract.
  */
-export { defineJob, JobDefinition, type JobBuildFunction } from './runtime/api/job-definition.ts';
+export { defineJob, JobDefinition, type ExecuteArgs, type JobBuildFunction } from './runtime/api/job-definition.ts';
 export { StreamEnvironment } from './runtime/api/stream-environment.ts';
 export { DataStream, SingleOutputStream, KeyedStream, SinkHandle, type NumericField } from './runtime/api/data-stream.ts';
 export type {
@@ -41,7 +41,7 @@ export { EventTimeTrigger, ProcessingTimeTrigger, CountTrigger, ContinuousEventT
 export { TimeWindow, GlobalWindow, type Window } from './runtime/operators/windows/windows.ts';
 export type { Trigger, TriggerResult, TriggerContext, OnMergeContext, WindowValue, WindowAssigner } from './runtime/operators/windows/window-operator-spec.ts';
 export { JobClient, type JobResult, type JobMetrics, type JobStatus, type VertexMetrics, type JobRunningInfo } from './runtime/job/job-client.ts';
-export type { BufferDebloatOptions, ExecuteOptions } from './runtime/job/execute-options.ts';
+export type { BufferDebloatOptions, ExecuteOptionFields, ExecuteOptions } from './runtime/job/execute-options.ts';
 // Observability (docs/observability.md): metrics as a prom-client registry, the HTTP endpoint's options.
 export { createMetricsRegistry } from './runtime/metrics/prometheus-metrics.ts';
 export type { SubtaskRates } from './runtime/metrics/metric-rates.ts';

@@ -27,8 +27,11 @@ import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
 import { startJob } from '../job/start-job.ts';
 // The registry (and the lookup workers use) is in graph/job-registry.ts, so that workers never load the job master.
 import { registerJob } from '../graph/job-registry.ts';
-import type { ExecuteOptions } from '../job/execute-options.ts';
+import type { ExecuteOptionFields, ExecuteOptions } from '../job/execute-options.ts';
 import type { JobClient } from '../job/job-client.ts';
+
+/** `execute()`'s arguments: options optional, and `params` too unless the job needs them. */
+export type ExecuteArgs<P> = undefined extends P ? [options?: ExecuteOptions<P>] : [options: ExecuteOptions<P>];
 
 export type JobBuildFunction<P> = (env: StreamEnvironment, params: P) => void;
 
@@ -45,10 +48,11 @@ export class JobDefinition<P = undefined> {
    * Run the job on worker threads. Validates the graph synchronously (throws
    * `WEIR_INVALID_GRAPH` / `WEIR_INVALID_ARGUMENT`, or `WEIR_TYPESCRIPT_LOADER_MISSING` for a
    * `.ts` job module that worker threads could not load, before anything runs) and
-   * returns a client: `await client.done` for completion.
+   * returns a client: `await client.done` for completion. A job whose build function takes
+   * params (P does not include undefined) needs `options.params` — the type says so.
    */
-  execute(options: ExecuteOptions<P> = {}): JobClient {
-    return startJob(this, options);
+  execute(...[options]: ExecuteArgs<P>): JobClient {
+    return startJob(this, (options ?? {}) as ExecuteOptionFields<P>); // both forms of ExecuteOptions are these fields
   }
 
   /** Build and validate the job graph (throws WEIR_INVALID_GRAPH before anything runs). */

@@ -7,12 +7,13 @@ import type { TaskInfo } from '../api/functions.ts';
 import { invalidArgument } from '../errors.ts';
 import { preview } from '../../common/weir-error.ts';
 
+/** Each field may be `undefined` (absent): `password: process.env.PGPASSWORD` type-checks under exactOptionalPropertyTypes. */
 export interface PostgresConnectionOptions {
-  readonly host?: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly database?: string;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly user?: string | undefined;
+  readonly password?: string | undefined;
+  readonly database?: string | undefined;
 }
 
 /** Options of {@link postgresSink}. */

@@ -6,17 +6,17 @@
 import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
 
-/** Where a Redis server is: a `redis://` / `rediss://` URL, or host/port (and password, db). */
+/** Where a Redis server is: a `redis://` / `rediss://` URL, or host/port (and password, db); an `undefined` field is absent (values from the environment type-check). */
 export interface RedisConnectionOptions {
   /** `redis://[[user]:password@]host:port[/db]`; host/port/password/db below override its parts. */
-  url?: string;
-  host?: string;
-  port?: number;
-  username?: string;
-  password?: string;
-  db?: number;
+  url?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  db?: number | undefined;
   /** How long opening the connection may take (default 5 000 ms). */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
 }
 
 /** `env.fromRedisStreams(options)` / `redisStreamsSource(options)`. */

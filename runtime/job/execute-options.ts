@@ -12,7 +12,14 @@ import type { Logger, LogLevel } from '../../actors/logger.ts';
 import { resolveRestOptions, type RestOptions, type ResolvedRestOptions } from '../rest/rest-options.ts';
 import { preview } from '../../common/weir-error.ts';
 
-export interface ExecuteOptions<P> {
+/**
+ * `job.execute(options)`: {@link ExecuteOptionFields}, with `params` required when the job's build
+ * function takes them (its P does not include undefined).
+ */
+export type ExecuteOptions<P> = undefined extends P ? ExecuteOptionFields<P> : ExecuteOptionFields<P> & { params: P };
+
+/** The options of `job.execute()` (see {@link ExecuteOptions}). */
+export interface ExecuteOptionFields<P> {
   /** Passed to the build function on the main thread and in every worker (structured-clone data). */
   params?: P;
   /** Default parallelism of operators. Default: the number of cores. */
@@ -118,7 +125,7 @@ export interface ResolvedExecuteOptions<P> {
 
 const KNOWN = new Set(['params', 'parallelism', 'maxParallelism', 'threads', 'bufferBytes', 'bufferDebloat', 'stateBackend', 'stateDirectory', 'jobId', 'retainCollected', 'batching', 'checkpointing', 'restore', 'allowNonRestoredState', 'restartStrategy', 'signal', 'logger', 'rest']);
 
-export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptions<P> = {}): ResolvedExecuteOptions<P> {
+export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptionFields<P> = {}): ResolvedExecuteOptions<P> {
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw invalidArgument(`execute(): unknown option '${k}' (known: ${[...KNOWN].join(', ')})`, { option: k });
   const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (v === undefined) return undefined;

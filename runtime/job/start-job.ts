@@ -4,14 +4,14 @@
  * then the job master runs the job and the client is returned at once.
  */
 import type { JobDefinition } from '../api/job-definition.ts';
-import { resolveExecuteOptions, type ExecuteOptions, type ResolvedExecuteOptions } from './execute-options.ts';
+import { resolveExecuteOptions, type ExecuteOptionFields, type ResolvedExecuteOptions } from './execute-options.ts';
 import { JobClient } from './job-client.ts';
 import { JobMaster } from './job-master.ts';
 import { RestEndpoint } from '../rest/rest-server.ts';
 import { checkWorkersCanLoad, resolveEmbeddingOptions } from './embedding.ts';
 import { resolveRestartStrategy } from '../recovery/restart-strategy.ts';
 
-export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptions<P> = {}): JobClient {
+export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptionFields<P> = {}): JobClient {
   const opts = resolveExecuteOptions(def.name, options);
   const graph = def.graph(opts.params, opts.parallelism, opts.maxParallelism); // throws before anything runs
   resolveRestartStrategy(opts.restartStrategy, opts.checkpointing !== undefined); // validate now
