@@ -90,6 +90,24 @@ test('checkpoints requested while one is in flight wait their turn (maxConcurren
   }
 });
 
+test('a savepoint into a directory that cannot be made (under /proc, where Node\'s recursive mkdir spins) is refused; the job goes on', { timeout: 60_000 }, async () => {
+  const dir = tmpDir();
+  const client = unboundedJob.execute({ ...base, retainCollected: false, checkpointing: { directory: path.join(dir, 'chk') } });
+  try {
+    await client.running;
+    await assert.rejects(call(() => client.triggerSavepoint('/proc/weir-no-such-dir/sp')), (e: unknown) => {
+      assert.ok(e instanceof WeirError && e.code === 'WEIR_INVALID_ARGUMENT', String(e));
+      assert.match(e.message, /savepoint directory \/proc\/weir-no-such-dir\/sp cannot be written \(ENOENT/);
+      return true;
+    });
+    assert.equal(client.status, 'running');
+  } finally {
+    await client.cancel();
+    await client.done;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('stop-with-savepoint requested while the job initializes waits, then stops it', async () => {
   const dir = tmpDir();
   try {

@@ -12,6 +12,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { WeirError } from '../../common/weir-error.ts';
+import { makeDirectory } from '../../common/make-directory.ts';
 
 export const LOCK_FILE_NAME = '.weir-job.lock';
 
@@ -54,7 +55,12 @@ export async function acquireJobId(jobId: string, directories: readonly string[]
 }
 
 async function lockFile(jobId: string, file: string): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
+  try {
+    await makeDirectory(path.dirname(file));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new WeirError('WEIR_INVALID_ARGUMENT', `the job's directory ${path.dirname(file)} cannot be created (${err.code ?? 'error'}: ${err.message}): check checkpointing.directory and stateDirectory`, { directory: path.dirname(file), errno: err.code }, { cause: e });
+  }
   for (let tries = 0; tries < 3; tries++) {
     try {
       await fsp.writeFile(file, `${process.pid}\n`, { flag: 'wx' });

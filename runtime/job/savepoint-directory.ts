@@ -9,11 +9,12 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
+import { makeDirectory } from '../../common/make-directory.ts';
 
 export async function checkSavepointDirectory(directory: string): Promise<void> {
   const dir = path.resolve(directory);
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     await fsp.access(dir, constants.W_OK | constants.X_OK);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
