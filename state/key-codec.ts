@@ -381,7 +381,10 @@ function readKey(b: Uint8Array, off: number): { value: unknown; end: number } {
         if (i >= b.length || b[i] !== 1) throw corrupt('malformed object');
         const name = readEscaped(b, i + 1);
         const r = readKey(b, name.end);
-        out[Buffer.from(name.bytes.buffer, name.bytes.byteOffset, name.bytes.length).toString('utf8')] = r.value;
+        const field = Buffer.from(name.bytes.buffer, name.bytes.byteOffset, name.bytes.length).toString('utf8');
+        // An own `__proto__` field (a key { __proto__: 1 }): assignment would set the prototype instead.
+        if (field === '__proto__') Object.defineProperty(out, field, { value: r.value, enumerable: true, writable: true, configurable: true });
+        else out[field] = r.value;
         i = r.end;
       }
       return { value: out, end: i + 1 };

@@ -117,6 +117,16 @@ describe('key hashing and key groups', () => {
     );
   });
 
+  test('an own __proto__ field of an object key survives decoding (as a field, not a prototype)', () => {
+    const key = JSON.parse('{"__proto__":1,"a":[{"__proto__":"x"}]}') as Record<string, unknown>;
+    const decoded = decodeKey(encodeKey(key)) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.deepEqual(Object.keys(decoded), ['__proto__', 'a']);
+    assert.equal(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value, 1);
+    assert.deepEqual(encodeKey(decoded), encodeKey(key));
+    assert.notEqual(keyIdentity(decoded), keyIdentity({}));
+  });
+
   test('encoding preserves the order of numbers, strings and bigints', () => {
     fc.assert(
       fc.property(fc.double({ noNaN: true }), fc.double({ noNaN: true }), (x, y) => {

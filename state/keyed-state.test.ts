@@ -11,6 +11,7 @@ import {
   type KeyedStateBackend,
 } from './index.ts';
 import { BACKENDS, canon, makeBackend, removeDir, resolver, takeSnapshot, tempDir, type BackendKind } from './testing/backend-fixtures.ts';
+import { runtimeContextOf } from '../runtime/operators/keyed-operators.ts';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -373,7 +374,57 @@ describe('state handle semantics', () => {
         b.setCurrentKey('a');
         assert.equal(s.value(), 2);
       }));
+
+    test(`${kind}: values that are not data are refused when written (not at the next checkpoint); async state functions too`, () =>
+      withBackend((b) => {
+        const v = b.getState(new ValueStateDescriptor<unknown>('v'));
+        const l = b.getState(new ListStateDescriptor<unknown>('l'));
+        const m = b.getState(new MapStateDescriptor<string, unknown>('m'));
+        const r = b.getState(new ReducingStateDescriptor<number>('r', (a, x) => Promise.resolve(a + x) as unknown as number));
+        const a = b.getState(new AggregatingStateDescriptor<number, number, number>('a', { createAccumulator: () => 0, add: async (x: number, acc: number) => acc + x, getResult: (acc: number) => acc, merge: (x: number, y: number) => x + y } as never));
+        b.batch(() => {
+          b.setCurrentKey('k');
+          for (const bad of [() => 1, Symbol('s'), { f() {} }, [1, [Symbol('deep')]], new Map([['k', () => 2]])]) {
+            assert.throws(() => v.update(bad), { code: 'WEIR_INVALID_STATE_VALUE' });
+            assert.throws(() => l.add(bad), { code: 'WEIR_INVALID_STATE_VALUE' });
+            assert.throws(() => l.update([1, bad]), { code: 'WEIR_INVALID_STATE_VALUE' });
+            assert.throws(() => m.put('x', bad), { code: 'WEIR_INVALID_STATE_VALUE' });
+          }
+          assert.equal(v.value(), undefined, 'nothing stored');
+          r.add(1); // the first value is stored as it is
+          assert.throws(() => r.add(2), { code: 'WEIR_ASYNC_USER_FUNCTION', message: /reduce function of state "r" returned a Promise/ });
+          assert.throws(() => a.add(1), { code: 'WEIR_ASYNC_USER_FUNCTION', message: /add function of state "a"/ });
+          assert.throws(() => l.add(undefined), { message: /^An element of list state "l" must not be undefined$/ });
+          assert.throws(() => m.putAll(null as never), { code: 'WEIR_INVALID_STATE_VALUE', message: /putAll of map state "m"/ });
+        });
+        assert.throws(() => b.getState(null as never), { code: 'WEIR_INVALID_STATE_DESCRIPTOR' });
+        const ctx = runtimeContextOf({ operatorName: 'P', uid: 'p', subtask: 0, parallelism: 1, maxParallelism: 128, attempt: 0 }, b);
+        assert.throws(() => ctx.getListState(new ValueStateDescriptor<number>('v') as never), { code: 'WEIR_INVALID_STATE_DESCRIPTOR', message: /getListState needs a list state descriptor, got a value state descriptor 'v'/ });
+        assert.doesNotThrow(() => ctx.getListState(new ListStateDescriptor<unknown>('l')), 'the right kind');
+      }));
   }
+
+  test('LMDB: a list state key at the size limit is WEIR_KEY_TOO_LARGE (its element number included)', async () => {
+    const b = await makeBackend('lmdb', root);
+    try {
+      const l = b.getState(new ListStateDescriptor<number>('l'));
+      b.batch(() => {
+        let fits = 0;
+        for (let len = 1900; len < 2000; len++) {
+          b.setCurrentKey('k'.repeat(len));
+          try {
+            l.add(1);
+            fits = len;
+          } catch (e) {
+            assert.equal((e as { code?: string }).code, 'WEIR_KEY_TOO_LARGE', `key of ${len} characters: ${(e as Error).message}`);
+          }
+        }
+        assert.ok(fits > 1900, 'shorter keys fit');
+      });
+    } finally {
+      await b.dispose({ deleteFiles: true });
+    }
+  });
 
   test('values: LMDB returns copies, heap holds references (documented)', async () => {
     const results: Record<BackendKind, number> = { heap: 0, lmdb: 0 };

@@ -10,7 +10,7 @@
  * `packValue` call. `packValueCopy` returns an owned copy.
  */
 import { ByteSink, ByteSource } from '../common/codec/byte-buffers.ts';
-import { readValue, writeValue } from '../common/codec/tagged-values.ts';
+import { notDataReason, readValue, writeValue } from '../common/codec/tagged-values.ts';
 import { WeirError, preview } from '../common/weir-error.ts';
 
 const sink = new ByteSink(1 << 12);
@@ -27,6 +27,13 @@ export function packValue(value: unknown): Buffer {
     throw new WeirError('WEIR_INVALID_STATE_VALUE', `Cannot encode state value ${preview(value)}: ${(cause as Error).message}`, {}, { cause });
   }
   return Buffer.from(sink.buf.buffer, sink.buf.byteOffset, sink.pos);
+}
+
+/** Throws `WEIR_INVALID_STATE_VALUE` for a value {@link packValue} would refuse (the heap backend stores values without encoding them). */
+export function checkStateValue(value: unknown): void {
+  if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') return; // primitives: the common case
+  const why = notDataReason(value);
+  if (why !== undefined) throw new WeirError('WEIR_INVALID_STATE_VALUE', `Cannot store state value ${preview(value)}: ${why} (state values are data: a checkpoint could not hold it)`, {});
 }
 
 /** Encodes a state value into a fresh buffer. */

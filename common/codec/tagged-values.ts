@@ -164,6 +164,46 @@ function writeEntries(sink: ByteSink, tag: number, v: Record<string, unknown>, d
   }
 }
 
+/**
+ * Why {@link writeValue} would refuse `v` (a function or symbol inside, nesting past the limit), or
+ * undefined — without encoding: what the heap state backend checks on every write, so a value that
+ * could never be checkpointed fails the record that wrote it, as on LMDB.
+ */
+export function notDataReason(v: unknown, depth = 0): string | undefined {
+  const t = typeof v;
+  if (t === 'function' || t === 'symbol') return `a ${t} is not data`;
+  if (t !== 'object' || v === null) return undefined;
+  if (depth >= MAX_DEPTH) return `nested deeper than ${MAX_DEPTH} levels (a cycle?)`;
+  const d = depth + 1;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const why = notDataReason(v[i], d);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) {
+      const why = notDataReason(k, d) ?? notDataReason(x, d);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+  if (v instanceof Set) {
+    for (const x of v) {
+      const why = notDataReason(x, d);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date) return undefined;
+  for (const k of Object.keys(v as object)) {
+    const why = notDataReason((v as Record<string, unknown>)[k], d);
+    if (why !== undefined) return why;
+  }
+  return undefined;
+}
+
 /** Read one value. */
 export function readValue(src: ByteSource, depth = 0): unknown {
   const tag = src.u8at();

@@ -142,15 +142,22 @@ export class KeyedProcessOperator implements StreamOperator {
   }
 }
 
+/** `d`, when it is a descriptor of `kind` (JavaScript callers can pass any): WEIR_INVALID_STATE_DESCRIPTOR otherwise. */
+function ofKind<D>(accessor: string, kind: string, d: D): D {
+  const k = (d as { kind?: unknown } | null)?.kind;
+  if (k !== kind) throw new WeirError('WEIR_INVALID_STATE_DESCRIPTOR', `${accessor} needs a ${kind} state descriptor, got ${typeof k === 'string' ? `a ${k} state descriptor '${String((d as { name?: unknown }).name)}'` : preview(d)}`, {});
+  return d;
+}
+
 /** Keyed state access for a keyed user function's `open()`. */
 export function runtimeContextOf(info: TaskInfo, b: KeyedStateBackend): RuntimeContext {
   return {
     taskInfo: info,
     getState: (d) => b.getState(d),
-    getListState: (d) => b.getState(d),
-    getMapState: (d) => b.getState(d),
-    getReducingState: (d) => b.getState(d),
-    getAggregatingState: (d) => b.getState(d),
+    getListState: (d) => b.getState(ofKind('getListState', 'list', d)),
+    getMapState: (d) => b.getState(ofKind('getMapState', 'map', d)),
+    getReducingState: (d) => b.getState(ofKind('getReducingState', 'reducing', d)),
+    getAggregatingState: (d) => b.getState(ofKind('getAggregatingState', 'aggregating', d)),
   };
 }
 

@@ -11,6 +11,7 @@ import type { KeyContext } from '../keyed/key-context.ts';
 import type { KeyedStateStore, StateKeyRef, StoredMapEntry, StoredValue } from '../keyed/keyed-state-store.ts';
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
 import type { HeapCell, HeapCow, HeapMarks } from './heap-types.ts';
+import { checkStateValue } from '../value-codec.ts';
 
 /** Canonical copy of a key for storage (primitives as is, composites decoded from their bytes). */
 export function canonicalKey(key: unknown, bytes?: Uint8Array): unknown {
@@ -119,6 +120,7 @@ export class HeapStateTable implements KeyedStateStore {
   }
 
   putValue(sid: number, v: unknown, t: number): void {
+    checkStateValue(v);
     let cell = this.lookup(sid);
     if (cell !== undefined) {
       this.touch(cell);
@@ -147,6 +149,7 @@ export class HeapStateTable implements KeyedStateStore {
   }
 
   appendList(sid: number, items: StoredValue[]): void {
+    for (const it of items) checkStateValue(it.v);
     let cell = this.lookup(sid);
     if (cell !== undefined) {
       this.touch(cell);
@@ -160,6 +163,7 @@ export class HeapStateTable implements KeyedStateStore {
   }
 
   putList(sid: number, items: StoredValue[]): void {
+    for (const it of items) checkStateValue(it.v);
     if (items.length === 0) {
       this.clearKey(sid);
       return;
@@ -185,6 +189,7 @@ export class HeapStateTable implements KeyedStateStore {
   }
 
   putMapEntry(sid: number, uk: unknown, v: unknown, t: number): void {
+    checkStateValue(v);
     const ukId = keyIdentity(uk);
     let cell = this.lookup(sid);
     if (cell !== undefined) this.touch(cell);

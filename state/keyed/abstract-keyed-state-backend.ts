@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { WeirError } from '../../common/weir-error.ts';
+import { WeirError, preview } from '../../common/weir-error.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
 import { sharesStoredObjects, type AnyStateDescriptor } from '../descriptors.ts';
 import { checkKeyGroupRange, type KeyGroupRange } from '../key-groups.ts';
@@ -123,6 +123,9 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
 
   getState(d: AnyStateDescriptor): any {
     this.checkOpen();
+    if (d === null || typeof d !== 'object' || typeof (d as { name?: unknown }).name !== 'string' || typeof (d as { kind?: unknown }).kind !== 'string') {
+      throw new WeirError('WEIR_INVALID_STATE_DESCRIPTOR', `getState needs a state descriptor (new ValueStateDescriptor('name'), ListStateDescriptor, …), got ${preview(d)}`, {});
+    }
     const cached = this.handles.get(d.name);
     if (cached && cached.d === d) return cached.handle;
     const meta = this.registry.register(d.name, d.kind, d.ttl);

@@ -39,8 +39,17 @@ class Ttl {
   }
 }
 
+/** `what` reads before the state's name: 'A value added to' → 'A value added to state "x" …'. */
 function rejectUndefined(what: string, name: string, v: unknown): void {
-  if (v === undefined) throw new WeirError('WEIR_INVALID_STATE_VALUE', `${what} of state "${name}" must not be undefined`, { name });
+  if (v === undefined) throw new WeirError('WEIR_INVALID_STATE_VALUE', `${what} state "${name}" must not be undefined`, { name });
+}
+
+/** A reduce / aggregate function of a state that returned a Promise: state functions are synchronous. */
+function rejectThenable<V>(what: string, name: string, v: V): V {
+  if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') {
+    throw new WeirError('WEIR_ASYNC_USER_FUNCTION', `The ${what} function of state "${name}" returned a Promise: state functions must be synchronous (its result would be stored as a Promise)`, { name });
+  }
+  return v;
 }
 
 class ValueStateHandle<T> implements ValueState<T> {
@@ -104,7 +113,7 @@ class ReducingStateHandle<T> implements ReducingState<T> {
   add(v: T): void {
     rejectUndefined('A value added to', this.name, v);
     const cur = readLive(this.store, this.sid, this.ttl, false);
-    this.store.putValue(this.sid, cur === undefined ? v : this.reduce(cur.v as T, v), this.ttl.stamp());
+    this.store.putValue(this.sid, cur === undefined ? v : rejectThenable('reduce', this.name, this.reduce(cur.v as T, v)), this.ttl.stamp());
   }
 
   clear(): void {
@@ -118,6 +127,7 @@ class AggregatingStateHandle<IN, ACC, OUT> implements AggregatingState<IN, OUT> 
     private readonly sid: number,
     private readonly ttl: Ttl,
     private readonly agg: AggregateFunction<IN, ACC, OUT>,
+    private readonly name: string,
   ) {}
 
   get(): OUT | undefined {
@@ -127,8 +137,8 @@ class AggregatingStateHandle<IN, ACC, OUT> implements AggregatingState<IN, OUT> 
 
   add(v: IN): void {
     const cur = readLive(this.store, this.sid, this.ttl, false);
-    const acc = cur === undefined ? this.agg.createAccumulator() : (cur.v as ACC);
-    this.store.putValue(this.sid, this.agg.add(v, acc), this.ttl.stamp());
+    const acc = cur === undefined ? rejectThenable('createAccumulator', this.name, this.agg.createAccumulator()) : (cur.v as ACC);
+    this.store.putValue(this.sid, rejectThenable('add', this.name, this.agg.add(v, acc)), this.ttl.stamp());
   }
 
   clear(): void {
@@ -214,6 +224,9 @@ class MapStateHandle<K, V> implements MapState<K, V> {
   }
 
   putAll(entries: Iterable<[K, V]> | Record<string, V>): void {
+    if (entries === null || typeof entries !== 'object') {
+      throw new WeirError('WEIR_INVALID_STATE_VALUE', `putAll of map state "${this.name}" needs an iterable of [key, value] pairs or an object, got ${preview(entries)}`, { name: this.name });
+    }
     const it: Iterable<[K, V]> =
       entries != null && typeof (entries as Iterable<[K, V]>)[Symbol.iterator] === 'function'
         ? (entries as Iterable<[K, V]>)
@@ -274,6 +287,6 @@ export function createStateHandle(store: KeyedStateStore, sid: number, d: AnySta
     case 'reducing':
       return new ReducingStateHandle(store, sid, ttl, d.reduce, d.name);
     case 'aggregating':
-      return new AggregatingStateHandle(store, sid, ttl, d.agg);
+      return new AggregatingStateHandle(store, sid, ttl, d.agg, d.name);
   }
 }

@@ -36,6 +36,7 @@ function corruptList(seq: number, length: number): WeirError {
 
 /** A fresh `prefix | seq` key with the list prefix `p` copied in; the caller writes the u32 seq at `p.length`. */
 function elementKeyBuffer(p: Buffer): Buffer {
+  checkKeySize(p.length + 4); // the prefix alone was checked: at the limit, the sequence number tips it over
   const k = Buffer.allocUnsafe(p.length + 4);
   p.copy(k, 0);
   return k;
@@ -238,6 +239,7 @@ export class LmdbStateStore implements KeyedStateStore {
 
   /** `prefix | seq` in the scratch writer after the `n`-byte prefix; valid until the writer changes. */
   private elementKey(n: number, seq: number): Buffer {
+    checkKeySize(n + 4);
     const kw = this.kw;
     kw.pos = n;
     kw.ensure(4);
