@@ -141,10 +141,11 @@ for (const [mistake, operator, pattern] of [
   ['non-keyed-timer', 'Timers', /timers need a keyed stream: call keyBy/],
   ['flatmap-string', 'Upper', /flatMap must return an iterable of records .*got the string "(TO|BE)"/],
   ['async-string', 'Lookup', /results must be iterable.*got the string "(TO|BE)"; wrap one result in an array/],
+  ['async-open', 'Opener', /open\(\) of operator 'Opener' .*returned a Promise/],
 ] as const) {
   test(`a function mistake fails the job with a message saying what to do: ${mistake}`, async () => {
     const err = await rejection(functionMistakeJob.execute({ ...base, params: { mistake } }).done);
-    assert.equal(err.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.equal(err.code, mistake === 'async-open' ? 'WEIR_ASYNC_USER_FUNCTION' : 'WEIR_USER_FUNCTION_FAILED');
     assert.match(err.message, new RegExp(`operator '${operator}'`));
     assert.match(err.message, pattern);
   });

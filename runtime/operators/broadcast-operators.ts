@@ -15,7 +15,7 @@ import type {
 import { WeirError } from '../../common/weir-error.ts';
 import type { OperatorContext, Output } from './operator.ts';
 import type { TwoInputStreamOperator } from './two-input-operators.ts';
-import { callUser, lifecycle } from './two-input-operators.ts';
+import { callUser, lifecycle } from './operator.ts';
 import { extractKey, keyedProcessContext, KeyedTimerFiring, requireBackend, runtimeContextOf } from './keyed-operators.ts';
 import { sideOutputId } from './side-output.ts';
 import { BroadcastStateStore } from './broadcast-state.ts';

@@ -22,7 +22,8 @@ import { RuntimeErrorCode } from '../errors.ts';
 import type { OperatorContext, Output } from './operator.ts';
 import { extractKey, requireBackend } from './keyed-operators.ts';
 import { sideOutputId } from './side-output.ts';
-import { callUser, lifecycle, type TwoInputStreamOperator } from './two-input-operators.ts';
+import type { TwoInputStreamOperator } from './two-input-operators.ts';
+import { callUser, lifecycle } from './operator.ts';
 import { runtimeContextOf } from './keyed-operators.ts';
 
 export interface IntervalJoinBounds {

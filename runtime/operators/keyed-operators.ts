@@ -6,7 +6,7 @@
  */
 import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from '../../state/index.ts';
 import type { Collector, KeyedProcessFunction, OnTimerContext, RuntimeContext, TaskInfo, TimerContext } from '../api/functions.ts';
-import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { asyncUserFunction, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import { sideOutputId } from './side-output.ts';
@@ -96,13 +96,7 @@ export class KeyedProcessOperator implements StreamOperator {
     this.ctx = ctx;
     this.backend = requireBackend(ctx);
     const runtimeCtx = runtimeContextOf(this.info, this.backend);
-    if (this.fn.open) {
-      try {
-        this.fn.open(runtimeCtx);
-      } catch (e) {
-        throw userFunctionFailed(this.info, 'open()', undefined, e);
-      }
-    }
+    lifecycle(this.info, 'open()', this.fn.open && (() => this.fn.open!(runtimeCtx))); // a Promise from it: WEIR_ASYNC_USER_FUNCTION
   }
   processElement(value: unknown, ts: number | undefined): void {
     this.backend.setCurrentKey(extractKey(this.info, this.keySelector, value));

@@ -113,6 +113,22 @@ export function userFunctionFailed(info: TaskInfo, what: string, record: unknown
   );
 }
 
+/** Calls a user function and turns a throw or a returned Promise into Weir's errors. */
+export function callUser(info: TaskInfo, what: string, record: unknown, call: () => unknown): void {
+  let r: unknown;
+  try {
+    r = call();
+  } catch (e) {
+    throw userFunctionFailed(info, what, record, e);
+  }
+  if (isThenable(r)) throw asyncUserFunction(info, what, record);
+}
+
+/** `open()` / `close()` of a user function, failures wrapped. */
+export function lifecycle(info: TaskInfo, what: 'open()' | 'close()', call: (() => unknown) | undefined): void {
+  if (call) callUser(info, what, undefined, call);
+}
+
 export function asyncUserFunction(info: TaskInfo, what: string, record: unknown): WeirError {
   return new WeirError(
     RuntimeErrorCode.ASYNC_USER_FUNCTION,

@@ -4,7 +4,7 @@
  */
 import type { Collector, TaskInfo } from '../api/functions.ts';
 import type { ProcessContext, ProcessFunction } from '../api/process-function.ts';
-import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { asyncUserFunction, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { sideOutputId } from './side-output.ts';
 
 /**
@@ -39,12 +39,7 @@ export class ProcessOperator implements StreamOperator {
   }
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
-    if (!this.fn.open) return;
-    try {
-      this.fn.open({ taskInfo: this.info });
-    } catch (e) {
-      throw userFunctionFailed(this.info, 'open()', undefined, e);
-    }
+    lifecycle(this.info, 'open()', this.fn.open && (() => this.fn.open!({ taskInfo: this.info })));
   }
   processElement(value: unknown, ts: number | undefined): void {
     this.currentTimestamp = ts;

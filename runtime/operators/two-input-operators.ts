@@ -13,7 +13,7 @@
 import type { KeyedStateBackend } from '../../state/index.ts';
 import type { Collector, OnTimerContext, TaskInfo } from '../api/functions.ts';
 import type { CoProcessContext, CoProcessFunction, KeyedCoProcessFunction } from '../api/two-input-functions.ts';
-import { asyncUserFunction, isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { callUser, lifecycle, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { extractKey, keyedProcessContext, KeyedTimerFiring, requireBackend, runtimeContextOf } from './keyed-operators.ts';
 import { sideOutputId } from './side-output.ts';
 import { nonKeyedTimeQueries } from './process-operator.ts';
@@ -35,22 +35,6 @@ export function twoInputEntries(op: TwoInputStreamOperator, next: Output<unknown
     { collect: (v, ts) => op.processElement1(v, ts), emitWatermark },
     { collect: (v, ts) => op.processElement2(v, ts), emitWatermark },
   ];
-}
-
-/** Calls a user function and turns a throw or a returned Promise into Weir's errors. */
-export function callUser(info: TaskInfo, what: string, record: unknown, call: () => unknown): void {
-  let r: unknown;
-  try {
-    r = call();
-  } catch (e) {
-    throw userFunctionFailed(info, what, record, e);
-  }
-  if (isThenable(r)) throw asyncUserFunction(info, what, record);
-}
-
-/** `open()` / `close()` of a user function, failures wrapped. */
-export function lifecycle(info: TaskInfo, what: 'open()' | 'close()', call: (() => unknown) | undefined): void {
-  if (call) callUser(info, what, undefined, call);
 }
 
 /** Flink's `CoProcessOperator`: a non-keyed function with one method per input. */

@@ -149,9 +149,11 @@ export const infiniteTimestampJob = defineJob('t-infinite-timestamp', (env, p: {
 });
 
 /** Mistakes a JavaScript caller can make in a function: `mistake` picks which one the job makes. */
-export const functionMistakeJob = defineJob('t-function-mistakes', (env, p: { mistake: 'non-keyed-timer' | 'flatmap-string' | 'async-string' }) => {
+export const functionMistakeJob = defineJob('t-function-mistakes', (env, p: { mistake: 'non-keyed-timer' | 'flatmap-string' | 'async-string' | 'async-open' }) => {
   const words = env.fromArray(['to', 'be']).name('Words');
-  if (p.mistake === 'non-keyed-timer') {
+  if (p.mistake === 'async-open') {
+    words.keyBy((w) => w).process<string>({ async open() {}, processElement(w: string, _ctx: unknown, out: { collect(v: string): void }) { out.collect(w); } } as never).name('Opener').collect('out');
+  } else if (p.mistake === 'non-keyed-timer') {
     words.process<string>({ processElement(w, ctx) { (ctx.timerService() as unknown as { registerEventTimeTimer(t: number): void }).registerEventTimeTimer(1); } }).name('Timers').collect('out');
   } else if (p.mistake === 'flatmap-string') {
     words.flatMap((w) => w.toUpperCase() as unknown as string[]).name('Upper').collect('out');
