@@ -135,9 +135,10 @@ function checkpointDirOf(plan: RunPlan): string | undefined {
 }
 
 function startLine(client: JobClient, plan: RunPlan): string {
-  // A restore without --job-id continues the restored job's id, known only once the restore is resolved.
+  // A restore from a checkpoint without --job-id continues the restored job's id, known only once
+  // the restore is resolved (a savepoint's restore starts a new id: the client's already).
   const lines = [plan.execute.restore !== undefined && plan.execute.jobId === undefined
-    ? `job ${client.name} submitted (job id: the restored job's, shown at the end)`
+    ? `job ${client.name} submitted (job id: ${client.jobId}, or the restored job's when restoring a checkpoint; shown at the end)`
     : `job ${client.jobId} (${client.name}) submitted`];
   const cp = plan.execute.checkpointing;
   if (cp) {

@@ -43,7 +43,8 @@ export function showStatus(client: JobClient, options: StatusOptions & { area?: 
   const tty = out.isTTY === true;
   const intervalMs = options.intervalMs ?? (tty ? 1000 : 10_000);
   const sources = new Set(client.plan().vertices.filter((v) => v.isSource).map((v) => v.id));
-  let previous: { at: number; records: number } | undefined;
+  // The baseline is the start (no record yet): the first line shows the rate since then, not 0.
+  let previous: { at: number; records: number } | undefined = { at: performance.now(), records: 0 };
   let stopped = false;
   const tick = async () => {
     const m = await client.metrics().catch(() => undefined);

@@ -28,11 +28,16 @@ export class CollectSinkOperator implements StreamOperator {
 
 export class ConsoleSinkOperator implements StreamOperator {
   private buffer: string[] = [];
-  constructor(private readonly prefix: string | undefined, private readonly info: TaskInfo) {}
+  /** Flink's PrintSinkOutputWriter: `<prefix>:<subtask>> `, `<prefix>> ` at parallelism 1, `<subtask>> ` without a prefix, nothing for neither. */
+  private readonly lead: string;
+  constructor(prefix: string | undefined, info: TaskInfo) {
+    let lead = prefix ?? '';
+    if (info.parallelism > 1) lead += `${lead === '' ? '' : ':'}${info.subtask + 1}`;
+    this.lead = lead === '' ? '' : `${lead}> `;
+  }
   processElement(value: unknown): void {
     const text = typeof value === 'string' ? value : preview(value, Infinity);
-    const p = this.prefix !== undefined ? `${this.prefix}` : this.info.parallelism > 1 ? `${this.info.subtask + 1}> ` : '';
-    this.buffer.push(p + text);
+    this.buffer.push(this.lead + text);
     if (this.buffer.length >= 256) this.flush();
   }
   /** Called by the task when its input is idle and at the end. */
