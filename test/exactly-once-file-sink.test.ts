@@ -138,3 +138,37 @@ describe('exactly-once file sink: leftovers of earlier instances', () => {
     assert.deepEqual(hiddenFiles(dir).map((f) => f.split('-')[2]), ['5']);
   });
 });
+
+describe('exactly-once file sink: a job branched from a savepoint leaves the running original alone', () => {
+  const info = (subtask: number, attempt: number): TaskInfo => ({ operatorName: 'Files', uid: 'files', subtask, parallelism: 1, maxParallelism: 128, attempt });
+  for (const branch of ['another directory', 'the same directory, another prefix'] as const) {
+    test(`the branch writes to ${branch}: it commits what the savepoint pre-committed and deletes none of the original's files`, () => {
+      const dirA = fs.mkdtempSync(path.join(root, 'original-'));
+      const original = exactlyOnceFileSink<{ n: number }>({ directory: dirA, format: 'jsonl' }).create(info(0, 0));
+      const t1 = original.beginTransaction();
+      original.invoke(t1, { n: 1 }, undefined);
+      void original.preCommit(t1);
+      const t2 = original.beginTransaction();
+      original.invoke(t2, { n: 2 }, undefined);
+      // The savepoint: t1 pre-committed, t2 open. The original goes on: t2 pre-committed, t3 open.
+      const savepoint = JSON.parse(JSON.stringify({ t1, t2 })) as { t1: FileTransaction; t2: FileTransaction };
+      void original.preCommit(t2);
+      const t3 = original.beginTransaction();
+      original.invoke(t3, { n: 3 }, undefined);
+      const before = hiddenFiles(dirA);
+
+      const dirB = branch === 'another directory' ? fs.mkdtempSync(path.join(root, 'branch-')) : dirA;
+      const restored = exactlyOnceFileSink<{ n: number }>({ directory: dirB, format: 'jsonl', ...(branch === 'another directory' ? {} : { prefix: 'branch' }) }).create(info(0, 0));
+      void restored.recoverAndCommit!(savepoint.t1);
+      void restored.recoverAndAbort!(savepoint.t2);
+      restored.beginTransaction();
+
+      assert.deepEqual(readCommitted(dirA, 'jsonl') as unknown[], [{ n: 1 }], 'what the savepoint covered is committed');
+      assert.deepEqual(hiddenFiles(dirA), before.filter((f) => !f.includes('-000000.')), "the original's later files are all there");
+      void original.commit(t2);
+      void original.preCommit(t3);
+      void original.commit(t3);
+      assert.deepEqual((readCommitted(dirA, 'jsonl') as unknown as Array<{ n: number }>).map((r) => r.n).sort(), [1, 2, 3], 'the original commits the rest');
+    });
+  }
+});

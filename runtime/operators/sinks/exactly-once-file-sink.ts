@@ -17,6 +17,9 @@
  *                      old subtasks restored here, or (fresh start) this subtask index: no completed
  *                      checkpoint covers them (the covered ones were just committed). What a failed
  *                      attempt pre-committed before any checkpoint completed was left behind.
+ *   not its own        a restored transaction of another directory or prefix (a job branched from
+ *                      a savepoint of one that keeps running) is committed if pre-committed, never
+ *                      aborted or cleaned up: those files are the other job's.
  *
  *   <instance> = <prefix>-<uid>-<subtask>-<attempt>-<nonce>, <seq> = 6+ digits.
  *
@@ -192,11 +195,14 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   }
 
   recoverAndCommit(txn: FileTransaction): void {
-    this.noteRestored(txn);
+    if (this.owns(txn)) this.noteRestored(txn);
     this.commit(txn);
   }
 
   recoverAndAbort(txn: FileTransaction): void {
+    // A transaction of another directory or prefix is another job's (a branch restored from a
+    // savepoint while the original keeps writing): its files are left alone, its records replayed here.
+    if (!this.owns(txn)) return;
     this.noteRestored(txn);
     this.abort(txn);
     // Transactions the old instance began after this one (after the restored checkpoint) were never
@@ -218,6 +224,11 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
 
   close(): void {
     for (const [txn] of this.files) this.abort(txn);
+  }
+
+  /** Whether a restored transaction is this sink's own line of files: same directory, same `<prefix>-<uid>-`. */
+  private owns(txn: FileTransaction): boolean {
+    return txn.directory === this.directory && txn.instance.startsWith(`${this.o.prefix}-${this.info.uid}-`);
   }
 
   private noteRestored(txn: FileTransaction): void {
