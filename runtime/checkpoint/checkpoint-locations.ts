@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { WeirError } from '../../common/weir-error.ts';
 
 /** The directory name of checkpoint `id` inside the job's root. */
 export function checkpointDirName(id: number): string {
@@ -66,8 +67,14 @@ export class SubtaskCheckpointLocations {
   snapshotTarget(c: CheckpointKind): SnapshotTarget {
     const exclusiveDir = path.join(this.checkpointDir(c), this.name);
     const sharedDir = path.join(this.root, SHARED_DIR_NAME);
-    fs.mkdirSync(exclusiveDir, { recursive: true });
-    fs.mkdirSync(sharedDir, { recursive: true });
+    for (const dir of [exclusiveDir, sharedDir]) {
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new WeirError('WEIR_STATE_WRITE_FAILED', `cannot create the checkpoint directory ${dir} (${err.code ?? 'error'}: ${err.message})`, { directory: dir, errno: err.code, checkpointId: c.checkpointId }, { cause: e });
+      }
+    }
     const savepoint = c.kind === 'savepoint';
     return { exclusiveDir, sharedDir, relativeTo: this.relativeTo(c), incremental: this.incremental && !savepoint, canonical: savepoint };
   }

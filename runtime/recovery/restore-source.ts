@@ -42,7 +42,8 @@ export async function resolveInitialRestore(
   const skipped: Array<{ path: string; reason: string }> = [];
   let best: { jobId: string; found: NonNullable<Awaited<ReturnType<CheckpointStorage['findLatestValid']>>>; storage: CheckpointStorage } | undefined;
   for (const j of candidates) {
-    const storage = new CheckpointStorage({ directory: opts.checkpointDirectory, jobId: j.jobId, logger: opts.logger });
+    // Warnings about a job's checkpoints carry that job's id (the one this run continues when it wins), not the fresh id of the run.
+    const storage = new CheckpointStorage({ directory: opts.checkpointDirectory, jobId: j.jobId, logger: opts.logger.child({ job: j.jobId }) });
     const found = await storage.findLatestValid();
     if (!found) {
       skipped.push(...(await storage.list()).map((d) => ({ path: d.path, reason: d.complete ? 'invalid (see the warnings above)' : '_metadata missing (checkpoint incomplete)' })));
