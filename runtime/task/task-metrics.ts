@@ -36,7 +36,8 @@ export class TaskTimes {
   private startedAt = 0;
   private idleMs = 0;
   private backPressuredMs = 0;
-  private outputWaitStartedAt: number | undefined;
+  /** The wait in progress (a nested one counts as the outer). */
+  private waiting: { kind: 'idle' | 'back-pressured'; since: number } | undefined;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -46,35 +47,43 @@ export class TaskTimes {
   }
 
   /** Awaits `wait`, counted as idle time. */
-  async idle<T>(wait: Promise<T>): Promise<T> {
-    const t0 = this.now();
-    try {
-      return await wait;
-    } finally {
-      this.idleMs += this.now() - t0;
-    }
+  idle<T>(wait: Promise<T>): Promise<T> {
+    return this.during('idle', () => wait);
   }
 
   /** Awaits `wait`, counted as back-pressured time ({@link backPressured} meanwhile). */
-  async backPressure<T>(wait: () => Promise<T>): Promise<T> {
-    const t0 = this.now();
-    this.outputWaitStartedAt = t0;
+  backPressure<T>(wait: () => Promise<T>): Promise<T> {
+    return this.during('back-pressured', wait);
+  }
+
+  private async during<T>(kind: 'idle' | 'back-pressured', wait: () => Promise<T>): Promise<T> {
+    if (this.waiting !== undefined) return wait();
+    const w = { kind, since: this.now() };
+    this.waiting = w;
     try {
       return await wait();
     } finally {
-      this.outputWaitStartedAt = undefined;
-      this.backPressuredMs += this.now() - t0;
+      this.waiting = undefined;
+      if (kind === 'idle') this.idleMs += this.now() - w.since;
+      else this.backPressuredMs += this.now() - w.since;
     }
   }
 
   /** Whether the loop waits for output space right now (Flink's `isBackPressured`). */
   get backPressured(): boolean {
-    return this.outputWaitStartedAt !== undefined;
+    return this.waiting?.kind === 'back-pressured';
   }
 
-  /** busy / idle / back-pressured ms so far. */
+  /**
+   * busy / idle / back-pressured ms so far, the wait in progress included (counted as busy until it
+   * ended, a long wait read as busy and the busy counter went back when it ended).
+   */
   split(): Pick<TaskMetrics, 'busyMs' | 'idleMs' | 'backPressuredMs'> {
-    const elapsed = this.startedAt === 0 ? 0 : this.now() - this.startedAt;
-    return { busyMs: Math.max(0, elapsed - this.idleMs - this.backPressuredMs), idleMs: this.idleMs, backPressuredMs: this.backPressuredMs };
+    const now = this.now();
+    const elapsed = this.startedAt === 0 ? 0 : now - this.startedAt;
+    const current = this.waiting === undefined ? 0 : now - this.waiting.since;
+    const idleMs = this.idleMs + (this.waiting?.kind === 'idle' ? current : 0);
+    const backPressuredMs = this.backPressuredMs + (this.waiting?.kind === 'back-pressured' ? current : 0);
+    return { busyMs: Math.max(0, elapsed - idleMs - backPressuredMs), idleMs, backPressuredMs };
   }
 }
