@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WeirError, type JobClient } from '../index.ts';
-import { nondeterministicJob, statelessJob, unboundedJob } from './support/jobs.ts';
+import { nondeterministicJob, statelessJob, throwingJob, unboundedJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const, parallelism: 1 };
 
@@ -104,6 +104,26 @@ test('a savepoint into a directory that cannot be made (under /proc, where Node\
   } finally {
     await client.cancel();
     await client.done;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('during the restart delay the failover is visible, and a cancel ends the delay at once', { timeout: 60_000 }, async () => {
+  const dir = tmpDir();
+  // A ten-minute delay: a cancel that waited it out would time this test out.
+  const client = throwingJob.execute({ ...base, params: { bad: 500, to: 1000 }, checkpointing: { directory: path.join(dir, 'chk') }, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 600_000 } });
+  try {
+    while (client.failovers.length === 0) {
+      assert.ok(client.status !== 'failed' && client.status !== 'finished', `the job ended (${client.status}) before its failover showed`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(client.status, 'restarting');
+    assert.equal(client.failovers[0]!.cause.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.equal(client.checkpointStats()?.counts.inProgress, 0, 'no checkpoint stays in progress through the delay');
+    await client.cancel();
+    assert.equal((await client.done).status, 'cancelled');
+  } finally {
+    await client.cancel();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -37,7 +37,7 @@ import { PushSources } from './push-sources.ts';
 import { JobCheckpointing, checkpointRoot } from './job-checkpointing.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import { CheckpointStatsTracker, type CheckpointStats, type CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
-import { RestartTracker, resolveRestartStrategy } from '../recovery/restart-strategy.ts';
+import { RestartTracker, resolveRestartStrategy, restartDelay } from '../recovery/restart-strategy.ts';
 import { planRestore, type RestorePlan } from '../recovery/restore-planner.ts';
 import { resolveInitialRestore } from '../recovery/restore-source.ts';
 import { checkpointsOnDisk } from '../recovery/retained-checkpoints.ts';
@@ -74,6 +74,8 @@ export class JobMaster implements JobControl {
   private stopSavepointPath: string | undefined;
   /** The job id, held from when it is final (after a restore chose it) to the end (job-id-lease.ts). */
   private lease: JobIdLease | undefined;
+  /** Ends the restart delay in progress (a cancel). */
+  private endRestartDelay: (() => void) | undefined;
   private readingEnded: Promise<void>;
   private endReading!: () => void;
   private readonly gate: RunningGate;
@@ -170,17 +172,23 @@ export class JobMaster implements JobControl {
           throw new WeirError((outcome as WeirError).code ?? 'WEIR_JOB_FAILED', `job '${this.name}' failed and will not be restarted (${decision.reason}): ${outcome.message}`, { ...(outcome as WeirError).details, attempts: this.attemptNumber + 1 }, { cause: outcome });
         }
         this.life.failover(outcome, this.attemptNumber + 1, decision.delayMs, this.checkpointing?.latestForRecovery()?.checkpointId ?? restore?.checkpoint.checkpointId ?? null);
-        if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+        // Before the restart delay: checkpoints in flight end now (a new coordinator), and the
+        // failover is visible (client, REST, dashboard) while the job waits to restart.
+        this.checkpointing?.resetForNewAttempt();
+        const latest = this.checkpointing?.latestForRecovery();
+        restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
+        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
+        if (decision.delayMs > 0) {
+          const delay = restartDelay(decision.delayMs);
+          this.endRestartDelay = delay.end; // a cancel ends the delay at once
+          await delay.done;
+        }
         if (this.cancelRequested) {
           this.state = 'cancelled';
           break;
         }
-        this.checkpointing?.resetForNewAttempt();
-        const latest = this.checkpointing?.latestForRecovery();
-        restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
         // A failover's restore counts as Flink's does (restored count, latest restore).
         if (restore) this.checkpointing?.stats.reportRestored({ checkpointId: restore.checkpoint.checkpointId, kind: restore.checkpoint.kind, path: restore.checkpoint.directory, restoreTimestamp: Date.now() });
-        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
         this.attemptNumber++;
       }
     } catch (e) {
@@ -345,6 +353,7 @@ export class JobMaster implements JobControl {
     if (this.state === 'finished' || this.state === 'failed' || this.state === 'cancelled') return;
     this.cancelRequested = true;
     this.state = 'cancelling';
+    this.endRestartDelay?.();
     this.rejectAttempt?.(new WeirError(RuntimeErrorCode.JOB_CANCELLED, `job '${this.name}' was cancelled`));
     await this.done.catch(() => {});
   }

@@ -265,3 +265,16 @@ export class RestartTracker {
     return { restart: true, delayMs, attempt };
   }
 }
+
+/** The wait before a restart: `done` resolves after `ms`, or at once when `end()` is called (a cancel). */
+export function restartDelay(ms: number): { done: Promise<void>; end(): void } {
+  let end!: () => void;
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    end = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  return { done, end };
+}
