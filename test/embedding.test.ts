@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { WeirError } from '../index.ts';
 import { relayLogLine } from '../actors/logger.ts';
 import { checkWorkersCanLoad, TYPESCRIPT_LOADER_MISSING } from '../runtime/job/embedding.ts';
-import { statelessJob, throwingJob, unboundedJob } from './support/jobs.ts';
+import { keyedJob, statelessJob, throwingJob, unboundedJob } from './support/jobs.ts';
 
 const items = Array.from({ length: 200 }, (_, i) => i);
 const base = { stateBackend: 'heap' as const, parallelism: 2, params: { items } };
@@ -43,6 +43,17 @@ describe('results(name) loses no record emitted before the iterator was created'
     assert.ok(late.length > 0);
     assert.deepEqual(late, result.collected.out);
   });
+
+  for (const stateBackend of ['heap', 'lmdb'] as const) {
+    test(`${stateBackend}: the final metrics keep each keyed subtask's state size (the backend is gone by then)`, async () => {
+      const items = Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 20}`, value: i }));
+      const result = await keyedJob.execute({ params: { items }, parallelism: 2, stateBackend }).done;
+      const keyed = result.metrics.vertices.filter((v) => /Reduce|Count|Max/.test(v.name));
+      assert.equal(keyed.length, 3, result.metrics.vertices.map((v) => v.name).join(', '));
+      const sizes = keyed.flatMap((v) => v.subtasks.map((t) => t.keyedStateBytes));
+      assert.ok(sizes.length > 0 && sizes.every((b) => typeof b === 'number' && b > 0), `every keyed subtask reports its state size: ${JSON.stringify(sizes)}`);
+    });
+  }
 
   test('a job that fails: the iterator yields what was collected, then throws the job\'s error', async () => {
     const client = throwingJob.execute({ params: { bad: 500, to: 1000 }, parallelism: 1, stateBackend: 'heap' });

@@ -372,6 +372,7 @@ export abstract class StreamTask implements CheckpointedTask {
     try {
       await closeChain(this.chain);
     } finally {
+      this.finalKeyedStateBytes = this.keyedStateBytes(); // the final metrics report it after the backend is gone
       await this.keyedState?.dispose({ deleteFiles: true });
       this.keyedState = undefined;
     }
@@ -436,8 +437,10 @@ export abstract class StreamTask implements CheckpointedTask {
   }
 
   /** Keyed state size for metrics (LMDB: pages in use, a cheap environment stat); null without keyed state or once closed. */
+  private finalKeyedStateBytes: number | null = null;
+
   private keyedStateBytes(): number | null {
-    if (!this.keyedState) return null;
+    if (!this.keyedState) return this.finalKeyedStateBytes;
     try {
       return this.keyedState.stats().bytes;
     } catch {
