@@ -59,6 +59,12 @@ describe('checkpoints during recovery', () => {
         const before = await client.triggerCheckpoint();
         const beforeStats = client.checkpointStats()!.history.find((s) => s.checkpointId === before.checkpointId)!;
         assert.ok(beforeStats.persistedInFlightBytes > 0, 'the checkpoint before the failure persisted in-flight data');
+        // Sizes count what each subtask wrote besides keyed state (Flink's): its channel state file,
+        // its operator state (a source's split positions).
+        for (const st of beforeStats.subtasks) {
+          if (st.persistedInFlightBytes > 0) assert.ok(st.incrementalStateBytes >= st.persistedInFlightBytes, `${st.id}: the channel state is in its checkpointed size (${st.incrementalStateBytes} < ${st.persistedInFlightBytes} in flight)`);
+          assert.ok(st.stateBytes > 0, `${st.id} reports a state size`);
+        }
 
         // Failure 1: restore `before`; the gate subtasks replay its in-flight data, held by the gate.
         fs.writeFileSync(failMarker, '');

@@ -37,6 +37,7 @@ import { channelStateBytes, isEmptyChannelState, writeChannelStateFile, type Cha
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import { CheckpointFailureReason } from '../checkpoint/checkpoint-failure-reason.ts';
 import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
+import { toExactJson } from '../../common/codec/exact-json.ts';
 import type { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
 import type { Frame } from '../../actors/index.ts';
@@ -313,15 +314,19 @@ export class SubtaskCheckpointer {
       const input = p.captured ? [...this.channelState.take(id)].map(([channel, frames]) => ({ channel, edge: this.task.inputEdges[channel]!, frames })) : [];
       const contents: ChannelStateContents = { input, output: p.output };
       let channelFile: string | undefined;
+      let channelFileBytes = 0;
       const persisted = channelStateBytes(contents);
       if (!isEmptyChannelState(contents)) {
         const abs = this.locations.channelStateFile(p.barrier);
         const { bytes, sha256 } = await writeChannelStateFile(abs, contents);
         channelFile = this.locations.toHandlePath(p.barrier, abs);
         files.push({ path: channelFile, bytes, sha256, shared: false });
+        channelFileBytes = bytes;
       }
       if (p.aborted) return;
       const state: SubtaskStateHandles = { ...(keyed ? { keyed } : {}), operator: p.operator };
+      // Sizes as Flink's: keyed, operator (in _metadata) and channel state (its file) together.
+      const besideKeyed = Buffer.byteLength(JSON.stringify(toExactJson(p.operator))) + channelFileBytes;
       const ack: SubtaskAck = {
         stateHandles: state,
         channelStateHandles: channelFile ? ({ file: channelFile, inputFrames: input.reduce((n, i) => n + i.frames.length, 0), outputFrames: p.output.reduce((n, o) => n + o.frames.length, 0) } satisfies ChannelStateHandle) : null,
@@ -332,8 +337,8 @@ export class SubtaskCheckpointer {
           alignmentMs: p.info.alignmentMs,
           startDelayMs: p.info.startDelayMs,
           unaligned: p.info.unaligned || p.overtook,
-          stateBytes: keyed?.stateBytes ?? 0,
-          incrementalStateBytes: keyed?.incrementalBytes ?? 0,
+          stateBytes: (keyed?.stateBytes ?? 0) + besideKeyed,
+          incrementalStateBytes: (keyed?.incrementalBytes ?? 0) + besideKeyed,
           persistedInFlightBytes: persisted,
         },
       };
