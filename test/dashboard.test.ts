@@ -53,6 +53,7 @@ test('the dashboard of a back-pressured job with unaligned checkpoints: graph, b
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); }); // a 404 (the favicon) included
     await page.goto(`${url}/`);
     await page.waitForSelector('[data-testid="job-graph"]');
     const vertices = await page.$$eval('[data-vertex]', (els) => els.map((e) => [e.getAttribute('data-vertex'), e.querySelector('[data-testid="parallelism"]')?.textContent]));
@@ -77,7 +78,7 @@ test('the dashboard of a back-pressured job with unaligned checkpoints: graph, b
     const detail = await page.$$eval('tr.detail', (rows) => rows.length);
     assert.equal(detail, 5, 'one detail row per subtask');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-checkpoints.png'), fullPage: true });
-    assert.deepEqual(errors, [], 'no script errors on the page');
+    assert.deepEqual(errors, [], 'no script or console errors on the page');
   } finally {
     await browser.close();
     await client.cancel();

@@ -25,6 +25,11 @@ function App() {
         const [job, metrics, checkpoints] = await Promise.all([get(`/jobs/${id}`), get(`/jobs/${id}/metrics`), get(`/jobs/${id}/checkpoints`)]);
         if (stopped) return;
         setState({ error: null, job, metrics, checkpoints });
+        // An ended job's endpoint closes: stop polling (each poll would log a refused connection).
+        if (job.state === 'finished' || job.state === 'failed' || job.state === 'cancelled') {
+          stopped = true;
+          clearInterval(timer);
+        }
         const sources = new Set(job.plan.vertices.filter((v) => v.isSource).map((v) => v.id));
         const sinks = new Set(job.plan.vertices.filter((v) => !job.plan.edges.some((e) => e.from === v.id)).map((v) => v.id));
         const sum = (ids, f) => metrics.vertices.filter((v) => ids.has(v.id)).reduce((n, v) => n + f(v), 0);
@@ -43,8 +48,8 @@ function App() {
         if (!stopped) setState((s) => ({ ...s, error: e.message }));
       }
     };
-    void tick();
     const timer = setInterval(tick, 1000);
+    void tick();
     return () => { stopped = true; clearInterval(timer); };
   }, []);
 
