@@ -114,14 +114,15 @@ export function userFunctionFailed(info: TaskInfo, what: string, record: unknown
 }
 
 /** Calls a user function and turns a throw or a returned Promise into Weir's errors. */
-export function callUser(info: TaskInfo, what: string, record: unknown, call: () => unknown): void {
-  let r: unknown;
+export function callUser<R>(info: TaskInfo, what: string, record: unknown, call: () => R): R {
+  let r: R;
   try {
     r = call();
   } catch (e) {
     throw userFunctionFailed(info, what, record, e);
   }
   if (isThenable(r)) throw asyncUserFunction(info, what, record);
+  return r;
 }
 
 /** `open()` / `close()` of a user function, failures wrapped. */

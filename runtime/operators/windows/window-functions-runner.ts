@@ -18,20 +18,9 @@
  */
 import type { Collector, TaskInfo } from '../../api/functions.ts';
 import type { ProcessWindowContext } from '../../api/window-functions.ts';
-import { asyncUserFunction, isThenable, userFunctionFailed } from '../operator.ts';
+import { asyncUserFunction, callUser, isThenable, userFunctionFailed } from '../operator.ts';
 import type { WindowFunctionSpec } from './window-operator-spec.ts';
 
-/** Run a user function: failures name the operator and the record. */
-export function callUser<R>(info: TaskInfo, what: string, record: unknown, fn: () => R): R {
-  let r: R;
-  try {
-    r = fn();
-  } catch (e) {
-    throw userFunctionFailed(info, what, record, e);
-  }
-  if (isThenable(r)) throw asyncUserFunction(info, what, record);
-  return r;
-}
 
 const isObject = (v: unknown): v is object => v !== null && typeof v === 'object';
 

@@ -10,7 +10,8 @@ import type { TaskInfo } from '../../api/functions.ts';
 import type { TriggerCalls, WindowContexts } from './window-contexts.ts';
 import type { Trigger, WindowAssigner } from './window-operator-spec.ts';
 import type { WindowCodec, WindowKey, WindowState } from './window-state.ts';
-import { callUser, type WindowFunctionRunner } from './window-functions-runner.ts';
+import type { WindowFunctionRunner } from './window-functions-runner.ts';
+import { callUser } from '../operator.ts';
 import type { TimeWindow, Window } from './windows.ts';
 
 /** The window operator's side of session merging. */

@@ -38,7 +38,7 @@ import { RuntimeErrorCode } from '../../errors.ts';
 import { type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
 import { sideOutputId } from '../side-output.ts';
 import { isUnionState, unionState } from '../union-state.ts';
-import { asyncUserFunction, isThenable, userFunctionFailed } from '../operator.ts';
+import { asyncUserFunction, callUser, isThenable, userFunctionFailed } from '../operator.ts';
 import { GlobalWindows } from './assigners.ts';
 import { CountTrigger, EventTimeTrigger, PurgingTrigger } from './triggers.ts';
 import { fixedEventTimePath, fixedWindowSize, is, isBuiltInTrigger, isStatelessTrigger, onlyDerivedTimers } from './window-shortcuts.ts';
@@ -46,7 +46,7 @@ import type { Trigger, TriggerResult, WindowAssigner, WindowOperatorSpec } from 
 import { TriggerCalls, WindowContexts } from './window-contexts.ts';
 import { SessionMerger } from './window-merging.ts';
 import { WindowState, windowCodec, type TimerDomain, type WindowCodec, type WindowKey } from './window-state.ts';
-import { callUser, WindowFunctionRunner } from './window-functions-runner.ts';
+import { WindowFunctionRunner } from './window-functions-runner.ts';
 import { TimeWindow, type Window } from './windows.ts';
 
 const NOT_READ = Symbol('not read');
