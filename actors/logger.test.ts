@@ -45,6 +45,22 @@ test('createLogger writes synchronous JSON lines with bindings; child loggers ad
   }
 });
 
+test('an error with a cause is logged with its own message (not the causes\' appended) and its cause as a field', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-'));
+  try {
+    const file = path.join(dir, 'log.ndjson');
+    const destination = pino.destination({ dest: file, sync: true });
+    const err = new Error('map threw on record 5: boom at 5', { cause: new Error('boom at 5') });
+    createLogger({}, { level: 'info', destination }).warn({ err }, 'failover');
+    const line = JSON.parse(fs.readFileSync(file, 'utf8').trim()) as { err: { message: string; cause: { message: string } } };
+    assert.equal(line.err.message, 'map threw on record 5: boom at 5');
+    assert.equal(line.err.cause.message, 'boom at 5');
+    destination.end();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('createLogger defaults to WEIR_LOG_LEVEL', () => {
   const saved = process.env.WEIR_LOG_LEVEL;
   try {

@@ -49,7 +49,9 @@ export interface CreateLoggerOptions {
  */
 export function createLogger(bindings: Record<string, unknown> = {}, options: CreateLoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
-  return pino({ level: options.level ?? logLevelFromEnv(), base: { pid: process.pid, ...bindings } }, destination);
+  // errWithCause: an error's cause is its own `cause` field. (pino's default appends every cause's
+  // message to the error's, and a WeirError's message already holds its cause's: 'boom: boom'.)
+  return pino({ level: options.level ?? logLevelFromEnv(), base: { pid: process.pid, ...bindings }, serializers: { err: pino.stdSerializers.errWithCause } }, destination);
 }
 
 /**
