@@ -49,7 +49,7 @@ test('the job master logs the job\'s life at info: submitted … checkpoint … 
     await next(new RegExp(`^checkpoint ${cp.checkpointId} completed in \\d+ ms$`));
     fs.writeFileSync(failMarker, ''); // the next record throws once
     void client.push('numbers', 10);
-    await next(/^job running \(attempt 1, restored from checkpoint \d+\)$/);
+    await next(/^job running \(attempt 1, restored from checkpoint \d+ at \S+chk-\d+\)$/);
     const sp = await client.stopWithSavepoint(path.join(dir, 'sp'));
     await client.done;
 
@@ -67,7 +67,7 @@ test('the job master logs the job\'s life at info: submitted … checkpoint … 
       at(new RegExp(`^checkpoint ${cp.checkpointId} completed in \\d+ ms$`)),
       at(/^failover: WEIR_USER_FUNCTION_FAILED: .*injected failure at 10.*; restarting in 5 ms from checkpoint \d+$/),
       at(/^attempt 1 deployed: 1 subtasks?$/),
-      at(/^job running \(attempt 1, restored from checkpoint \d+\)$/),
+      at(/^job running \(attempt 1, restored from checkpoint \d+ at \S+chk-\d+\)$/),
       at(new RegExp(`^savepoint \\d+ completed in \\d+ ms$`)),
       at(/^job finished \(stopped with savepoint .*\) in \d+ ms$/),
     ];

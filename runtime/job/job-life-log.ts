@@ -27,8 +27,10 @@ export class JobLifeLog {
     this.logger.info({ attempt, subtasks }, `attempt ${attempt} deployed: ${subtasks} subtask${subtasks === 1 ? '' : 's'}`);
   }
 
-  running(attempt: number, restoredCheckpointId: number | null): void {
-    this.logger.info({ attempt, restoredCheckpointId }, `job running (attempt ${attempt}${restoredCheckpointId !== null ? `, restored from checkpoint ${restoredCheckpointId}` : ''})`);
+  /** The attempt runs; `restored`: what it restored (a failover's too, with its path). */
+  running(attempt: number, restored: { checkpointId: number; kind: string; path: string } | null): void {
+    this.logger.info({ attempt, restoredCheckpointId: restored?.checkpointId ?? null, ...(restored ? { restoredFrom: restored } : {}) },
+      `job running (attempt ${attempt}${restored ? `, restored from ${restored.kind} ${restored.checkpointId} at ${restored.path}` : ''})`);
   }
 
   checkpoint(s: CheckpointStats): void {

@@ -311,7 +311,7 @@ export class JobMaster implements JobControl {
       this.replay.attemptRunning(last && last.attempt === this.attemptNumber ? last : undefined,
         [...(plan?.subtasks ?? [])].filter(([, s]) => s.channelState.length > 0).map(([key]) => key), Date.now());
       this.checkpointing?.attach(this.attempt.entries());
-      this.life.running(this.attemptNumber, this.attemptNumber === 0 ? (this.restoredFrom?.checkpointId ?? null) : (last?.restoredCheckpointId ?? null));
+      this.life.running(this.attemptNumber, restore ? { checkpointId: restore.checkpoint.checkpointId, kind: restore.checkpoint.kind, path: restore.checkpoint.directory } : null);
       this.gate.running({ jobId: this.jobId, attempt: this.attemptNumber, runningAt: Date.now(), ...(this.restoredFrom ? { restoredFrom: this.restoredFrom } : {}) });
       await Promise.race([this.attempt.completion(), failed]);
       return this.attemptFailure ?? 'finished';
