@@ -36,6 +36,7 @@ import { randomBytes } from 'node:crypto';
 import type { TaskInfo } from '../../api/functions.ts';
 import { WeirError, preview } from '../../../common/weir-error.ts';
 import { RuntimeErrorCode, invalidArgument } from '../../errors.ts';
+import { RecordLines } from './record-lines.ts';
 import { twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition } from './two-phase-commit-sink.ts';
 
 /** Options of {@link exactlyOnceFileSink}. */
@@ -122,8 +123,7 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   private readonly directory: string;
   private readonly instance: string;
   private seq = 0;
-  private columns: readonly string[] | undefined;
-  private readonly inferColumns: boolean;
+  private readonly lines: RecordLines;
   private readonly files = new Map<FileTransaction, OpenFile>();
   private directoryReady = false;
   /** `<prefix>-<uid>-<subtask>` of the old subtasks whose transactions were restored here, by directory. */
@@ -133,8 +133,7 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   constructor(private readonly o: ReturnType<typeof validateOptions>, private readonly info: TaskInfo) {
     this.directory = path.resolve(o.directory);
     this.instance = `${o.prefix}-${info.uid}-${info.subtask}-${info.attempt}-${randomBytes(4).toString('hex')}`;
-    this.columns = o.columns;
-    this.inferColumns = o.columns === undefined;
+    this.lines = new RecordLines(o.format, o.columns, (record, what, details) => this.badRecord(record, what, details));
   }
 
   beginTransaction(): FileTransaction {
@@ -143,7 +142,7 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   }
 
   invoke(txn: FileTransaction, value: T): void {
-    const line = this.o.format === 'jsonl' ? this.jsonLine(value) : this.csvLine(value);
+    const line = this.lines.line(value);
     let f = this.files.get(txn);
     if (!f) f = this.openFile(txn);
     f.chunks.push(line);
@@ -259,50 +258,6 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
     }
   }
 
-  // ---- encoding ----
-
-  private jsonLine(value: T): string {
-    let s: string | undefined;
-    try {
-      s = JSON.stringify(value);
-    } catch (e) {
-      throw this.badRecord(value, `has no JSON form: ${(e as Error).message}`, { reason: 'not-json' });
-    }
-    if (s === undefined) throw this.badRecord(value, 'has no JSON form', { reason: 'not-json' });
-    return s + '\n';
-  }
-
-  private csvLine(value: T): string {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw this.badRecord(value, 'is not an object: CSV records must be objects with one field per column', { reason: 'not-an-object' });
-    }
-    const rec = value as Record<string, unknown>;
-    if (!this.columns) {
-      const keys = Object.keys(rec);
-      if (keys.length === 0) throw this.badRecord(value, 'has no fields to infer CSV columns from (pass columns)', { reason: 'no-columns' });
-      this.columns = keys;
-    }
-    const cols = this.columns;
-    if (this.inferColumns) {
-      let n = 0;
-      for (const k in rec) if (Object.prototype.hasOwnProperty.call(rec, k)) n++;
-      if (n > cols.length) {
-        const extra = Object.keys(rec).find((k) => !cols.includes(k))!;
-        throw this.badRecord(value, `has field '${extra}' that is not a column (columns inferred from the first record: ${cols.join(', ')}; pass columns to choose them)`, { reason: 'extra-field', column: extra });
-      }
-    }
-    let line = '';
-    for (let i = 0; i < cols.length; i++) {
-      const c = cols[i]!;
-      const v = rec[c];
-      if (v === undefined) throw this.badRecord(value, `has no field '${c}' (columns: ${cols.join(', ')})`, { reason: 'missing-column', column: c });
-      const field = csvField(v);
-      if (field === undefined) throw this.badRecord(value, `field '${c}' holds ${Array.isArray(v) ? 'an array' : `a ${typeof v === 'object' ? 'nested object' : typeof v}`}; CSV fields must be strings, numbers, booleans, bigints, dates or null`, { reason: 'nested-value', column: c });
-      line += i === 0 ? field : ',' + field;
-    }
-    return line + '\r\n';
-  }
-
   // ---- files ----
 
   private openFile(txn: FileTransaction): OpenFile {
@@ -315,7 +270,7 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
     const f: OpenFile = { fd, chunks: [], size: 0 };
     this.files.set(txn, f);
     if (this.o.format === 'csv') {
-      const header = this.columns!.map((c) => csvField(c)!).join(',') + '\r\n';
+      const header = this.lines.csvHeader();
       f.chunks.push(header);
       f.size += header.length;
     }
@@ -388,24 +343,4 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   }
 }
 
-/** RFC 4180 field text, or undefined when the value has no CSV form (objects, arrays, functions, symbols). */
-export function csvField(v: unknown): string | undefined {
-  switch (typeof v) {
-    case 'string':
-      if (v.length === 0) return '""';
-      return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(v);
-    case 'object':
-      if (v === null) return '';
-      if (v instanceof Date) {
-        const t = v.getTime();
-        return Number.isNaN(t) ? undefined : v.toISOString();
-      }
-      return undefined;
-    default:
-      return undefined;
-  }
-}
+export { csvField } from './record-lines.ts';
