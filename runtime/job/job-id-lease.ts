@@ -54,19 +54,21 @@ export async function acquireJobId(jobId: string, directories: readonly string[]
   };
 }
 
+/** The job's directory cannot hold its lock: WEIR_INVALID_ARGUMENT naming it and the system error. */
+function unusable(file: string, e: unknown): WeirError {
+  const err = e as NodeJS.ErrnoException;
+  const dir = path.dirname(file);
+  return new WeirError('WEIR_INVALID_ARGUMENT', `the job's directory ${dir} cannot be used (${err.code ?? 'error'}: ${err.message}): check checkpointing.directory and stateDirectory`, { directory: dir, errno: err.code }, { cause: e });
+}
+
 async function lockFile(jobId: string, file: string): Promise<void> {
-  try {
-    await makeDirectory(path.dirname(file));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new WeirError('WEIR_INVALID_ARGUMENT', `the job's directory ${path.dirname(file)} cannot be created (${err.code ?? 'error'}: ${err.message}): check checkpointing.directory and stateDirectory`, { directory: path.dirname(file), errno: err.code }, { cause: e });
-  }
+  await makeDirectory(path.dirname(file)).catch((e: unknown) => { throw unusable(file, e); });
   for (let tries = 0; tries < 3; tries++) {
     try {
       await fsp.writeFile(file, `${process.pid}\n`, { flag: 'wx' });
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw unusable(file, e);
     }
     const owner = Number.parseInt(await fsp.readFile(file, 'utf8').catch(() => ''), 10);
     if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
