@@ -10,8 +10,9 @@
  *   included), and hands records to the task from `poll`: at once when some are ready, or as a
  *   Promise when it must wait (the subtask keeps running checkpoints and other mails meanwhile,
  *   so a reader awaits its I/O freely).
- * - `snapshotSplits` is called between two polls at every checkpoint: the assigned splits with the
- *   position after the last record `poll` returned. It is the source's operator state; on restore
+ * - `snapshotSplits` is called at every checkpoint and each time `poll` returns a Promise (a
+ *   checkpoint while that poll is pending stores the splits as they were when it began): the
+ *   assigned splits with the position after the last record `poll` returned. It is the source's operator state; on restore
  *   with another parallelism the splits are dealt round-robin over the new subtasks. So a reader
  *   that resumes exactly at a split's position gives exactly-once input.
  *

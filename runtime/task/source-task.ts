@@ -8,7 +8,10 @@
  * Checkpoints: the coordinator's trigger is a mail. While a batch is open across an await (it
  * paused mid-batch for output to drain, and mails run during that wait), the barrier waits for
  * the end of the batch: a snapshot in between would store a reader offset past records not
- * emitted yet.
+ * emitted yet. While a read is asynchronous (its Promise pending, mails running), a snapshot
+ * stores the offset taken when the read went asynchronous: the reader may advance as its Promise
+ * settles, some microtasks before the loop gets the records — a mail in between would store a
+ * position past records that follow its barrier (they were lost on restore).
  *
  * End: at the end of its data the source emits the maximum watermark and finishes its
  * operators; with checkpointing it then waits (running mails) for `endInput`, which the job
@@ -34,6 +37,8 @@ export class SourceTask extends StreamTask {
   /** Output this subtask had not published when the restored checkpoint was taken. */
   private restoredOutput: RestoredInFlight | undefined;
   private batchOpen = false;
+  /** The reader's offset when the pending read went asynchronous (a copy); what snapshots store until its records are emitted. */
+  private offsetBeforeRead: { readonly value: unknown } | undefined;
   private readonly deferredBarriers: CheckpointBarrier[] = [];
   /** Set by the endInput mail (after the final checkpoint). */
   private endInputRequested = false;
@@ -65,7 +70,8 @@ export class SourceTask extends StreamTask {
 
   /** The reader's position first, then the chain's operator state. */
   override snapshotOperatorState(checkpointId: number): Record<string, unknown> {
-    return { [this.vertex.operators[0]!.uid]: this.reader.offset(), ...super.snapshotOperatorState(checkpointId) };
+    const offset = this.offsetBeforeRead ? structuredClone(this.offsetBeforeRead.value) : this.reader.offset();
+    return { [this.vertex.operators[0]!.uid]: offset, ...super.snapshotOperatorState(checkpointId) };
   }
 
   inputPosition(): { starts: Map<number, number>; unprocessed: Map<number, Frame[]> } {
@@ -131,8 +137,15 @@ export class SourceTask extends StreamTask {
         let batch: SourceBatch | Promise<SourceBatch> | undefined = reader.read(want);
         if (batch instanceof Promise) {
           // The source must wait: publish what we have first (latency), then wait, running mails.
-          await this.flushOutputs();
-          batch = await this.untilSettled(batch);
+          // Snapshots meanwhile store the position before this read (see the top of this file);
+          // copied, as a reader may hand out its live split objects.
+          this.offsetBeforeRead = { value: structuredClone(reader.offset()) };
+          try {
+            await this.flushOutputs();
+            batch = await this.untilSettled(batch);
+          } finally {
+            this.offsetBeforeRead = undefined; // its records are emitted next, before any mail runs
+          }
           if (!batch) break; // stopped
         }
         const records = batch.records;

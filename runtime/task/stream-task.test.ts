@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamTaskTestHarness, barrierOf, type OutputItem } from './test-support/stream-task-test-harness.ts';
-import { processingTimerJob, relayJob, sourceJob } from './test-support/harness-jobs.ts';
+import { asyncPollJob, pollHook, processingTimerJob, relayJob, sourceJob } from './test-support/harness-jobs.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import type { ChannelStateHandle } from './subtask-checkpointer.ts';
 
@@ -194,6 +194,35 @@ test('a source: the trigger is a mail; the barrier follows the records read befo
     await h.close();
   }
 });
+
+test('a source whose poll is asynchronous: a checkpoint that runs while a read settles stores the position before that read', async () => {
+  // The trigger is submitted from inside a poll, so it waits in the mailbox while that read —
+  // asynchronous — settles. The reader advances as its promise settles, the task learns of it
+  // some microtasks later: a mail that runs in between must not store the advanced position, as
+  // the records follow its barrier. Which poll length hits that window depends on the task's
+  // await chain, so every length up to 16 microtasks is tried.
+  for (const [atPosition, hops] of Array.from({ length: 17 }, (_, hops) => [hops % 3 === 0 ? 0 : 7, hops] as const)) {
+    const h = await StreamTaskTestHarness.open({ job: asyncPollJob, params: { n: 20, hops }, vertex: 0, checkpointing: {}, initialSplits: [{ next: 0, end: 20 }] });
+    pollHook.onPoll = (next) => {
+      if (next === atPosition) void h.control.triggerCheckpoint(barrierOf(1));
+    };
+    try {
+      h.start();
+      await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 1');
+      await h.waitUntil(() => h.messages.some((m) => m.type === 'source-finished'), 'the end of the source data');
+      const position = ((h.acks()[0]!.ack.stateHandles as { operator: Record<string, { splits: CountSplit[] }> }).operator['async-poll']!.splits[0]!).next;
+      const k = kinds(h.output());
+      const before = k.slice(0, k.indexOf('barrier#1')).filter((x) => typeof x === 'number');
+      assert.deepEqual(before, Array.from({ length: position }, (_, i) => i), `triggered in the poll at ${atPosition}, ${hops} microtasks: the checkpoint stores position ${position}, exactly the records before its barrier`);
+      assert.deepEqual(k.filter((x) => typeof x === 'number'), Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      delete pollHook.onPoll;
+      await h.close();
+    }
+  }
+});
+
+interface CountSplit { next: number; end: number }
 
 test('restore: the persisted in-flight input is replayed before any new input', async () => {
   // Take an unaligned checkpoint that persists two overtaken frames …

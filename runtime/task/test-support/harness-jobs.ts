@@ -57,3 +57,38 @@ export const fanOutJob = defineJob('harness-fan-out', (env, p: { fanOut: number 
     .flatMap((x: string) => Array.from({ length: p.fanOut }, (_, i) => `${x}:${i}`)).setParallelism(1)
     .collect('out');
 });
+
+interface CountSplit { next: number; end: number }
+
+/** Called by {@link asyncPollJob}'s reader at the start of each poll with the split's position (the harness runs it in the test's thread). */
+export const pollHook: { onPoll?: (next: number) => void } = {};
+
+/**
+ * vertex 0: a source whose `poll` is asynchronous: an `async` function that awaits `hops`
+ * settled promises, then advances its split as it returns the records → rebalance → vertex 1:
+ * map → collect. Reads 0 … n-1 in one split; calls {@link pollHook} first.
+ */
+export const asyncPollJob = defineJob('harness-async-poll', (env, p: { n: number; hops: number }) => {
+  env.fromSource<number, CountSplit>({
+    boundedness: 'bounded',
+    createSplits: () => [{ next: 0, end: p.n }],
+    createReader() {
+      const splits: CountSplit[] = [];
+      return {
+        addSplits(s) { splits.push(...s); },
+        async poll(max) {
+          const s = splits[0]!;
+          pollHook.onPoll?.(s.next);
+          for (let i = 0; i < p.hops; i++) await null;
+          const records: number[] = [];
+          while (records.length < max && s.next < s.end) records.push(s.next++);
+          return { records, done: s.next >= s.end };
+        },
+        snapshotSplits: () => splits.map((s) => ({ ...s })),
+      };
+    },
+  }, undefined, 'AsyncPoll').setParallelism(1).uid('async-poll')
+    .rebalance()
+    .map((x: number) => x)
+    .collect('out');
+});

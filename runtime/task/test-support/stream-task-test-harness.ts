@@ -48,6 +48,8 @@ export interface HarnessOptions<P> {
   /** Ring capacity of the output channels, bytes (default: `bufferBytes`). */
   readonly outputBufferBytes?: number;
   readonly restore?: SubtaskRestore;
+  /** A user source's splits for this subtask (the job master makes them on the main thread). */
+  readonly initialSplits?: readonly object[];
 }
 
 /** One thing read from an output channel. */
@@ -120,6 +122,7 @@ export class StreamTaskTestHarness {
       batching: { ...DEFAULT_BATCHING, ...opts.batching },
       ...(opts.checkpointing ? { checkpointing: { mode: 'exactly-once', root: path.join(directory, 'checkpoints'), incremental: false, ...opts.checkpointing } } : {}),
       ...(opts.restore ? { restore: opts.restore } : {}),
+      ...(opts.initialSplits ? { initialSplits: opts.initialSplits } : {}),
     };
     const messages: TaskToMaster[] = [];
     const ctx: ActorContext = {
