@@ -3,12 +3,13 @@
  * path: keyed state through a fresh heap backend, channel state by decoding
  * the persisted frames, source offsets from operator state.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { createHeapKeyedStateBackend, ValueStateDescriptor, type KeyedStateHandle } from '../../state/index.ts';
+import { createHeapKeyedStateBackend, ListStateDescriptor, ValueStateDescriptor, type KeyedStateHandle } from '../../state/index.ts';
 import { readChannelStateFile } from '../../runtime/checkpoint/channel-state-file.ts';
 import { decodeBatch } from '../../runtime/io/record-codec.ts';
 import { RECORD_BATCH_KIND } from '../../runtime/io/stream-elements.ts';
-import type { CompletedCheckpoint } from '../../runtime/checkpoint/checkpoint-metadata.ts';
+import { METADATA_FILE_NAME, completedCheckpointFromMetadata, parseMetadata, type CompletedCheckpoint } from '../../runtime/checkpoint/checkpoint-metadata.ts';
 
 interface SubtaskEntry { vertexId: string; subtask: number; state: { keyed?: KeyedStateHandle; operator: Record<string, unknown> }; channelState: { file: string } | null }
 
@@ -72,4 +73,25 @@ export function remainingSourceValues(c: CompletedCheckpoint, sourceUid: string)
     m.set(s.subtask, rest);
   }
   return m;
+}
+
+/** ListState 'seen' of keys 0..keys-1, from every subtask of `vertexId`. */
+export async function seenByKey(c: CompletedCheckpoint, vertexId: string, keys: number, maxParallelism = 128): Promise<number[][]> {
+  const handles = subtasks(c).filter((s) => s.vertexId === vertexId && s.state.keyed).map((s) => s.state.keyed!);
+  const backend = createHeapKeyedStateBackend({ keyGroupRange: { start: 0, end: maxParallelism - 1 }, maxParallelism });
+  await backend.restore(handles, (rel) => path.join(rootOf(c), ...rel.split('/')));
+  const state = backend.getState(new ListStateDescriptor<number>('seen'));
+  const out: number[][] = [];
+  for (let k = 0; k < keys; k++) {
+    backend.setCurrentKey(k);
+    out.push([...(state.get() ?? [])]);
+  }
+  await backend.dispose();
+  return out;
+}
+
+/** The completed checkpoint (or savepoint) in `directory`, read from its `_metadata`. */
+export function readCompletedCheckpoint(directory: string): CompletedCheckpoint {
+  const file = path.join(directory, METADATA_FILE_NAME);
+  return completedCheckpointFromMetadata(parseMetadata(fs.readFileSync(file, 'utf8'), file), file, directory);
 }
