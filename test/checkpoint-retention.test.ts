@@ -83,3 +83,28 @@ test('a new job with the same job id enforces retention on what an earlier run l
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('incomplete checkpoint directories are removed: those a dead run left, before the job runs, and those written into after an abort, when the job ends', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-retention-'));
+  const jobDir = path.join(dir, JOB_ID);
+  const allIds = () => fs.readdirSync(jobDir).filter((d) => /^chk-\d+$/.test(d)).map((d) => Number(d.slice(4))).sort((a, b) => a - b);
+  /** What a subtask leaves when it writes into a checkpoint that never completes: files, no `_metadata`. */
+  const incomplete = (id: number) => {
+    fs.mkdirSync(path.join(jobDir, `chk-${id}`, 'count-0'), { recursive: true });
+    fs.writeFileSync(path.join(jobDir, `chk-${id}`, 'count-0', 'keyed-state.wks'), 'partial');
+  };
+  let next: JobClient | undefined;
+  try {
+    await checkpointsThenCancel(run(dir, 2), 2);
+    incomplete(3); // the dead run's checkpoint in progress
+    next = run(dir, 2, 'latest');
+    await next.running;
+    assert.deepEqual(allIds(), [1, 2], 'chk-3 (no _metadata) was removed before the job ran');
+    incomplete(9); // written while the job runs, as by a subtask after its checkpoint was aborted
+    assert.deepEqual(await checkpointsThenCancel(next, 1), [4], 'numbered after the removed chk-3');
+    assert.deepEqual(allIds(), [2, 4], 'the job removed chk-9 when it ended');
+  } finally {
+    await next?.cancel(); // an unbounded job: a failed assertion must not leave it running
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -186,6 +186,22 @@ export class CheckpointStorage {
     }
   }
 
+  /**
+   * Delete the `chk-<n>` directories without `_metadata` whose n < `belowId`: checkpoints that
+   * never completed — an aborted one a subtask still wrote into after its discard (the attempt was
+   * being torn down), or those of a run that died. Call only when none of them can still complete.
+   * Returns the ids removed.
+   */
+  async removeIncomplete(belowId = Infinity): Promise<number[]> {
+    const removed: number[] = [];
+    for (const d of await this.list()) {
+      if (d.complete || d.id >= belowId) continue;
+      await rm(d.path, { recursive: true, force: true });
+      removed.push(d.id);
+    }
+    return removed;
+  }
+
   /** Checkpoint dirs of this job, ascending by id; `complete` = `_metadata` exists. */
   async list(): Promise<Array<{ id: number; path: string; complete: boolean }>> {
     return listCheckpointDirs(this.jobDir);

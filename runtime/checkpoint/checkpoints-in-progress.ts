@@ -128,7 +128,7 @@ export class CheckpointsInProgress {
     const now = clock.now();
     this.lastEndMs = now;
     stats.reportFailed(id, now, reason, message);
-    log.warn({ checkpointId: id, kind: p.kind, reason, message }, 'checkpoint aborted');
+    log.debug({ checkpointId: id, kind: p.kind, reason, message }, 'checkpoint aborted'); // the job's life log warns once (job-life-log.ts)
     run.safely('notifyAborted', () => effects.notifyAborted(id, reason));
     run.discard(id, reason === CheckpointFailureReason.CHECKPOINT_SUBSUMED ? 'subsumed' : 'aborted', {
       kind: p.kind, files: p.files(), ...(p.targetDirectory ? { directory: p.targetDirectory } : {}),

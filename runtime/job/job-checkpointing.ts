@@ -78,7 +78,11 @@ export class JobCheckpointing {
     this.attached = new Promise((r) => (this.markAttached = r));
   }
 
+  /** The first checkpoint id of the current coordinator: lower ones belong to earlier attempts or runs. */
+  private firstIdOfAttempt = 1;
+
   private createCoordinator(retained: CompletedCheckpoint[], firstCheckpointId: number): CheckpointCoordinator {
+    this.firstIdOfAttempt = firstCheckpointId;
     const { graph, jobId, config, logger } = this.opts;
     return new CheckpointCoordinator({
       jobId,
@@ -135,6 +139,7 @@ export class JobCheckpointing {
     for (const c of retained) this.registry.register(c.checkpointId, c.metadata.files.filter((f) => f.shared).map((f) => f.path));
     this.leftovers = new Set(onDisk.recoverable ? [] : retained.map((c) => c.checkpointId));
     this.coordinator = this.createCoordinator(retained, onDisk.firstCheckpointId); // not started yet: nothing to stop
+    await this.removeAbandoned('earlier attempts', 'left by an earlier run');
     const discarded = this.coordinator.enforceRetention();
     if (discarded.length > 0) this.opts.logger.info({ discarded, retained: this.opts.config.retained }, 'retention: discarded checkpoints beyond `retained` left by an earlier run');
     await this.coordinator.whenIdle();
@@ -154,6 +159,18 @@ export class JobCheckpointing {
     this.notifications = new Map();
     this.attached = new Promise((r) => (this.markAttached = r));
     this.coordinator = this.createCoordinator(old.retainedCheckpoints(), old.nextCheckpointId);
+  }
+
+  /**
+   * Delete the directories of checkpoints that can no longer complete and still exist: aborted
+   * ones a subtask wrote into after their discard, while its attempt was torn down, and those of
+   * a run that died. 'earlier attempts': ids below the current coordinator's first (after a
+   * failover, or before the first attempt); 'all': when the job has ended and its workers are gone.
+   */
+  async removeAbandoned(scope: 'earlier attempts' | 'all', why = 'never completed'): Promise<void> {
+    const removed = await this.storage.removeIncomplete(scope === 'all' ? Infinity : this.firstIdOfAttempt)
+      .catch((err: unknown) => (this.opts.logger.warn({ err }, 'could not remove incomplete checkpoint directories'), []));
+    if (removed.length > 0) this.opts.logger.info({ checkpointIds: removed }, `removed incomplete checkpoint directories (${why}): ${removed.map((id) => `chk-${id}`).join(', ')}`);
   }
 
   /** The checkpoint a failover restores from. */

@@ -175,6 +175,7 @@ export class JobMaster implements JobControl {
         // Before the restart delay: checkpoints in flight end now (a new coordinator), and the
         // failover is visible (client, REST, dashboard) while the job waits to restart.
         this.checkpointing?.resetForNewAttempt();
+        await this.checkpointing?.removeAbandoned('earlier attempts');
         const latest = this.checkpointing?.latestForRecovery();
         restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
         this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
@@ -367,6 +368,7 @@ export class JobMaster implements JobControl {
     this.attempt?.collect?.stop();
     await this.system?.shutdown();
     this.system = undefined;
+    await this.checkpointing?.removeAbandoned('all'); // after the workers: a subtask may write into an aborted checkpoint until it stops
     if (!this.lease) return; // the id was never ours: what is under it belongs to another job
     // Every worker is gone: the working copies of keyed state are scratch now (task/working-state.ts).
     await removeWorkingState(this.opts.stateDirectory, this.jobId)
