@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamTaskTestHarness, barrierOf, type OutputItem } from './test-support/stream-task-test-harness.ts';
-import { asyncPollJob, pollHook, processingTimerJob, relayJob, sourceJob } from './test-support/harness-jobs.ts';
+import { asyncPollJob, pollHook, processingTimerJob, slowAsyncIterableJob, relayJob, sourceJob } from './test-support/harness-jobs.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import type { ChannelStateHandle } from './subtask-checkpointer.ts';
 
@@ -223,6 +223,26 @@ test('a source whose poll is asynchronous: a checkpoint that runs while a read s
 });
 
 interface CountSplit { next: number; end: number }
+
+test('an async iterable source restored at offset k: a checkpoint while it skips to k stores k, and only items k … follow', async () => {
+  const restore: SubtaskRestore = {
+    checkpointId: 3, kind: 'checkpoint', rootDir: '/nonexistent', keyed: [], operator: { items: [40] }, keyedInputs: [], oldParallelism: 1, outputsOldParallelism: [1], channelState: [],
+  };
+  const h = await StreamTaskTestHarness.open({ job: slowAsyncIterableJob, params: { n: 50 }, vertex: 0, checkpointing: {}, restore });
+  try {
+    void h.control.triggerCheckpoint(barrierOf(4)); // runs during the first read, which skips 40 items one macrotask each
+    h.start();
+    await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 4');
+    await h.waitUntil(() => h.messages.some((m) => m.type === 'source-finished'), 'the end of the source data');
+    const offset = (h.acks()[0]!.ack.stateHandles as { operator: Record<string, unknown> }).operator['items'];
+    const k = kinds(h.output());
+    const before = k.slice(0, k.indexOf('barrier#4')).filter((x) => typeof x === 'number');
+    assert.equal(offset, 40 + before.length, 'the offset counts the skipped items and the ones before the barrier');
+    assert.deepEqual(k.filter((x) => typeof x === 'number'), Array.from({ length: 10 }, (_, i) => 40 + i));
+  } finally {
+    await h.close();
+  }
+});
 
 test('restore: the persisted in-flight input is replayed before any new input', async () => {
   // Take an unaligned checkpoint that persists two overtaken frames …

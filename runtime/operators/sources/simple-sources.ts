@@ -136,8 +136,14 @@ export class IterableSourceReader implements SourceReader {
     }
     out.push(v);
   }
+  /**
+   * Items consumed, counting those still to skip after a restore: until the skipping is done
+   * (over many reads of an async iterable, with checkpoints in between) the position is the
+   * restored one — `consumed` alone fell back to 0 and a restore of that checkpoint replayed
+   * every item again.
+   */
   offset(): number {
-    return this.consumed;
+    return this.consumed + this.skip;
   }
   async close(): Promise<void> {
     const it = this.iterator;

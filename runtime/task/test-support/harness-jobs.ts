@@ -92,3 +92,20 @@ export const asyncPollJob = defineJob('harness-async-poll', (env, p: { n: number
     .map((x: number) => x)
     .collect('out');
 });
+
+/**
+ * vertex 0: `fromAsyncIterable` over 0 … n-1, each item a macrotask later (setImmediate): after a
+ * restore, skipping to the restored offset takes many turns of the event loop → rebalance →
+ * vertex 1: map → collect.
+ */
+export const slowAsyncIterableJob = defineJob('harness-slow-async-iterable', (env, p: { n: number }) => {
+  env.fromAsyncIterable(async function* () {
+    for (let i = 0; i < p.n; i++) {
+      await new Promise((r) => setImmediate(r));
+      yield i;
+    }
+  }).setParallelism(1).uid('items')
+    .rebalance()
+    .map((x: number) => x)
+    .collect('out');
+});
