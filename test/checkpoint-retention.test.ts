@@ -108,3 +108,18 @@ test('incomplete checkpoint directories are removed: those a dead run left, befo
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("'delete-on-cancel' (the default): a cancelled job leaves no directory of its own", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-retention-'));
+  try {
+    const client = unboundedJob.execute({ stateBackend: 'heap', parallelism: 1, retainCollected: false, jobId: 'rm-cancelled', checkpointing: { directory: dir } });
+    await client.running;
+    await client.triggerCheckpoint();
+    assert.ok(fs.existsSync(path.join(dir, 'rm-cancelled', 'chk-1', '_metadata')));
+    await client.cancel();
+    assert.equal((await client.done).status, 'cancelled');
+    assert.deepEqual(fs.readdirSync(dir), [], 'the job directory (its emptied shared/ included) is gone');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeirError } from '../../common/weir-error.ts';
 import {
@@ -200,6 +200,15 @@ export class CheckpointStorage {
       removed.push(d.id);
     }
     return removed;
+  }
+
+  /**
+   * Remove the job's directory if nothing is left in it but an empty `shared/` (a job that ended
+   * with its checkpoints deleted). Never deletes a file: a non-empty directory stays.
+   */
+  async removeJobDirectoryIfEmpty(): Promise<void> {
+    await rmdir(this.sharedDir).catch(() => {});
+    await rmdir(this.jobDir).catch(() => {});
   }
 
   /** Checkpoint dirs of this job, ascending by id; `complete` = `_metadata` exists. */

@@ -173,6 +173,16 @@ export class JobCheckpointing {
     if (removed.length > 0) this.opts.logger.info({ checkpointIds: removed }, `removed incomplete checkpoint directories (${why}): ${removed.map((id) => `chk-${id}`).join(', ')}`);
   }
 
+  /**
+   * The job ended and its id is released: under 'delete-on-cancel' a finished or cancelled job's
+   * checkpoints are gone, so its directory goes too when nothing else is in it (Flink removes the
+   * job's checkpoint directory then). A failed job keeps it for a restore.
+   */
+  async removeJobDirectoryIfEmpty(status: JobTerminalStatus): Promise<void> {
+    if (status === 'failed' || this.opts.config.retention !== 'delete-on-cancel') return;
+    await this.storage.removeJobDirectoryIfEmpty();
+  }
+
   /** The checkpoint a failover restores from. */
   latestForRecovery(): CompletedCheckpoint | undefined {
     return this.coordinator.latestCompleted();

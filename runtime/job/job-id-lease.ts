@@ -68,7 +68,13 @@ async function lockFile(jobId: string, file: string): Promise<void> {
       await fsp.writeFile(file, `${process.pid}\n`, { flag: 'wx' });
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw unusable(file, e);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        // The job that held the id just removed its emptied directory (job-checkpointing.ts): make it again.
+        await makeDirectory(path.dirname(file)).catch((err: unknown) => { throw unusable(file, err); });
+        continue;
+      }
+      if (code !== 'EEXIST') throw unusable(file, e);
     }
     const owner = Number.parseInt(await fsp.readFile(file, 'utf8').catch(() => ''), 10);
     if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {

@@ -374,6 +374,7 @@ export class JobMaster implements JobControl {
     await removeWorkingState(this.opts.stateDirectory, this.jobId)
       .catch((err) => this.logger.warn({ err, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory'));
     await this.lease.release();
+    await this.checkpointing?.removeJobDirectoryIfEmpty(status);
   }
 
   async metrics(): Promise<JobMetrics> {
