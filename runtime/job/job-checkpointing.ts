@@ -80,6 +80,8 @@ export class JobCheckpointing {
 
   /** The first checkpoint id of the current coordinator: lower ones belong to earlier attempts or runs. */
   private firstIdOfAttempt = 1;
+  /** The coordinator of the attempt before a failover: its discards and finalizations may still run. */
+  private previous: CheckpointCoordinator | undefined;
 
   private createCoordinator(retained: CompletedCheckpoint[], firstCheckpointId: number): CheckpointCoordinator {
     this.firstIdOfAttempt = firstCheckpointId;
@@ -152,6 +154,7 @@ export class JobCheckpointing {
   resetForNewAttempt(): void {
     const old = this.coordinator;
     old.stop('job failover');
+    this.previous = old;
     this.refs = new Map();
     this.finishedSources = new Set();
     this.finalStarted = false;
@@ -168,6 +171,8 @@ export class JobCheckpointing {
    * failover, or before the first attempt); 'all': when the job has ended and its workers are gone.
    */
   async removeAbandoned(scope: 'earlier attempts' | 'all', why = 'never completed'): Promise<void> {
+    await this.previous?.whenIdle().catch(() => {}); // a _metadata write still running would re-create a directory
+    if (scope === 'all') await this.coordinator.whenIdle().catch(() => {});
     const removed = await this.storage.removeIncomplete(scope === 'all' ? Infinity : this.firstIdOfAttempt)
       .catch((err: unknown) => (this.opts.logger.warn({ err }, 'could not remove incomplete checkpoint directories'), []));
     if (removed.length > 0) this.opts.logger.info({ checkpointIds: removed }, `removed incomplete checkpoint directories (${why}): ${removed.map((id) => `chk-${id}`).join(', ')}`);
