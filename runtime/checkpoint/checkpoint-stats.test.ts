@@ -24,7 +24,8 @@ describe('CheckpointStatsTracker', () => {
     s.reportCompleted(1, 1060, '/c/chk-1');
     const e = s.checkpoint(1)!;
     assert.equal(e.status, 'completed');
-    assert.equal(e.durationMs, 60);
+    assert.equal(e.durationMs, 50, "Flink's end-to-end duration: trigger → latest acknowledgement");
+    assert.equal(e.endTimestamp, 1060, 'completed once _metadata was durable');
     assert.equal(e.acknowledged, 3);
     assert.equal(e.stateBytes, 400);
     assert.equal(e.checkpointedBytes, 150);
@@ -94,7 +95,8 @@ describe('CheckpointStatsTracker', () => {
     s.reportSubtaskAck(7, { vertexId: 'v', subtask: 0 }, 30, metrics());
     const view = s.completedView(7, 35)!;
     assert.equal(view.status, 'completed');
-    assert.equal(view.durationMs, 25);
+    assert.equal(view.durationMs, 20);
+    assert.equal(view.endTimestamp, 35);
     assert.equal(s.checkpoint(7)!.status, 'in_progress');
   });
 });

@@ -65,7 +65,11 @@ export interface CheckpointStats {
   triggerTimestamp: number;
   latestAckTimestamp: number | null;
   endTimestamp: number | null;
-  /** End-to-end duration; for one in progress, up to its latest acknowledgement. */
+  /**
+   * End-to-end duration as Flink's: trigger → latest acknowledgement (for one in progress too);
+   * trigger → failure for a failed one. Making `_metadata` durable comes after the last
+   * acknowledgement and is not in it: `endTimestamp - latestAckTimestamp`.
+   */
   durationMs: number;
   acknowledged: number;
   total: number;
@@ -309,7 +313,7 @@ function toStats(e: Entry): CheckpointStats {
     if (s.unaligned) unalignedSubtasks++;
     if (!s.finished) for (const k of SUBTASK_SUMMARY_KEYS) subtaskSummary[k].add(s[k]);
   }
-  const end = e.endTimestamp ?? e.latestAckTimestamp ?? e.triggerTimestamp;
+  const end = (e.status === 'completed' ? e.latestAckTimestamp ?? e.endTimestamp : e.endTimestamp ?? e.latestAckTimestamp) ?? e.triggerTimestamp;
   return {
     checkpointId: e.checkpointId, kind: e.kind, trigger: e.trigger, status: e.status,
     failureReason: e.failureReason, failureMessage: e.failureMessage,
