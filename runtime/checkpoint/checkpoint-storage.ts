@@ -158,7 +158,8 @@ export class CheckpointStorage {
 
   /** Delete `chk-<id>` (exclusive files only; shared files are the registry's). Idempotent. */
   async discard(id: number): Promise<void> {
-    await rm(this.checkpointDir(id), { recursive: true, force: true });
+    // Retries: a subtask may still add a file while the directory is being emptied (ENOTEMPTY).
+    await rm(this.checkpointDir(id), { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   }
 
   /**

@@ -27,7 +27,12 @@ export class CoordinatorEffectsRunner {
     } catch (e) {
       done = Promise.reject(e);
     }
-    this.track(done.catch((e) => this.log.warn({ err: e, checkpointId, reason }, 'discarding checkpoint files failed')));
+    this.track(done.catch((e) => {
+      // An aborted checkpoint a subtask is still writing into (its attempt is being torn down):
+      // the job removes it once that attempt has ended (job-checkpointing.ts removeAbandoned).
+      if (reason === 'aborted' && (e as NodeJS.ErrnoException)?.code === 'ENOTEMPTY') this.log.debug({ err: e, checkpointId }, 'aborted checkpoint still being written; removed when its attempt ends');
+      else this.log.warn({ err: e, checkpointId, reason }, 'discarding checkpoint files failed');
+    }));
   }
 
   /** Keep `promise` until it settles (whenIdle waits for it); a rejection is logged as an internal error. */

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { decidePeriodicTick } from './periodic-trigger.ts';
 import { CompletedCheckpointStore } from './completed-checkpoint-store.ts';
 import type { CompletedCheckpoint } from './checkpoint-metadata.ts';
+import { CoordinatorEffectsRunner } from './coordinator-effects-runner.ts';
+import type { CoordinatorEffects, CoordinatorLogger } from './pending-checkpoint.ts';
 
 describe('decidePeriodicTick', () => {
   const base = { at: 1000, now: 1000, intervalMs: 100, minPauseMs: 0, maxConcurrent: 1, pending: 0, lastEnd: -Infinity };
@@ -46,5 +48,27 @@ describe('CompletedCheckpointStore', () => {
     assert.deepEqual(s.all().map((c) => c.checkpointId), [1, 2]);
     assert.deepEqual(s.removeAll().map((c) => c.checkpointId), [1, 2]);
     assert.equal(s.latest(), undefined);
+  });
+});
+
+describe('CoordinatorEffectsRunner.discard', () => {
+  const failingWith = (code: string) => {
+    const warned: string[] = [];
+    const debugged: string[] = [];
+    const log = { warn: (_o: object, m: string) => void warned.push(m), debug: (_o: object, m: string) => void debugged.push(m), info: () => {}, error: () => {} } as unknown as CoordinatorLogger;
+    const effects = { discard: () => Promise.reject(Object.assign(new Error(`${code}: directory not empty`), { code })) } as unknown as CoordinatorEffects;
+    return { run: new CoordinatorEffectsRunner(effects, log), warned, debugged };
+  };
+  test('an aborted checkpoint still being written into (ENOTEMPTY) is not a warning: the job removes it when the attempt ends', async () => {
+    const a = failingWith('ENOTEMPTY');
+    a.run.discard(4, 'aborted', { kind: 'checkpoint', files: [] });
+    await a.run.whenIdle();
+    assert.deepEqual([a.warned, a.debugged.length], [[], 1]);
+    for (const [reason, code] of [['retention', 'ENOTEMPTY'], ['aborted', 'EACCES']] as const) {
+      const b = failingWith(code);
+      b.run.discard(4, reason, { kind: 'checkpoint', files: [] });
+      await b.run.whenIdle();
+      assert.deepEqual(b.warned, ['discarding checkpoint files failed'], `${reason}, ${code}`);
+    }
   });
 });
