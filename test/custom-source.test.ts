@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { linesJob } from '../examples/custom-source/job.ts';
 import { checkpointMidStreamThenCancel, injectFailures } from './support/checkpoint-events.ts';
-import { brokenSourceJob, linesFaultJob, startGateJob } from './support/custom-source-jobs.ts';
+import { brokenSourceJob, linesFaultJob, startGateJob, taskInfoSourceJob } from './support/custom-source-jobs.ts';
 import { rng } from './support/random.ts';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
@@ -125,6 +125,8 @@ describe('the Source API: a source reading the lines of several files', () => {
     for (const [breakage, message] of [
       ['createSplits-throws', /source 'Broken' \(uid broken\) failed in createSplits: no splits today/],
       ['split-not-object', /failed in createSplits: split 1 is number: a split is a plain data object/],
+      ['split-regexp', /failed in createSplits: split 0 cannot be sent to a worker and stored in checkpoints \(split 0\.pattern cannot be written to a checkpoint: a RegExp is not plain data/],
+      ['snapshot-function-async', /source 'Broken' \(subtask 1\/1\) failed in snapshotSplits: split 0\.next cannot be written to a checkpoint: a function is not data/],
       ['poll-bad-shape', /source 'Broken' \(subtask 1\/1\) failed in poll: it must return \{ records: \[\.\.\.\], done: boolean \}/],
       ['poll-rejects', /source 'Broken' \(subtask 1\/1\) failed in poll: the disk is gone/],
     ] as const) {
@@ -135,5 +137,23 @@ describe('the Source API: a source reading the lines of several files', () => {
         return true;
       });
     }
+    // A checkpoint asks a synchronous reader: the same failure, not a declined checkpoint.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-broken-'));
+    try {
+      const result = brokenSourceJob.execute({ params: { breakage: 'snapshot-regexp-sync' }, parallelism: 1, restartStrategy: { type: 'none' }, checkpointing: { intervalMs: 20, directory: dir } }).done;
+      await assert.rejects(result, (e: { code?: string; message?: string }) => {
+        assert.equal(e.code, 'WEIR_SOURCE_FAILED', e.message);
+        assert.match(e.message!, /source 'Broken' \(subtask 1\/1\) failed in snapshotSplits: split 0\.pattern cannot be written to a checkpoint: a RegExp is not plain data/);
+        return true;
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('createReader(ctx).taskInfo names the source as every operator learns it: uid, max parallelism, attempt', async () => {
+    const result = await taskInfoSourceJob.execute({ parallelism: 1, maxParallelism: 64, restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 } }).done;
+    assert.equal(result.failovers.length, 1, 'attempt 0 failed once');
+    assert.deepEqual((result.collected.out as string[]).map((s) => JSON.parse(s)), [{ operatorName: 'Info', uid: 'info-source', subtask: 0, parallelism: 1, maxParallelism: 64, attempt: 1 }]);
   });
 });

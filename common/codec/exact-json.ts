@@ -22,7 +22,8 @@
  *            null-prototype object ("nullProto": true)
  * ```
  * Instances of other classes travel as plain objects of their own enumerable
- * properties (as with structured clone and the record codec). Functions,
+ * properties (as with structured clone and the record codec) — or, with `strict`
+ * (for values whose contract is plain data: source splits), throw. Functions,
  * symbols and cycles throw `WEIR_NOT_SERIALIZABLE` naming the path.
  */
 import { WeirError, preview } from '../weir-error.ts';
@@ -52,11 +53,11 @@ function malformed(path: string, why: string): WeirError {
  * @param path how to name the value in errors (e.g. `operator state of uid "src"`)
  * @throws WeirError `WEIR_NOT_SERIALIZABLE` for functions, symbols and cycles.
  */
-export function toExactJson(value: unknown, path = 'value'): JsonValue {
-  return encode(value, path, new Set());
+export function toExactJson(value: unknown, path = 'value', opts: { strict?: boolean } = {}): JsonValue {
+  return encode(value, path, new Set(), opts.strict === true);
 }
 
-function encode(v: unknown, path: string, ancestors: Set<object>): JsonValue {
+function encode(v: unknown, path: string, ancestors: Set<object>, strict: boolean): JsonValue {
   switch (typeof v) {
     case 'number':
       if (Number.isFinite(v) && !Object.is(v, -0)) return v;
@@ -73,7 +74,7 @@ function encode(v: unknown, path: string, ancestors: Set<object>): JsonValue {
       if (ancestors.has(v)) throw notSerializable(path, v, 'it contains a cycle');
       ancestors.add(v);
       try {
-        return encodeObject(v, path, ancestors);
+        return encodeObject(v, path, ancestors, strict);
       } finally {
         ancestors.delete(v);
       }
@@ -82,20 +83,20 @@ function encode(v: unknown, path: string, ancestors: Set<object>): JsonValue {
   }
 }
 
-function encodeObject(v: object, path: string, ancestors: Set<object>): JsonValue {
+function encodeObject(v: object, path: string, ancestors: Set<object>, strict: boolean): JsonValue {
   if (Array.isArray(v)) {
     const out: JsonValue[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = encode(v[i], `${path}[${i}]`, ancestors);
+    for (let i = 0; i < v.length; i++) out[i] = encode(v[i], `${path}[${i}]`, ancestors, strict);
     return out;
   }
-  if (v instanceof Date) return { [EXACT_JSON_TAG]: 'date', v: encode(v.getTime(), path, ancestors) };
+  if (v instanceof Date) return { [EXACT_JSON_TAG]: 'date', v: encode(v.getTime(), path, ancestors, strict) };
   if (v instanceof Map) {
     let i = 0;
-    return { [EXACT_JSON_TAG]: 'map', v: [...v].map(([k, x]) => { const at = `${path}.<map entry ${i++}>`; return [encode(k, at, ancestors), encode(x, at, ancestors)]; }) };
+    return { [EXACT_JSON_TAG]: 'map', v: [...v].map(([k, x]) => { const at = `${path}.<map entry ${i++}>`; return [encode(k, at, ancestors, strict), encode(x, at, ancestors, strict)]; }) };
   }
   if (v instanceof Set) {
     let i = 0;
-    return { [EXACT_JSON_TAG]: 'set', v: [...v].map((x) => encode(x, `${path}.<set entry ${i++}>`, ancestors)) };
+    return { [EXACT_JSON_TAG]: 'set', v: [...v].map((x) => encode(x, `${path}.<set entry ${i++}>`, ancestors, strict)) };
   }
   if (v instanceof ArrayBuffer) return { [EXACT_JSON_TAG]: 'bytes', of: 'ArrayBuffer', v: Buffer.from(v).toString('base64') };
   if (ArrayBuffer.isView(v)) {
@@ -103,12 +104,16 @@ function encodeObject(v: object, path: string, ancestors: Set<object>): JsonValu
     if (of === undefined) throw notSerializable(path, v, `a ${v.constructor.name} is not supported`);
     return { [EXACT_JSON_TAG]: 'bytes', of, v: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
   }
-  const nullProto = Object.getPrototypeOf(v) === null;
+  const proto = Object.getPrototypeOf(v);
+  const nullProto = proto === null;
+  if (strict && !nullProto && proto !== Object.prototype) {
+    throw notSerializable(path, v, `a ${(v as { constructor?: { name?: string } }).constructor?.name || 'class instance'} is not plain data (it would come back as a plain object)`);
+  }
   const entries: { [key: string]: JsonValue } = {};
   let tagged = nullProto;
   for (const k of Object.keys(v)) {
     if (k === EXACT_JSON_TAG) tagged = true;
-    define(entries, k, encode((v as Record<string, unknown>)[k], `${path}.${k}`, ancestors));
+    define(entries, k, encode((v as Record<string, unknown>)[k], `${path}.${k}`, ancestors, strict));
   }
   if (!tagged) return entries;
   return nullProto ? { [EXACT_JSON_TAG]: 'object', nullProto: true, v: entries } : { [EXACT_JSON_TAG]: 'object', v: entries };

@@ -119,4 +119,14 @@ describe('exact round trip of checkpointed values', () => {
       assert.throws(() => toExactJson(v, 'x'), (e: unknown) => e instanceof WeirError && e.code === 'WEIR_NOT_SERIALIZABLE' && e.message.startsWith(where));
     }
   });
+
+  test('strict (source splits): class instances that would come back as plain objects are refused; data types pass', () => {
+    class Cursor { constructor(readonly at = 1) {} }
+    for (const [v, where, what] of [[{ re: /ab+c/g }, 'x.re', 'RegExp'], [{ e: new Error('x') }, 'x.e', 'Error'], [[new Cursor()], 'x[0]', 'Cursor']] as const) {
+      assert.equal(Object.getPrototypeOf(fromExactJson(JSON.parse(JSON.stringify(toExactJson(v, 'x')))) as object), Array.isArray(v) ? Array.prototype : Object.prototype, 'lenient: written as plain data');
+      assert.throws(() => toExactJson(v, 'x', { strict: true }), (e: unknown) => e instanceof WeirError && e.code === 'WEIR_NOT_SERIALIZABLE' && e.message.startsWith(`${where} cannot be written to a checkpoint: a ${what} is not plain data`));
+    }
+    const data = { d: new Date(5), m: new Map([[1, 2]]), s: new Set([3]), b: 10n, u: undefined, n: NaN, bytes: new Uint8Array([1]), nested: [{ k: -0 }], bare: Object.create(null) as object };
+    assert.deepEqual(fromExactJson(JSON.parse(JSON.stringify(toExactJson(data, 'x', { strict: true })))), data);
+  });
 });

@@ -7,6 +7,7 @@
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { SourceSplit } from '../api/source-api.ts';
 import { WeirError } from '../../common/weir-error.ts';
+import { toExactJson } from '../../common/codec/exact-json.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 
 /** Per source vertex index: the splits of each subtask. */
@@ -29,9 +30,10 @@ export async function createInitialSplits(graph: JobGraph): Promise<InitialSplit
     splits.forEach((s, i) => {
       if (s === null || typeof s !== 'object') throw fail(`split ${i} is ${s === null ? 'null' : typeof s}: a split is a plain data object`);
       try {
+        toExactJson(s, `split ${i}`, { strict: true }); // what a checkpoint stores of it, exactly
         structuredClone(s);
       } catch (e) {
-        throw fail(`split ${i} cannot be sent to a worker (${(e as Error).message}): a split is plain data`, e);
+        throw fail(`split ${i} cannot be sent to a worker and stored in checkpoints (${(e as Error).message}): a split is plain data`, e);
       }
       perSubtask[i % v.parallelism]!.push(s);
     });

@@ -57,6 +57,7 @@ export class SourceTask extends StreamTask {
       subtask: this.args.subtask,
       parallelism: this.vertex.parallelism,
       operatorName: head.name,
+      taskInfo: this.infoFor(head),
       now: () => this.services.clock.now(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     }, restore?.operator[head.uid]?.[0], {

@@ -19,28 +19,59 @@ export const linesFaultJob = defineJob('t-lines-word-count', (env, p: { files: s
     .collect('counts');
 });
 
-export type Breakage = 'createSplits-throws' | 'split-not-object' | 'poll-bad-shape' | 'poll-rejects';
+export type Breakage = 'createSplits-throws' | 'split-not-object' | 'split-regexp' | 'poll-bad-shape' | 'poll-rejects' | 'snapshot-function-async' | 'snapshot-regexp-sync';
 
 function broken(b: Breakage): Source<number, { n: number }> {
   return {
     boundedness: 'bounded',
     createSplits: () => {
       if (b === 'createSplits-throws') throw new Error('no splits today');
+      if (b === 'split-regexp') return [{ n: 1, pattern: /ab+c/ }] as unknown as Array<{ n: number }>;
       return (b === 'split-not-object' ? [{ n: 1 }, 2] : [{ n: 1 }]) as Array<{ n: number }>;
     },
     createReader: () => ({
       addSplits() {},
       poll() {
         if (b === 'poll-rejects') return Promise.reject(new Error('the disk is gone'));
+        if (b === 'snapshot-function-async') return Promise.resolve({ records: [1], done: false });
+        if (b === 'snapshot-regexp-sync') return { records: [1], done: false };
         return { items: [1] } as never;
       },
-      snapshotSplits: () => [],
+      snapshotSplits: () => {
+        if (b === 'snapshot-function-async') return [{ n: 1, next: () => 2 }] as never;
+        if (b === 'snapshot-regexp-sync') return [{ n: 1, pattern: /ab+c/ }] as never;
+        return [];
+      },
     }),
   };
 }
 
 export const brokenSourceJob = defineJob('t-broken-source', (env, p: { breakage: Breakage }) => {
   env.fromSource(broken(p.breakage), undefined, 'Broken').uid('broken').collect('out');
+});
+
+/**
+ * A source whose reader emits what it learned in `createReader(ctx)`: its `taskInfo`. On attempt 0
+ * its first poll throws, so a job with one restart emits the second attempt's.
+ */
+export const taskInfoSourceJob = defineJob('t-source-task-info', (env) => {
+  env.fromSource<string, { done: boolean }>({
+    boundedness: 'bounded',
+    createSplits: () => [{ done: false }],
+    createReader(ctx) {
+      let split: { done: boolean } | undefined;
+      return {
+        addSplits(s) { split = s[0]; },
+        poll() {
+          if (ctx.taskInfo.attempt === 0) throw new Error('the first attempt fails');
+          if (!split || split.done) return { records: [], done: true };
+          split.done = true;
+          return { records: [JSON.stringify(ctx.taskInfo)], done: true };
+        },
+        snapshotSplits: () => (split ? [{ ...split }] : []),
+      };
+    },
+  }, undefined, 'Info').uid('info-source').collect('out');
 });
 
 /**

@@ -10,6 +10,7 @@ import type { TaskInfo } from '../../api/functions.ts';
 import type { SourceBatch, SourceReader, SourceReaderContext } from './source-reader.ts';
 import { isSplitState } from './simple-sources.ts';
 import { WeirError } from '../../../common/weir-error.ts';
+import { toExactJson } from '../../../common/codec/exact-json.ts';
 import { RuntimeErrorCode } from '../../errors.ts';
 
 export function createCustomSourceReader(source: Source<unknown, SourceSplit>, ctx: SourceReaderContext, restoredOffset: unknown, initialSplits: readonly SourceSplit[] | undefined): SourceReader {
@@ -23,7 +24,7 @@ class CustomSourceReader implements SourceReader {
   private isOpen = false;
 
   constructor(source: Source<unknown, SourceSplit>, private readonly ctx: SourceReaderContext, private readonly splits: SourceSplit[]) {
-    const taskInfo: TaskInfo = { operatorName: ctx.operatorName, uid: ctx.operatorName, subtask: ctx.subtask, parallelism: ctx.parallelism, maxParallelism: ctx.parallelism, attempt: 0 };
+    const taskInfo: TaskInfo = { ...ctx.taskInfo };
     try {
       this.reader = source.createReader({ taskInfo, now: ctx.now, sleep: ctx.sleep });
     } catch (e) {
@@ -57,6 +58,16 @@ class CustomSourceReader implements SourceReader {
     if (!Array.isArray(splits) || splits.some((s) => s === null || typeof s !== 'object')) {
       throw this.failed('snapshotSplits', new Error('it must return an array of split objects'));
     }
+    // Checked here, not when the checkpoint is written: a split a checkpoint would store wrongly
+    // (a RegExp or class instance comes back as a plain object) or not at all (a function) fails
+    // the source with its own code, whether the checkpoint or an asynchronous poll asked.
+    splits.forEach((s, i) => {
+      try {
+        toExactJson(s, `split ${i}`, { strict: true });
+      } catch (e) {
+        throw this.failed('snapshotSplits', new Error((e as Error).message, { cause: e })); // a contract breach of the source, not a WEIR_NOT_SERIALIZABLE of its own
+      }
+    });
     return { splits };
   }
 

@@ -7,6 +7,7 @@
  * checkpoint stores (in operator state) so the reader resumes exactly there.
  */
 import type { SourceSpec } from '../../graph/source-spec.ts';
+import type { TaskInfo } from '../../api/functions.ts';
 import { createCustomSourceReader } from './custom-source.ts';
 import { PushSourceReader, type PushChannelArgs } from './push-source.ts';
 import { ArraySourceReader, IterableSourceReader } from './simple-sources.ts';
@@ -29,6 +30,8 @@ export interface SourceReaderContext {
   readonly subtask: number;
   readonly parallelism: number;
   readonly operatorName: string;
+  /** Where the reader runs, as every operator learns it (uid, max parallelism, attempt). */
+  readonly taskInfo: TaskInfo;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
 }
