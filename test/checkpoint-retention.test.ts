@@ -123,3 +123,26 @@ test("'delete-on-cancel' (the default): a cancelled job leaves no directory of i
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a job restored from a savepoint numbers its checkpoints after the savepoint, as Flink continues the checkpoint id', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-retention-'));
+  let restored: JobClient | undefined;
+  try {
+    const first = run(dir, 3);
+    await first.running;
+    for (let i = 0; i < 3; i++) await first.triggerCheckpoint();
+    const savepoint = await first.triggerSavepoint(path.join(dir, 'savepoints'));
+    assert.equal(savepoint.checkpointId, 4);
+    await first.cancel();
+    await first.done;
+    restored = unboundedJob.execute({
+      stateBackend: 'heap', parallelism: 1, retainCollected: false, jobId: 't-retention-branch',
+      checkpointing: { directory: dir, retained: 3, retention: 'retain-on-cancel' }, restore: savepoint.directory,
+    });
+    await restored.running;
+    assert.equal((await restored.triggerCheckpoint()).checkpointId, 5, 'continues after savepoint 4 in a job directory of its own');
+  } finally {
+    await restored?.cancel();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

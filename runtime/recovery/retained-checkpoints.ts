@@ -27,7 +27,7 @@ export interface CheckpointsOnDisk {
   readonly retained: CompletedCheckpoint[];
   /** Whether the newest of `retained` is this run's recovery point (it was restored from). */
   readonly recoverable: boolean;
-  /** Number of the first checkpoint this run takes: after every existing `chk-<n>`. */
+  /** Number of the first checkpoint this run takes: after every existing `chk-<n>` and after the restored checkpoint or savepoint (Flink continues its id). */
   readonly firstCheckpointId: number;
 }
 
@@ -53,6 +53,6 @@ export async function checkpointsOnDisk(
     }
   }
   if (ownRestore) retained.push(restored);
-  const highest = Math.max(0, ...dirs.map((d) => d.id), ownRestore ? restored.checkpointId : 0);
+  const highest = Math.max(0, ...dirs.map((d) => d.id), restored?.checkpointId ?? 0);
   return { retained, recoverable: ownRestore, firstCheckpointId: highest + 1 };
 }
