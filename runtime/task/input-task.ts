@@ -210,10 +210,18 @@ export class InputTask extends StreamTask {
     await this.maybeYield();
   }
 
-  /** Recovery: unsent output first, then the input the checkpoint's barrier had overtaken. */
+  /**
+   * Recovery: unsent output first, then the input the checkpoint's barrier had overtaken. Input
+   * re-routed after rescaling (records, not frames) is processed before the first await, in one
+   * state batch: a checkpoint can only be triggered while this waits (output blocked, priority
+   * barriers handled), and it persists only frames not replayed yet — records still waiting here
+   * were in neither its state nor its channel state, and were lost by a restore of it.
+   */
   private async replayRestored(restored: RestoredInFlight): Promise<void> {
     this.restored = undefined;
     replayOutput(this.outputs, restored);
+    this.inStateBatch(() => { for (const r of restored.inputRecords) this.entryOfEdge(r.edge).collect(r.record, r.ts); });
+    this.recordsIn += restored.inputRecords.length;
     this.replayQueue = [...restored.inputFrames];
     await this.drain();
     for (let f = this.replayQueue.shift(); f && !this.stopping; f = this.replayQueue.shift()) {
@@ -228,9 +236,6 @@ export class InputTask extends StreamTask {
       await this.maybeYield(); // mails run during a long replay too
     }
     this.replayQueue = [];
-    this.inStateBatch(() => { for (const r of restored.inputRecords) this.entryOfEdge(r.edge).collect(r.record, r.ts); });
-    this.recordsIn += restored.inputRecords.length;
-    await this.drain();
     if (!this.stopping) this.reportInFlightReplayed();
   }
 }

@@ -5,6 +5,12 @@
  * output with priority barriers, end of data, restore replay.
  */
 import { test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readChannelStateFile, writeChannelStateFile } from '../checkpoint/channel-state-file.ts';
+import { decodeBatch, encodeBatch } from '../io/record-codec.ts';
+import { RECORD_BATCH_KIND } from '../io/stream-elements.ts';
 import assert from 'node:assert/strict';
 import { StreamTaskTestHarness, barrierOf, type OutputItem } from './test-support/stream-task-test-harness.ts';
 import { asyncPollJob, pollHook, processingTimerJob, slowAsyncIterableJob, relayJob, sourceJob } from './test-support/harness-jobs.ts';
@@ -223,6 +229,40 @@ test('a source whose poll is asynchronous: a checkpoint that runs while a read s
 });
 
 interface CountSplit { next: number; end: number }
+
+test('restored at another parallelism: a checkpoint while the restored output is still blocked covers the re-routed input records', async () => {
+  // The restored checkpoint (old parallelism 2) holds 3 in-flight input records for this subtask
+  // and 300 unsent output records; the output ring is tiny and nobody reads it, so the replay
+  // blocks on its output. An unaligned barrier arrives meanwhile: the checkpoint must hold the
+  // input records, processed (in its output channel state) or not (in its input channel state).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-reroute-'));
+  const file = path.join(dir, 'old.channel');
+  const { sha256 } = await writeChannelStateFile(file, {
+    input: [{ channel: 0, edge: 0, frames: [{ index: 7, kind: RECORD_BATCH_KIND, payload: encodeBatch([1, 2, 3], null) }] }],
+    output: [{ edge: 0, target: 0, frames: [{ kind: RECORD_BATCH_KIND, payload: encodeBatch(Array.from({ length: 300 }, (_, i) => 1000 + i), null) }] }],
+  });
+  const restore: SubtaskRestore = {
+    checkpointId: 2, kind: 'checkpoint', rootDir: dir, keyed: [], operator: {}, keyedInputs: [], oldParallelism: 2, outputsOldParallelism: [1],
+    channelState: [{ file: 'old.channel', sha256, oldSubtask: 0, input: 'reroute', output: 'reroute' }],
+  };
+  const h = await relay({ restore, outputBufferBytes: 256 });
+  try {
+    h.start();
+    await h.waitUntil(() => h.task.backPressured, 'the replay blocked on its output');
+    for (const ch of [0, 1]) await h.priority(ch, { type: 'priority-barrier', barrier: barrierOf(3, { alignment: 'unaligned', position: h.published(ch) }) });
+    await h.waitUntil(() => h.acks().length === 1, 'the ack of checkpoint 3');
+    const handle = channelState(h)!;
+    const contents = await readChannelStateFile(path.join(h.directory, 'checkpoints', ...handle.file.split('/')));
+    const records = (frames: readonly { kind: number; payload: Uint8Array }[]) => frames.filter((f) => f.kind === RECORD_BATCH_KIND).flatMap((f) => decodeBatch(f.payload).records as number[]);
+    const inputState = contents.input.flatMap((i) => records(i.frames));
+    const outputState = contents.output.flatMap((o) => records(o.frames));
+    const covered = [1, 2, 3].filter((x) => inputState.includes(x) || outputState.includes(x * 10));
+    assert.deepEqual(covered, [1, 2, 3], `input state ${JSON.stringify(inputState)}, output state has ${outputState.length} records`);
+  } finally {
+    await h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('an async iterable source restored at offset k: a checkpoint while it skips to k stores k, and only items k … follow', async () => {
   const restore: SubtaskRestore = {
