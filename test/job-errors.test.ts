@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
-import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob } from './support/jobs.ts';
+import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
 
@@ -150,6 +150,15 @@ for (const [mistake, operator, pattern] of [
     assert.match(err.message, pattern);
   });
 }
+
+test('a timer at a timestamp that is not a number throws WEIR_INVALID_TIMER, which the function can catch', async () => {
+  const result = await badTimerJob.execute(base).done;
+  assert.deepEqual(result.collected.out, [
+    'event NaN: WEIR_INVALID_TIMER: timer timestamp must be a number (epoch ms), got NaN',
+    'processing NaN: WEIR_INVALID_TIMER: timer timestamp must be a number (epoch ms), got NaN',
+    'event 5: WEIR_INVALID_TIMER: timer timestamp must be a number (epoch ms), got "5"',
+  ]);
+});
 
 test('bad options are refused with WEIR_INVALID_ARGUMENT', () => {
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, parallelism: 0 }), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /parallelism/.test(e.message));

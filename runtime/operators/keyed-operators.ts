@@ -218,6 +218,6 @@ export class KeyedTimerFiring {
 }
 
 export function checkTs(t: number): number {
-  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`timer timestamp must be a number, got ${preview(t)}`);
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new WeirError('WEIR_INVALID_TIMER', `timer timestamp must be a number (epoch ms), got ${preview(t)}`, { timestamp: preview(t) });
   return t;
 }

@@ -161,3 +161,21 @@ export const functionMistakeJob = defineJob('t-function-mistakes', (env, p: { mi
     AsyncDataStream.orderedWait(words, async (w) => w.toUpperCase() as unknown as string[], 1000).name('Lookup').collect('out');
   }
 });
+
+/** A keyed process function that registers timers at bad timestamps and reports what it caught. */
+export const badTimerJob = defineJob('t-bad-timers', (env) => {
+  env.fromArray(['a']).keyBy((w) => w).process<string>({
+    processElement(_w, ctx, out) {
+      for (const [domain, t] of [['event', NaN], ['processing', NaN], ['event', '5']] as const) {
+        try {
+          const timers = ctx.timerService();
+          if (domain === 'event') timers.registerEventTimeTimer(t as number);
+          else timers.registerProcessingTimeTimer(t as number);
+          out.collect(`${domain} ${String(t)}: accepted`);
+        } catch (e) {
+          out.collect(`${domain} ${String(t)}: ${(e as { code?: string }).code}: ${(e as Error).message}`);
+        }
+      }
+    },
+  }).name('Timers').collect('out');
+});

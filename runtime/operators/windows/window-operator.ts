@@ -400,7 +400,7 @@ export class WindowOperator implements StreamOperator {
 
   /** A trigger's timer (or a namespaced cleanup timer). */
   private registerTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey): void {
-    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`timer timestamp must be a number, got ${preview(time)}`);
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new WeirError('WEIR_INVALID_TIMER', `timer timestamp must be a number (epoch ms), got ${preview(time)}`, { timestamp: preview(time) });
     if (this.isDerived(domain, time, w)) {
       this.registerDerivedTimer(time);
       return;
