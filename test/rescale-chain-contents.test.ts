@@ -6,7 +6,8 @@
  * 2 KiB rings and a slow map on rebalance edges, so barriers switch from aligned to unaligned on
  * both sides (consumer and producer-side timeouts). Per key, the records listed in keyed state
  * plus those in the persisted channel state are exactly the records the sources had emitted
- * (their checkpointed splits): none missing, none twice.
+ * (their checkpointed splits): none missing, none twice. A second variant puts the slow map
+ * after the counter instead, so the counter replays its re-routed input behind blocked output.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,15 +51,15 @@ async function problems(dir: string): Promise<string[]> {
   return out;
 }
 
-test(`every checkpoint of a rescale chain (parallelism ${CHAIN.join(' → ')}) holds exactly the records emitted before its barrier`, { timeout: 300_000 }, async () => {
+for (const [variant, mapMicros, sinkMicros] of [['slow map before the keyed counter', 120, 0], ['slow map after the keyed counter', 5, 120]] as const) test(`every checkpoint of a rescale chain (parallelism ${CHAIN.join(' → ')}) holds exactly the records emitted before its barrier: ${variant}`, { timeout: 300_000 }, async () => {
   let restore: string | undefined;
   let checked = 0;
   let last: Counted[] = [];
   for (let r = 0; r < CHAIN.length; r++) {
     const final = r === CHAIN.length - 1;
-    const dir = path.join(root, `run-${r}`);
+    const dir = path.join(root, `${sinkMicros}-run-${r}`);
     const client = switchStressJob.execute({
-      params: { n: N, keys: KEYS, mapMicros: 120 },
+      params: { n: N, keys: KEYS, mapMicros, sinkMicros },
       parallelism: CHAIN[r]!,
       threads: 2,
       stateBackend: 'lmdb',
