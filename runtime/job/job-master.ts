@@ -368,8 +368,8 @@ export class JobMaster implements JobControl {
     this.attempt?.collect?.stop();
     await this.system?.shutdown();
     this.system = undefined;
-    await this.checkpointing?.removeAbandoned('all'); // after the workers: a subtask may write into an aborted checkpoint until it stops
     if (!this.lease) return; // the id was never ours: what is under it belongs to another job
+    await this.checkpointing?.removeAbandoned('all'); // after the workers: a subtask may write into an aborted checkpoint until it stops
     // Every worker is gone: the working copies of keyed state are scratch now (task/working-state.ts).
     await removeWorkingState(this.opts.stateDirectory, this.jobId)
       .catch((err) => this.logger.warn({ err, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory'));
