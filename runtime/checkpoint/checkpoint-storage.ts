@@ -197,6 +197,9 @@ export class CheckpointStorage {
     const removed: number[] = [];
     for (const d of await this.list()) {
       if (d.complete || d.id >= belowId) continue;
+      // Only when `_metadata` is certainly absent (ENOENT): a stat that failed otherwise (EMFILE,
+      // EACCES, …) says nothing, and a complete checkpoint must never be deleted on a guess.
+      if (!(await isAbsent(path.join(d.path, METADATA_FILE_NAME)))) continue;
       await rm(d.path, { recursive: true, force: true });
       removed.push(d.id);
     }
@@ -366,6 +369,17 @@ async function listCheckpointDirs(jobDir: string): Promise<Array<{ id: number; p
     out.push({ id: Number(m[1]), path: dir, complete: await exists(path.join(dir, METADATA_FILE_NAME)) });
   }
   return out.sort((a, b) => a.id - b.id);
+}
+
+/** True only when `p` certainly does not exist (ENOENT / ENOTDIR), not when it could not be checked. */
+async function isAbsent(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
 }
 
 async function exists(p: string): Promise<boolean> {
