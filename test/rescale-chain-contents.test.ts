@@ -65,7 +65,10 @@ for (const [variant, mapMicros, sinkMicros] of [['slow map before the keyed coun
       stateBackend: 'lmdb',
       stateDirectory: path.join(dir, 'state'),
       bufferBytes: 2048,
-      checkpointing: { directory: path.join(dir, 'checkpoints'), unaligned: true, alignedCheckpointTimeoutMs: 20, intervalMs: 80, retained: 100, retention: 'retain-on-cancel' },
+      // `retained` above what a run can complete before the test's timeout (300 s / 80 ms = 3 750):
+      // retention must not delete a checkpoint this test reads. With 100, a final run slowed by a
+      // loaded machine completed more than 100 and its first ones were gone when read (ENOENT).
+      checkpointing: { directory: path.join(dir, 'checkpoints'), unaligned: true, alignedCheckpointTimeoutMs: 20, intervalMs: 80, retained: 5_000, retention: 'retain-on-cancel' },
       ...(restore ? { restore } : {}),
     });
     const completed: string[] = [];
