@@ -30,8 +30,8 @@ export async function createInitialSplits(graph: JobGraph): Promise<InitialSplit
     splits.forEach((s, i) => {
       if (s === null || typeof s !== 'object') throw fail(`split ${i} is ${s === null ? 'null' : typeof s}: a split is a plain data object`);
       try {
-        toExactJson(s, `split ${i}`, { strict: true }); // what a checkpoint stores of it, exactly
-        structuredClone(s);
+        // Strict exact JSON accepts only what a checkpoint stores unchanged — all of it structured-cloneable too.
+        toExactJson(s, `split ${i}`, { strict: true });
       } catch (e) {
         throw fail(`split ${i} cannot be sent to a worker and stored in checkpoints (${(e as Error).message}): a split is plain data`, e);
       }

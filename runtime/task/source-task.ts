@@ -54,9 +54,6 @@ export class SourceTask extends StreamTask {
     if (head.spec.kind !== 'source') throw new Error(`internal: vertex ${this.vertex.id} is not a source`);
     // Created before any checkpoint can be triggered, so every snapshot has the source's position.
     this.reader = createSourceReader(head.spec.source, {
-      subtask: this.args.subtask,
-      parallelism: this.vertex.parallelism,
-      operatorName: head.name,
       taskInfo: this.infoFor(head),
       now: () => this.services.clock.now(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

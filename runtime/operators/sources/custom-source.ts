@@ -96,6 +96,7 @@ class CustomSourceReader implements SourceReader {
   private failed(what: string, cause: unknown): WeirError {
     if (cause instanceof WeirError) return cause;
     const msg = cause instanceof Error ? cause.message : String(cause);
-    return new WeirError(RuntimeErrorCode.SOURCE_FAILED, `source '${this.ctx.operatorName}' (subtask ${this.ctx.subtask + 1}/${this.ctx.parallelism}) failed in ${what}: ${msg}`, { operator: this.ctx.operatorName, subtask: this.ctx.subtask, call: what }, { cause });
+    const { operatorName, subtask, parallelism } = this.ctx.taskInfo;
+    return new WeirError(RuntimeErrorCode.SOURCE_FAILED, `source '${operatorName}' (subtask ${subtask + 1}/${parallelism}) failed in ${what}: ${msg}`, { operator: operatorName, subtask, call: what }, { cause });
   }
 }

@@ -11,7 +11,8 @@ const DONE: SourceBatch = { records: [], done: true };
 
 function sourceFailed(ctx: SourceReaderContext, what: string, cause: unknown): WeirError {
   const msg = cause instanceof Error ? cause.message : String(cause);
-  return new WeirError(RuntimeErrorCode.SOURCE_FAILED, `source '${ctx.operatorName}' (subtask ${ctx.subtask + 1}/${ctx.parallelism}) failed ${what}: ${msg}`, { operator: ctx.operatorName, subtask: ctx.subtask }, { cause });
+  const { operatorName, subtask, parallelism } = ctx.taskInfo;
+  return new WeirError(RuntimeErrorCode.SOURCE_FAILED, `source '${operatorName}' (subtask ${subtask + 1}/${parallelism}) failed ${what}: ${msg}`, { operator: operatorName, subtask }, { cause });
 }
 
 /** The state a split source (the public Source API's) stores in a checkpoint: its unfinished splits. */

@@ -27,10 +27,7 @@ export interface SourceReader {
 }
 
 export interface SourceReaderContext {
-  readonly subtask: number;
-  readonly parallelism: number;
-  readonly operatorName: string;
-  /** Where the reader runs, as every operator learns it (uid, max parallelism, attempt). */
+  /** Where the reader runs, as every operator learns it (name, uid, subtask of parallelism, max parallelism, attempt). */
   readonly taskInfo: TaskInfo;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
