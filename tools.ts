@@ -4,7 +4,8 @@
  * authors and embedding applications need only `weir` (index.ts). Re-exports only; deep imports
  * are not part of the contract (`npm run depcheck` keeps cli/ on `weir` and `weir/tools`).
  */
-import { CheckpointStorage, verifyFiles, type CheckpointListing, type FileVerification } from './runtime/checkpoint/checkpoint-storage.ts';
+import { CheckpointStorage, type CheckpointListing } from './runtime/checkpoint/checkpoint-storage.ts';
+import { verifyFiles, type FileVerification } from './runtime/checkpoint/checkpoint-files.ts';
 import type { CheckpointFile, CheckpointMetadata } from './runtime/checkpoint/checkpoint-metadata.ts';
 
 // Job modules.

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { WeirError } from '../../common/weir-error.ts';
 import { CheckpointStatsTracker } from './checkpoint-stats.ts';
-import { CheckpointStorage, sha256File, type SharedStateRegistry, type StorageLogger } from './checkpoint-storage.ts';
+import { CheckpointStorage, type SharedStateRegistry, type StorageLogger } from './checkpoint-storage.ts';
+import { sha256File } from './checkpoint-files.ts';
 import type { CheckpointMetadataBody, CompletedCheckpointDraft, MetadataFile } from './checkpoint-metadata.ts';
 
 let tmp: string;

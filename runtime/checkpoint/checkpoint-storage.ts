@@ -14,8 +14,8 @@
  * it, (3) rename to `_metadata`, (4) fsync the directory. A crash before (3)
  * leaves only `_metadata.tmp`, i.e. an incomplete checkpoint.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { WeirError } from '../../common/weir-error.ts';
@@ -25,6 +25,7 @@ import {
 } from './checkpoint-metadata.ts';
 import type { DiscardInfo, DiscardReason } from './pending-checkpoint.ts';
 import { checkpointDirName, SHARED_DIR_NAME } from './checkpoint-locations.ts';
+import { exists, fsyncDir, isAbsent, verifyFiles, type FileVerification } from './checkpoint-files.ts';
 
 /** The state layer's ref-counting of shared (incremental) files, as storage needs it. Paths are relative to the job dir. */
 export interface SharedStateRegistry {
@@ -40,8 +41,6 @@ export interface StorageLogger {
   debug(obj: object, msg?: string): void;
 }
 
-/** How thoroughly referenced files are checked: existence+size, or also their sha256 (default). */
-export type FileVerification = 'size' | 'sha256';
 
 /** One checkpoint directory as seen by `listJob`. */
 export interface CheckpointListing {
@@ -328,37 +327,6 @@ export class CheckpointStorage {
   }
 }
 
-/**
- * Check that each file exists under `rootDir` with the recorded size (and
- * sha256 with `'sha256'`). Returns the first problem, or undefined.
- */
-export async function verifyFiles(rootDir: string, files: readonly CheckpointFile[], mode: FileVerification): Promise<string | undefined> {
-  for (const f of files) {
-    if (!isSafeRelativePath(f.path)) return `referenced file path ${JSON.stringify(f.path)} escapes the checkpoint root`;
-    const abs = path.join(rootDir, ...f.path.split('/'));
-    let st: Stats;
-    try {
-      st = await stat(abs);
-    } catch {
-      return `referenced file ${f.path} is missing (${abs})`;
-    }
-    if (!st.isFile()) return `referenced file ${f.path} is not a regular file`;
-    if (st.size !== f.bytes) return `referenced file ${f.path} has ${st.size} bytes, expected ${f.bytes}`;
-    if (mode === 'sha256') {
-      const actual = await sha256File(abs);
-      if (actual !== f.sha256) return `referenced file ${f.path} fails its sha256 check (expected ${f.sha256}, got ${actual})`;
-    }
-  }
-  return undefined;
-}
-
-/** Hex sha256 of a file's content, streamed. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function listCheckpointDirs(jobDir: string): Promise<Array<{ id: number; path: string; complete: boolean }>> {
   const entries = await readdir(jobDir, { withFileTypes: true }).catch(() => []);
   const out: Array<{ id: number; path: string; complete: boolean }> = [];
@@ -369,38 +337,4 @@ async function listCheckpointDirs(jobDir: string): Promise<Array<{ id: number; p
     out.push({ id: Number(m[1]), path: dir, complete: await exists(path.join(dir, METADATA_FILE_NAME)) });
   }
   return out.sort((a, b) => a.id - b.id);
-}
-
-/** True only when `p` certainly does not exist (ENOENT / ENOTDIR), not when it could not be checked. */
-async function isAbsent(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return false;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR';
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (e) {
-    // Some platforms cannot fsync a directory (EISDIR/EPERM/EINVAL); the rename is still atomic there.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw e;
-  } finally {
-    await fh?.close();
-  }
 }
