@@ -24,6 +24,8 @@
  * instances other than Date / Uint8Array (Buffer decodes back as a plain Uint8Array).
  */
 import { WeirError, preview } from '../common/weir-error.ts';
+import { readOrderedFloat64, writeOrderedFloat64 } from './ordered-float64.ts';
+import { readUtf8 } from '../common/codec/byte-buffers.ts';
 
 const T_NULL = 0x01;
 const T_FALSE = 0x02;
@@ -82,37 +84,10 @@ function safePreview(key: unknown): unknown {
   return key;
 }
 
-const f64 = new DataView(new ArrayBuffer(8));
-
 function writeOrderedFloat(w: KeyWriter, n: number): void {
-  f64.setFloat64(0, n === 0 ? 0 : n);
-  let hi = f64.getUint32(0);
-  let lo = f64.getUint32(4);
-  if (hi & 0x80000000) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  } else {
-    hi = (hi | 0x80000000) >>> 0;
-  }
   w.ensure(8);
-  w.buf.writeUInt32BE(hi, w.pos);
-  w.buf.writeUInt32BE(lo, w.pos + 4);
+  writeOrderedFloat64(w.buf, w.pos, n);
   w.pos += 8;
-}
-
-function readOrderedFloat(b: Uint8Array, off: number): number {
-  const dv = new DataView(b.buffer, b.byteOffset + off, 8);
-  let hi = dv.getUint32(0);
-  let lo = dv.getUint32(4);
-  if (hi & 0x80000000) {
-    hi = (hi & 0x7fffffff) >>> 0;
-  } else {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  }
-  f64.setUint32(0, hi);
-  f64.setUint32(4, lo);
-  return f64.getFloat64(0);
 }
 
 /** Writes an escaped, terminated byte string (UTF-8 of `s`, or raw bytes). */
@@ -339,9 +314,9 @@ function readKey(b: Uint8Array, off: number): { value: unknown; end: number } {
     case T_TRUE:
       return { value: true, end: off + 1 };
     case T_NUMBER:
-      return { value: readOrderedFloat(b, off + 1), end: off + 9 };
+      return { value: readOrderedFloat64(b, off + 1), end: off + 9 };
     case T_DATE:
-      return { value: new Date(readOrderedFloat(b, off + 1)), end: off + 9 };
+      return { value: new Date(readOrderedFloat64(b, off + 1)), end: off + 9 };
     case T_BIGINT: {
       const sign = b[off + 1];
       if (sign === 0x01) return { value: 0n, end: off + 2 };
@@ -357,7 +332,7 @@ function readKey(b: Uint8Array, off: number): { value: unknown; end: number } {
     }
     case T_STRING: {
       const { bytes, end } = readEscaped(b, off + 1);
-      return { value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'), end };
+      return { value: readUtf8(bytes, 0, bytes.length), end };
     }
     case T_BYTES: {
       const { bytes, end } = readEscaped(b, off + 1);

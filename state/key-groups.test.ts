@@ -117,6 +117,17 @@ describe('key hashing and key groups', () => {
     );
   });
 
+  test('string keys of any length and script decode to the string encoded (lone surrogates as U+FFFD, as UTF-8 has them)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 90 }), (s) => {
+        assert.equal(decodeKey(encodeKey(s)), Buffer.from(s, 'utf8').toString('utf8'));
+      }),
+      { numRuns: 400 },
+    );
+    for (const s of ['u4711', 'é', '日本語のキー', '😀x', 'a'.repeat(16) + 'é', 'ß'.repeat(40), '\ud800'])
+      assert.equal(decodeKey(encodeKey(s)), Buffer.from(s, 'utf8').toString('utf8'), s);
+  });
+
   test('an own __proto__ field of an object key survives decoding (as a field, not a prototype)', () => {
     const key = JSON.parse('{"__proto__":1,"a":[{"__proto__":"x"}]}') as Record<string, unknown>;
     const decoded = decodeKey(encodeKey(key)) as Record<string, unknown>;

@@ -20,6 +20,7 @@
  */
 import { WeirError } from '../../common/weir-error.ts';
 import { unpackValueRange } from '../value-codec.ts';
+import { writeOrderedFloat64 } from '../ordered-float64.ts';
 
 /** State id of the event-time timer space. */
 export const SID_EVENT_TIMERS = 0xfffe;
@@ -69,43 +70,12 @@ export function groupStart(kg: number): Buffer {
   return b;
 }
 
-/** Writes an order-preserving float64 at `off`. */
-export function writeOrderedTs(b: Buffer, off: number, ts: number): void {
-  b.writeDoubleBE(ts === 0 ? 0 : ts, off);
-  let hi = b.readUInt32BE(off);
-  let lo = b.readUInt32BE(off + 4);
-  if (hi & 0x80000000) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  } else {
-    hi = (hi | 0x80000000) >>> 0;
-  }
-  b.writeUInt32BE(hi, off);
-  b.writeUInt32BE(lo, off + 4);
-}
-
-/** Reads a float64 written by {@link writeOrderedTs}. */
-export function readOrderedTs(b: Uint8Array, off: number): number {
-  const tmp = Buffer.from(b.buffer, b.byteOffset + off, 8);
-  let hi = tmp.readUInt32BE(0);
-  let lo = tmp.readUInt32BE(4);
-  if (hi & 0x80000000) hi = (hi & 0x7fffffff) >>> 0;
-  else {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  }
-  const out = Buffer.allocUnsafe(8);
-  out.writeUInt32BE(hi, 0);
-  out.writeUInt32BE(lo, 4);
-  return out.readDoubleBE(0);
-}
-
 /** Timer key `kg | space | ts | key`. */
 export function timerKey(kg: number, domain: number, ts: number, key: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(12 + key.length);
   b.writeUInt16BE(kg, 0);
   b.writeUInt16BE(timerSid(domain), 2);
-  writeOrderedTs(b, 4, ts);
+  writeOrderedFloat64(b, 4, ts);
   b.set(key, 12);
   checkKeySize(b.length);
   return b;

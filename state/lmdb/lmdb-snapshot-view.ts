@@ -16,7 +16,8 @@ import type { StateKind } from '../descriptors.ts';
 import type { SnapshotPlan } from '../snapshot/incremental-chain.ts';
 import type { ListItemBytes, RecordBuffer } from '../snapshot/snapshot-records.ts';
 import type { SnapshotFileWriter } from '../snapshot/snapshot-file.ts';
-import { groupStart, payloadStart, rangeEnd, readOrderedTs, storedPayload, storedTs, timerDomain } from './lmdb-layout.ts';
+import { groupStart, payloadStart, rangeEnd, storedPayload, storedTs, timerDomain } from './lmdb-layout.ts';
+import { readOrderedFloat64 } from '../ordered-float64.ts';
 import { fastGet, type BinaryDb } from './lmdb-db.ts';
 
 interface Txn {
@@ -84,7 +85,7 @@ export class LmdbSnapshotView implements SnapshotView {
         const domain = timerDomain(sid);
         if (domain >= 0) {
           flushList();
-          rb.putTimer(domain, readOrderedTs(key, 4), key.subarray(12));
+          rb.putTimer(domain, readOrderedFloat64(key, 4), key.subarray(12));
           continue;
         }
         const kind = this.kind(sid);
@@ -141,7 +142,7 @@ export class LmdbSnapshotView implements SnapshotView {
     const sid = k.readUInt16BE(2);
     const domain = timerDomain(sid);
     if (domain >= 0) {
-      rb.deleteTimer(domain, readOrderedTs(k, 4), k.subarray(12));
+      rb.deleteTimer(domain, readOrderedFloat64(k, 4), k.subarray(12));
       return;
     }
     const keyEnd = skipKey(k, 4);
@@ -153,7 +154,7 @@ export class LmdbSnapshotView implements SnapshotView {
     const sid = k.readUInt16BE(2);
     const domain = timerDomain(sid);
     if (domain >= 0) {
-      if (fastGet(this.db, k, this.liveTxn()) !== undefined) rb.putTimer(domain, readOrderedTs(k, 4), k.subarray(12));
+      if (fastGet(this.db, k, this.liveTxn()) !== undefined) rb.putTimer(domain, readOrderedFloat64(k, 4), k.subarray(12));
       return;
     }
     const kind = this.kind(sid);
