@@ -10,18 +10,22 @@
  * write transaction).
  *
  * Registrations and deletions are written back, like single values (lmdb-value-cache.ts): kept in
- * `pending` and written to LMDB only before the store reads LMDB (firing a due timer, a head to
- * repair after a delete, size), when `pending` is large, and before a snapshot, restore, stats or
- * close (`flush`). A window operator registers a timer per key and window: with a `putSync` each,
- * LMDB writes and the commit of every slice's transaction were ~22 % of Nexmark q12's window
- * subtask (issue #18 profile).
+ * `pending` (per domain and key group) and written to LMDB when `pending` is large, before a head
+ * is repaired after a delete, and before a snapshot, restore, stats or close (`flush`). A window
+ * operator registers a timer per key and window: with a `putSync` each, LMDB writes and the commit
+ * of every slice's transaction were ~22 % of Nexmark q12's window subtask (issue #18 profile).
+ * Firing reads LMDB merged with the key group's pending registrations (see `readAhead`), so a
+ * timer registered and fired between two flushes never reaches LMDB: at the end of the click job
+ * every key's timer used to be written (the flush before firing) and then deleted again, ~10 µs a
+ * timer (issue #18 profile).
  */
 import { decodeKey } from '../key-codec.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyContext } from '../keyed/key-context.ts';
 import type { TimerStore } from '../keyed/keyed-timer-service.ts';
 import type { ChangeTracker } from '../snapshot/incremental-chain.ts';
-import { EMPTY, groupSidPrefix, readOrderedTs, timerKey, timerSid } from './lmdb-layout.ts';
+import { EMPTY, groupSidPrefix, timerKey, timerSid } from './lmdb-layout.ts';
+import { readOrderedFloat64 } from '../ordered-float64.ts';
 import type { BinaryDb } from './lmdb-db.ts';
 
 /** Timers registered (`put`) or deleted (`!put`) but not yet written to LMDB, by their key's latin1 string. */
@@ -32,6 +36,9 @@ interface PendingTimer {
 
 /** Pending timer writes kept before they are written out. */
 const MAX_PENDING = 65_536;
+
+/** Pending registrations of one key group merged into a read-ahead at most; with more, they are written out first. */
+const MAX_MERGED = 256;
 
 /** Timers `pollDue` reads ahead per range read of a key group. */
 const READ_AHEAD = 256;
@@ -48,6 +55,8 @@ const READ_AHEAD = 256;
  */
 interface ReadAhead {
   readonly keys: Buffer[];
+  /** Per key: LMDB holds it (else it is only a pending registration). */
+  readonly stored: boolean[];
   next: number;
   /** The read reached the end of the key group's range (nothing after `keys`). */
   readonly complete: boolean;
@@ -57,7 +66,9 @@ interface ReadAhead {
 export class LmdbTimerStore implements TimerStore {
   private readonly heads: Float64Array[];
   private readonly size0: number;
-  private readonly pending = new Map<string, PendingTimer>();
+  /** `pending[domain][kg - start]`: latin1 key → registration or deletion not yet in LMDB. */
+  private readonly pending: Array<Array<Map<string, PendingTimer> | undefined>> = [[], []];
+  private pendingCount = 0;
   /** `aheads[domain][kg - start]`: the key group's read-ahead, if one is valid. */
   private readonly aheads: Array<Array<ReadAhead | undefined>> = [[], []];
 
@@ -75,14 +86,31 @@ export class LmdbTimerStore implements TimerStore {
 
   /** Writes the pending registrations and deletions to LMDB (in a write transaction). */
   flush(): void {
-    if (this.pending.size === 0) return;
+    if (this.pendingCount === 0) return;
     this.inTransaction(() => {
-      for (const p of this.pending.values()) {
-        if (p.put) this.db.putSync(p.key, EMPTY);
-        else this.db.removeSync(p.key);
-      }
+      for (const byGroup of this.pending) for (const m of byGroup) if (m !== undefined) this.write(m);
     });
-    this.pending.clear();
+    this.pending[0]!.length = 0;
+    this.pending[1]!.length = 0;
+    this.pendingCount = 0;
+    this.forgetReadAheads(); // their pending-only entries are in LMDB now
+  }
+
+  /** Writes one key group's pending entries to LMDB and forgets them. */
+  private flushGroup(domain: number, kg: number): void {
+    const m = this.pending[domain]![kg - this.range.start];
+    if (m === undefined || m.size === 0) return;
+    this.inTransaction(() => this.write(m));
+    this.pendingCount -= m.size;
+    this.pending[domain]![kg - this.range.start] = undefined;
+    this.aheads[domain]![kg - this.range.start] = undefined; // its pending-only entries are in LMDB now
+  }
+
+  private write(m: Map<string, PendingTimer>): void {
+    for (const p of m.values()) {
+      if (p.put) this.db.putSync(p.key, EMPTY);
+      else this.db.removeSync(p.key);
+    }
   }
 
   private first(domain: number, kg: number): { ts: number; key: Buffer } | undefined {
@@ -91,7 +119,7 @@ export class LmdbTimerStore implements TimerStore {
     const end = groupSidPrefix(kg, timerSid(domain) + 1);
     for (const k of this.db.getKeys({ start, end, limit: 1 })) {
       const key = k as Buffer;
-      return { ts: readOrderedTs(key, 4), key };
+      return { ts: readOrderedFloat64(key, 4), key };
     }
     return undefined;
   }
@@ -117,7 +145,7 @@ export class LmdbTimerStore implements TimerStore {
   register(domain: number, ts: number): void {
     const kg = this.ctx.kg;
     const key = timerKey(kg, domain, ts, this.ctx.keyBytes());
-    this.pend(key, true);
+    this.pend(domain, kg, key, true);
     const i = kg - this.range.start;
     this.aheads[domain]![i] = undefined;
     if (!(ts >= this.heads[domain]![i]!)) this.heads[domain]![i] = ts; // NaN head: none yet
@@ -127,21 +155,25 @@ export class LmdbTimerStore implements TimerStore {
   remove(domain: number, ts: number): void {
     const kg = this.ctx.kg;
     const key = timerKey(kg, domain, ts, this.ctx.keyBytes());
-    const p = this.pending.get(key.toString('latin1'));
+    const p = this.pending[domain]![kg - this.range.start]?.get(key.toString('latin1'));
     const existed = p !== undefined ? p.put : this.db.getBinaryFast(key) !== undefined;
     if (!existed) return;
-    this.pend(key, false);
+    this.pend(domain, kg, key, false);
     this.aheads[domain]![kg - this.range.start] = undefined;
     if (ts <= this.heads[domain]![kg - this.range.start]!) this.refreshHead(domain, kg);
     this.mark(key);
   }
 
-  private pend(key: Buffer, put: boolean): void {
+  private pend(domain: number, kg: number, key: Buffer, put: boolean): void {
+    const byGroup = this.pending[domain]!;
+    const m = (byGroup[kg - this.range.start] ??= new Map());
     const id = key.toString('latin1');
-    const p = this.pending.get(id);
+    const p = m.get(id);
     if (p !== undefined) p.put = put;
-    else this.pending.set(id, { key, put });
-    if (this.pending.size > MAX_PENDING) this.flush();
+    else {
+      m.set(id, { key, put });
+      if (++this.pendingCount > MAX_PENDING) this.flush();
+    }
   }
 
   private minIndex(domain: number): number {
@@ -167,34 +199,58 @@ export class LmdbTimerStore implements TimerStore {
       const kg = this.range.start + i;
       const a = this.readAhead(domain, kg);
       const key = a.keys[a.next];
-      const ts = key === undefined ? Number.NaN : readOrderedTs(key, 4);
+      const ts = key === undefined ? Number.NaN : readOrderedFloat64(key, 4);
       if (ts !== heads[i]) {
         heads[i] = ts; // stale hint: repair and retry
         continue;
       }
-      this.db.removeSync(key!);
+      // A timer LMDB holds is deleted there; a pending registration (or re-registration) is dropped,
+      // or its flush would bring the timer back.
+      const m = this.pending[domain]![i];
+      if (m !== undefined && m.delete(key!.toString('latin1'))) this.pendingCount--;
+      if (a.stored[a.next]) this.db.removeSync(key!);
       this.mark(key!);
       a.next++;
       const b = this.readAhead(domain, kg); // the same, unless it was used up
       const nextKey = b.keys[b.next];
-      heads[i] = nextKey === undefined ? Number.NaN : readOrderedTs(nextKey, 4);
+      heads[i] = nextKey === undefined ? Number.NaN : readOrderedFloat64(nextKey, 4);
       const keyBytes = new Uint8Array(key!.subarray(12));
       this.ctx.setTrusted(decodeKey(keyBytes), kg, keyBytes);
       return ts;
     }
   }
 
-  /** The read-ahead of (domain, kg) positioned at its first timer in LMDB: the current one while valid, else read anew. */
+  /**
+   * The read-ahead of (domain, kg) positioned at its first timer: the current one while valid, else
+   * read anew — LMDB's next timers merged, in key order, with the key group's pending registrations
+   * up to the last key read (all of them when the read reached the end of the range). With a
+   * pending deletion (it may hide keys LMDB returns) or more than MAX_MERGED pending entries, the key
+   * group's pending entries are written out first and LMDB alone is read.
+   */
   private readAhead(domain: number, kg: number): ReadAhead {
     const i = kg - this.range.start;
     const a = this.aheads[domain]![i];
     if (a !== undefined && (a.next < a.keys.length || a.complete)) return a;
-    this.flush();
+    let m = this.pending[domain]![i];
+    if (m !== undefined && (m.size > MAX_MERGED || [...m.values()].some((p) => !p.put))) {
+      this.flushGroup(domain, kg);
+      m = undefined;
+    }
     const keys: Buffer[] = [];
     const start = groupSidPrefix(kg, timerSid(domain));
     const end = groupSidPrefix(kg, timerSid(domain) + 1);
     for (const k of this.db.getKeys({ start, end, limit: READ_AHEAD })) keys.push(Buffer.from(k as Buffer));
-    return (this.aheads[domain]![i] = { keys, next: 0, complete: keys.length < READ_AHEAD });
+    const complete = keys.length < READ_AHEAD;
+    const stored = keys.map(() => true);
+    if (m !== undefined && m.size > 0) {
+      const last = complete ? undefined : keys[keys.length - 1];
+      const inDb = new Set(keys.map((k) => k.toString('latin1')));
+      const entries = keys.map((key) => ({ key, stored: true }));
+      for (const [id, p] of m) if (!inDb.has(id) && (last === undefined || Buffer.compare(p.key, last) < 0)) entries.push({ key: p.key, stored: false });
+      entries.sort((x, y) => Buffer.compare(x.key, y.key));
+      return (this.aheads[domain]![i] = { keys: entries.map((e) => e.key), stored: entries.map((e) => e.stored), next: 0, complete });
+    }
+    return (this.aheads[domain]![i] = { keys, stored, next: 0, complete });
   }
 
   private forgetReadAheads(): void {
