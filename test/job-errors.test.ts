@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
-import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob } from './support/jobs.ts';
+import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
 
@@ -37,6 +37,13 @@ test('a throwing map fails the job with WEIR_USER_FUNCTION_FAILED naming operato
   const thrown = causes.find((c): c is Error => c instanceof Error && c.message === 'bad value 777');
   assert.ok(thrown, `the user's Error is in the cause chain: ${causes.map((c) => (c as Error).message).join(' <- ')}`);
   assert.match(thrown.stack ?? '', /test\/support\/jobs\.ts:\d+/);
+});
+
+test('a record that cannot cross to the next subtask fails the job with WEIR_RECORD_NOT_SERIALIZABLE naming the operator that emitted it', async () => {
+  const err = await rejection(unencodableRecordJob.execute({ ...base, parallelism: 2, params: { bad: 77, to: 500 } }).done);
+  assert.equal(err.code, 'WEIR_RECORD_NOT_SERIALIZABLE');
+  assert.match(err.message, /Operator 'Wrap' \(uid wrap, subtask [12]\/2\) emitted a record that cannot be encoded for its output .*: a function is not data/);
+  assert.equal(err.details.uid, 'wrap');
 });
 
 test('a user function returning a Promise is refused with WEIR_ASYNC_USER_FUNCTION', async () => {

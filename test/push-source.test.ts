@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pushJob } from './support/push-jobs.ts';
+import type { WeirError } from '../index.ts';
 import { checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -117,5 +118,17 @@ describe('push sources', () => {
     await assert.rejects(client.push('numbers', 2), { code: 'WEIR_INVALID_ARGUMENT', message: /was ended/ });
     await client.done;
     await assert.rejects(client.push('numbers', 3), { code: 'WEIR_JOB_NOT_RUNNING', message: /has ended: no more records can be pushed/ });
+  });
+
+  test('a record the channel cannot carry is refused by its push; what was pushed before and after still arrives, and the job ends', async () => {
+    const client = pushJob.execute({ params: { maxBufferedRecords: 10, spinMicros: 0 }, parallelism: 1 });
+    await client.running;
+    for (const n of [1, 2, 3]) await client.push('numbers', n);
+    await assert.rejects(client.push('numbers', (() => 4) as unknown as number), { code: 'WEIR_RECORD_NOT_SERIALIZABLE', message: /push\('numbers', record\): the record cannot be encoded .*a function is not data/ });
+    await assert.rejects(client.push('numbers', { nested: Symbol('s') } as unknown as number), (e: WeirError) => e.code === 'WEIR_RECORD_NOT_SERIALIZABLE' && e.details.source === 'numbers' && /a symbol is not data/.test(e.message));
+    assert.equal(await client.push('numbers', 5), 3, 'refused records take no sequence number');
+    await client.endPush('numbers');
+    const result = await client.done;
+    assert.deepEqual(result.collected.out, [1, 2, 3, 5]);
   });
 });

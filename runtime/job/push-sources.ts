@@ -54,6 +54,14 @@ class PushFeeder {
   push(record: unknown): Promise<number> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.ended) return Promise.reject(new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `push source '${this.name}' was ended (endPush); no more records can be pushed`, { source: this.name }));
+    // Refused here, not accepted: a record the channel cannot carry (a function, a symbol…) would
+    // otherwise fail the pump later, after its push resolved, and stop the source for good.
+    try {
+      encodeBatch([record], null);
+    } catch (e) {
+      const why = e instanceof Error ? e.message.replace(/^A record cannot be encoded: /, '') : String(e);
+      return Promise.reject(new WeirError(RuntimeErrorCode.RECORD_NOT_SERIALIZABLE, `push('${this.name}', record): the record cannot be encoded (records cross threads as data): ${why}`, { source: this.name, ...(e instanceof WeirError ? e.details : {}) }, { cause: e }));
+    }
     const p = this.admitted.then(async () => {
       while (this.log.length >= this.max && !this.closedWith) await new Promise<void>((r) => (this.spaceWaiter = r));
       if (this.closedWith) throw this.closedWith;
@@ -88,7 +96,9 @@ class PushFeeder {
     this.endSent = false;
     this.writer = new ChannelWriter(channel, doorbell);
     const gen = ++this.generation;
-    void this.pump(gen).catch(() => {}); // a closed channel (teardown) ends the pump; the next attempt attaches again
+    // A closed channel (teardown) ends the pump; the next attempt attaches again. Records are
+    // checked when pushed, so encoding cannot fail here.
+    void this.pump(gen).catch(() => {});
   }
 
   /** The job ended: pushes waiting for space, and later ones, reject with `reason`. */

@@ -18,6 +18,7 @@
  * watermarks, barriers, end-of-partition) queues behind them.
  */
 import { encodeBatch } from '../io/record-codec.ts';
+import { WeirError } from '../../common/weir-error.ts';
 import { encodeElement, type CheckpointBarrier, type StreamElement } from '../io/stream-elements.ts';
 import type { ChannelWriter, Frame } from '../../actors/index.ts';
 import { ALL_CHANNELS, type Partitioner } from './partitioners.ts';
@@ -85,6 +86,8 @@ export class RecordWriter {
     private readonly partitioner: Partitioner,
     opts: BatchingOptions = DEFAULT_BATCHING,
     private readonly budget: OutputBudget = new OutputBudget(),
+    /** Who emits on these channels, for errors: e.g. `operator 'Map' (uid map-1, subtask 1/2)`, and its details. */
+    private readonly owner: { readonly description: string; readonly details: Record<string, unknown> } = { description: 'a subtask', details: {} },
   ) {
     this.batches = writers.map(() => new ChannelBatch(opts));
     this.pending = writers.map(() => []);
@@ -149,7 +152,7 @@ export class RecordWriter {
     const b = this.batches[ch]!;
     const n = b.records.length;
     if (n === 0) return;
-    const payload = encodeBatch(b.records, b.hasTimestamps ? b.timestamps : null);
+    const payload = this.encode(b.records, b.hasTimestamps ? b.timestamps : null);
     // Buffer debloating: the consumer's limit on this channel's ring (one atomic load per flush)
     // also shrinks the next batches and the queue outside the ring to a quarter of it each.
     const limit = this.writers[ch]!.dataLimit;
@@ -166,6 +169,16 @@ export class RecordWriter {
 
   flushAll(): void {
     for (let ch = 0; ch < this.batches.length; ch++) this.flushChannel(ch);
+  }
+
+  /** Encodes a batch; a record that cannot be encoded fails naming who emitted it (batches are encoded later than records are emitted, outside the user function). */
+  private encode(records: unknown[], timestamps: number[] | null): Uint8Array {
+    try {
+      return encodeBatch(records, timestamps);
+    } catch (e) {
+      if (!(e instanceof WeirError)) throw e;
+      throw new WeirError(e.code, `${this.owner.description} emitted a record that cannot be encoded for its output (records cross threads as data): ${e.message.replace(/^A record cannot be encoded: /, '')}`, { ...e.details, ...this.owner.details }, { cause: e });
+    }
   }
 
   /** Records buffered but not yet encoded, per channel (output state of unaligned checkpoints). */

@@ -21,6 +21,11 @@ export class TaskOutputs {
   private draining: Promise<void> | undefined;
 
   constructor(vertex: JobVertex, args: StreamTaskArgs, maxParallelism: number, info: TaskInfo) {
+    const tail = vertex.operators[vertex.operators.length - 1]!;
+    const owner = {
+      description: `Operator '${tail.name}' (uid ${tail.uid}, subtask ${info.subtask + 1}/${info.parallelism})`,
+      details: { operator: tail.name, uid: tail.uid, subtask: info.subtask },
+    };
     this.writers = vertex.outputs.map((edge, i) => {
       const outs = args.outputs[i]!;
       const channelWriters = outs.map((o) => new ChannelWriter(o.channel, new Doorbell(o.doorbell)));
@@ -31,10 +36,10 @@ export class TaskOutputs {
           : edge.partitioning === 'broadcast'
             ? broadcastPartitioner()
             : hashPartitioner(edge.keySelector!, outs.length, maxParallelism, info);
-      return new RecordWriter(channelWriters, partitioner, args.batching, this.budget);
+      return new RecordWriter(channelWriters, partitioner, args.batching, this.budget, owner);
     });
     this.collect = args.collect
-      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching, this.budget)
+      ? new RecordWriter([new ChannelWriter(args.collect.channel, new Doorbell(args.collect.doorbell))], forwardPartitioner(), args.batching, this.budget, owner)
       : undefined;
   }
 

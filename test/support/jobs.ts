@@ -70,6 +70,17 @@ export const throwingJob = defineJob('t-throwing', (env, p: { bad: number; to: n
     .collect('out');
 });
 
+/** A map that emits a record holding a function for `bad` (records cross threads as data): keyBy puts a channel after it. */
+export const unencodableRecordJob = defineJob('t-unencodable-record', (env, p: { bad: number; to: number }) => {
+  env.fromSequence(1, p.to)
+    .map((x) => (x === p.bad ? { x, f: () => x } : { x }))
+    .uid('wrap')
+    .name('Wrap')
+    .keyBy((r) => r.x % 4)
+    .map((r) => r.x)
+    .collect('out');
+});
+
 export const asyncFunctionJob = defineJob('t-async', (env) => {
   env.fromSequence(1, 10).map(async (x) => x).collect('out');
 });
