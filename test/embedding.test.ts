@@ -7,7 +7,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { WeirError } from '../index.ts';
 import { relayLogLine } from '../actors/logger.ts';
@@ -131,6 +134,13 @@ describe('execute({ logger })', () => {
     for (const bad of ['loud', { info() {} }]) {
       assert.throws(() => statelessJob.execute({ ...base, logger: bad as 'info' }), (e: unknown) => e instanceof WeirError && e.code === 'WEIR_INVALID_ARGUMENT');
     }
+  });
+
+  test('logger: \'silent\' silences every line, the actor system\'s too (a lost worker), whatever WEIR_LOG_LEVEL says', () => {
+    const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'silent-logger-child.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', child], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, WEIR_LOG_LEVEL: 'info' } });
+    assert.equal(run.stdout.trim(), 'failed WEIR_WORKER_LOST', run.stderr);
+    assert.equal(run.stderr, '', 'nothing on stderr');
   });
 
   test('relayLogLine keeps the worker\'s level, message and fields, drops what the logger already binds', () => {

@@ -56,6 +56,15 @@ export function jobLogger(e: EmbeddingOptions, jobId: string): Logger {
   return e.logger ? e.logger.child({ job: jobId }) : createLogger({ job: jobId }, e.logLevel ? { level: e.logLevel } : {});
 }
 
+/**
+ * The logger of the job's actor system (worker pool, hosts) on the main thread: the app's, or
+ * Weir's stderr logger at the level `execute({ logger: '<level>' })` named — without it, the
+ * system's own logger read `WEIR_LOG_LEVEL` and `logger: 'silent'` still printed a lost worker.
+ */
+export function actorSystemLogger(e: EmbeddingOptions): Logger | undefined {
+  return e.logger ?? (e.logLevel ? createLogger({}, { level: e.logLevel }) : undefined);
+}
+
 /** How worker threads log (undefined: their default, stderr at `WEIR_LOG_LEVEL`). */
 export function workerLogOptions(e: EmbeddingOptions): WorkerLogOptions | undefined {
   if (e.logger) return { level: standardLevelOf(e.logger), forward: true };

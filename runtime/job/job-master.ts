@@ -24,7 +24,7 @@ import type { RestEndpoint } from '../rest/rest-server.ts';
 import { jobPlanOf, subtaskMetricsOf } from './job-metrics.ts';
 import { CollectedRecords } from './collect-reader.ts';
 import { RunningGate, type JobRunningInfo } from './job-running.ts';
-import { jobLogger, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
+import { actorSystemLogger, jobLogger, workerLogOptions, type EmbeddingOptions } from './embedding.ts';
 import { Attempt } from './attempt.ts';
 import type { TaskMetrics } from '../task/task-metrics.ts';
 import { callTask, parseTaskMessage } from '../task/task-protocol.ts';
@@ -143,10 +143,11 @@ export class JobMaster implements JobControl {
       this.initialSplits = await createInitialSplits(this.graph);
       if (this.rest) this.life.restEndpoint(await this.rest.listen()); // a port that cannot be bound fails the job
       const workerLog = workerLogOptions(this.embedding);
+      const systemLogger = actorSystemLogger(this.embedding);
       // Cancelled already (an AbortSignal aborted before execute()): no worker starts, the first attempt returns 'cancelled'.
       if (!this.cancelRequested) this.system = await ActorSystem.start({
         threads: this.threads(), name: `weir-${this.jobId}`, logBindings: { job: this.jobId }, typescript: this.embedding.typescript,
-        ...(this.embedding.logger ? { logger: this.embedding.logger } : {}), ...(workerLog ? { workerLog } : {}),
+        ...(systemLogger ? { logger: systemLogger } : {}), ...(workerLog ? { workerLog } : {}),
       });
       this.system?.onFailure((f) => this.onActorFailure(f));
       this.system?.onMessage((actorId, msg) => this.onMessage(actorId, msg));
