@@ -14,6 +14,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -279,6 +280,35 @@ describe('unbounded', () => {
   });
 });
 
+test('the Redis server frozen mid-run (SIGSTOP: connections open, no replies): the job fails over instead of waiting forever, and resumes exactly once it answers', { timeout: 60_000 }, async () => {
+  const frozen = await startRedis();
+  let client: JobClient | undefined;
+  try {
+    const ids1 = await frozen.xaddMany('s', Array.from({ length: 300 }, (_, i) => ({ n: String(i) })));
+    client = redisJob.execute({
+      params: { url: frozen.url, streams: ['s'], bounded: false, sourceParallelism: 1, connectTimeoutMs: 300 }, parallelism: 1,
+      checkpointing: { intervalMs: 50, directory: path.join(root, 'frozen-checkpoints') },
+      restartStrategy: { type: 'fixed-delay', attempts: 1000, delayMs: 20 },
+    });
+    const job = client;
+    const count = () => job.collected<Out>('out').length;
+    await until('the first entries', () => count() >= 300);
+    frozen.pause();
+    await until('a failover', () => job.failovers.length >= 1);
+    const cause = job.failovers[0]!.cause;
+    assert.equal(cause.code, 'WEIR_SOURCE_CONNECTION_FAILED', cause.message);
+    assert.match(cause.message, /no reply from the server within \d+ ms while (reading|connecting)/);
+    frozen.resume();
+    const ids2 = await frozen.xaddMany('s', Array.from({ length: 300 }, (_, i) => ({ n: String(300 + i) })));
+    await until('the entries added after the freeze', () => count() >= 600);
+    await job.cancel();
+    assert.deepEqual(job.collected<Out>('out').map((r) => r.id), [...ids1, ...ids2], 'every entry once, in order');
+  } finally {
+    if (client) await ended(client);
+    await frozen.stop();
+  }
+});
+
 describe('errors at start', () => {
   test('a port nothing listens on: WEIR_SOURCE_CONNECTION_FAILED naming the source and host:port', async () => {
     const port = await freePort();
@@ -289,6 +319,25 @@ describe('errors at start', () => {
       assert.equal(e.details.connector, 'redis-streams');
       return true;
     });
+  });
+
+  test('a server that accepts connections and never answers: WEIR_SOURCE_CONNECTION_FAILED after connectTimeoutMs, not a hang', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s)); // accepts, reads nothing, writes nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(redisParseJob.execute({ params: { url: `redis://127.0.0.1:${port}`, streams: ['orders'], bounded: false, parallelism: 1, overrides: { connectTimeoutMs: 300 } }, parallelism: 1 }).done, (e: WeirError) => {
+        assert.equal(e.code, 'WEIR_SOURCE_CONNECTION_FAILED', e.message);
+        assert.match(e.message, /no reply from the server within 300 ms while connecting/);
+        assert.ok(e.message.includes(`127.0.0.1:${port}`), e.message);
+        return true;
+      });
+      assert.ok(sockets.size >= 1, 'the source connected');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   test('a wrong password: WEIR_SOURCE_MISCONFIGURED naming the source, never the password', async () => {

@@ -15,7 +15,7 @@ export interface RedisConnectionOptions {
   username?: string | undefined;
   password?: string | undefined;
   db?: number | undefined;
-  /** How long opening the connection may take (default 5 000 ms). */
+  /** How long opening the connection may take — TCP connect, then PING and the streams' first commands — and how long a reply may take beyond an XREAD's `blockMs` (default 5 000 ms). */
   connectTimeoutMs?: number | undefined;
 }
 

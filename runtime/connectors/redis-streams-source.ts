@@ -45,6 +45,9 @@ export interface RedisStreamSplit {
 const DONE: SourcePoll<never> = { records: [], done: true };
 const NOTHING_YET: SourcePoll<never> = { records: [], done: false };
 
+/** Bound on opening the connection (TCP connect, then PING and the streams' first commands) and on a reply beyond an XREAD's BLOCK time. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
 function isRedisSplit(v: unknown): v is RedisStreamSplit {
   const s = v as RedisStreamSplit;
   return typeof v === 'object' && v !== null && typeof s.stream === 'string' && (s.after === null || typeof s.after === 'string') && (s.end === null || typeof s.end === 'string' || s.end === undefined);
@@ -158,21 +161,26 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
         host: e.host,
         port: e.port,
         ...(e.tls ? { tls: true as const } : {}),
-        connectTimeout: c.connectTimeoutMs ?? 5000,
+        connectTimeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         reconnectStrategy: false, // a lost connection fails the subtask: the job fails over and resumes from its checkpoint
       },
     });
     client.on('error', () => { /* surfaces as the rejection of the pending or next command */ });
     this.client = client;
+    // `connectTimeout` bounds the TCP connect only: a server that accepts and never answers (stopped,
+    // overloaded, not Redis) would hang the subtask. The whole opening handshake gets the same bound.
+    const timeoutMs = c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     try {
-      await client.connect();
-      await client.ping(); // NOAUTH when the server wants a password and none was given
+      await this.replyWithin(timeoutMs, 'connecting (connect, PING)', async () => {
+        await client.connect();
+        await client.ping(); // NOAUTH when the server wants a password and none was given
+      });
     } catch (e) {
       if (this.closed) return;
-      throw this.classify('cannot connect', e);
+      throw e instanceof WeirError ? e : this.classify('cannot connect', e);
     }
     try {
-      await Promise.all(this.splits.map(async (s) => {
+      await this.replyWithin(timeoutMs, 'opening the streams (TYPE, XREVRANGE)', () => Promise.all(this.splits.map(async (s) => {
         const type = await client.type(s.stream);
         if (type !== 'none' && type !== 'stream') {
           throw this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, `key '${s.stream}' is a ${type}, not a stream`, undefined, { stream: s.stream });
@@ -186,7 +194,7 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
           if (s.after === null) s.after = lastId;
           if (this.spec.bounded && s.end === null) s.end = lastId;
         }
-      }));
+      })));
     } catch (e) {
       if (this.closed) return;
       throw e instanceof WeirError ? e : this.classify('cannot open', e);
@@ -203,10 +211,13 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
     type Reply = Array<{ name: string; messages: Array<{ id: string; message: Record<string, string> }> }> | null;
     let reply: Reply;
     try {
-      reply = (await client.xRead(splits.map((s) => ({ key: s.stream, id: s.after! })), bounded ? { COUNT: this.spec.batchSize } : { COUNT: this.spec.batchSize, BLOCK: this.spec.blockMs })) as unknown as Reply;
+      // A stalled server (stopped, frozen) keeps the connection open and never replies: without a
+      // deadline the source would wait forever while checkpoints complete with no progress.
+      const deadline = (bounded ? 0 : this.spec.blockMs) + (this.spec.connection.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      reply = await this.replyWithin(deadline, 'reading (XREAD)', async () => (await client.xRead(splits.map((s) => ({ key: s.stream, id: s.after! })), bounded ? { COUNT: this.spec.batchSize } : { COUNT: this.spec.batchSize, BLOCK: this.spec.blockMs })) as unknown as Reply);
     } catch (e) {
       if (this.closed) return;
-      throw this.classify('failed reading', e);
+      throw e instanceof WeirError ? e : this.classify('failed reading', e);
     }
     if (this.closed) return;
     const byStream = new Map((reply ?? []).map((r) => [r.name, r.messages]));
@@ -225,6 +236,29 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
     this.bufferPos = 0;
   }
 
+  /**
+   * `call()`, failing with WEIR_SOURCE_CONNECTION_FAILED when the server has not replied within
+   * `ms` (the client is destroyed: its pending commands reject and are ignored).
+   */
+  private async replyWithin<T>(ms: number, what: string, call: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        try {
+          this.client?.destroy();
+        } catch { /* already closed */ }
+        reject(this.fail(RuntimeErrorCode.SOURCE_CONNECTION_FAILED, `no reply from the server within ${ms} ms while ${what}: it accepts connections but does not answer (stopped, overloaded, or not Redis?)`, undefined, { timeoutMs: ms }));
+      }, ms);
+    });
+    const work = call();
+    work.catch(() => { /* after a timeout the destroyed client rejects it: already reported */ });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** A Redis error reply (auth, type) or a connection failure (refused, closed, timed out). */
   private classify(what: string, e: unknown): WeirError {
     const msg = e instanceof Error ? e.message : String(e);
@@ -232,6 +266,9 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
     if (isReply && /^(WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|ERR AUTH|ERR invalid password|ERR DB index)/i.test(msg)) {
       return this.fail(RuntimeErrorCode.SOURCE_MISCONFIGURED, `${what}: ${msg}`, e);
     }
+    // A server still starting up or failing over answers LOADING / MASTERDOWN / TRYAGAIN / BUSY: not
+    // ready yet, like a refused connection (restartable, documented as a connection failure).
+    if (isReply && /^(LOADING|MASTERDOWN|TRYAGAIN|BUSY)\b/.test(msg)) return this.fail(RuntimeErrorCode.SOURCE_CONNECTION_FAILED, `${what}: ${msg}`, e);
     if (isReply) return this.fail(RuntimeErrorCode.SOURCE_FAILED, `${what}: ${msg}`, e);
     return this.fail(RuntimeErrorCode.SOURCE_CONNECTION_FAILED, `${what}: ${msg || (e as Error)?.constructor?.name}`, e);
   }

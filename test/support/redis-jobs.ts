@@ -18,6 +18,7 @@ export interface RedisJobParams {
   sourceParallelism: number;
   batchSize?: number;
   start?: 'earliest' | 'latest';
+  connectTimeoutMs?: number;
   /** While this file exists, the map throws once (and deletes it): alternately process.exit(7) in the worker and a throw. */
   failMarker?: string;
   /** While this file exists, the map spins `slowMicros` per record. */
@@ -33,6 +34,7 @@ export const redisJob = defineJob('t-redis-streams', (env, p: RedisJobParams) =>
   env.fromRedisStreams({
     url: p.url, streams: p.streams, bounded: p.bounded, start: p.start ?? 'earliest',
     ...(p.batchSize !== undefined ? { batchSize: p.batchSize } : {}),
+    ...(p.connectTimeoutMs !== undefined ? { connectTimeoutMs: p.connectTimeoutMs } : {}),
     blockMs: 100,
   }).uid('redis').setParallelism(p.sourceParallelism)
     .rebalance()
@@ -57,7 +59,7 @@ export const redisJob = defineJob('t-redis-streams', (env, p: RedisJobParams) =>
 });
 
 /** A job that only reads (for the error tests and the parse option). */
-export const redisParseJob = defineJob('t-redis-streams-parse', (env, p: { url: string; streams: string[]; bounded: boolean; parallelism: number; overrides?: { port?: number; password?: string; db?: number } }) => {
+export const redisParseJob = defineJob('t-redis-streams-parse', (env, p: { url: string; streams: string[]; bounded: boolean; parallelism: number; overrides?: { port?: number; password?: string; db?: number; connectTimeoutMs?: number } }) => {
   env.fromRedisStreams({
     url: p.url, streams: p.streams, bounded: p.bounded, ...p.overrides,
     parse: (fields, id, stream) => ({ key: `${stream}:${fields.n}`, id }),

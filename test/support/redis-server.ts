@@ -32,6 +32,9 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Start it again on the same port and directory; resolves when it answers PING. */
   restart(): Promise<void>;
+  /** Freeze the server (SIGSTOP): connections stay open and get no reply, until `resume()` (SIGCONT). */
+  pause(): void;
+  resume(): void;
   /** Shut down and delete the directory. */
   stop(): Promise<void>;
 }
@@ -129,11 +132,18 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
       return ids;
     },
     kill: killProc,
+    pause() {
+      proc?.kill('SIGSTOP');
+    },
+    resume() {
+      proc?.kill('SIGCONT');
+    },
     async restart() {
       await launch();
     },
     async stop() {
       client.destroy();
+      proc?.kill('SIGCONT'); // a paused server must not outlive its test
       await killProc();
       fs.rmSync(dir, { recursive: true, force: true });
     },
