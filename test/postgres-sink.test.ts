@@ -178,6 +178,18 @@ describe('PostgreSQL sink in a running job', () => {
     });
   });
 
+  test('upsert on a table without a unique index on the key fails at open with WEIR_SINK_MISCONFIGURED saying so', async () => {
+    await createTable('up_no_index', false);
+    await server.query('CREATE UNIQUE INDEX up_no_index_id_label ON up_no_index (id, label)'); // not the key (id) alone
+    await assert.rejects(execute({ table: 'up_no_index', mode: 'upsert', n: 10, keys: 5, parallelism: 1, spinMicros: 0 }).done, (e: unknown) => {
+      assert.ok(e instanceof WeirError, String(e));
+      assert.equal(e.code, 'WEIR_SINK_MISCONFIGURED', e.message);
+      assert.match(e.message, /PostgreSQL sink 'PostgresSink\(up_no_index\)' .*open on 127\.0\.0\.1:\d+\/postgres .*upsert key \(id\) has no unique index or primary key on exactly these columns \(unique indexes on the table: \(id, label\)\)/);
+      return true;
+    });
+    assert.deepEqual(await rows('up_no_index'), []);
+  });
+
   test('a record violating NOT NULL fails the job with WEIR_SINK_RECORD_REJECTED naming the record; committed rows stay', async () => {
     await createTable('bad_record', false);
     const bad = 25_000;

@@ -89,7 +89,8 @@ class PostgresWriter<T> implements TwoPhaseCommitSink<T, PostgresTransaction> {
         const columns = this.rows.columns;
         const cols = columns ? columns.map((x) => this.pgm!.escapeIdentifier(x)).join(', ') : '*';
         await c.query(`SELECT ${cols} FROM ${quoteQualified(this.pgm!, this.o.table)} WHERE false`);
-        if (!this.upsert) {
+        if (this.upsert) await this.checkUpsertKey(c);
+        else {
           const r = await c.query<{ max_prepared_transactions: string }>('SHOW max_prepared_transactions');
           if (Number(r.rows[0]?.max_prepared_transactions ?? 0) <= 0) {
             throw Object.assign(new Error('max_prepared_transactions is 0 on the server: exactly-once needs PREPARE TRANSACTION (set it > 0 and restart PostgreSQL, or use mode upsert)'), { code: '55000', forceKind: 'misconfigured' });
@@ -97,6 +98,24 @@ class PostgresWriter<T> implements TwoPhaseCommitSink<T, PostgresTransaction> {
         }
       });
     });
+  }
+
+  /**
+   * ON CONFLICT (key) needs a unique index (or primary key) on exactly the key's columns — not
+   * partial, not on expressions, not deferrable. Checked when the sink opens: otherwise the first
+   * INSERT fails (42P10), possibly long after a job "started fine".
+   */
+  private async checkUpsertKey(c: pg.Client): Promise<void> {
+    const r = await c.query<{ cols: string[] }>(
+      `SELECT array_agg(a.attname::text ORDER BY a.attname) AS cols FROM pg_index i
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL
+        GROUP BY i.indexrelid`,
+      [quoteQualified(this.pgm!, this.o.table)]);
+    const key = [...this.o.key!].sort();
+    if (r.rows.some((row) => row.cols.length === key.length && row.cols.every((col, i) => col === key[i]))) return;
+    const found = r.rows.map((row) => `(${row.cols.join(', ')})`).join(', ') || 'none';
+    throw Object.assign(new Error(`upsert key (${this.o.key!.join(', ')}) has no unique index or primary key on exactly these columns (unique indexes on the table: ${found}); ON CONFLICT needs one — create it, or change key`), { code: '42P10', forceKind: 'misconfigured' });
   }
 
   beginTransaction(): PostgresTransaction {
