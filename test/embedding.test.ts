@@ -156,6 +156,14 @@ describe('execute({ logger })', () => {
 
 describe('TypeScript job modules', () => {
   const url = 'file:///app/job.ts';
+  test('a .ts job imported with tsx\'s scoped tsImport(): workers get its plain URL (they import it with the loader they get)', async () => {
+    // End to end (an app importing the built package, its job through tsImport) this runs; here Weir
+    // itself runs from its sources, which a scoped import would load a second time, so only the URL.
+    const { tsImport } = await import('tsx/esm/api');
+    const mod = (await tsImport('./support/scoped-loader-job.ts', import.meta.url)) as typeof import('./support/scoped-loader-job.ts');
+    assert.equal(mod.scopedLoaderJob.moduleUrl, new URL('./support/scoped-loader-job.ts', import.meta.url).href);
+  });
+
   test('a JavaScript job module needs no loader', () => {
     assert.deepEqual(checkWorkersCanLoad('file:///app/job.mjs', 'j', { execArgv: [], stripsTypes: false, tsxFound: false }), { typescript: false });
   });

@@ -88,8 +88,21 @@ export function defineJob<P = undefined>(name: string, build: JobBuildFunction<P
 
 export function normalizeModuleUrl(m: string | URL): string {
   const s = String(m);
-  if (s.startsWith('file:')) return s;
+  if (s.startsWith('file:')) return withoutScopedLoaderQuery(s);
   return pathToFileURL(s).href;
+}
+
+/**
+ * tsx's scoped loaders (`tsImport()`, `register({ namespace })`) mark the modules they load with a
+ * `tsx-namespace` query. Workers do not have that scoped loader: they import the plain URL with the
+ * loader they get (a process-wide one, or tsx found installed) — or execute() says none can reach
+ * them (WEIR_TYPESCRIPT_LOADER_MISSING). With the query they failed at import in every worker.
+ */
+function withoutScopedLoaderQuery(url: string): string {
+  if (!url.includes('tsx-namespace=')) return url;
+  const u = new URL(url);
+  u.searchParams.delete('tsx-namespace');
+  return u.href;
 }
 
 /**
@@ -120,7 +133,7 @@ function callerModuleUrl(): string | undefined {
     } catch {
       continue;
     }
-    return url;
+    return withoutScopedLoaderQuery(url);
   }
   return undefined;
 }
