@@ -178,6 +178,18 @@ export class CheckpointCoordinator {
     }
   }
 
+  /**
+   * Why a checkpoint or savepoint the app or REST asks for can never start in this coordinator —
+   * stopped, the job's input ended (the final checkpoint is the last), every subtask finished —
+   * or undefined: it may, once the checkpoints in flight allow. Checked while a request waits its
+   * turn, so it is refused when that happens, not after the checkpoints it waited for.
+   */
+  requestRefusal(kind: 'checkpoint' | 'savepoint'): WeirError | undefined {
+    return triggerRefusal(kind, kind === 'savepoint' ? 'savepoint' : 'manual', {
+      stopped: this.stopped, allFinished: this.participants.allFinished(), inputEnded: this.inputEnded, pending: 0, maxConcurrent: 1,
+    });
+  }
+
   /** A subtask's part of checkpoint `checkpointId` is durable. Never throws. */
   acknowledge(subtask: SubtaskKey, checkpointId: number, ack: SubtaskAck): void {
     try {

@@ -260,6 +260,8 @@ export class JobCheckpointing {
   }
 
   private async savepointInto(target: string, opts: { terminal?: boolean }): Promise<CompletedCheckpoint> {
+    const refused = this.coordinator.requestRefusal('savepoint');
+    if (refused) throw refused;
     await this.callAll('prepareSavepoint', target);
     const done = await this.triggerInTurn({ kind: 'savepoint', targetDirectory: target, ...(opts.terminal ? { reason: 'final' } : {}) });
     if (opts.terminal) await this.notifications.get(done.checkpointId);
@@ -274,7 +276,14 @@ export class JobCheckpointing {
   private async triggerInTurn(request: TriggerOptions): Promise<CompletedCheckpoint> {
     for (let waited = 0; ; waited += 2) {
       const coordinator = this.coordinator;
-      while (coordinator.pendingCheckpointIds().length > 0) await sleep(2);
+      for (;;) {
+        // Refused as soon as it can never start (a stop-with-savepoint too: once the input ended, the
+        // job finishes by itself and its final checkpoint is the last), not after what it waited for.
+        const refused = coordinator.requestRefusal(request.kind ?? 'checkpoint');
+        if (refused) throw refused;
+        if (coordinator.pendingCheckpointIds().length === 0) break;
+        await sleep(2);
+      }
       try {
         return await coordinator.trigger(request);
       } catch (e) {
