@@ -144,7 +144,12 @@ export class JobClient {
 
   get jobId(): string { return this.control.jobId; }
   get name(): string { return this.control.name; }
-  /** Resolves when every sink finished (bounded job) or after cancel(); rejects with the failure's WeirError. */
+  /**
+   * Resolves when every sink finished (bounded job) — its collect sinks' records delivered to the
+   * app — or after cancel(); rejects with the failure's WeirError. A `results()` iterator that is
+   * neither read nor closed (`break`, `return()`) back-pressures the job once its queue is full, so
+   * `done` waits for it, as a stream waits for its reader.
+   */
   get done(): Promise<JobResult> { return this.control.done; }
   get status(): JobStatus { return this.control.status(); }
   /**
@@ -248,7 +253,8 @@ export class JobClient {
    * Stream a collect sink's records as they arrive. Iteration ends when the job
    * ends — finished or cancelled; when it failed, `next()` rejects with the job's error once every
    * record was delivered (as Flink's collect iterator throws). A slow consumer back-pressures the job (reading pauses beyond 10 000
-   * queued records). Nothing emitted before the call is lost: with `retainCollected` (default)
+   * queued records; an iterator left unread and not closed holds the job there: close it with
+   * `break` or `return()`). Nothing emitted before the call is lost: with `retainCollected` (default)
    * each iterator starts at the sink's first record; with `retainCollected: false` the first
    * iterator of a sink also gets the records that arrived before it (up to 10 000, the oldest
    * dropped beyond), later iterators only what arrives after they were created.
