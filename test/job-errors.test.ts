@@ -89,6 +89,15 @@ test('a job without a sink is refused', () => {
   assert.throws(() => empty.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /no operators/.test(e.message));
 });
 
+test('two collect sinks with one name are refused (each name identifies one sink\'s results)', () => {
+  const job = defineJob('t-dup-collect', (env) => {
+    const s = env.fromSequence(1, 10);
+    s.collect('out');
+    s.map((x) => -x).collect('out');
+  });
+  assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /collect\('out'\) is used twice/.test(e.message) && e.details.sink === 'out');
+});
+
 test('a keyed operation without keyBy is refused (JavaScript callers bypassing the types)', () => {
   const job = defineJob('t-keyed-without-keyby', (env) => {
     const s = env.fromSequence(1, 3);

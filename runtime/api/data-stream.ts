@@ -143,6 +143,10 @@ export class DataStream<T> {
   /** Hand records to the calling thread: read them from the job client with `results(name)` / `collected(name)`. */
   collect(name = 'default'): SinkHandle {
     if (typeof name !== 'string' || name.length === 0) throw invalidArgument('collect: the name must be a non-empty string');
+    // One sink per name: results(name) / collected(name) read one sink. Two streams into one name
+    // were merged silently, in an order no one chose; union() says so.
+    const taken = this.graph.nodes.find((n) => n.spec.kind === 'sink' && n.spec.sink.type === 'collect' && n.spec.sink.name === name);
+    if (taken) throw invalidGraph(`collect('${name}') is used twice: a collect sink's name identifies its results (results('${name}'), collected('${name}')); give each sink its own name, or union() the streams into one collect`, { sink: name });
     return this.sink({ type: 'collect', name }, `Collect(${name})`);
   }
 

@@ -18,6 +18,6 @@ export async function checkSavepointDirectory(directory: string): Promise<void> 
     await fsp.access(dir, constants.W_OK | constants.X_OK);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `savepoint directory ${dir} cannot be written (${err.code ?? 'error'}: ${err.message}); the job keeps running`, { directory: dir, errno: err.code }, { cause: err });
+    throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `savepoint directory ${dir} cannot be written (${err.message}); the job keeps running`, { directory: dir, errno: err.code }, { cause: err });
   }
 }
