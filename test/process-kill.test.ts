@@ -124,7 +124,7 @@ test("restore: 'latest' skips a chk-n without _metadata and one with a corrupted
 
   const warnings: Array<{ path: string; reason: string }> = [];
   const logger = { warn: (o: { path: string; reason: string }) => warnings.push({ path: o.path, reason: o.reason }), info() {}, debug() {}, error() {}, child() { return logger; } };
-  const initial = await resolveInitialRestore('latest', { checkpointDirectory: checkpoints, jobName: 't-recovery-count', jobId: 'fallback', logger: logger as unknown as Logger });
+  const initial = await resolveInitialRestore('latest', { checkpointDirectory: checkpoints, jobName: 't-recovery-count', jobId: 'fallback', loggerFor: () => logger as unknown as Logger });
   assert.equal(initial.checkpoint.checkpointId, previous, 'fell back to the previous complete checkpoint');
   assert.deepEqual(warnings.map((w) => w.path), [torn, path.join(jobDir, `chk-${newest}`)]);
   assert.equal(warnings[0]!.reason, '_metadata missing (checkpoint incomplete)');

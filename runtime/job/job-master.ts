@@ -14,6 +14,7 @@
 import os from 'node:os';
 import { ActorSystem, type ActorFailure } from '../../actors/index.ts';
 import { jobWorkingStatePath, removeWorkingState } from '../task/working-state.ts';
+import type { Logger } from 'pino';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { ResolvedExecuteOptions } from './execute-options.ts';
@@ -60,8 +61,8 @@ export class JobMaster implements JobControl {
   private rejectAttempt: ((e: Error) => void) | undefined;
   private readonly finalMetrics = new Map<string, TaskMetrics>();
   private readonly sinkNameList: string[];
-  private readonly logger;
-  private readonly life: JobLifeLog;
+  private logger: Logger;
+  private life: JobLifeLog;
   /** The endpoint's base URL once it listens (`client.restUrl()`). */
   readonly restUrl: Promise<string>;
   private checkpointing: JobCheckpointing | undefined;
@@ -232,12 +233,23 @@ export class JobMaster implements JobControl {
     return this.opts.threads ?? Math.max(1, Math.min(os.availableParallelism(), subtasks));
   }
 
+  /**
+   * A restore from a checkpoint continues the restored run's job id (its checkpoints, its
+   * metrics series, its log lines): from here on every line carries that id.
+   */
+  private continueJobId(jobId: string): void {
+    this.logger.info({ continuesJob: jobId }, `job id ${jobId}: continuing the restored run's checkpoints (instead of ${this.jobId})`);
+    this.jobId = jobId;
+    this.logger = jobLogger(this.embedding, jobId);
+    this.life = new JobLifeLog(this.logger, this.name);
+  }
+
   /** Resolve `restore` and set up checkpointing (which continues the restored job's checkpoints). */
   private async initialRestore(): Promise<{ checkpoint: CompletedCheckpoint; rootDir: string } | undefined> {
     let initial;
     if (this.opts.restore !== undefined) {
-      initial = await resolveInitialRestore(this.opts.restore, { checkpointDirectory: this.opts.checkpointing?.directory, jobName: this.name, jobId: this.opts.jobIdExplicit ? this.jobId : undefined, logger: this.logger });
-      if (!this.opts.jobIdExplicit && initial.checkpoint.kind === 'checkpoint') this.jobId = initial.jobId;
+      initial = await resolveInitialRestore(this.opts.restore, { checkpointDirectory: this.opts.checkpointing?.directory, jobName: this.name, jobId: this.opts.jobIdExplicit ? this.jobId : undefined, loggerFor: (id) => jobLogger(this.embedding, id) });
+      if (!this.opts.jobIdExplicit && initial.checkpoint.kind === 'checkpoint' && initial.jobId !== this.jobId) this.continueJobId(initial.jobId);
       // Plan now so unmatched state fails the job before anything runs.
       planRestore(initial.checkpoint.metadata, initial.rootDir, this.graph, { allowNonRestoredState: this.opts.allowNonRestoredState, source: initial.checkpoint.directory });
       this.restoredFrom = { checkpointId: initial.checkpoint.checkpointId, path: initial.checkpoint.directory };

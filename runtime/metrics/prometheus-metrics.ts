@@ -156,7 +156,9 @@ class WeirCollectors {
 
   add(client: JobClient): void {
     if (this.jobs.has(client)) return;
-    const o: Observed = { client, sampler: samplerFor(client), labels: { job_id: client.jobId, job_name: client.name } };
+    // Labels read the id at each scrape: a restore continues the restored run's job id once resolved,
+    // after registration (the job-level series carried the discarded provisional id).
+    const o: Observed = { client, sampler: samplerFor(client), get labels() { return { job_id: client.jobId, job_name: client.name }; } };
     this.jobs.set(client, o);
     try {
       const off = client.onCheckpoint((s: CheckpointStats) => {

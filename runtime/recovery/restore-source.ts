@@ -27,7 +27,8 @@ export interface InitialRestore {
 
 export async function resolveInitialRestore(
   restore: string,
-  opts: { checkpointDirectory: string | undefined; jobName: string; jobId: string | undefined; logger: Logger },
+  /** `loggerFor(jobId)`: the logger of warnings about that job's checkpoints (bound to that id, once). */
+  opts: { checkpointDirectory: string | undefined; jobName: string; jobId: string | undefined; loggerFor: (jobId: string) => Logger },
 ): Promise<InitialRestore> {
   if (restore !== 'latest') {
     const loaded = await CheckpointStorage.load(restore);
@@ -43,7 +44,7 @@ export async function resolveInitialRestore(
   let best: { jobId: string; found: NonNullable<Awaited<ReturnType<CheckpointStorage['findLatestValid']>>>; storage: CheckpointStorage } | undefined;
   for (const j of candidates) {
     // Warnings about a job's checkpoints carry that job's id (the one this run continues when it wins), not the fresh id of the run.
-    const storage = new CheckpointStorage({ directory: opts.checkpointDirectory, jobId: j.jobId, logger: opts.logger.child({ job: j.jobId }) });
+    const storage = new CheckpointStorage({ directory: opts.checkpointDirectory, jobId: j.jobId, logger: opts.loggerFor(j.jobId) });
     const found = await storage.findLatestValid();
     if (!found) {
       skipped.push(...(await storage.list()).map((d) => ({ path: d.path, reason: d.complete ? 'invalid (see the warnings above)' : '_metadata missing (checkpoint incomplete)' })));
@@ -54,12 +55,17 @@ export async function resolveInitialRestore(
   }
   if (!best) {
     const where = path.resolve(opts.checkpointDirectory);
+    // Job ids of other runs with checkpoints here (a different job name, or an explicit id that differs).
+    const others = opts.jobId !== undefined
+      ? (await CheckpointStorage.listJob(opts.checkpointDirectory)).filter((j) => j.jobId !== opts.jobId && j.checkpoints.length > 0).map((j) => j.jobId)
+      : jobs.filter((j) => !candidates.includes(j) && j.checkpoints.length > 0).map((j) => j.jobId);
     throw new WeirError(
       'WEIR_RESTORE_NOTHING',
       `restore: 'latest' found no complete checkpoint of job ${opts.jobId ?? `'${opts.jobName}'`} in ${where}` +
-        (skipped.length ? `; skipped: ${skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}` : ' (no checkpoints at all)') +
+        (skipped.length ? `; skipped: ${skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}` : candidates.length > 0 ? ' (its job directories hold no checkpoints)' : ' (no checkpoints of it)') +
+        (others.length > 0 ? `. The directory holds checkpoints of job ids ${others.map((id) => `'${id}'`).join(', ')}: pass the one to continue as the job id (execute({ jobId }), weir run --job-id)` : '') +
         '. Start without restore for a fresh run.',
-      { directory: where, skipped },
+      { directory: where, skipped, otherJobIds: others },
     );
   }
   // The checkpoints retained for retention are found by runtime/recovery/retained-checkpoints.ts.
