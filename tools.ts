@@ -40,6 +40,6 @@ export function loadCheckpoint(target: string, opts: { verify?: FileVerification
 }
 
 /** Check that each file exists under `rootDir` with its recorded size (and sha256); the first problem, or undefined. */
-export function verifyCheckpointFiles(rootDir: string, files: readonly CheckpointFile[], mode: FileVerification): Promise<string | undefined> {
-  return verifyFiles(rootDir, files, mode);
+export async function verifyCheckpointFiles(rootDir: string, files: readonly CheckpointFile[], mode: FileVerification): Promise<string | undefined> {
+  return (await verifyFiles(rootDir, files, mode))?.message;
 }

@@ -12,25 +12,37 @@ import { isSafeRelativePath, type CheckpointFile } from './checkpoint-metadata.t
 /** How thoroughly referenced files are checked: existence+size, or also their sha256 (default). */
 export type FileVerification = 'size' | 'sha256';
 
+/** What is wrong with a checkpoint's files: one it references is `missing` (the checkpoint is incomplete), or damaged. */
+export interface FileProblem {
+  readonly missing: boolean;
+  readonly message: string;
+}
+
+/** The error code of a file problem: WEIR_CHECKPOINT_INCOMPLETE for a missing file, WEIR_CHECKPOINT_CORRUPT otherwise (common/error-codes.ts). */
+export function fileProblemCode(p: FileProblem): 'WEIR_CHECKPOINT_INCOMPLETE' | 'WEIR_CHECKPOINT_CORRUPT' {
+  return p.missing ? 'WEIR_CHECKPOINT_INCOMPLETE' : 'WEIR_CHECKPOINT_CORRUPT';
+}
+
 /**
  * Check that each file exists under `rootDir` with the recorded size (and
  * sha256 with `'sha256'`). Returns the first problem, or undefined.
  */
-export async function verifyFiles(rootDir: string, files: readonly CheckpointFile[], mode: FileVerification): Promise<string | undefined> {
+export async function verifyFiles(rootDir: string, files: readonly CheckpointFile[], mode: FileVerification): Promise<FileProblem | undefined> {
+  const damaged = (message: string): FileProblem => ({ missing: false, message });
   for (const f of files) {
-    if (!isSafeRelativePath(f.path)) return `referenced file path ${JSON.stringify(f.path)} escapes the checkpoint root`;
+    if (!isSafeRelativePath(f.path)) return damaged(`referenced file path ${JSON.stringify(f.path)} escapes the checkpoint root`);
     const abs = path.join(rootDir, ...f.path.split('/'));
     let st: Stats;
     try {
       st = await stat(abs);
     } catch {
-      return `referenced file ${f.path} is missing (${abs})`;
+      return { missing: true, message: `referenced file ${f.path} is missing (${abs})` };
     }
-    if (!st.isFile()) return `referenced file ${f.path} is not a regular file`;
-    if (st.size !== f.bytes) return `referenced file ${f.path} has ${st.size} bytes, expected ${f.bytes}`;
+    if (!st.isFile()) return damaged(`referenced file ${f.path} is not a regular file`);
+    if (st.size !== f.bytes) return damaged(`referenced file ${f.path} has ${st.size} bytes, expected ${f.bytes}`);
     if (mode === 'sha256') {
       const actual = await sha256File(abs);
-      if (actual !== f.sha256) return `referenced file ${f.path} fails its sha256 check (expected ${f.sha256}, got ${actual})`;
+      if (actual !== f.sha256) return damaged(`referenced file ${f.path} fails its sha256 check (expected ${f.sha256}, got ${actual})`);
     }
   }
   return undefined;

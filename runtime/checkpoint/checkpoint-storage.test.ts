@@ -170,6 +170,12 @@ describe('CheckpointStorage.load, savepoints, discard and listing', () => {
     await expectCode(CheckpointStorage.load(s.jobDir), 'WEIR_CHECKPOINT_INCOMPLETE', /no _metadata/);
   });
 
+  test('load: a referenced file that is missing makes the checkpoint incomplete (WEIR_CHECKPOINT_INCOMPLETE, as the registry says), not corrupt', async () => {
+    const s = await storageWith('job-m', 1);
+    fs.rmSync(path.join(s.checkpointDir(1), 'map-0.bin'));
+    await expectCode(CheckpointStorage.load(s.checkpointDir(1)), 'WEIR_CHECKPOINT_INCOMPLETE', /chk-1 is incomplete: referenced file chk-1\/map-0\.bin is missing/);
+  });
+
   test('a savepoint is self-contained and relocatable', async () => {
     const s = new CheckpointStorage({ directory: tmp, jobId: 'job-s' });
     const spDir = CheckpointStorage.savepointPath(path.join(tmp, 'savepoints'), 'job-s');

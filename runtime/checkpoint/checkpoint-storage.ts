@@ -25,7 +25,7 @@ import {
 } from './checkpoint-metadata.ts';
 import type { DiscardInfo, DiscardReason } from './pending-checkpoint.ts';
 import { checkpointDirName, SHARED_DIR_NAME } from './checkpoint-locations.ts';
-import { exists, fsyncDir, isAbsent, verifyFiles, type FileVerification } from './checkpoint-files.ts';
+import { exists, fileProblemCode, fsyncDir, isAbsent, verifyFiles, type FileVerification } from './checkpoint-files.ts';
 
 /** The state layer's ref-counting of shared (incremental) files, as storage needs it. Paths are relative to the job dir. */
 export interface SharedStateRegistry {
@@ -149,7 +149,7 @@ export class CheckpointStorage {
       root = this.jobDir;
     }
     const problem = await verifyFiles(root, draft.files, 'size');
-    if (problem) throw new WeirError('WEIR_CHECKPOINT_INCOMPLETE', `Cannot finalize ${draft.kind} ${draft.checkpointId}: ${problem}`, { checkpointId: draft.checkpointId, problem });
+    if (problem) throw new WeirError('WEIR_CHECKPOINT_INCOMPLETE', `Cannot finalize ${draft.kind} ${draft.checkpointId}: ${problem.message}`, { checkpointId: draft.checkpointId, problem: problem.message });
     const { path: metadataPath, metadata } = await CheckpointStorage.writeMetadataAt(dir, metadataBodyFromDraft(draft));
     if (registry && draft.kind === 'checkpoint') await registry.register(draft.checkpointId, draft.files.filter((f) => f.shared).map((f) => f.path));
     return completedCheckpointFromMetadata(metadata, metadataPath, dir);
@@ -251,7 +251,7 @@ export class CheckpointStorage {
       }
       const problem = await verifyFiles(this.jobDir, metadata.files, opts.verify ?? 'sha256');
       if (problem) {
-        skip(d.path, problem);
+        skip(d.path, problem.message);
         continue;
       }
       return { metadata, path: d.path, checkpoint: completedCheckpointFromMetadata(metadata, metadataPath, d.path), skipped };
@@ -287,7 +287,10 @@ export class CheckpointStorage {
     const verify = opts.verify ?? 'sha256';
     if (verify !== 'none') {
       const problem = await verifyFiles(rootDir, metadata.files, verify);
-      if (problem) throw new WeirError('WEIR_CHECKPOINT_CORRUPT', `Checkpoint ${directory} is corrupt: ${problem}`, { path: directory, problem });
+      if (problem) {
+        const code = fileProblemCode(problem);
+        throw new WeirError(code, `Checkpoint ${directory} is ${code === 'WEIR_CHECKPOINT_INCOMPLETE' ? 'incomplete' : 'corrupt'}: ${problem.message}`, { path: directory, problem: problem.message });
+      }
     }
     return { metadata, rootDir, directory, metadataPath };
   }
