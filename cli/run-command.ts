@@ -184,7 +184,14 @@ function executeJob(job: JobDefinition<unknown>, options: ExecuteOptions<unknown
   try {
     return job.execute(options);
   } catch (e) {
-    if (e instanceof WeirError && ((e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) || e.code === 'WEIR_REST_INSECURE')) throw usageError(e.message, { ...e.details });
+    if (e instanceof WeirError && ((e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) || e.code === 'WEIR_REST_INSECURE')) {
+      throw usageError(`${inFlagTerms(e.message)}${e.code === 'WEIR_INVALID_ARGUMENT' ? '' : ` (${e.code})`}`, { ...e.details, refusedWith: e.code });
+    }
     throw e;
   }
+}
+
+/** execute()'s wording of an option, as the flag an operator typed: `execute(): rest.host` → `--rest-host`. */
+function inFlagTerms(message: string): string {
+  return message.replace(/^execute\(\): /, '').replace(/\brest\.(port|host|token)\b/g, (_m, name: string) => `--rest-${name}`);
 }

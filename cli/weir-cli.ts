@@ -89,7 +89,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof WeirError && e.code === USAGE_ERROR) {
-    console.error(`weir: ${e.message}`);
+    console.error(`weir: ${e.code}: ${e.message}`);
     console.error(USAGE);
     process.exitCode = 2;
   } else {

@@ -322,13 +322,13 @@ describe('usage and lookup errors', () => {
 
   // Each option's validation is unit-tested in cli/run-options.test.ts; here, that a usage error exits 2.
   const cases: Array<[string[], string]> = [
-    [['frobnicate'], `weir: unknown command 'frobnicate'`],
-    [['run', JOB, '--checkpoint-interval', '5'], 'weir: checkpoint options: Invalid checkpoint config: intervalMs must be a number >= 10 (or null to disable periodic checkpoints), got 5'],
-    [['inspect', 'a', 'b'], `weir: inspect: unexpected argument 'b'`],
-    [[], 'weir: no command given'],
-    // Refused by execute() rather than by the flag's own check: a usage error all the same.
-    [['run', JOB, '--rest-port', '99999'], 'weir: execute(): rest.port must be an integer in [0, 65535], got 99999'],
-    [['run', JOB, '--rest-port', '0', '--rest-host', '0.0.0.0'], "weir: execute(): rest.host '0.0.0.0' is not a loopback address: pass rest.token so that every request must carry it (Authorization: Bearer <token>), or bind 127.0.0.1"],
+    [['frobnicate'], `weir: WEIR_CLI_USAGE: unknown command 'frobnicate'`],
+    [['run', JOB, '--checkpoint-interval', '5'], 'weir: WEIR_CLI_USAGE: checkpoint options: Invalid checkpoint config: intervalMs must be a number >= 10 (or null to disable periodic checkpoints), got 5'],
+    [['inspect', 'a', 'b'], `weir: WEIR_CLI_USAGE: inspect: unexpected argument 'b'`],
+    [[], 'weir: WEIR_CLI_USAGE: no command given'],
+    // Refused by execute() rather than by the flag's own check: a usage error all the same, in the flags' terms.
+    [['run', JOB, '--rest-port', '99999'], 'weir: WEIR_CLI_USAGE: --rest-port must be an integer in [0, 65535], got 99999'],
+    [['run', JOB, '--rest-port', '0', '--rest-host', '0.0.0.0'], "weir: WEIR_CLI_USAGE: --rest-host '0.0.0.0' is not a loopback address: pass --rest-token so that every request must carry it (Authorization: Bearer <token>), or bind 127.0.0.1 (WEIR_REST_INSECURE)"],
   ];
   for (const [args, message] of cases) {
     test(`exit 2: weir ${args.join(' ')}`, async () => {
