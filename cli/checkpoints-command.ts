@@ -60,6 +60,11 @@ export async function listCheckpoints(directory: string, jobId?: string): Promis
   const isDir = await stat(root).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new WeirError('WEIR_CHECKPOINT_NOT_FOUND', `No checkpoint directory at ${root}`, { path: root });
   const entries = await readdir(root, { withFileTypes: true });
+  // A --job that names no job here is a typo more often than an empty job: say so (exit 1), naming the jobs there.
+  if (jobId !== undefined && !entries.some((e) => e.isDirectory() && (e.name === jobId || e.name.startsWith(`savepoint-${jobId}-`)))) {
+    const known = entries.filter((e) => e.isDirectory() && !e.name.startsWith('savepoint-') && !CHK_RE.test(e.name) && e.name !== 'shared').map((e) => e.name);
+    throw new WeirError('WEIR_CHECKPOINT_NOT_FOUND', `No checkpoints or savepoints of job '${jobId}' in ${root} (job ids there: ${known.length ? known.join(', ') : 'none'})`, { path: root, jobId, known });
+  }
   // Given one job's directory (it holds chk-<n> itself): list that job.
   if (jobId === undefined && entries.some((e) => e.isDirectory() && CHK_RE.test(e.name))) {
     jobId = path.basename(root);

@@ -125,7 +125,8 @@ describe('weir run with checkpoints, then weir checkpoints and weir inspect', ()
       // Given the job's own directory, or filtered by --job (in process: same code, no process start).
       assert.deepEqual((await listCheckpoints(jobDir)).jobs, report.jobs);
       assert.deepEqual((await listCheckpoints(cpDir, 'cli-a')).jobs, report.jobs);
-      assert.deepEqual((await listCheckpoints(cpDir, 'nobody')).jobs, [{ jobId: 'nobody', jobDir: path.join(cpDir, 'nobody'), checkpoints: [] }]);
+      // A --job naming no job there is an error naming the jobs that are (a typo should not read as "0 checkpoints").
+      await assert.rejects(listCheckpoints(cpDir, 'nobody'), (e: WeirError) => e.code === 'WEIR_CHECKPOINT_NOT_FOUND' && /No checkpoints or savepoints of job 'nobody' .*job ids there: .*cli-a/.test(e.message));
 
       const text = await weir(['checkpoints', cpDir]);
       assert.equal(text.code, 0);
