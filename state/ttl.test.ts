@@ -9,7 +9,7 @@ import {
   ValueStateDescriptor,
   type KeyedStateBackend,
 } from './index.ts';
-import { BACKENDS, makeBackend, removeDir, tempDir } from './testing/backend-fixtures.ts';
+import { BACKENDS, makeBackend, removeDir, resolver, takeSnapshot, tempDir } from './testing/backend-fixtures.ts';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -127,6 +127,37 @@ for (const kind of BACKENDS) {
         assert.equal(r.get(), 1);
         assert.equal(a.get(), 1);
       }));
+
+    test('a restore judges expiry with the restored job\'s TTL: a longer TTL or none keeps what the old one had expired; the same TTL does not', async () => {
+      const clock = new ManualClock(0);
+      const src = await makeBackend(kind, root, { clock });
+      const ttl1s = { ttl: { ttlMs: 1000 } };
+      src.batch(() => {
+        src.setCurrentKey('k');
+        src.getState(new ValueStateDescriptor<string>('v', ttl1s)).update('x');
+        src.getState(new ListStateDescriptor<number>('l', ttl1s)).add(1);
+        src.getState(new MapStateDescriptor<string, number>('m', ttl1s)).put('a', 1);
+      });
+      clock.set(400);
+      const handle = await takeSnapshot(src, root, 7);
+      await src.dispose({ deleteFiles: true });
+      clock.set(2000); // restored after the old TTL passed (written at 0, ttl 1000)
+      for (const [ttl, alive] of [[{ ttl: { ttlMs: 10_000 } }, true], [{}, true], [ttl1s, false]] as const) {
+        const dst = await makeBackend(kind, root, { clock });
+        try {
+          await dst.restore([handle], resolver(root));
+          dst.batch(() => {
+            dst.setCurrentKey('k');
+            const what = JSON.stringify(ttl);
+            assert.equal(dst.getState(new ValueStateDescriptor<string>('v', ttl)).value(), alive ? 'x' : undefined, `value, ${what}`);
+            assert.deepEqual(dst.getState(new ListStateDescriptor<number>('l', ttl)).get(), alive ? [1] : [], `list, ${what}`);
+            assert.equal(dst.getState(new MapStateDescriptor<string, number>('m', ttl)).get('a'), alive ? 1 : undefined, `map, ${what}`);
+          });
+        } finally {
+          await dst.dispose({ deleteFiles: true });
+        }
+      }
+    });
 
     test('invalid TTL configuration is rejected', () => {
       assert.throws(() => new ValueStateDescriptor('x', { ttl: { ttlMs: 0 } }), { code: 'WEIR_INVALID_STATE_DESCRIPTOR' });

@@ -241,7 +241,6 @@ export abstract class AbstractKeyedStateBackend<D> implements KeyedStateBackend 
       registry: this.registry,
       sink: this.restoreSink(),
       runGroup: (fn) => this.runRestoreGroup(fn),
-      now: this.clock.now(),
     });
     this.chain.reset();
     this.afterRestore();

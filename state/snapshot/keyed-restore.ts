@@ -7,8 +7,10 @@
  *   2. map the footer's state table onto local state ids (kinds must agree);
  *   3. read only the blocks of key groups in our range and hand their records to the backend's
  *      {@link RestoreSink}, one key group per `runGroup` call (LMDB: one synchronous write
- *      transaction; no await happens inside it). Values whose TTL expired are dropped (a put of
- *      an expired value becomes a delete, so it also hides older base data).
+ *      transaction; no await happens inside it). Every entry keeps its TTL timestamp and is
+ *      restored, expired or not: expiry is judged when the entry is read, with the TTL the
+ *      restored job declares (Flink's semantics). Judging it here with the snapshot's TTL lost
+ *      entries a job restored with a longer TTL, or none, must still see.
  */
 import { WeirError } from '../../common/weir-error.ts';
 import { intersectKeyGroupRanges, keyGroupRangeSize, type KeyGroupRange } from '../key-groups.ts';
@@ -36,7 +38,6 @@ export interface RestoreTarget {
   sink: RestoreSink;
   /** Runs the application of one key group's records (synchronously). */
   runGroup(fn: () => void): void;
-  now: number;
 }
 
 function checkHandle(h: KeyedStateHandle): void {
@@ -68,16 +69,12 @@ export async function restoreKeyedState(
           );
         }
         const sids = new Map<number, number>();
-        const ttls = new Map<number, number>();
-        for (const row of footer.states) {
-          sids.set(row.sid, target.registry.restored(row).sid);
-          if (row.ttlMs) ttls.set(row.sid, row.ttlMs);
-        }
+        for (const row of footer.states) sids.set(row.sid, target.registry.restored(row).sid);
         for (const entry of footer.index) {
           if (entry.kg < range.start || entry.kg > range.end) continue;
           const block = await reader.readBlock(entry);
           target.runGroup(() => {
-            readRecords(block, visitorFor(entry.kg, sids, ttls, target.sink, target.now, abs));
+            readRecords(block, visitorFor(entry.kg, sids, target.sink, abs));
           });
         }
       } finally {
@@ -87,29 +84,22 @@ export async function restoreKeyedState(
   }
 }
 
-function visitorFor(kg: number, sids: Map<number, number>, ttls: Map<number, number>, sink: RestoreSink, now: number, file: string): RecordVisitor {
+function visitorFor(kg: number, sids: Map<number, number>, sink: RestoreSink, file: string): RecordVisitor {
   const local = (sid: number): number => {
     const s = sids.get(sid);
     if (s === undefined) throw new WeirError('WEIR_STATE_CORRUPT', `Snapshot file ${file} references unknown state id ${sid}`, { file, sid });
     return s;
   };
-  const expired = (sid: number, t: number): boolean => {
-    const ttl = ttls.get(sid);
-    return ttl !== undefined && t + ttl <= now;
-  };
   return {
     putValue(sid, key, t, v) {
-      if (expired(sid, t)) sink.deleteKey(kg, local(sid), key);
-      else sink.putValue(kg, local(sid), key, t, v);
+      sink.putValue(kg, local(sid), key, t, v);
     },
     putList(sid, key, items) {
-      const alive = ttls.has(sid) ? items.filter((it) => !expired(sid, it.t)) : items;
-      if (alive.length === 0) sink.deleteKey(kg, local(sid), key);
-      else sink.putList(kg, local(sid), key, alive);
+      if (items.length === 0) sink.deleteKey(kg, local(sid), key);
+      else sink.putList(kg, local(sid), key, items);
     },
     putMapEntry(sid, key, uk, t, v) {
-      if (expired(sid, t)) sink.deleteMapEntry(kg, local(sid), key, uk);
-      else sink.putMapEntry(kg, local(sid), key, uk, t, v);
+      sink.putMapEntry(kg, local(sid), key, uk, t, v);
     },
     deleteKey(sid, key) {
       sink.deleteKey(kg, local(sid), key);
