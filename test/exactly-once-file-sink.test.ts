@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { committedFiles, fileSinkJob, hiddenFiles, readCommitted, sinkRecord, type FileSinkJobParams, type SinkFault } from './support/sink-jobs.ts';
-import { exactlyOnceFileSink, type FileTransaction, type TaskInfo, type TwoPhaseCommitSink } from '../index.ts';
+import { exactlyOnceFileSink, type FileTransaction, type TaskInfo, type TwoPhaseCommitSink, type WeirError } from '../index.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-eofs-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -88,6 +88,49 @@ describe('exactly-once file sink in a running job', () => {
 
   test('failover, CSV, parallelism 3 behind a rebalance, unaligned checkpoints: committed exactly once', async () => {
     await run({ parallelism: 3, format: 'csv', checkpointing: { unaligned: true }, rebalance: true, spinMicros: 40, faults: [{ at: 1500, kind: 'exit' }, { at: 4000, kind: 'throw' }] }, 'failover-p3');
+  });
+});
+
+describe('exactly-once file sink: a commit that fails after the last checkpoint', () => {
+  // Only the final checkpoint (or the stop's savepoint) commits here: a failing commit used to be
+  // reported at the next record or checkpoint — there is none — so the job finished (or stopped)
+  // with that output never committed. Now it fails the attempt; the restore commits.
+  const setup = (name: string) => {
+    const dir = path.join(root, name);
+    const out = path.join(dir, 'out');
+    const marker = path.join(dir, 'commit-fails');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(marker, '');
+    const params: FileSinkJobParams = { n: N, directory: out, format: 'jsonl', spinMicros: 0, rebalance: false, commitFailMarker: marker };
+    const options = {
+      params, parallelism: 2, stateBackend: 'heap' as const, stateDirectory: path.join(dir, 'state'),
+      checkpointing: { intervalMs: 3_600_000, directory: path.join(dir, 'checkpoints') },
+      restartStrategy: { type: 'fixed-delay' as const, attempts: 3, delayMs: 0 },
+    };
+    const committed = () => readCommitted(out, 'jsonl').sort((a, b) => a.i - b.i);
+    return { marker, options, committed };
+  };
+
+  test('the final checkpoint\'s commit fails: the attempt fails over, the restore commits, every record exactly once', async () => {
+    const { marker, options, committed } = setup('final-commit-fails');
+    const result = await fileSinkJob.execute(options).done;
+    assert.equal(fs.existsSync(marker), false, 'the fault fired');
+    assert.equal(result.status, 'finished');
+    assert.equal(result.failovers.length, 1, 'the failed commit failed the attempt');
+    assert.equal(result.failovers[0]!.cause.code, 'WEIR_SINK_FAILED');
+    assert.deepEqual(committed(), Array.from({ length: N }, (_, i) => sinkRecord(i)));
+  });
+
+  test('stop-with-savepoint whose commit fails rejects; the job fails over and goes on, every record exactly once', async () => {
+    const { marker, options, committed } = setup('stop-commit-fails');
+    const client = fileSinkJob.execute({ ...options, params: { ...options.params, spinMicros: 200 } });
+    await client.running;
+    await assert.rejects(client.stopWithSavepoint(path.join(root, 'stop-commit-fails', 'savepoints')), (e: WeirError) => e.code === 'WEIR_SINK_FAILED');
+    assert.equal(fs.existsSync(marker), false, 'the fault fired');
+    const result = await client.done;
+    assert.equal(result.status, 'finished', 'not stopped: it failed over and ran to its end');
+    assert.equal(result.failovers.length, 1);
+    assert.deepEqual(committed(), Array.from({ length: N }, (_, i) => sinkRecord(i)));
   });
 });
 

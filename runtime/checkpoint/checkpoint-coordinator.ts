@@ -94,6 +94,11 @@ export class CheckpointCoordinator {
     retainedCheckpoints?: CompletedCheckpoint[];
     /** Whether the newest retained checkpoint is this job's recovery point (default true; false for a previous run's leftovers). */
     recoverFromRetained?: boolean;
+    /**
+     * The previous coordinator's recovery point, when a failover replaces it: a stop-with-savepoint
+     * newer than every retained checkpoint is not among them (savepoints are never retained).
+     */
+    recoveryPoint?: CompletedCheckpoint;
     /** Keep statistics across coordinators of one job (a failover creates a new coordinator). */
     stats?: CheckpointStatsTracker;
   }) {
@@ -111,6 +116,7 @@ export class CheckpointCoordinator {
     if (!Number.isInteger(first) || first < 1) throw new WeirError('WEIR_INVALID_ARGUMENT', `firstCheckpointId must be a positive integer, got ${first}`, { firstCheckpointId: first });
     this.nextId = first;
     this.store = new CompletedCheckpointStore(this.config.retained, opts.retainedCheckpoints ?? [], opts.recoverFromRetained !== false);
+    if (opts.recoveryPoint) this.store.noteRecoveryPoint(opts.recoveryPoint);
     this.failures = new CheckpointFailureCounter(this.config.tolerableFailures, this.store.latest()?.checkpointId ?? -1);
     this.inProgress = new CheckpointsInProgress({
       clock: this.clock, stats: this.stats, log: this.log, effects: this.effects, run: this.run, store: this.store, failures: this.failures, config: this.config,

@@ -24,6 +24,7 @@ import type { JobTerminalStatus } from '../checkpoint/pending-checkpoint.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
 import { WeirError } from '../../common/weir-error.ts';
+import { RuntimeErrorCode } from '../errors.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
 import { callTask, type StreamTaskApi, type StreamTaskCall, type TaskToMaster } from '../task/task-protocol.ts';
 
@@ -54,7 +55,8 @@ export class JobCheckpointing {
   private readonly sourceKeys: string[];
   private readonly tasks: SubtaskKey[];
   private finishedSources = new Set<string>();
-  private notifications = new Map<number, Promise<unknown>>();
+  /** Per completed checkpoint: its notification to every subtask — settles with the first failure (the attempt was failed then), or undefined. */
+  private notifications = new Map<number, Promise<WeirError | undefined>>();
   private finalStarted = false;
   /** The savepoint requests' queue (one at a time). */
   private savepointTurns: Promise<unknown> = Promise.resolve();
@@ -83,7 +85,7 @@ export class JobCheckpointing {
   /** The coordinator of the attempt before a failover: its discards and finalizations may still run. */
   private previous: CheckpointCoordinator | undefined;
 
-  private createCoordinator(retained: CompletedCheckpoint[], firstCheckpointId: number): CheckpointCoordinator {
+  private createCoordinator(retained: CompletedCheckpoint[], firstCheckpointId: number, recoveryPoint?: CompletedCheckpoint): CheckpointCoordinator {
     this.firstIdOfAttempt = firstCheckpointId;
     const { graph, jobId, config, logger } = this.opts;
     return new CheckpointCoordinator({
@@ -97,6 +99,7 @@ export class JobCheckpointing {
       stats: this.stats,
       retainedCheckpoints: retained,
       recoverFromRetained: !(retained.length > 0 && retained.every((c) => this.leftovers.has(c.checkpointId))),
+      ...(recoveryPoint ? { recoveryPoint } : {}),
       firstCheckpointId,
       effects: {
         triggerSources: (checkpointId, timestamp, o) => {
@@ -118,7 +121,7 @@ export class JobCheckpointing {
         },
         notifyComplete: (checkpointId) => {
           this.opts.onComplete?.(checkpointId);
-          this.notifications.set(checkpointId, this.callAll('notifyCheckpointComplete', checkpointId));
+          this.notifications.set(checkpointId, this.notifyComplete(checkpointId));
         },
         notifyAborted: (checkpointId, reason) => {
           void this.callAll('notifyCheckpointAborted', checkpointId, reason);
@@ -161,7 +164,9 @@ export class JobCheckpointing {
     this.inputEnded = false;
     this.notifications = new Map();
     this.attached = new Promise((r) => (this.markAttached = r));
-    this.coordinator = this.createCoordinator(old.retainedCheckpoints(), old.nextCheckpointId);
+    // The recovery point carries over: a stop-with-savepoint that completed before the failure (its
+    // sinks may have committed it in part) is where the next attempt resumes, not an older checkpoint.
+    this.coordinator = this.createCoordinator(old.retainedCheckpoints(), old.nextCheckpointId, old.latestCompleted());
   }
 
   /**
@@ -264,7 +269,11 @@ export class JobCheckpointing {
     if (refused) throw refused;
     await this.callAll('prepareSavepoint', target);
     const done = await this.triggerInTurn({ kind: 'savepoint', targetDirectory: target, ...(opts.terminal ? { reason: 'final' } : {}) });
-    if (opts.terminal) await this.notifications.get(done.checkpointId);
+    if (opts.terminal) {
+      // Sinks committed what the savepoint covers, or the stop fails (the job fails over instead of stopping).
+      const failure = await this.notifications.get(done.checkpointId);
+      if (failure) throw failure;
+    }
     return done;
   }
 
@@ -320,8 +329,8 @@ export class JobCheckpointing {
         while (coordinator.pendingCheckpointIds().length > 0 && current()) await sleep(5);
         if (!current()) return;
         const done = await coordinator.trigger({ reason: 'final' });
-        await this.notifications.get(done.checkpointId);
-        if (!current()) return;
+        // A sink that failed to commit failed the attempt: the next one restores this checkpoint and commits.
+        if ((await this.notifications.get(done.checkpointId)) !== undefined || !current()) return;
         this.inputEnded = true;
         await this.callSources('endInput');
         return;
@@ -345,9 +354,36 @@ export class JobCheckpointing {
     }));
   }
 
+  /**
+   * Checkpoint n completed: every subtask is told (two-phase-commit sinks commit). A subtask whose
+   * notification failed — a sink's commit threw — fails the attempt, as a failing
+   * notifyCheckpointComplete fails the task in Flink: the next attempt restores and commits again.
+   * Before, only a later record or checkpoint surfaced the failure, so after the final checkpoint or
+   * a stop-with-savepoint a job finished with output never committed. Calls that failed because
+   * the subtask has ended (teardown) are not failures of the commit.
+   */
+  private async notifyComplete(checkpointId: number): Promise<WeirError | undefined> {
+    const coordinator = this.coordinator;
+    const results = await Promise.allSettled([...this.refs.values()].map((r) => callTask(r, 'notifyCheckpointComplete', checkpointId)));
+    for (const r of results) {
+      if (r.status !== 'rejected' || endedSubtask(r.reason)) continue;
+      const failure = r.reason instanceof WeirError ? r.reason
+        : new WeirError(RuntimeErrorCode.USER_FUNCTION_FAILED, `a subtask failed when told checkpoint ${checkpointId} completed: ${(r.reason as Error)?.message ?? String(r.reason)}`, { checkpointId }, { cause: r.reason });
+      if (coordinator === this.coordinator) this.opts.failJob(failure);
+      return failure;
+    }
+    return undefined;
+  }
+
   private callAll<K extends StreamTaskCall>(method: K, ...args: Parameters<StreamTaskApi[K]>): Promise<unknown> {
     return Promise.allSettled([...this.refs.values()].map((r) => callTask(r, method, ...args)));
   }
+}
+
+/** A control call that failed because its subtask or actor has ended (a teardown), not because of what it did. */
+function endedSubtask(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code === RuntimeErrorCode.TASK_ENDED || code.startsWith('WEIR_ACTOR_'));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@
  *   pre-commit   preCommit fails AFTER the real one succeeded (for PostgreSQL: after PREPARE
  *                TRANSACTION): the checkpoint is declined and the restore must roll it back
  *   commit       commit fails AFTER the real one (COMMIT PREPARED): the restore commits again (idempotent)
+ *   commitBefore commit fails BEFORE the real one: nothing was committed; the restore must commit it
  */
 import { twoPhaseCommitSink, type TwoPhaseCommitSink, type TwoPhaseCommitSinkDefinition } from '../../index.ts';
 import { claim } from './fault-jobs.ts';
@@ -14,12 +15,14 @@ export interface CommitFaults {
   preCommit: readonly string[];
   /** Marker files of commit faults. */
   commit: readonly string[];
+  /** Marker files of faults before the real commit. */
+  commitBefore?: readonly string[];
 }
 
 const nonEmpty = (txn: unknown): boolean => ((txn as { rows?: number }).rows ?? 1) > 0;
 
 export function withCommitFaults<T>(inner: TwoPhaseCommitSinkDefinition<T, unknown>, faults: CommitFaults): TwoPhaseCommitSinkDefinition<T, unknown> {
-  if (faults.preCommit.length === 0 && faults.commit.length === 0) return inner;
+  if (faults.preCommit.length === 0 && faults.commit.length === 0 && (faults.commitBefore ?? []).length === 0) return inner;
   return twoPhaseCommitSink<T, unknown>(`faulty-${inner.name}`, (info) => {
     const sink = inner.create(info) as TwoPhaseCommitSink<T, unknown>;
     const due = (markers: readonly string[]) => markers.find((m) => claim(m));
@@ -34,6 +37,8 @@ export function withCommitFaults<T>(inner: TwoPhaseCommitSinkDefinition<T, unkno
         if (f) throw new Error(`injected failure after preCommit (subtask ${info.subtask}, attempt ${info.attempt})`);
       },
       async commit(txn) {
+        const before = nonEmpty(txn) ? due(faults.commitBefore ?? []) : undefined;
+        if (before) throw new Error(`injected failure before commit (subtask ${info.subtask}, attempt ${info.attempt})`);
         const f = nonEmpty(txn) ? due(faults.commit) : undefined;
         await sink.commit(txn);
         if (f) throw new Error(`injected failure after commit (subtask ${info.subtask}, attempt ${info.attempt})`);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineJob, exactlyOnceFileSink } from '../../index.ts';
+import { withCommitFaults } from './commit-faults.ts';
 
 /** One output record; `text` needs CSV quoting (comma, quote, newline). */
 export interface SinkRecord { i: number; text: string; even: boolean }
@@ -23,6 +24,8 @@ export interface FileSinkJobParams {
   rebalance: boolean;
   /** Injected failures, each fired once across attempts (armed by a marker file, claimed by deleting it). */
   faults?: SinkFault[];
+  /** While this file exists, the sink's next commit of a non-empty transaction throws before committing (once). */
+  commitFailMarker?: string;
 }
 
 /** Fail when the map sees record `at`: throw, or exit the worker thread (no close, files left behind). */
@@ -56,8 +59,9 @@ export const fileSinkJob = defineJob('t-sink-files', (env, p: FileSinkJobParams)
     fireFaults(i, p.faults);
     return sinkRecord(i);
   });
+  const files = exactlyOnceFileSink<SinkRecord>({ directory: p.directory, format: p.format });
   (p.rebalance ? records.rebalance() : records)
-    .sinkTo(exactlyOnceFileSink<SinkRecord>({ directory: p.directory, format: p.format }))
+    .sinkTo(p.commitFailMarker ? withCommitFaults(files, { preCommit: [], commit: [], commitBefore: [p.commitFailMarker] }) : files)
     .uid('files');
 });
 
