@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { committedFiles, fileSinkJob, hiddenFiles, readCommitted, sinkRecord, type FileSinkJobParams, type SinkFault } from './support/sink-jobs.ts';
+import { committedFiles, fileSinkJob, hiddenFiles, jsonlSinkJob, readCommitted, sinkRecord, type FileSinkJobParams, type SinkFault } from './support/sink-jobs.ts';
 import { exactlyOnceFileSink, type FileTransaction, type TaskInfo, type TwoPhaseCommitSink, type WeirError } from '../index.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-eofs-'));
@@ -131,6 +131,58 @@ describe('exactly-once file sink: a commit that fails after the last checkpoint'
     assert.equal(result.status, 'finished', 'not stopped: it failed over and ran to its end');
     assert.equal(result.failovers.length, 1);
     assert.deepEqual(committed(), Array.from({ length: N }, (_, i) => sinkRecord(i)));
+  });
+});
+
+describe('writeJsonl: at-least-once across failovers and restores', () => {
+  /** How many times each record appears in the part files. */
+  const counts = (dir: string): Map<number, number> => {
+    const m = new Map<number, number>();
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.jsonl'))) {
+      for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) if (line) m.set(JSON.parse(line).i, (m.get(JSON.parse(line).i) ?? 0) + 1);
+    }
+    return m;
+  };
+  const everyRecordAtLeastOnce = (m: Map<number, number>, n: number) => {
+    const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !m.has(i));
+    assert.deepEqual(missing.slice(0, 10), [], `${missing.length} records missing`);
+    assert.equal(m.size, n);
+  };
+
+  test('failovers (a throw, a worker exit) lose nothing: what the failed attempts wrote stays, later records are written again', async () => {
+    const dir = path.join(root, 'jsonl-failover');
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(dir, { recursive: true });
+    const faults: SinkFault[] = [{ at: 2000, kind: 'throw', marker: path.join(dir, 'f0') }, { at: 4500, kind: 'exit', marker: path.join(dir, 'f1') }];
+    for (const f of faults) fs.writeFileSync(f.marker, '');
+    const result = await jsonlSinkJob.execute({
+      params: { n: N, directory: out, spinMicros: 40, faults }, parallelism: 1, stateBackend: 'heap', // one subtask: the faults fire in order, one failover each
+      checkpointing: { intervalMs: 20, directory: path.join(dir, 'checkpoints') },
+      restartStrategy: { type: 'fixed-delay', attempts: 5, delayMs: 0 },
+    }).done;
+    assert.equal(result.status, 'finished');
+    assert.equal(result.failovers.length, 2);
+    everyRecordAtLeastOnce(counts(out), N);
+  });
+
+  test('a fresh run truncates its part files; a run restored from a savepoint appends (nothing the first run wrote is lost)', async () => {
+    const dir = path.join(root, 'jsonl-restore');
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'part-jsonl-0.jsonl'), '{"i":-1}\n'); // an earlier run's output: a fresh start replaces it
+    const options = { parallelism: 2, stateBackend: 'heap' as const, checkpointing: { intervalMs: 3_600_000, directory: path.join(dir, 'checkpoints') } };
+    const first = jsonlSinkJob.execute({ ...options, params: { n: N, directory: out, spinMicros: 300 } });
+    await first.running;
+    const savepoint = await first.stopWithSavepoint(path.join(dir, 'savepoints'));
+    await first.done;
+    const before = counts(out);
+    assert.ok(before.size > 0 && before.size < N, `the first run wrote part of the input: ${before.size}`);
+    assert.equal(before.has(-1), false, 'the fresh start truncated the earlier output');
+    const second = await jsonlSinkJob.execute({ ...options, parallelism: 3, params: { n: N, directory: out, spinMicros: 0 }, restore: savepoint.directory }).done;
+    assert.equal(second.status, 'finished');
+    const after = counts(out);
+    everyRecordAtLeastOnce(after, N);
+    for (const [i, c] of before) assert.ok((after.get(i) ?? 0) >= c, `record ${i} written by the first run is still there`);
   });
 });
 

@@ -52,18 +52,37 @@ export class ConsoleSinkOperator implements StreamOperator {
 }
 
 /** JSON Lines: `<directory>/part-<uid>-<subtask>.jsonl`, flushed when the input is idle, on checkpoints and at the end. */
+/**
+ * `writeJsonl(dir)`: one part file per subtask, at-least-once. A fresh start truncates its part
+ * file; an attempt after a failover or a restore appends to it, so what the failed attempt wrote
+ * stays and what it wrote after the restored checkpoint is written again (duplicates, never a
+ * loss). A checkpoint makes the lines written before its barrier durable (flushed and fsynced).
+ * Before, every attempt truncated its file: a failover lost everything written before the
+ * restored checkpoint. Exactly-once output: `exactlyOnceFileSink`.
+ */
 export class JsonlSinkOperator implements StreamOperator {
   private fd: number | undefined;
   private chunks: string[] = [];
   private size = 0;
+  /** Restored from a checkpoint or savepoint (its state marks that the part files hold earlier output). */
+  private restored = false;
   readonly file: string;
   constructor(directory: string, private readonly info: TaskInfo) {
     this.file = path.join(directory, `part-${info.uid}-${info.subtask}.jsonl`);
   }
+  initializeState(restored: readonly unknown[] | undefined): void {
+    this.restored = restored !== undefined;
+  }
+  /** Lines before the barrier are in the file, durably; the state only marks a restore as one. */
+  snapshotState(): unknown {
+    this.flush();
+    if (this.fd !== undefined) fs.fsyncSync(this.fd);
+    return { file: path.basename(this.file) };
+  }
   open(): void {
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      this.fd = fs.openSync(this.file, 'w');
+      this.fd = fs.openSync(this.file, this.restored || this.info.attempt > 0 ? 'a' : 'w');
     } catch (e) {
       throw new WeirError(RuntimeErrorCode.SINK_FAILED, `JSONL sink '${this.info.operatorName}' (subtask ${this.info.subtask + 1}/${this.info.parallelism}) cannot open ${this.file}: ${(e as Error).message}`, { file: this.file }, { cause: e });
     }

@@ -65,6 +65,17 @@ export const fileSinkJob = defineJob('t-sink-files', (env, p: FileSinkJobParams)
     .uid('files');
 });
 
+/** numbers (parallel) → map (slow, faults) → writeJsonl: the at-least-once part-file sink. */
+export const jsonlSinkJob = defineJob('t-sink-jsonl', (env, p: { n: number; directory: string; spinMicros: number; faults?: SinkFault[] }) => {
+  env.fromSequence(0, p.n - 1).uid('numbers').map((i) => {
+    spin(p.spinMicros);
+    fireFaults(i, p.faults);
+    return { i };
+  }).uid('wrap')
+    .writeJsonl(p.directory)
+    .uid('jsonl');
+});
+
 /** Committed (visible) files of a directory, sorted; dot-files are in-progress or pending. */
 export function committedFiles(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort() : [];
