@@ -36,10 +36,18 @@ const params: OrdersParams = {
   bounded: true, table: 'weir_order_totals', customersTable: 'weir_customers',
 };
 
-const db = new pg.Client({ connectionString: values.postgres });
-const redis = createClient({ url: values.redis });
-redis.on('error', (e: Error) => console.error(`redis: ${e.message}`));
-await Promise.all([db.connect(), redis.connect()]);
+// The example's own connections (tables, input, the final check) fail fast with a plain message:
+// no reconnect loop, a bounded connect time (the job's connectors have their own timeouts and codes).
+const db = new pg.Client({ connectionString: values.postgres, connectionTimeoutMillis: 5000 });
+const redis = createClient({ url: values.redis, socket: { connectTimeout: 5000, reconnectStrategy: false } });
+redis.on('error', () => { /* reported by the failing call below */ });
+const connected = await Promise.allSettled([db.connect(), redis.connect()]);
+const failed = connected.flatMap((r, i) => (r.status === 'rejected' ? [`cannot connect to ${i === 0 ? 'PostgreSQL' : 'Redis'} (${i === 0 ? 'given by --postgres / DATABASE_URL' : 'given by --redis / REDIS_URL'}): ${(r.reason as Error)?.message ?? String(r.reason)}`] : []));
+if (failed.length > 0) {
+  for (const f of failed) console.error(f);
+  await Promise.allSettled([db.end(), redis.isOpen ? redis.quit() : undefined]);
+  process.exit(1);
+}
 try {
   await createTables(db, params.table, params.customersTable, customers);
   await writeOrders(redis, params.streams, 0, n, customers);
