@@ -53,7 +53,10 @@ export class StreamEnvironment {
 
   /**
    * `fn(index)` for index 0, 1, 2, … (up to `count`, or unbounded), spread across the
-   * source's subtasks, optionally limited to `ratePerSecond` records/s in total.
+   * source's subtasks, optionally limited to `ratePerSecond` records/s in total: each of the
+   * job's first parallelism's splits paces at `ratePerSecond / parallelism` (Flink's
+   * DataGeneratorSource does the same), so a job restored at another parallelism keeps that
+   * per-split pace (in total `ratePerSecond × old parallelism ÷ new`, at most the splits' sum).
    */
   fromGenerator<T>(fn: (index: number) => T, options: { count?: number; ratePerSecond?: number } = {}): SingleOutputStream<T> {
     if (typeof fn !== 'function') throw invalidArgument('fromGenerator: expected a function (index) => record');

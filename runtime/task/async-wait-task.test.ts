@@ -115,7 +115,7 @@ test('a timeout calls the hook (its result is emitted, the late completion ignor
     await h.records(0, [1, 2]);
     await h.waitUntil(() => requests.length === 2, 'two requests');
     complete(2);
-    await h.scheduler.advance(50);
+    await h.scheduler.advance(51); // the timeout fires once the clock passed it
     await h.waitUntil(() => h.collected().length === 2, 'the timeout result and r2');
     complete(1); // too late
     await h.task.mailbox.submit('probe', () => {});
@@ -131,7 +131,7 @@ test('a timeout calls the hook (its result is emitted, the late completion ignor
     failing.start();
     await failing.records(0, [7]);
     await failing.waitUntil(() => requests.length === 1, 'a request');
-    await failing.scheduler.advance(50);
+    await failing.scheduler.advance(51);
     await failing.waitUntil(() => failing.outcome !== undefined, 'the subtask to fail');
     const error = failing.outcome!.error as { code?: string; message?: string };
     assert.equal(error.code, 'WEIR_ASYNC_TIMEOUT', String(error.message));

@@ -170,9 +170,14 @@ export class InputTask extends StreamTask {
         if (yielding) await yielding;
         continue;
       }
-      // Idle: publish partial batches, run the mails, sleep until something rings.
+      // Idle: publish partial batches, run the mails, publish what they emitted (processing-time
+      // timers, async completions: without it their output waited for the next input or
+      // checkpoint — forever on a quiet stream), sleep until something rings.
       await this.flushOutputs();
-      await this.processMails();
+      if (this.mailbox.hasMail) {
+        await this.processMails();
+        await this.flushOutputs();
+      }
       if (this.stopping) break;
       await this.idle(input.waitForInput(() => this.mailbox.hasMail));
     }

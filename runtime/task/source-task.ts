@@ -194,7 +194,7 @@ export class SourceTask extends StreamTask {
       if (result) return result.batch;
       if (this.stopping) return undefined;
       await this.processMails();
-      await this.drain(); // what the mails emitted (a barrier)
+      await this.flushOutputs(); // what the mails emitted (a barrier, a processing-time timer's output), published while the source waits
     }
   }
 
@@ -205,6 +205,7 @@ export class SourceTask extends StreamTask {
       if (done() || this.stopping) break;
       await this.idle(this.interruptible(new Promise<never>(() => {})));
       await this.processMails();
+      await this.flushOutputs(); // what the mails emitted, published while the source waits
     }
   }
 }

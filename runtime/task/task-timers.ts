@@ -55,19 +55,25 @@ export class ProcessingTimeTimers {
     private readonly onFailure: (error: unknown) => void,
   ) {}
 
-  /** Fire what is due now and arm the next (on the task loop: a mail or the loop itself). */
+  /**
+   * Fire what is due and arm the next (on the task loop: a mail or the loop itself). Due means
+   * before the current millisecond, as Flink's processing-time service (its +1 ms delay): a
+   * callback for time t runs once the clock passed t, so a record arriving during millisecond t
+   * still belongs to a window whose last millisecond is t. Firing at t itself fired such windows
+   * twice — once early, once more for the record (a helper's review: 20–74 split windows a run).
+   */
   fireDue(): void {
     this.disarm();
-    const next = this.fire(this.clock.now());
+    const next = this.fire(this.clock.now() - 1);
     if (next !== undefined) this.requestAt(next);
   }
 
-  /** Call the chain back at `atMs` (or earlier, if something else is armed earlier). */
+  /** Call the chain back once the clock passed `atMs` (or earlier, if something else is armed earlier). */
   requestAt(atMs: number): void {
     if (this.closed || (this.armedAt !== undefined && this.armedAt <= atMs)) return;
     this.disarm();
     this.armedAt = atMs;
-    this.cancelArmed = this.scheduler.schedule(atMs, () => {
+    this.cancelArmed = this.scheduler.schedule(atMs + 1, () => {
       this.armedAt = undefined;
       this.cancelArmed = undefined;
       this.mailbox.submit('processing-time timers', () => this.fireDue()).catch((e: unknown) => {
