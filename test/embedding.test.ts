@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { WeirError } from '../index.ts';
@@ -70,6 +72,26 @@ describe('results(name) loses no record emitted before the iterator was created'
     await assert.rejects(client.done, (e: unknown) => e === err);
     assert.deepEqual(seen, client.collected('out'), 'every collected record was yielded first');
     assert.ok(seen.every((x) => x < 500));
+  });
+
+  test('results(): a record read is no longer held by the iterator (memory stays within highWaterMark records)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const client = unboundedJob.execute({ stateBackend: 'heap', parallelism: 1, retainCollected: false });
+    try {
+      let first: WeakRef<object> | undefined;
+      let n = 0;
+      for await (const r of client.results<[number, number]>('out', { highWaterMark: 50 })) {
+        first ??= new WeakRef(r);
+        if (++n === 300) break;
+      }
+      await new Promise((r) => setImmediate(r));
+      gc();
+      assert.equal(first!.deref(), undefined, 'the first record read was collected');
+    } finally {
+      await client.cancel();
+      await client.done;
+    }
   });
 
   test('retainCollected: false — the first iterator gets the backlog, a second one only what comes after', async () => {

@@ -288,7 +288,8 @@ export class JobClient {
       async next(): Promise<IteratorResult<T>> {
         for (;;) {
           if (head < queue.length) {
-            const v = queue[head++] as T;
+            const v = queue[head] as T;
+            queue[head++] = undefined; // read: no longer held here (memory stays within highWaterMark records)
             if (head > 4096 && head * 2 > queue.length) {
               queue = queue.slice(head);
               head = 0;
