@@ -193,6 +193,7 @@ export class LmdbStateStore implements KeyedStateStore {
     if (e !== undefined) {
       this.cache.rewrite(e, kept, t, bytes, false);
       this.markPrefix(e.key);
+      if (bytes !== null && this.cache.full) this.flush(true); // a value that grew can pass the byte bound
       return;
     }
     const key = this.valueKey(sid);

@@ -8,12 +8,35 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MapStateDescriptor, ValueStateDescriptor } from '../descriptors.ts';
 import { makeBackend, removeDir, resolver, takeSnapshot, tempDir } from '../testing/backend-fixtures.ts';
-import { VALUE_CACHE_MAX_ENTRIES } from './lmdb-value-cache.ts';
+import { LmdbValueCache, VALUE_CACHE_MAX_ENTRIES } from './lmdb-value-cache.ts';
 
 const root = tempDir();
 after(() => removeDir(root));
 
 describe('LMDB write-back caches', () => {
+  test('the value cache is full past its entry bound or its byte bound (values kept as bytes and their keys), whichever comes first', () => {
+    const written: unknown[] = [];
+    const cache = new LmdbValueCache((e) => written.push(e), 1_000, 10_000);
+    const key = (i: number) => Buffer.from(`k${String(i).padStart(4, '0')}`); // 5 bytes
+    for (let i = 0; i < 9; i++) cache.set(0, i, key(i), undefined, NaN, Buffer.alloc(1_000), false);
+    assert.equal(cache.heldBytes, 9 * 1_005);
+    assert.equal(cache.full, false);
+    cache.set(0, 9, key(9), undefined, NaN, Buffer.alloc(1_000), false);
+    assert.equal(cache.full, true, 'past 10 000 bytes with 10 entries');
+    const e = cache.get(0, 0)!;
+    cache.rewrite(e, 5, NaN, null, false); // a value now kept as a primitive: its bytes no longer count
+    assert.equal(cache.heldBytes, 9 * 1_005 + 5);
+    assert.equal(cache.full, false);
+    cache.rewrite(e, undefined, NaN, Buffer.alloc(3_000), false); // grown in place
+    assert.equal(cache.full, true);
+    cache.flush(true);
+    assert.equal(written.length, 10, 'every dirty entry written out');
+    assert.equal(cache.heldBytes, 0);
+    assert.equal(cache.full, false);
+    for (let i = 0; i < 1_001; i++) cache.set(1, i, key(i), i, NaN, null, false); // primitives: only keys count
+    assert.equal(cache.full, true, 'past 1 000 entries');
+  });
+
   test('a value read from the cache is a copy: changing it without update() changes nothing', async () => {
     const b = await makeBackend('lmdb', root);
     try {

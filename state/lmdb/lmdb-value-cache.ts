@@ -45,18 +45,28 @@ export function isPrimitiveValue(v: unknown): v is number | string | boolean | b
 /** Entries kept before everything is written out and the cache starts empty again. */
 export const VALUE_CACHE_MAX_ENTRIES = 65_536;
 
+/**
+ * Stored bytes (values kept as bytes, and their keys) kept before the same happens: with large
+ * values the entry bound alone let one subtask's cache reach ~1 GiB (65 536 × 16 KiB values, a
+ * bounds review). Values kept as objects (primitives, `shareStoredObjects` states) are not counted.
+ */
+export const VALUE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
 export class LmdbValueCache {
   /** Per state id: key identity → entry. */
   private readonly bySid: Array<Map<unknown, CacheEntry> | undefined> = [];
   /** Per map state id: key identity → user-key identity → entry. */
   private readonly mapsBySid: Array<Map<unknown, Map<unknown, CacheEntry>> | undefined> = [];
   private size = 0;
+  /** Bytes of the entries' stored values and keys (see VALUE_CACHE_MAX_BYTES). */
+  private bytesHeld = 0;
   private dirtyCount = 0;
 
   constructor(
     /** Writes one entry to LMDB (a put or, if `deleted`, a delete); called inside a write transaction. */
     private readonly write: (e: CacheEntry) => void,
     private readonly maxEntries = VALUE_CACHE_MAX_ENTRIES,
+    private readonly maxBytes = VALUE_CACHE_MAX_BYTES,
   ) {}
 
   /** The cached entry of (sid, key identity), if any. */
@@ -73,7 +83,10 @@ export class LmdbValueCache {
   dropKeyMap(sid: number, id: unknown): void {
     const m = this.mapsBySid[sid]?.get(id);
     if (m === undefined) return;
-    for (const e of m.values()) if (e.dirty) throw new Error('LmdbValueCache.dropKeyMap: flush first');
+    for (const e of m.values()) {
+      if (e.dirty) throw new Error('LmdbValueCache.dropKeyMap: flush first');
+      this.bytesHeld -= e.key.length + (e.bytes?.length ?? 0);
+    }
     this.size -= m.size;
     this.mapsBySid[sid]!.delete(id);
   }
@@ -101,6 +114,7 @@ export class LmdbValueCache {
       bytes = Buffer.allocUnsafe(raw.length);
       bytes.set(new Uint8Array(raw.buffer, raw.byteOffset, raw.length)); // not raw.copy(): it bounds by byteLength
     }
+    this.bytesHeld += key.length + (bytes?.length ?? 0);
     return { key: Buffer.from(key), v: stored?.v, t: stored?.t ?? NaN, bytes, deleted: stored === undefined, dirty: false };
   }
 
@@ -118,6 +132,7 @@ export class LmdbValueCache {
     const e = m.get(id);
     if (e === undefined) {
       m.set(id, { key: Buffer.from(key), v, t, bytes, deleted, dirty: true });
+      this.bytesHeld += key.length + (bytes?.length ?? 0);
       this.size++;
       this.dirtyCount++;
       return;
@@ -127,6 +142,7 @@ export class LmdbValueCache {
 
   /** {@link set} of an entry this cache returned (`get`/`getMapEntry`): no key to build or look up. */
   rewrite(e: CacheEntry, v: unknown, t: number, bytes: Buffer | null, deleted: boolean): void {
+    this.bytesHeld += (bytes?.length ?? 0) - (e.bytes?.length ?? 0);
     e.v = v;
     e.t = t;
     e.bytes = bytes;
@@ -139,7 +155,12 @@ export class LmdbValueCache {
 
   /** True when the cache is over its bound (the owner flushes and clears it inside a write transaction). */
   get full(): boolean {
-    return this.size > this.maxEntries;
+    return this.size > this.maxEntries || this.bytesHeld > this.maxBytes;
+  }
+
+  /** Bytes of stored values and keys held (tests, the bound). */
+  get heldBytes(): number {
+    return this.bytesHeld;
   }
 
   get hasDirty(): boolean {
@@ -169,6 +190,7 @@ export class LmdbValueCache {
     this.bySid.length = 0;
     this.mapsBySid.length = 0;
     this.size = 0;
+    this.bytesHeld = 0;
     this.dirtyCount = 0;
   }
 
