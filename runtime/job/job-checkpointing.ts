@@ -25,6 +25,7 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
+import { ErrorCodes, isErrorCode } from '../../common/error-codes.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
 import { callTask, type StreamTaskApi, type StreamTaskCall, type TaskToMaster } from '../task/task-protocol.ts';
 
@@ -383,7 +384,7 @@ export class JobCheckpointing {
 /** A control call that failed because its subtask or actor has ended (a teardown), not because of what it did. */
 function endedSubtask(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && (code === RuntimeErrorCode.TASK_ENDED || code.startsWith('WEIR_ACTOR_'));
+  return code === RuntimeErrorCode.TASK_ENDED || (isErrorCode(code) && ErrorCodes[code].area === 'actors');
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Processing-time windows and triggers, deterministically: the window subtask runs in this
  * thread (StreamTaskTestHarness) with a manual clock, so windows fire exactly when the test
- * moves processing time (`h.scheduler.advance`) past their max timestamp — never by a sleep.
+ * moves processing time (`h.scheduler.advance`) past their max timestamp (from max + 1 ms on, as
+ * Flink) — never by a sleep.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,50 +46,50 @@ async function send(h: StreamTaskTestHarness, records: string[]): Promise<void> 
 }
 
 for (const backend of ['heap', 'lmdb'] as const) {
-  test(`tumbling processing-time windows fire when the clock reaches their max timestamp (${backend})`, async () => {
+  test(`tumbling processing-time windows fire once the clock has passed their max timestamp (${backend})`, async () => {
     const h = await open('tumbling', backend);
     try {
       await send(h, ['a', 'b', 'a']);
       assert.equal(h.task.timers.nextAt, 99, 'the window [0,100) asked the task for a timer at 99');
-      h.scheduler.advance(98);
-      await send(h, ['a']); // still in [0,100): the clock is at 98
-      assert.deepEqual(h.collected(), [], 'nothing fires before the max timestamp');
-      h.scheduler.advance(1);
+      h.scheduler.advance(99);
+      await send(h, ['a']); // the window's last millisecond: still in [0,100), and the window has not fired
+      assert.deepEqual(h.collected(), [], 'nothing fires before the clock passed the max timestamp (Flink\'s +1 ms)');
+      h.scheduler.advance(1); // 100
       await h.waitUntil(() => h.collected().length === 2, 'both windows of [0,100)');
-      assert.deepEqual([...h.collected()].sort(), ['a[0,100)=3@99 ts=99', 'b[0,100)=1@99 ts=99']);
-      h.scheduler.advance(51); // 150
+      assert.deepEqual([...h.collected()].sort(), ['a[0,100)=3@100 ts=99', 'b[0,100)=1@100 ts=99']);
+      h.scheduler.advance(50); // 150
       await send(h, ['b']);
-      h.scheduler.advance(48); // 198
+      h.scheduler.advance(49); // 199
       assert.equal(h.collected().length, 2);
-      h.scheduler.advance(1); // 199
+      h.scheduler.advance(1); // 200
       await h.waitUntil(() => h.collected().length === 3, 'the window [100,200)');
-      assert.equal(h.collected()[2], 'b[100,200)=1@199 ts=199');
+      assert.equal(h.collected()[2], 'b[100,200)=1@200 ts=199');
     } finally {
       await h.close();
     }
   });
 }
 
-test('sliding processing-time windows: each record in size/slide windows, each fires at its end', async () => {
+test('sliding processing-time windows: each record in size/slide windows, each fires once its end passed', async () => {
   const h = await open('sliding');
   try {
     h.scheduler.advance(60);
     await send(h, ['x']); // in [0,100) and [50,150)
-    h.scheduler.advance(39); // 99
+    h.scheduler.advance(40); // 100
     await h.waitUntil(() => h.collected().length === 1, 'the window [0,100)');
-    h.scheduler.advance(20); // 119
+    h.scheduler.advance(19); // 119
     await send(h, ['x']); // in [50,150) and [100,200)
-    h.scheduler.advance(30); // 149
+    h.scheduler.advance(31); // 150
     await h.waitUntil(() => h.collected().length === 2, 'the window [50,150)');
-    h.scheduler.advance(50); // 199
+    h.scheduler.advance(50); // 200
     await h.waitUntil(() => h.collected().length === 3, 'the window [100,200)');
-    assert.deepEqual(h.collected(), ['x[0,100)=1@99 ts=99', 'x[50,150)=2@149 ts=149', 'x[100,200)=1@199 ts=199']);
+    assert.deepEqual(h.collected(), ['x[0,100)=1@100 ts=99', 'x[50,150)=2@150 ts=149', 'x[100,200)=1@200 ts=199']);
   } finally {
     await h.close();
   }
 });
 
-test('processing-time sessions merge while records keep coming within the gap, and fire gap after the last', async () => {
+test('processing-time sessions merge while records keep coming within the gap, and fire once the gap after the last passed', async () => {
   const h = await open('session');
   try {
     await send(h, ['s']); // [0,30)
@@ -97,11 +98,11 @@ test('processing-time sessions merge while records keep coming within the gap, a
     h.scheduler.advance(20); // 40: past the first window's end, but it was merged away
     await send(h, ['t']); // [40,70)
     assert.deepEqual(h.collected(), [], 'the merged session has not ended');
-    h.scheduler.advance(9); // 49
+    h.scheduler.advance(10); // 50
     await h.waitUntil(() => h.collected().length === 1, 'the merged session [0,50)');
-    h.scheduler.advance(20); // 69
+    h.scheduler.advance(20); // 70
     await h.waitUntil(() => h.collected().length === 2, 'the session [40,70)');
-    assert.deepEqual(h.collected(), ['s[0,50)=2@49 ts=49', 't[40,70)=1@69 ts=69']);
+    assert.deepEqual(h.collected(), ['s[0,50)=2@50 ts=49', 't[40,70)=1@70 ts=69']);
   } finally {
     await h.close();
   }
