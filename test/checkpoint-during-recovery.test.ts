@@ -10,20 +10,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { untilJobState } from './support/checkpoint-events.ts';
 import { gatedJob } from './support/replay-jobs.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import type { JobClient } from '../index.ts';
 
 const N = 6_000;
-
-/** Polls a status of the running job (no timing: it waits for the state, however long it takes). */
-async function until(client: JobClient, what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await cond())) {
-    if (client.status === 'failed' || client.status === 'finished' || client.status === 'cancelled') throw new Error(`the job ended (${client.status}) while waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Both subtasks of the gate hold input on their rings (backpressure reached them). */
 async function gateInputQueued(client: JobClient): Promise<boolean> {
@@ -55,7 +47,7 @@ describe('checkpoints during recovery', () => {
         });
         client.done.catch(() => {});
         await client.running;
-        await until(client, 'the gate input to fill', () => gateInputQueued(client));
+        await untilJobState(client, 'the gate input to fill', () => gateInputQueued(client));
         const before = await client.triggerCheckpoint();
         const beforeStats = client.checkpointStats()!.history.find((s) => s.checkpointId === before.checkpointId)!;
         assert.ok(beforeStats.persistedInFlightBytes > 0, 'the checkpoint before the failure persisted in-flight data');
@@ -68,7 +60,7 @@ describe('checkpoints during recovery', () => {
 
         // Failure 1: restore `before`; the gate subtasks replay its in-flight data, held by the gate.
         fs.writeFileSync(failMarker, '');
-        await until(client, 'the first failover to run', () => (client.failovers[0]?.runningAt ?? 0) > 0);
+        await untilJobState(client, 'the first failover to run', () => (client.failovers[0]?.runningAt ?? 0) > 0);
         assert.equal(client.failovers[0]!.restoredCheckpointId, before.checkpointId);
         assert.equal(client.failovers[0]!.replayedAt, 0, 'the replay cannot end while the gate is closed');
         const during = await client.triggerCheckpoint();
@@ -79,7 +71,7 @@ describe('checkpoints during recovery', () => {
 
         // Failure 2, still during the replay: restore the checkpoint taken during recovery.
         fs.writeFileSync(failMarker, '');
-        await until(client, 'the second failover to run', () => (client.failovers[1]?.runningAt ?? 0) > 0);
+        await untilJobState(client, 'the second failover to run', () => (client.failovers[1]?.runningAt ?? 0) > 0);
         assert.equal(client.failovers[1]!.restoredCheckpointId, during.checkpointId);
         // Checkpoint statistics count failover restores too (Flink's restored count), the latest named.
         const stats = client.checkpointStats()!;

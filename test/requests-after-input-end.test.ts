@@ -9,25 +9,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobClient, WeirError } from '../index.ts';
-import { gatedJob } from './support/gated-jobs.ts';
-
-/** Waits for a state of the running job (polls it, however long it takes: no timing). */
-async function until(client: JobClient, what: string, cond: () => boolean): Promise<void> {
-  while (!cond()) {
-    if (client.status === 'finished' || client.status === 'failed' || client.status === 'cancelled') throw new Error(`the job ended (${client.status}) while waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import type { WeirError } from '../index.ts';
+import { gatedJob } from './support/replay-jobs.ts';
+import { untilJobState } from './support/checkpoint-events.ts';
 
 test('after the input ended, checkpoint, savepoint and stop-with-savepoint requests are refused at once, while the job still drains', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-after-end-'));
   const gate = path.join(dir, 'gate');
   fs.writeFileSync(gate, '');
   try {
-    const client = gatedJob.execute({ params: { n: 50, gate }, parallelism: 1, stateBackend: 'heap', checkpointing: { intervalMs: 3_600_000, directory: path.join(dir, 'checkpoints') } });
-    await until(client, 'the final checkpoint in progress', () => {
+    const client = gatedJob.execute({ params: { n: 50, gate, failMarker: path.join(dir, 'no-failure'), payloadBytes: 0 }, parallelism: 1, stateBackend: 'heap', checkpointing: { intervalMs: 3_600_000, directory: path.join(dir, 'checkpoints') } });
+    await untilJobState(client, 'the final checkpoint in progress', () => {
       const latest = client.checkpointStats()?.history[0];
       return latest?.trigger === 'final' && latest.status === 'in_progress';
     });
@@ -39,7 +31,7 @@ test('after the input ended, checkpoint, savepoint and stop-with-savepoint reque
     fs.rmSync(gate);
     const result = await client.done;
     assert.equal(result.status, 'finished');
-    assert.deepEqual((result.collected.out as number[]).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual((result.collected.out as number[]).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
     assert.equal(fs.existsSync(path.join(dir, 'savepoints')) && fs.readdirSync(path.join(dir, 'savepoints')).length > 0, false, 'no savepoint written');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

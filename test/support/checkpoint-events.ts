@@ -3,7 +3,16 @@
  * recovery tests use to inject failures after observed checkpoints.
  */
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobClient } from '../../index.ts';
+
+/** Polls a state of the running job until `cond` holds (no timing: it waits however long it takes); rejects if the job ends first. */
+export async function untilJobState(client: JobClient, what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await cond())) {
+    if (client.status === 'failed' || client.status === 'finished' || client.status === 'cancelled') throw new Error(`the job ended (${client.status}) while waiting for ${what}`);
+    await sleep(5);
+  }
+}
 
 /** Resolves after `n` more checkpoints completed (rejects if the job ends first). */
 export function checkpointsCompleted(client: JobClient, n: number): Promise<void> {
