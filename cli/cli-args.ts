@@ -25,12 +25,20 @@ export interface ParsedArgs {
 
 /**
  * Parse `argv` for `command` against `spec`.
- * @throws WeirError `WEIR_CLI_USAGE` for unknown options, missing values, values given to switches.
+ * An option given twice is refused (parseArgs keeps the last one silently: `--parallelism 2 …
+ * --parallelism 4` would run at 4 without a word).
+ * @throws WeirError `WEIR_CLI_USAGE` for unknown options, repeated options, missing values, values given to switches.
  */
 export function parseCommandArgs(command: string, argv: readonly string[], spec: OptionSpec): ParsedArgs {
   const options = Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, { type }]));
   try {
-    const { positionals, values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    const { positionals, values, tokens } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
+    const seen = new Set<string>();
+    for (const t of tokens) {
+      if (t.kind !== 'option') continue;
+      if (seen.has(t.name)) throw usageError(`${command}: --${t.name} given more than once`, { command, option: t.name });
+      seen.add(t.name);
+    }
     return { positionals, values: { ...values } as ParsedArgs['values'] };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

@@ -78,7 +78,7 @@ describe('weir run options', () => {
     usage(['job.ts', '--restart-strategy', 'fixed-delay'], '--restart-strategy: Invalid restart strategy: fixed-delay.attempts is required and must be an integer >= 0, got undefined');
   });
 
-  test('parse errors: unknown options, missing values, values given to switches', () => {
+  test('parse errors: unknown options, repeated options, missing values, values given to switches', () => {
     const parse = (argv: string[], message: string) => assert.throws(() => parseCommandArgs('run', argv, RUN_OPTION_SPEC), (e: unknown) => {
       assert.ok(e instanceof WeirError);
       assert.equal(e.code, USAGE_ERROR);
@@ -88,6 +88,8 @@ describe('weir run options', () => {
     parse(['job.ts', '--bogus'], `run: Unknown option '--bogus'`);
     parse(['job.ts', '--parallelism'], `run: Option '--parallelism <value>' argument missing`);
     parse(['job.ts', '--unaligned=yes'], `run: Option '--unaligned' does not take an argument`);
+    parse(['job.ts', '--parallelism', '2', '--state', 'heap', '--parallelism=4'], 'run: --parallelism given more than once');
+    parse(['job.ts', '--unaligned', '--unaligned'], 'run: --unaligned given more than once');
     assert.deepEqual(parseCommandArgs('run', ['job.ts', '--parallelism=4', '--unaligned'], RUN_OPTION_SPEC),
       { positionals: ['job.ts'], values: { parallelism: '4', unaligned: true } });
   });

@@ -80,6 +80,12 @@ test('list, checkpoint, savepoint, stop --savepoint-path against another process
     const cp = await weir(['checkpoint', 'ctl-a']);
     assert.equal(cp.code, 0, cp.stderr);
     assert.match(cp.stdout, /^checkpoint \d+ \S+chk-\d+$/m);
+    const cpJson = await weir(['checkpoint', 'ctl-a', '--json']);
+    assert.equal(cpJson.code, 0, cpJson.stderr);
+    const cpDone = JSON.parse(cpJson.stdout) as { jobId: string; checkpointId: number; path: string };
+    assert.equal(cpDone.jobId, 'ctl-a');
+    assert.ok(cpDone.checkpointId > Number(/^checkpoint (\d+)/m.exec(cp.stdout)![1]), cpJson.stdout);
+    assert.ok(cpDone.path.endsWith(`chk-${cpDone.checkpointId}`), cpDone.path);
 
     const spDir = path.join(tmp, 'savepoints');
     const sp = await weir(['savepoint', 't-cli', spDir]); // by name: the only running t-cli
