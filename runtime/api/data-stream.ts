@@ -127,13 +127,16 @@ export class DataStream<T> {
   /** Assign event timestamps and emit bounded-out-of-orderness watermarks. */
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStream<T> {
     requireFunction(strategy?.timestamp, 'assignTimestampsAndWatermarks (timestamp)');
-    const { maxOutOfOrdernessMs: delay, intervalMs } = strategy;
+    const { maxOutOfOrdernessMs: delay, intervalMs, idleTimeoutMs } = strategy;
     if (delay !== undefined && !(typeof delay === 'number' && delay >= 0 && delay < Infinity)) {
       throw invalidArgument(`assignTimestampsAndWatermarks: maxOutOfOrdernessMs must be a finite number >= 0, got ${preview(delay)}`);
     }
     // NaN or a string here would mean no watermark ever (windows never fire) — rejected, not run.
     if (intervalMs !== undefined && !(typeof intervalMs === 'number' && intervalMs >= 0 && intervalMs < Infinity)) {
       throw invalidArgument(`assignTimestampsAndWatermarks: intervalMs must be a finite number >= 0 (0 = after every record), got ${preview(intervalMs)}`);
+    }
+    if (idleTimeoutMs !== undefined && !(typeof idleTimeoutMs === 'number' && idleTimeoutMs > 0 && idleTimeoutMs < Infinity)) {
+      throw invalidArgument(`assignTimestampsAndWatermarks: idleTimeoutMs must be a finite number > 0 (leave it out: never idle), got ${preview(idleTimeoutMs)}`);
     }
     return this.append<T>({ kind: 'watermarks', strategy }, 'Timestamps/Watermarks');
   }

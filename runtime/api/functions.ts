@@ -81,11 +81,25 @@ export interface KeyedProcessFunction<K, I, O> {
   close?(): void;
 }
 
-/** Event time: how to read a record's timestamp and how late records may be. */
+/**
+ * Event time: how to read a record's timestamp, how out of order records may be, and when an
+ * input counts as idle (Flink's `WatermarkStrategy.forBoundedOutOfOrderness(…).withIdleness(…)`).
+ */
 export interface WatermarkStrategy<T> {
   timestamp: (value: T) => number;
   /** Bounded out-of-orderness: watermark = max timestamp seen − this − 1. Default 0. */
   maxOutOfOrdernessMs?: number;
-  /** How often sources emit watermarks (processing time). Default 200 ms, like Flink's autoWatermarkInterval. */
+  /**
+   * How often the watermark is emitted (processing time): at most once per interval, after the
+   * records seen meanwhile. Default 200 ms, like Flink's autoWatermarkInterval; 0 = after every record.
+   */
   intervalMs?: number;
+  /**
+   * Flink's `withIdleness`: a subtask of this assigner that sees no record for this long
+   * (processing time, checked every `intervalMs` or `idleTimeoutMs`, whichever is shorter)
+   * marks its output idle; downstream operators then stop waiting for its watermark. Its next
+   * record makes it active again (records it sends after the others' watermark passed them are
+   * late). Default: never idle.
+   */
+  idleTimeoutMs?: number;
 }

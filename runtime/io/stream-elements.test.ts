@@ -20,6 +20,8 @@ const elementArb: fc.Arbitrary<StreamElement> = fc.oneof(
   barrierArb.map((barrier) => ({ type: 'priority-barrier' as const, barrier })),
   fc.double({ noNaN: true }).map((timestamp) => ({ type: 'watermark' as const, timestamp })),
   fc.constant({ type: 'end-of-partition' as const }),
+  fc.constant({ type: 'end-of-data' as const }),
+  fc.boolean().map((idle) => ({ type: 'watermark-status' as const, idle })),
   fc.maxSafeNat().map((checkpointId) => ({ type: 'cancel-checkpoint' as const, checkpointId })),
 );
 
@@ -50,6 +52,8 @@ describe('stream elements', () => {
     assert.deepEqual(encodeElement({ type: 'watermark', timestamp: -Infinity }).payload, new Uint8Array([0, 0, 0, 0, 0, 0, 0xf0, 0xff]));
     assert.deepEqual(encodeElement({ type: 'end-of-partition' }), { kind: 5, payload: new Uint8Array(0) });
     assert.equal(encodeElement({ type: 'cancel-checkpoint', checkpointId: 7 }).kind, 6);
+    assert.deepEqual(encodeElement({ type: 'watermark-status', idle: true }), { kind: 8, payload: new Uint8Array([1]) });
+    assert.deepEqual(encodeElement({ type: 'watermark-status', idle: false }), { kind: 8, payload: new Uint8Array([0]) });
     assert.equal(RECORD_BATCH_KIND, 1);
     const bytes = new Uint8Array([1, 2, 3]);
     assert.equal(encodeElement({ type: 'record-batch', bytes }).payload, bytes); // passed through
@@ -66,6 +70,7 @@ describe('stream elements', () => {
     assert.throws(bad({ kind: 'snapshot' as never }), code('WEIR_INVALID_ELEMENT'));
     assert.throws(bad({ alignment: 'sometimes' as never }), code('WEIR_INVALID_ELEMENT'));
     assert.throws(() => encodeElement({ type: 'watermark', timestamp: NaN }), code('WEIR_INVALID_ELEMENT'));
+    assert.throws(() => encodeElement({ type: 'watermark-status', idle: 1 } as never), code('WEIR_INVALID_ELEMENT'));
     assert.throws(() => encodeElement({ type: 'nope' } as never), code('WEIR_INVALID_ELEMENT'));
   });
 
@@ -78,5 +83,7 @@ describe('stream elements', () => {
     assert.throws(() => decodeElement(ElementKind.Watermark, new Uint8Array(4)), code('WEIR_CORRUPT_ELEMENT'));
     assert.throws(() => decodeElement(ElementKind.EndOfPartition, new Uint8Array(1)), code('WEIR_CORRUPT_ELEMENT'));
     assert.throws(() => decodeElement(ElementKind.CancelCheckpoint, new Uint8Array(9)), code('WEIR_CORRUPT_ELEMENT'));
+    assert.throws(() => decodeElement(ElementKind.WatermarkStatus, new Uint8Array(0)), code('WEIR_CORRUPT_ELEMENT'));
+    assert.throws(() => decodeElement(ElementKind.WatermarkStatus, new Uint8Array([2])), code('WEIR_CORRUPT_ELEMENT'));
   });
 });

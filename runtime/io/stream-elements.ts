@@ -20,9 +20,11 @@
  * kind 5 EndOfPartition     0 bytes
  * kind 7 EndOfData          0 bytes   (no more records/watermarks; barriers may still follow)
  * kind 6 CancelCheckpoint   8 bytes: f64 checkpointId
+ * kind 8 WatermarkStatus    1 byte: 0 active, 1 idle (Flink's WatermarkStatus: an idle channel
+ *                                   does not hold back the receiver's watermark)
  * ```
  * Float64 holds every integer up to 2^53 exactly, so ids and positions need no
- * BigInt. Kinds 7…255 are free for future elements; decoding an unknown kind
+ * BigInt. Kinds 9…255 are free for future elements; decoding an unknown kind
  * or a payload of the wrong size throws (a corrupted channel must not be
  * silently misread after a restore).
  */
@@ -38,6 +40,7 @@ export const ElementKind = {
   EndOfPartition: 5,
   CancelCheckpoint: 6,
   EndOfData: 7,
+  WatermarkStatus: 8,
 } as const;
 
 /** Frame kind of record batches (the hot path). */
@@ -68,6 +71,7 @@ export type StreamElement =
   | { readonly type: 'barrier'; readonly barrier: CheckpointBarrier }
   | { readonly type: 'priority-barrier'; readonly barrier: CheckpointBarrier }
   | { readonly type: 'watermark'; readonly timestamp: number }
+  | { readonly type: 'watermark-status'; readonly idle: boolean }
   | { readonly type: 'end-of-partition' }
   | { readonly type: 'end-of-data' }
   | { readonly type: 'cancel-checkpoint'; readonly checkpointId: number };
@@ -76,6 +80,8 @@ const BARRIER_BYTES = 40;
 const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['checkpoint', 'savepoint'];
 const ALIGNMENTS: readonly BarrierAlignment[] = ['aligned', 'unaligned', 'aligned-with-timeout'];
 const EMPTY = new Uint8Array(0);
+const IDLE = Uint8Array.of(1);
+const ACTIVE = Uint8Array.of(0);
 
 /** True for the record batch kind: such frames go to the record codec, not to `decodeElement`. */
 export function isRecordBatch(kind: number): boolean {
@@ -84,7 +90,7 @@ export function isRecordBatch(kind: number): boolean {
 
 /** True for kinds this module knows. */
 export function isElementKind(kind: number): boolean {
-  return Number.isInteger(kind) && kind >= ElementKind.RecordBatch && kind <= ElementKind.EndOfData;
+  return Number.isInteger(kind) && kind >= ElementKind.RecordBatch && kind <= ElementKind.WatermarkStatus;
 }
 
 function invalid(what: string, value: unknown): WeirError {
@@ -134,6 +140,9 @@ export function encodeElement(el: StreamElement): Frame {
     case 'watermark':
       if (typeof el.timestamp !== 'number' || Number.isNaN(el.timestamp)) throw invalid('watermark timestamp must be a number', el.timestamp);
       return { kind: ElementKind.Watermark, payload: f64(el.timestamp) };
+    case 'watermark-status':
+      if (typeof el.idle !== 'boolean') throw invalid('watermark-status idle must be a boolean', el.idle);
+      return { kind: ElementKind.WatermarkStatus, payload: el.idle ? IDLE : ACTIVE };
     case 'end-of-partition':
       return { kind: ElementKind.EndOfPartition, payload: EMPTY };
     case 'end-of-data':
@@ -195,7 +204,10 @@ export function decodeElement(kind: number, payload: Uint8Array): StreamElement 
     case ElementKind.CancelCheckpoint:
       if (payload.length !== 8) throw corrupt(kind, payload, 'a cancel marker has 8 bytes');
       return { type: 'cancel-checkpoint', checkpointId: view(payload).getFloat64(0, true) };
+    case ElementKind.WatermarkStatus:
+      if (payload.length !== 1 || payload[0]! > 1) throw corrupt(kind, payload, 'a watermark status is one byte, 0 or 1');
+      return { type: 'watermark-status', idle: payload[0] === 1 };
     default:
-      throw new WeirError('WEIR_UNKNOWN_ELEMENT_KIND', `Unknown stream element kind ${kind} (known: 1 … 6)`, { kind, bytes: payload.length });
+      throw new WeirError('WEIR_UNKNOWN_ELEMENT_KIND', `Unknown stream element kind ${kind} (known: ${ElementKind.RecordBatch} … ${ElementKind.WatermarkStatus})`, { kind, bytes: payload.length });
   }
 }

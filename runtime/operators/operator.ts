@@ -17,6 +17,12 @@ export interface Output<T> {
   collect(value: T, timestamp: number | undefined): void;
   emitWatermark(watermark: number): void;
   /**
+   * The watermark status of this output (Flink's `WatermarkStatus`): idle — no records for a
+   * while, downstream does not wait for its watermark — or active again. Forwarded down the
+   * chain to the record writers, which broadcast it; absent on outputs that end nowhere.
+   */
+  emitWatermarkStatus?(idle: boolean): void;
+  /**
    * Emit a record to the side output `tagId` (Flink's `Output.collect(OutputTag, record)`).
    * Only a chain's tail routes it (to the edges of that tag): an operator whose side outputs
    * are consumed always ends its chain (graph/job-graph.ts). Absent or nobody consuming the
@@ -85,6 +91,8 @@ export interface StreamOperator<I = unknown> {
   processElement(value: I, timestamp: number | undefined): void;
   /** Default: forward. Keyed operators fire event-time timers first. */
   processWatermark?(watermark: number): void;
+  /** Default: forward. The watermark assigner drops it (it decides its output's status itself). */
+  processWatermarkStatus?(idle: boolean): void;
   /** Fire due processing-time timers; returns the next timer time or undefined. */
   onProcessingTime?(now: number): number | undefined;
   /** End of input: emit anything still buffered. */

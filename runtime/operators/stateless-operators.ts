@@ -64,6 +64,11 @@ export class FlatMapOperator implements StreamOperator {
  * record: a clock read was ~5-7 % of a Nexmark source subtask's CPU (issue #18 profile, q1 at
  * parallelism 2: `Date.now` 7.6 %), and the task's processing-time timer (`onProcessingTime`)
  * emits on time anyway between records. `intervalMs: 0` emits after every record, no clock needed.
+ *
+ * Idleness (`idleTimeoutMs`, Flink's `WatermarksWithIdleness`): every periodic check counts the
+ * records since the last one; none for `idleTimeoutMs` → the watermark reached so far, then the
+ * status idle; the next record (or watermark) → active first. Upstream statuses are dropped, as
+ * upstream watermarks are: this operator decides its output's event time.
  */
 const CLOCK_EVERY = 32;
 
@@ -74,9 +79,16 @@ export class WatermarkAssignerOperator implements StreamOperator {
   private sinceClock = CLOCK_EVERY - 1;
   private readonly delay: number;
   private readonly interval: number;
+  /** 0: never idle. */
+  private readonly idleTimeout: number;
+  private idle = false;
+  private recordsSinceCheck = 0;
+  /** Processing time of the last check that saw records (or of the first check). */
+  private activeAt: number | undefined;
   constructor(private readonly strategy: WatermarkStrategy<any>, private readonly out: Output<unknown>, private readonly info: TaskInfo, private readonly now: () => number) {
     this.delay = strategy.maxOutOfOrdernessMs ?? 0;
     this.interval = strategy.intervalMs ?? 200;
+    this.idleTimeout = strategy.idleTimeoutMs ?? 0;
   }
   processElement(value: unknown): void {
     let ts: number;
@@ -89,6 +101,8 @@ export class WatermarkAssignerOperator implements StreamOperator {
     if (typeof ts !== 'number' || !Number.isFinite(ts)) {
       throw userFunctionFailed(this.info, 'timestamp assigner', value, new TypeError(`timestamp must be a finite number (epoch ms), got ${preview(ts)}`));
     }
+    if (this.idle) this.markActive();
+    this.recordsSinceCheck++;
     if (ts > this.maxTs) this.maxTs = ts;
     this.out.collect(value, ts);
     if (this.interval === 0) {
@@ -107,13 +121,28 @@ export class WatermarkAssignerOperator implements StreamOperator {
   processWatermark(watermark: number): void {
     if (watermark === Infinity) this.emit(Infinity);
   }
+  /** Upstream statuses too: this operator's output is idle when it sees no records itself. */
+  processWatermarkStatus(): void {}
   onProcessingTime(now: number): number | undefined {
-    if (now >= this.nextEmitAt) {
+    if (this.interval > 0 && now >= this.nextEmitAt) {
       this.nextEmitAt = now + this.interval;
       this.emitCurrent();
     }
     // intervalMs 0 emits after every record: no periodic call needed (it would be every tick).
-    return this.interval > 0 ? this.nextEmitAt : undefined;
+    let next = this.interval > 0 ? this.nextEmitAt : undefined;
+    if (this.idleTimeout > 0) {
+      if (this.recordsSinceCheck > 0 || this.activeAt === undefined) {
+        this.recordsSinceCheck = 0;
+        this.activeAt = now;
+      } else if (!this.idle && now - this.activeAt >= this.idleTimeout) {
+        this.markIdle();
+      }
+      // Checked at least every idleTimeout (idle too: a record makes it active at once, and the
+      // check after that starts its timeout).
+      const check = now + Math.min(this.idleTimeout, this.interval > 0 ? this.interval : Infinity);
+      if (next === undefined || check < next) next = check;
+    }
+    return next;
   }
   finish(): void {
     this.emit(Infinity);
@@ -124,8 +153,18 @@ export class WatermarkAssignerOperator implements StreamOperator {
   }
   private emit(wm: number): void {
     if (wm > this.lastEmitted) {
+      if (this.idle) this.markActive();
       this.lastEmitted = wm;
       this.out.emitWatermark(wm);
     }
+  }
+  private markIdle(): void {
+    this.emitCurrent(); // what the records before the pause allow, before downstream stops waiting
+    this.idle = true;
+    this.out.emitWatermarkStatus?.(true);
+  }
+  private markActive(): void {
+    this.idle = false;
+    this.out.emitWatermarkStatus?.(false);
   }
 }

@@ -31,9 +31,10 @@ export function isTwoInputOperator(op: StreamOperator): op is TwoInputStreamOper
 /** The per-input entries of a two-input head: records go to processElement1/2; watermarks to the operator. */
 export function twoInputEntries(op: TwoInputStreamOperator, next: Output<unknown>): [Output<unknown>, Output<unknown>] {
   const emitWatermark = op.processWatermark ? (wm: number) => op.processWatermark!(wm) : (wm: number) => next.emitWatermark(wm);
+  const emitWatermarkStatus = (idle: boolean): void => next.emitWatermarkStatus?.(idle);
   return [
-    { collect: (v, ts) => op.processElement1(v, ts), emitWatermark },
-    { collect: (v, ts) => op.processElement2(v, ts), emitWatermark },
+    { collect: (v, ts) => op.processElement1(v, ts), emitWatermark, emitWatermarkStatus },
+    { collect: (v, ts) => op.processElement2(v, ts), emitWatermark, emitWatermarkStatus },
   ];
 }
 

@@ -25,6 +25,8 @@ export type InputItem =
   /** A record batch (payload is a view, valid until the channel's next read). */
   | { readonly type: 'records'; readonly channel: number; readonly index: number; readonly payload: Uint8Array }
   | { readonly type: 'watermark'; readonly channel: number; readonly timestamp: number }
+  /** The channel's producer turned idle (no records for its idle timeout) or active again. */
+  | { readonly type: 'watermark-status'; readonly channel: number; readonly idle: boolean }
   /** The channel carries no more records or watermarks (barriers may follow). */
   | { readonly type: 'end-of-data'; readonly channel: number }
   /** The channel ended. */
@@ -90,6 +92,8 @@ export class CheckpointedInputGate {
       switch (el.type) {
         case 'watermark':
           return { type: 'watermark', channel: ev.channel, timestamp: el.timestamp };
+        case 'watermark-status':
+          return { type: 'watermark-status', channel: ev.channel, idle: el.idle };
         case 'end-of-data':
           this.gate.markDataEnded(ev.channel);
           return { type: 'end-of-data', channel: ev.channel };

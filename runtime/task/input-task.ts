@@ -65,7 +65,7 @@ export class InputTask extends StreamTask {
     this.input = new CheckpointedInputGate(gate, writer, checkpoints && args.checkpointing
       ? { mode: args.checkpointing.mode, checkpoints, clock: services.clock, scheduler: mailboxScheduler(services.scheduler, this.mailbox, 'aligned checkpoint timeout') }
       : undefined);
-    this.valve = new WatermarkValve(gate.channelCount);
+    this.valve = new WatermarkValve(gate.channelCount, { watermark: (wm) => this.advanceWatermark(wm), status: (idle) => this.emitWatermarkStatus(idle) });
     if (args.bufferDebloat && gate.channelCount > 0) this.debloat = new BufferDebloater(args.bufferDebloat, gate.readers[0]!.dataCapacity);
     const task = this;
     // A two-input head: each channel's records go to the entry of the input its edge feeds.
@@ -189,12 +189,15 @@ export class InputTask extends StreamTask {
       case 'records':
         return this.frames.process(item.channel, item.index, item.payload);
       case 'watermark':
-        this.onWatermark(this.valve.onWatermark(item.channel, item.timestamp));
+        this.valve.onWatermark(item.channel, item.timestamp);
+        return undefined;
+      case 'watermark-status':
+        this.valve.onStatus(item.channel, item.idle);
         return undefined;
       case 'end-of-data':
       case 'end-of-partition':
         // No more records or watermarks on this channel: it no longer holds the watermark back.
-        this.onWatermark(this.valve.onDataEnded(item.channel));
+        this.valve.onDataEnded(item.channel);
         return undefined;
     }
   }
@@ -203,10 +206,6 @@ export class InputTask extends StreamTask {
   private entryOfEdge(edge: number): Output<unknown> {
     const entries = this.chain.inputs;
     return entries.length > 1 ? entries[inputIndexOfEdge(this.vertex.operators[0]!, edge)]! : this.chain.input;
-  }
-
-  private onWatermark(watermark: number | undefined): void {
-    if (watermark !== undefined) this.advanceWatermark(watermark);
   }
 
   private async betweenSlices(): Promise<void> {
@@ -233,9 +232,10 @@ export class InputTask extends StreamTask {
       if (f.kind === RECORD_BATCH_KIND) {
         await this.frames.process(f.channel, -1, f.payload);
       } else {
-        // Watermarks are replayed; control elements of the old attempt mean nothing now.
+        // Watermarks and watermark statuses are replayed; control elements of the old attempt mean nothing now.
         const el = decodeElement(f.kind, f.payload);
-        if (el.type === 'watermark') this.onWatermark(this.valve.onWatermark(f.channel, el.timestamp));
+        if (el.type === 'watermark') this.valve.onWatermark(f.channel, el.timestamp);
+        else if (el.type === 'watermark-status') this.valve.onStatus(f.channel, el.idle);
       }
       await this.drain();
       await this.maybeYield(); // mails run during a long replay too

@@ -87,6 +87,7 @@ function operatorAsOutput(op: StreamOperator, next: Output<unknown>): Output<unk
   return {
     collect: forwardTo(op),
     emitWatermark: op.processWatermark ? (wm) => op.processWatermark!(wm) : (wm) => next.emitWatermark(wm),
+    emitWatermarkStatus: op.processWatermarkStatus ? (idle) => op.processWatermarkStatus!(idle) : (idle) => next.emitWatermarkStatus?.(idle),
   };
 }
 

@@ -338,6 +338,11 @@ export abstract class StreamTask implements CheckpointedTask {
     this.inStateBatch(() => input.emitWatermark(watermark));
   }
 
+  /** This subtask's output turned idle (every input idle) or active again: pass it down the chain (Flink's WatermarkStatus). */
+  emitWatermarkStatus(idle: boolean): void {
+    this.chain.input.emitWatermarkStatus?.(idle);
+  }
+
   /**
    * End of data (step 1 of 2): operators finish — emit what they still hold (e.g. timers
    * fired by the end-of-input watermark) — and end-of-data goes downstream. The subtask stays
