@@ -29,6 +29,7 @@ import { createLogger, relayLogLine } from './logger.ts';
 import { classifyHostFailure, describeHostDeath, hostFailureCause, RestartBudget, type ActorFailure, type WorkerObservation } from './supervision.ts';
 import { withWorkerAcceptedArgv } from './worker-accepted-argv.ts';
 import { workerExecArgv } from './worker-exec-argv.ts';
+import { HostDeath } from './host-death.ts';
 
 export type { ActorRef, ActorSystemOptions, SpawnSpec } from './actor-system-types.ts';
 export type { ActorFailure, ActorFailureKind } from './supervision.ts';
@@ -46,8 +47,8 @@ interface HostSlot {
   readonly connection: HostConnection;
   readonly events: MessagePort;
   readonly ready: Deferred<void>;
-  /** Rejects when this generation dies; every cross-thread wait races it. */
-  readonly dead: Deferred<never>;
+  /** This generation's death; every cross-thread wait races it. */
+  readonly dead: HostDeath;
   readonly actors: Set<string>;
 }
 
@@ -142,7 +143,7 @@ export class ActorSystem {
     const transfer = [...new Set([...(spec.transfer ?? []), ...collectTransferables(spec.args)])];
     const request = { id: spec.id, module, exportName: spec.exportName ?? 'default', args: spec.args, logBindings: spec.logBindings ?? {} };
     try {
-      await Promise.race([slot.connection.spawn(request, transfer), slot.dead.promise]);
+      await slot.dead.race(slot.connection.spawn(request, transfer));
     } catch (error) {
       this.#forget(record);
       throw error;
@@ -176,7 +177,7 @@ export class ActorSystem {
     await Promise.all(live.map(async (slot) => {
       slot.state = 'stopping';
       try {
-        const result = await withDeadline(Promise.race([slot.connection.shutdown('actor system shutdown', stopTimeoutMs), slot.dead.promise]), stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer shutdown`, { host: slot.index }));
+        const result = await withDeadline(slot.dead.race(slot.connection.shutdown('actor system shutdown', stopTimeoutMs)), stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer shutdown`, { host: slot.index }));
         // done events of the stopped actors were posted before the reply, on the other port: let them land.
         const pending = result.stopped.map((id) => this.#actors.get(id)?.done.promise.catch(() => undefined));
         await withDeadline(Promise.all(pending), 1000, () => new Error('late done events')).catch(() => undefined);
@@ -209,7 +210,7 @@ export class ActorSystem {
       connection: new HostConnection(control.port1),
       events: events.port1,
       ready: deferred<void>(),
-      dead: deferred<never>(),
+      dead: new HostDeath(),
       actors: new Set(),
     };
     events.port1.on('message', (event: HostEvent) => this.#onHostEvent(slot, event));
@@ -361,12 +362,12 @@ export class ActorSystem {
       done: record.done.promise,
       async call<R>(method: string, ...args: unknown[]): Promise<R> {
         if (!live()) throw new WeirError('WEIR_ACTOR_NOT_RUNNING', `actor "${id}" is not running; cannot call ${method}()`, { actorId: id, method });
-        return (await Promise.race([slot.connection.call(id, method, args, collectTransferables(args)), slot.dead.promise])) as R;
+        return await slot.dead.race(slot.connection.call(id, method, args, collectTransferables(args))) as R;
       },
       async stop(reason?: string): Promise<void> {
         if (!live()) return;
         const { stopTimeoutMs } = system.#opts;
-        const stopped = Promise.race([slot.connection.stop(id, reason, stopTimeoutMs), slot.dead.promise]);
+        const stopped = slot.dead.race(slot.connection.stop(id, reason, stopTimeoutMs));
         await withDeadline(stopped, stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer stop("${id}")`, { actorId: id, host: slot.index }));
         // The done/failed event was posted before the reply, on the events port.
         await record.done.promise.catch(() => undefined);
