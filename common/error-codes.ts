@@ -76,7 +76,7 @@ export const ErrorCodes = {
   WEIR_INVALID_CHECKPOINT_METADATA: checkpoint('Checkpoint metadata to be written is inconsistent (wrong job or id, invalid file entries).', true),
   WEIR_RESTORE_NOTHING: checkpoint('`restore: \'latest\'` found no complete checkpoint of the job (or checkpointing is off).', false),
   WEIR_RESTORE_UNMATCHED_STATE: checkpoint('Restored state belongs to no operator uid of the job (pass allowNonRestoredState to drop it).', false),
-  WEIR_RESTORE_INCOMPATIBLE: checkpoint('The checkpoint cannot be restored into this job (max parallelism or state layout changed).', false),
+  WEIR_RESTORE_INCOMPATIBLE: checkpoint('The checkpoint cannot be restored into this job (max parallelism changed, or in-flight data of an unaligned checkpoint belongs to a chain that changed).', false),
   WEIR_BARRIER_INVALID: checkpoint('A malformed checkpoint barrier reached a subtask (internal).', true),
   WEIR_BARRIER_HANDLER_REENTERED: checkpoint('A barrier-handler controller called back into the handler (internal).', true),
   WEIR_BARRIER_END_POSITION_REQUIRED: checkpoint('End of partition on a channel being captured for an unaligned checkpoint came without its position (internal).', true),

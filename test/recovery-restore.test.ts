@@ -171,6 +171,17 @@ describe('restore errors are clear', () => {
     }
   });
 
+  test("a changed chain with in-flight data: WEIR_RESTORE_INCOMPATIBLE, allowNonRestoredState or not (its records had nowhere exact to go: they were dropped or skipped the new operator)", async () => {
+    for (const allowNonRestoredState of [false, true]) {
+      await assert.rejects(restoreRun(checkpoint.directory, { params: { extraMap: true }, allowNonRestoredState }), (e: WeirError) => {
+        assert.equal(e.code, 'WEIR_RESTORE_INCOMPATIBLE');
+        assert.deepEqual(e.details.uids, ['numbers']);
+        assert.match(e.message, /unaligned checkpoint holding in-flight records of 'numbers' \(operators numbers → map-1\).*savepoint/);
+        return true;
+      });
+    }
+  });
+
   test('changed max parallelism: WEIR_RESTORE_INCOMPATIBLE', async () => {
     await assert.rejects(restoreRun(checkpoint.directory, { maxParallelism: 64 }), (e: WeirError) => {
       assert.equal(e.code, 'WEIR_RESTORE_INCOMPATIBLE');

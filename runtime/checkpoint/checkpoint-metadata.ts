@@ -6,7 +6,7 @@
  * ```
  * { "formatVersion": 1, "jobId", "checkpointId", "kind", "trigger", "alignment",
  *   "triggerTimestamp", "completionTimestamp",
- *   "vertices": [{ vertexId, parallelism, maxParallelism }],
+ *   "vertices": [{ vertexId, parallelism, maxParallelism, operators, inputs, outputs }],
  *   "subtasks": [{ vertexId, subtask, finished, stateHandles, channelStateHandles }],
  *   "files":    [{ path, bytes, sha256, shared, subtask }],   // paths relative to the root dir
  *   "stats":    { …CheckpointStats of this checkpoint… },
@@ -68,6 +68,12 @@ export interface VertexInfo {
   vertexId: string;
   parallelism: number;
   maxParallelism: number;
+  /** The chain's operator uids, in order (absent in checkpoints written before Weir recorded it). */
+  operators?: string[];
+  /** Per input edge: the JSON of `[upstream vertex id, partitioning, side-output tag | null]` (recovery/vertex-topology.ts). */
+  inputs?: string[];
+  /** Per output edge: the same, with the downstream vertex id. */
+  outputs?: string[];
 }
 
 /** The state handles one subtask reported (opaque JSON owned by the state layer). */
@@ -254,6 +260,10 @@ export function validateMetadataBody(b: Record<string, unknown> | CheckpointMeta
   for (const v of m.vertices as unknown[]) {
     if (!isObject(v) || typeof v.vertexId !== 'string' || !isNonNegInt(v.parallelism) || v.parallelism < 1 || !isNonNegInt(v.maxParallelism) || v.maxParallelism < v.parallelism) {
       return `malformed vertex entry ${JSON.stringify(v)}`;
+    }
+    for (const field of ['operators', 'inputs', 'outputs'] as const) {
+      const list = v[field];
+      if (list !== undefined && !(Array.isArray(list) && list.every((x) => typeof x === 'string'))) return `vertex ${v.vertexId}: ${field} must be an array of strings`;
     }
     if (vertexIds.has(v.vertexId)) return `duplicate vertex ${v.vertexId}`;
     vertexIds.add(v.vertexId);

@@ -22,6 +22,7 @@ import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { CompletedCheckpoint, SubtaskKey } from '../checkpoint/checkpoint-metadata.ts';
 import type { JobTerminalStatus } from '../checkpoint/pending-checkpoint.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
+import { vertexTopology } from '../recovery/vertex-topology.ts';
 import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
@@ -95,7 +96,7 @@ export class JobCheckpointing {
       clock: systemClock,
       scheduler: this.scheduler,
       tasksToAcknowledge: this.tasks,
-      vertices: graph.vertices.map((v) => ({ vertexId: v.id, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
+      vertices: graph.vertices.map((v) => ({ vertexId: v.id, parallelism: v.parallelism, maxParallelism: v.maxParallelism, ...vertexTopology(graph, v) })),
       logger,
       stats: this.stats,
       retainedCheckpoints: retained,

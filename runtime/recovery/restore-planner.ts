@@ -35,6 +35,7 @@ import { isSplitState, redistributeSplits, type SplitState } from '../operators/
 import { isUnionState } from '../operators/union-state.ts';
 import { isBroadcastStateSnapshot } from '../operators/broadcast-state.ts';
 import { WeirError } from '../../common/weir-error.ts';
+import { placementOf } from './vertex-topology.ts';
 
 /** How one new subtask reads one old subtask's channel-state file. */
 export interface ChannelStateAssignment {
@@ -105,7 +106,21 @@ export function planRestore(metadata: CheckpointMetadata, rootDir: string, graph
   for (const s of old) {
     if (s.keyed && s.keyed.entries > 0 && !isKeyedVertex(newVertexById.get(s.vertexId))) nonRestored.add(s.vertexId);
     for (const uid of Object.keys(s.operator)) if (!operatorVertex.has(uid)) nonRestored.add(uid);
-    if (s.channelFile && !newVertexById.has(s.vertexId)) nonRestored.add(s.vertexId);
+  }
+  // In-flight data replays only into the same chain with the same edges; a removed vertex's is unmatched state.
+  const changed: string[] = [];
+  for (const vertexId of new Set(old.filter((s) => s.channelFile).map((s) => s.vertexId))) {
+    const placement = placementOf(oldVertices.get(vertexId)!, graph);
+    if (placement === 'removed') nonRestored.add(vertexId);
+    else if (placement === 'changed') changed.push(vertexId);
+  }
+  if (changed.length > 0) {
+    const describe = (id: string) => `'${id}' (operators ${(oldVertices.get(id)!.operators ?? [id]).join(' → ')})`;
+    throw restoreError('WEIR_RESTORE_INCOMPATIBLE',
+      `${where} is an unaligned checkpoint holding in-flight records of ${changed.map(describe).join(', ')}, whose chain or connections differ in this job graph ` +
+        `(its vertices: ${graph.vertices.map((v) => v.operators.map((o) => o.uid).join(' → ')).join('; ')}); in-flight records cannot be replayed into a changed chain, ` +
+        'and allowNonRestoredState would lose them. Restore this job from a savepoint or an aligned checkpoint (no in-flight data), or restore the old graph once and take a savepoint.',
+      { uids: changed, checkpointId: metadata.checkpointId });
   }
   if (nonRestored.size > 0 && !opts.allowNonRestoredState) {
     const list = [...nonRestored].sort();

@@ -23,6 +23,8 @@ export interface RecoveryJobParams {
   counterUid?: string;
   /** Add a second stateful operator (uid 'recount', counting again per key) after the counter. */
   recount?: boolean;
+  /** Add a map (uid 'extra-map') after the source's map, chained into the source's vertex. */
+  extraMap?: boolean;
 }
 
 /** Output of the optional 'recount' operator: the counter's record plus its own per-key count. */
@@ -44,8 +46,10 @@ function slowCounter(spinMicros: number, stateName: string): KeyedProcessFunctio
 }
 
 export const recoveryCountJob = defineJob('t-recovery-count', (env, p: RecoveryJobParams) => {
-  const counted = env.fromSequence(0, p.n - 1).uid('numbers')
-    .map((i): Rec => ({ k: i % p.keys, i }))
+  let records = env.fromSequence(0, p.n - 1).uid('numbers')
+    .map((i): Rec => ({ k: i % p.keys, i }));
+  if (p.extraMap) records = records.map((r) => r).uid('extra-map');
+  const counted = records
     .keyBy((r) => r.k)
     .process(slowCounter(p.spinMicros, 'count'))
     .uid(p.counterUid ?? 'counter');
