@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { JobClient } from '../index.ts';
+import { CheckpointStorage } from '../runtime/checkpoint/checkpoint-storage.ts';
 import { unboundedJob } from './support/jobs.ts';
 
 const JOB_ID = 't-retention';
@@ -23,10 +24,10 @@ function completeIds(jobDir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-function run(directory: string, retained: number, restore?: string): JobClient {
+function run(directory: string, retained: number, restore?: string, incremental = false): JobClient {
   return unboundedJob.execute({
     stateBackend: 'heap', parallelism: 1, retainCollected: false, jobId: JOB_ID,
-    checkpointing: { directory, retained, retention: 'retain-on-cancel' },
+    checkpointing: { directory, retained, retention: 'retain-on-cancel', incremental },
     ...(restore ? { restore } : {}),
   });
 }
@@ -63,6 +64,37 @@ test('a restart enforces retention on the checkpoints an earlier run left, keepi
     assert.deepEqual(completeIds(jobDir), [4, 5]);
     assert.deepEqual(await checkpointsThenCancel(older, 1), [6]);
     assert.deepEqual(completeIds(jobDir), [5, 6], 'chk-4 discarded by retention once chk-6 completed; chk-5 (newer than the restore) left alone');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('restoring an older incremental checkpoint keeps the shared files of a newer one it leaves alone', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-retention-'));
+  const jobDir = path.join(dir, JOB_ID);
+  try {
+    // chk-2 is a delta on chk-1's base file (shared/…): each taken once counts were collected (state to snapshot).
+    const first = run(dir, 2, undefined, true);
+    await first.running;
+    const counted = async () => (await first.metrics()).vertices.find((v) => v.name.includes('Count'))!.recordsIn;
+    const ids: number[] = [];
+    for (const atLeast of [1, 2_000]) {
+      while ((await counted()) < atLeast) await new Promise((r) => setImmediate(r)); // a record count, not a time
+      ids.push((await first.triggerCheckpoint()).checkpointId);
+    }
+    await first.cancel();
+    assert.equal((await first.done).status, 'cancelled');
+    assert.deepEqual(ids, [1, 2]);
+    const base = (await CheckpointStorage.load(path.join(jobDir, 'chk-1'))).metadata.files.filter((f) => f.shared).map((f) => f.path);
+    const second = (await CheckpointStorage.load(path.join(jobDir, 'chk-2'))).metadata.files.filter((f) => f.shared).map((f) => f.path);
+    assert.ok(base.length > 0 && base.some((f) => second.includes(f)), 'chk-2 references a shared file of chk-1');
+
+    // Restore chk-1 with retained: 1 → chk-3 subsumes chk-1; chk-2 is left alone, and whole.
+    const older = run(dir, 1, path.join(jobDir, 'chk-1'), true);
+    assert.equal((await older.running).restoredFrom?.checkpointId, 1);
+    assert.deepEqual(await checkpointsThenCancel(older, 1), [3]);
+    assert.deepEqual(completeIds(jobDir), [2, 3]);
+    await CheckpointStorage.load(path.join(jobDir, 'chk-2')); // verifies every referenced file (WEIR_CHECKPOINT_INCOMPLETE when one is gone)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -141,9 +141,10 @@ export class JobCheckpointing {
    * killed between completing a checkpoint and discarding the oldest left one too many. Resolves
    * once the checkpoints beyond `retained` are deleted.
    */
-  async adoptCheckpointsOnDisk(onDisk: { retained: CompletedCheckpoint[]; recoverable: boolean; firstCheckpointId: number }): Promise<void> {
+  async adoptCheckpointsOnDisk(onDisk: { retained: CompletedCheckpoint[]; leftAlone: CompletedCheckpoint[]; recoverable: boolean; firstCheckpointId: number }): Promise<void> {
     const { retained } = onDisk;
-    for (const c of retained) this.registry.register(c.checkpointId, c.metadata.files.filter((f) => f.shared).map((f) => f.path));
+    // The left-alone ones are never released by this run: their shared files stay referenced.
+    for (const c of [...retained, ...onDisk.leftAlone]) this.registry.register(c.checkpointId, c.metadata.files.filter((f) => f.shared).map((f) => f.path));
     this.leftovers = new Set(onDisk.recoverable ? [] : retained.map((c) => c.checkpointId));
     this.coordinator = this.createCoordinator(retained, onDisk.firstCheckpointId); // not started yet: nothing to stop
     await this.removeAbandoned('earlier attempts', 'left by an earlier run');

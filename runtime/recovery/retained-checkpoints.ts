@@ -14,8 +14,11 @@
  *     checkpoints left by an earlier run with this job id are retained for retention
  *     only — never a recovery point of this run;
  *   - complete checkpoints newer than the restored one (skipped as damaged, or the
- *     user chose an older one) are left alone, and new checkpoints are numbered after
- *     every existing `chk-<n>` so none is ever written into an old directory.
+ *     user chose an older one) are left alone — never discarded, and the shared files
+ *     they reference stay referenced (an incremental checkpoint newer than the restored
+ *     one builds on its base files: a user's review saw them deleted when the restored
+ *     one was subsumed) — and new checkpoints are numbered after every existing
+ *     `chk-<n>` so none is ever written into an old directory.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -25,6 +28,8 @@ import { completedCheckpointFromMetadata, type CompletedCheckpoint } from '../ch
 export interface CheckpointsOnDisk {
   /** Complete checkpoints subject to retention, oldest first. */
   readonly retained: CompletedCheckpoint[];
+  /** Complete checkpoints newer than the restored one: left alone, their shared files kept. */
+  readonly leftAlone: CompletedCheckpoint[];
   /** Whether the newest of `retained` is this run's recovery point (it was restored from). */
   readonly recoverable: boolean;
   /** Number of the first checkpoint this run takes: after every existing `chk-<n>` and after the restored checkpoint or savepoint (Flink continues its id). */
@@ -41,18 +46,19 @@ export async function checkpointsOnDisk(
   const dirs = await storage.list();
   const ownRestore = restored !== undefined && restored.kind === 'checkpoint' && path.resolve(restored.directory) === storage.checkpointDir(restored.checkpointId);
   const retained: CompletedCheckpoint[] = [];
+  const leftAlone: CompletedCheckpoint[] = [];
   for (const d of dirs) {
     if (!d.complete) continue;
-    if (ownRestore && d.id >= restored.checkpointId) continue;
+    if (ownRestore && d.id === restored.checkpointId) continue;
     try {
       const loaded = await CheckpointStorage.load(d.path, { verify: 'none' });
       if (loaded.metadata.kind !== 'checkpoint' || loaded.metadata.checkpointId !== d.id) continue;
-      retained.push(completedCheckpointFromMetadata(loaded.metadata, loaded.metadataPath, loaded.directory));
+      (ownRestore && d.id > restored.checkpointId ? leftAlone : retained).push(completedCheckpointFromMetadata(loaded.metadata, loaded.metadataPath, loaded.directory));
     } catch (e) {
       logger?.warn({ err: e, path: d.path }, 'unreadable checkpoint left alone by retention');
     }
   }
   if (ownRestore) retained.push(restored);
   const highest = Math.max(0, ...dirs.map((d) => d.id), restored?.checkpointId ?? 0);
-  return { retained, recoverable: ownRestore, firstCheckpointId: highest + 1 };
+  return { retained, leftAlone, recoverable: ownRestore, firstCheckpointId: highest + 1 };
 }
