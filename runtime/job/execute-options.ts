@@ -1,6 +1,6 @@
 /** Options of `job.execute()`, their defaults and validation. */
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { generatedJobId } from '../checkpoint/job-ids.ts';
 import { invalidArgument } from '../errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../../state/index.ts';
@@ -139,7 +139,7 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptionFields
   };
   const stateBackend = o.stateBackend ?? 'lmdb';
   if (stateBackend !== 'lmdb' && stateBackend !== 'heap') throw invalidArgument(`execute(): stateBackend must be 'lmdb' or 'heap', got ${preview(stateBackend)}`, { option: 'stateBackend' });
-  const jobId = o.jobId ?? `${jobName}-${randomUUID().slice(0, 8)}`;
+  const jobId = o.jobId ?? generatedJobId(jobName);
   if (!/^[A-Za-z0-9._-]+$/.test(jobId)) throw invalidArgument(`execute(): jobId '${jobId}' may only contain letters, digits, '.', '_' and '-'`, { option: 'jobId' });
   const batching = { ...DEFAULT_BATCHING, ...(o.batching ?? {}) };
   int('batching.maxBatchRecords', batching.maxBatchRecords, 1);

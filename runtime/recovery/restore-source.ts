@@ -4,7 +4,7 @@
  *     verifying every checksum; a broken one is a clear error, never a silent fresh start;
  *   - 'latest': the newest complete and valid checkpoint in the checkpoint directory —
  *     of the given jobId, or (without one) of any earlier run of this job (job ids
- *     `<name>` or `<name>-…`). Incomplete or corrupt checkpoints are skipped with a
+ *     `<name>` or `<name>-<8 hex digits>`, checkpoint/job-ids.ts). Incomplete or corrupt checkpoints are skipped with a
  *     warning naming them; none left → WEIR_RESTORE_NOTHING.
  * The new run continues the restored job's id (so its checkpoints land next to the
  * old ones and retention keeps cleaning up, see retained-checkpoints.ts), unless the
@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { CheckpointStorage } from '../checkpoint/checkpoint-storage.ts';
 import { completedCheckpointFromMetadata, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import { WeirError } from '../../common/weir-error.ts';
+import { isRunOfJob } from '../checkpoint/job-ids.ts';
 
 export interface InitialRestore {
   readonly checkpoint: CompletedCheckpoint;
@@ -39,7 +40,7 @@ export async function resolveInitialRestore(
     throw new WeirError('WEIR_RESTORE_NOTHING', `restore: 'latest' needs checkpointing enabled (the checkpoint directory to look in)`, {});
   }
   const jobs = await CheckpointStorage.listJob(opts.checkpointDirectory, opts.jobId);
-  const candidates = jobs.filter((j) => opts.jobId !== undefined || j.jobId === opts.jobName || j.jobId.startsWith(`${opts.jobName}-`));
+  const candidates = jobs.filter((j) => opts.jobId !== undefined || isRunOfJob(opts.jobName, j.jobId));
   const skipped: Array<{ path: string; reason: string }> = [];
   let best: { jobId: string; found: NonNullable<Awaited<ReturnType<CheckpointStorage['findLatestValid']>>>; storage: CheckpointStorage } | undefined;
   for (const j of candidates) {
