@@ -229,6 +229,15 @@ describe('TwoPhaseCommitSinkOperator', () => {
     bad.beginTransaction = () => ({ id: 1, values: [], close: () => {} }) as unknown as Txn;
     const op2 = await started(bad);
     assert.throws(() => op2.snapshotState(1), (e: WeirError) => e.code === 'WEIR_SINK_FAILED' && /must be data/.test(e.message) && /close/.test(e.message));
+    // Would come back as plain objects after a restore (a user's review: a class handle reached
+    // recoverAndCommit as an Object, a RegExp as {}): refused at the snapshot, as in source splits.
+    class Handle { constructor(readonly id: number, readonly values: number[]) {} }
+    for (const [what, make] of [['Handle', () => new Handle(1, [])], ['RegExp', () => ({ id: 1, values: [], re: /x/ })]] as const) {
+      const odd = new RecordingSink();
+      odd.beginTransaction = make as unknown as () => Txn;
+      const op3 = await started(odd);
+      assert.throws(() => op3.snapshotState(1), (e: WeirError) => e.code === 'WEIR_SINK_FAILED' && /must be data/.test(e.message) && e.message.includes(what), what);
+    }
   });
 
   test('twoPhaseCommitSink validates its arguments', () => {

@@ -40,7 +40,7 @@ import { RuntimeErrorCode } from '../../errors.ts';
  *
  * Transaction handles (`Txn`) go into checkpoints: they must be data (numbers —
  * also Infinity/NaN —, bigints, strings, Dates, bytes, arrays, plain objects, Maps,
- * Sets; they are stored exactly) and must carry everything `recoverAndCommit` / `recoverAndAbort` need in a new
+ * Sets; they are stored exactly; a class instance or a RegExp is refused) and must carry everything `recoverAndCommit` / `recoverAndAbort` need in a new
  * process (file names, transaction ids — never a file descriptor or a socket).
  * `beginTransaction` and `invoke` run on the record path and must be synchronous.
  * `preCommit` is started synchronously at the barrier (before the next record goes
@@ -359,7 +359,9 @@ export class TwoPhaseCommitSinkOperator<T, Txn> implements StreamOperator<T> {
     try {
       // An exact copy: the live handles may change after the snapshot; also proves the handles
       // can be written to the checkpoint (Infinity, bigint, Date, bytes… read back identical).
-      return fromExactJson(toExactJson(state, 'transaction handles')) as TwoPhaseCommitState<Txn>;
+      // Strict, as source splits: an instance of a class (or a RegExp) would come back as a plain
+      // object after a restore and fail in recoverAndCommit, when it is too late to say why.
+      return fromExactJson(toExactJson(state, 'transaction handles', { strict: true })) as TwoPhaseCommitState<Txn>;
     } catch (e) {
       throw this.sinkFailed(`transaction handles must be data (they go into checkpoint ${checkpointId}): ${message(e)}`, { checkpointId }, e);
     }
