@@ -98,6 +98,11 @@ test('two collect sinks with one name are refused (each name identifies one sink
   assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /collect\('out'\) is used twice/.test(e.message) && e.details.sink === 'out');
 });
 
+test('a build function that reads params none were given: WEIR_INVALID_GRAPH says so', () => {
+  const job = defineJob('t-needs-params', (env, p: { n: number }) => { env.fromSequence(1, p.n).collect('out'); });
+  assert.throws(() => job.execute(base as never), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /no params were given: pass execute\(\{ params \}\)/.test(e.message));
+});
+
 test('a keyed operation without keyBy is refused (JavaScript callers bypassing the types)', () => {
   const job = defineJob('t-keyed-without-keyby', (env) => {
     const s = env.fromSequence(1, 3);

@@ -62,7 +62,9 @@ export class JobDefinition<P = undefined> {
       this.build(env, params);
     } catch (e) {
       if (e instanceof WeirError) throw e;
-      throw new WeirError(RuntimeErrorCode.INVALID_GRAPH, `job '${this.name}': the build function threw: ${(e as Error)?.message ?? String(e)}`, { job: this.name }, { cause: e });
+      // A build function reading p.n without params given: say so, not only "reading 'n' of undefined".
+      const hint = params === undefined && e instanceof TypeError ? ' (no params were given: pass execute({ params }) / weir run --params)' : '';
+      throw new WeirError(RuntimeErrorCode.INVALID_GRAPH, `job '${this.name}': the build function threw: ${(e as Error)?.message ?? String(e)}${hint}`, { job: this.name }, { cause: e });
     }
     return buildJobGraph(env.graph, { parallelism, maxParallelism });
   }

@@ -10,6 +10,7 @@ import { JobMaster } from './job-master.ts';
 import { RestEndpoint } from '../rest/rest-server.ts';
 import { checkWorkersCanLoad, resolveEmbeddingOptions } from './embedding.ts';
 import { resolveRestartStrategy } from '../recovery/restart-strategy.ts';
+import { cancelOnAbort } from './abort-signal.ts';
 
 export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptionFields<P> = {}): JobClient {
   const opts = resolveExecuteOptions(def.name, options);
@@ -21,12 +22,8 @@ export function startJob<P>(def: JobDefinition<P>, options: ExecuteOptionFields<
   const master = new JobMaster(def as JobDefinition<unknown>, opts as ResolvedExecuteOptions<unknown>, graph, { ...embedding, typescript }, rest);
   const signal = embedding.signal;
   if (signal) {
-    const abort = () => void master.cancel();
-    if (signal.aborted) abort();
-    else {
-      signal.addEventListener('abort', abort, { once: true });
-      void master.done.then(() => signal.removeEventListener('abort', abort), () => signal.removeEventListener('abort', abort));
-    }
+    const forget = cancelOnAbort(signal, () => void master.cancel());
+    void master.done.then(forget, forget);
   }
   const client = new JobClient(master);
   rest?.attach(client);

@@ -101,6 +101,12 @@ export interface StreamOperator<I = unknown> {
 }
 
 /** Wraps a failure of a user function with the operator, subtask and (truncated) record. */
+/** The `record` of a call that has none (open(), close()): messages then name no record. */
+export const NO_RECORD: unique symbol = Symbol('no record');
+
+const onRecord = (record: unknown, word = 'on'): string => (record === NO_RECORD ? '' : ` ${word} record ${preview(record)}`);
+const recordDetail = (record: unknown): { record?: string } => (record === NO_RECORD ? {} : { record: preview(record) });
+
 export function userFunctionFailed(info: TaskInfo, what: string, record: unknown, cause: unknown): WeirError {
   // A typed error keeps its code: one a chained downstream operator raised through the collector
   // (its sink's connection failed, its own user function threw), or one a connector or Weir's API
@@ -109,14 +115,14 @@ export function userFunctionFailed(info: TaskInfo, what: string, record: unknown
   if (cause instanceof WeirError) {
     if (cause.details.operator !== undefined) return cause;
     return new WeirError(cause.code,
-      `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) failed on record ${preview(record)}: ${cause.message}`,
-      { ...cause.details, operator: info.operatorName, uid: info.uid, subtask: info.subtask, record: preview(record) }, { cause });
+      `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) failed${onRecord(record)}: ${cause.message}`,
+      { ...cause.details, operator: info.operatorName, uid: info.uid, subtask: info.subtask, ...recordDetail(record) }, { cause });
   }
   const msg = cause instanceof Error ? cause.message : String(cause);
   return new WeirError(
     RuntimeErrorCode.USER_FUNCTION_FAILED,
-    `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) threw on record ${preview(record)}: ${msg}`,
-    { operator: info.operatorName, uid: info.uid, subtask: info.subtask, record: preview(record), cause: msg },
+    `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) threw${onRecord(record)}: ${msg}`,
+    { operator: info.operatorName, uid: info.uid, subtask: info.subtask, ...recordDetail(record), cause: msg },
     { cause },
   );
 }
@@ -135,13 +141,13 @@ export function callUser<R>(info: TaskInfo, what: string, record: unknown, call:
 
 /** `open()` / `close()` of a user function, failures wrapped. */
 export function lifecycle(info: TaskInfo, what: 'open()' | 'close()', call: (() => unknown) | undefined): void {
-  if (call) callUser(info, what, undefined, call);
+  if (call) callUser(info, what, NO_RECORD, call);
 }
 
 export function asyncUserFunction(info: TaskInfo, what: string, record: unknown): WeirError {
   return new WeirError(
     RuntimeErrorCode.ASYNC_USER_FUNCTION,
-    `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) returned a Promise for record ${preview(record)}: Weir user functions must be synchronous (do async I/O in a source or sink)`,
+    `${what} of operator '${info.operatorName}' (uid ${info.uid}, subtask ${info.subtask + 1}/${info.parallelism}) returned a Promise${onRecord(record, 'for')}: Weir user functions must be synchronous (do async I/O in a source or sink)`,
     { operator: info.operatorName, uid: info.uid, subtask: info.subtask },
   );
 }
