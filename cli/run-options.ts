@@ -5,7 +5,7 @@
  *
  * Checkpointing is enabled when any checkpoint option is given
  * (`--checkpoint-dir`, `--checkpoint-interval`, `--checkpoint-mode`,
- * `--checkpoint-timeout`, `--tolerable-failures`, `--unaligned`, `--retained`,
+ * `--checkpoint-timeout`, `--tolerable-failures`, `--unaligned`, `--incremental`, `--retained`,
  * `--retention`), and also by
  * `--restore latest` (it looks in the checkpoint directory) and
  * `--stop-with-savepoint-on-signal` (a savepoint needs the coordinator).
@@ -33,6 +33,7 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'checkpoint-timeout': 'string',
   'tolerable-failures': 'string',
   unaligned: 'boolean',
+  incremental: 'boolean',
   retained: 'string',
   retention: 'string',
   restore: 'string',
@@ -44,7 +45,7 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'rest-token': 'string',
 };
 
-const CHECKPOINT_FLAGS = ['checkpoint-dir', 'checkpoint-interval', 'checkpoint-mode', 'checkpoint-timeout', 'tolerable-failures', 'unaligned', 'retained', 'retention'];
+const CHECKPOINT_FLAGS = ['checkpoint-dir', 'checkpoint-interval', 'checkpoint-mode', 'checkpoint-timeout', 'tolerable-failures', 'unaligned', 'incremental', 'retained', 'retention'];
 
 /** What `weir run` will do. */
 export interface RunPlan {
@@ -134,6 +135,7 @@ export function planRun(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env):
     const tolerable = intOption(args, 'tolerable-failures', 0);
     if (tolerable !== undefined) cp.tolerableFailures = tolerable;
     if (flagOption(args, 'unaligned')) cp.unaligned = true;
+    if (flagOption(args, 'incremental')) cp.incremental = true;
     const retained = intOption(args, 'retained');
     if (retained !== undefined) cp.retained = retained;
     const retention = stringOption(args, 'retention');

@@ -30,6 +30,7 @@ const USAGE = `usage:
       --checkpoint-interval MS   periodic checkpoints (>= 10); else only the final one
       --checkpoint-mode exactly-once|at-least-once
       --unaligned                unaligned checkpoints
+      --incremental              incremental checkpoints (keyed state: only what changed since the last one)
       --checkpoint-timeout MS    a checkpoint not complete by then is aborted (default 600000)
       --tolerable-failures N     consecutive failed checkpoints tolerated before a failover (default 0)
       --retained N               completed checkpoints kept (default 1)

@@ -118,6 +118,7 @@ describe('exactly-once file sink: a commit that fails after the last checkpoint'
     assert.equal(result.status, 'finished');
     assert.equal(result.failovers.length, 1, 'the failed commit failed the attempt');
     assert.equal(result.failovers[0]!.cause.code, 'WEIR_SINK_FAILED');
+    assert.equal(result.failovers[0]!.cause.details?.step, 'commit', 'the cause keeps its details');
     assert.deepEqual(committed(), Array.from({ length: N }, (_, i) => sinkRecord(i)));
   });
 

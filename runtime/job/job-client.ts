@@ -16,7 +16,8 @@ export type JobStatus = 'initializing' | 'running' | 'restarting' | 'finished' |
 export interface FailoverRecord {
   /** The attempt that was started (1 = first restart). */
   attempt: number;
-  cause: { code?: string; message: string };
+  /** The failure: its code and message, and a WeirError's details (operator, uid, subtask, record…). */
+  cause: { code?: string; message: string; details?: Record<string, unknown> };
   /** Epoch ms when the failure was noticed. */
   failedAt: number;
   restoredCheckpointId: number | null;

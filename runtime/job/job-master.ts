@@ -180,7 +180,7 @@ export class JobMaster implements JobControl {
         await this.checkpointing?.removeAbandoned('earlier attempts');
         const latest = this.checkpointing?.latestForRecovery();
         restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
-        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
+        this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message, ...(outcome instanceof WeirError ? { details: outcome.details } : {}) }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
         if (decision.delayMs > 0) {
           const delay = restartDelay(decision.delayMs);
           this.endRestartDelay = delay.end; // a cancel ends the delay at once
