@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CheckpointStorage } from '../runtime/checkpoint/checkpoint-storage.ts';
 import { completedCheckpointFromMetadata } from '../runtime/checkpoint/checkpoint-metadata.ts';
+import type { WeirError } from '../index.ts';
 import type { Counted } from './support/checkpoint-jobs.ts';
 import { assertContinues, expectationOf, recoveryCountJob, totalOfKey, whenRunning } from './support/recovery-jobs.ts';
 
@@ -112,7 +113,12 @@ describe('savepoints', () => {
     let sp;
     try {
       await whenRunning(client);
-      sp = await client.stopWithSavepoint(path.join(root, 'stop', 'savepoints'));
+      const stopping = client.stopWithSavepoint(path.join(root, 'stop', 'savepoints'));
+      // A second stop, and a savepoint, asked for while it stops: refused at once, as the job is ending.
+      for (const late of [client.stopWithSavepoint(path.join(root, 'stop', 'again')), client.triggerSavepoint(path.join(root, 'stop', 'again'))]) {
+        await assert.rejects(late, (e: WeirError) => e.code === 'WEIR_JOB_NOT_RUNNING' && /is stopping with a savepoint/.test(e.message));
+      }
+      sp = await stopping;
     } finally {
       await client.cancel();
     }

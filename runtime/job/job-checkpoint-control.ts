@@ -37,15 +37,21 @@ export interface CheckpointControlHost {
 const COLLECT_BARRIER_WAIT_MS = 10_000;
 
 export class JobCheckpointControl {
+  /** A stop-with-savepoint was asked for and has not failed: the job is ending; later requests are refused at once. */
+  private stopRequested = false;
+
   constructor(private readonly job: CheckpointControlHost) {}
 
   async triggerCheckpoint(): Promise<CompletedCheckpoint> {
-    return (await this.runningCheckpointing()).triggerCheckpoint();
+    const checkpointing = await this.runningCheckpointing();
+    this.refuseIfStopping();
+    return checkpointing.triggerCheckpoint();
   }
 
   async triggerSavepoint(directory: string): Promise<CompletedCheckpoint> {
     const checkpointing = await this.runningCheckpointing();
     await checkSavepointDirectory(directory);
+    this.refuseIfStopping();
     return checkpointing.savepoint(directory);
   }
 
@@ -65,8 +71,16 @@ export class JobCheckpointControl {
   async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {
     // Terminal: every subtask processes its completion (sinks commit what it covers) before the stop.
     const checkpointing = await this.runningCheckpointing();
-    await checkSavepointDirectory(directory);
-    const savepoint = await checkpointing.savepoint(directory, { terminal: true });
+    this.refuseIfStopping(); // a second stop made while the first awaited
+    this.stopRequested = true;
+    let savepoint: CompletedCheckpoint;
+    try {
+      await checkSavepointDirectory(directory);
+      savepoint = await checkpointing.savepoint(directory, { terminal: true });
+    } catch (e) {
+      this.stopRequested = false; // the job goes on
+      throw e;
+    }
     // The records the savepoint covers belong to this run's output: let the main thread read
     // up to the savepoint's barrier on every collect channel (bounded), release them, then stop.
     const collect = this.job.collect();
@@ -83,6 +97,11 @@ export class JobCheckpointControl {
     return savepoint;
   }
 
+  /** A second stop, or a savepoint asked for behind the stop's, met a stopped coordinator ("coordinator is stopped"). */
+  private refuseIfStopping(): void {
+    if (this.stopRequested) throw new WeirError(RuntimeErrorCode.JOB_NOT_RUNNING, `job '${this.job.name}' is stopping with a savepoint (requested before): no more checkpoints or savepoints`, { status: 'stopping' });
+  }
+
   private requireCheckpointingOption(): void {
     if (!this.job.checkpointingConfigured) throw new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${this.job.name}' runs without checkpointing: pass the 'checkpointing' option to execute()`);
   }
@@ -95,6 +114,7 @@ export class JobCheckpointControl {
   private async runningCheckpointing(): Promise<JobCheckpointing> {
     this.requireCheckpointingOption();
     for (;;) {
+      this.refuseIfStopping();
       const state = this.job.state();
       const checkpointing = this.job.checkpointing();
       if (state === 'running' && checkpointing) return checkpointing;
