@@ -56,7 +56,7 @@ export const ErrorCodes = {
   WEIR_WORKER_LOST: job('A worker thread running subtasks exited or crashed (process.exit, out of memory, native crash).', true),
   WEIR_JOB_CANCELLED: job('The job was cancelled (what a pending `running` or checkpoint request rejects with).', false),
   WEIR_TASK_ENDED: runtime('A control action reached a subtask after its loop ended (its mailbox is closed); the job master treats it as a late call.', false),
-  WEIR_JOB_NOT_RUNNING: job('A checkpoint or savepoint was requested from a job that has ended (or ended while the request waited for it to run).', false),
+  WEIR_JOB_NOT_RUNNING: job('A checkpoint or savepoint was requested from a job that has ended, is stopping with a savepoint, or ended while the request waited for it to run.', false),
   WEIR_JOB_FAILED: job('The job failed and will not be restarted, with a cause that carried no code of its own.', false),
   WEIR_JOB_ID_IN_USE: job('Another running job (in this process, or another process holding the lock file in its checkpoint or state directory) has this job id; ids must be unique among running jobs.', false),
   WEIR_RECORD_NOT_SERIALIZABLE: job('A record could not be encoded for a channel (a function, symbol or other non-cloneable value inside it).', true),
