@@ -1,6 +1,7 @@
 /**
  * Benchmark results as JSON: `benchmarks/results/<name>.json` =
- * `{ "benchmark": name, "results": [...], ...extra, "machine": {...}, "node": "v20…", "date": "…" }`.
+ * `{ "benchmark": name, "results": [...], ...extra, "machine": {...}, "loadAverageAtEnd": [1, 5, 15 min],
+ *   "node": "v20…", "date": "…" }`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,7 +33,9 @@ export function writeResults(name: string, results: readonly unknown[], extra: R
   const dir = quick ? path.join(RESULTS_DIR, 'quick') : extra.partial === true ? path.join(RESULTS_DIR, 'partial') : RESULTS_DIR;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  const body = { benchmark: name, results, ...extra, machine: machineInfo(), node: process.version, date: new Date().toISOString() };
+  // The load when the results are written, next to any the benchmark took at its start: the figures
+  // say whether the machine was idle.
+  const body = { benchmark: name, results, ...extra, machine: machineInfo(), loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version, date: new Date().toISOString() };
   fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }

@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { ActorSystem, type ActorFailure } from '../../actors/index.ts';
-import { jobWorkingStatePath, removeWorkingState } from '../task/working-state.ts';
+import { jobWorkingStatePath, missingDirectories, removeEmptyDirectories, removeWorkingState } from '../task/working-state.ts';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../api/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -75,6 +75,8 @@ export class JobMaster implements JobControl {
   private stopSavepointPath: string | undefined;
   /** The job id, held from when it is final (after a restore chose it) to the end (job-id-lease.ts). */
   private lease: JobIdLease | undefined;
+  /** The state directory and its ancestors this job created (removed at its end while empty). */
+  private createdStateDirectories: string[] = [];
   /** Ends the restart delay in progress (a cancel). */
   private endRestartDelay: (() => void) | undefined;
   private readingEnded: Promise<void>;
@@ -256,6 +258,7 @@ export class JobMaster implements JobControl {
       this.life.restoring({ ...this.restoredFrom, kind: initial.checkpoint.kind });
     }
     // Before anything writes under the id (retention below deletes old checkpoints).
+    this.createdStateDirectories = missingDirectories(this.opts.stateDirectory);
     this.lease = await acquireJobId(this.jobId, [
       ...(this.opts.checkpointing ? [checkpointRoot(this.opts.checkpointing, this.jobId)] : []),
       ...(this.opts.stateBackend === 'lmdb' ? [jobWorkingStatePath(this.opts.stateDirectory, this.jobId)] : []),
@@ -387,6 +390,7 @@ export class JobMaster implements JobControl {
     await removeWorkingState(this.opts.stateDirectory, this.jobId)
       .catch((err) => this.logger.warn({ err, directory: this.opts.stateDirectory }, 'could not remove the job\'s working state directory'));
     await this.lease.release();
+    await removeEmptyDirectories(this.createdStateDirectories);
     await this.checkpointing?.removeJobDirectoryIfEmpty(status);
   }
 

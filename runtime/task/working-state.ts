@@ -6,7 +6,7 @@
  * ends (what a killed worker left included), so a shared `stateDirectory` does not fill up with
  * the directories of jobs that ended.
  */
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 /** The job's directory of working copies (every attempt's). */
@@ -17,6 +17,28 @@ export function jobWorkingStatePath(directory: string, jobId: string): string {
 /** One subtask attempt's working copy. */
 export function subtaskWorkingStatePath(directory: string, jobId: string, attempt: number, vertexId: string, subtask: number): string {
   return path.join(jobWorkingStatePath(directory, jobId), String(attempt), `${vertexId}-${subtask}`);
+}
+
+/**
+ * `directory` and those of its ancestors that do not exist yet, deepest first: what a job creates
+ * (its id's lock, LMDB copies) and removes again when it ends if still empty — an app running a
+ * stateless job was left an empty `.weir/state/` in its working directory (a user's review).
+ */
+export function missingDirectories(directory: string): string[] {
+  const missing: string[] = [];
+  for (let d = path.resolve(directory); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.push(d);
+  return missing;
+}
+
+/** Removes `directories` (deepest first) while they are empty; stops at the first that is not (another job's, the app's files). */
+export async function removeEmptyDirectories(directories: readonly string[]): Promise<void> {
+  for (const d of directories) {
+    try {
+      await fsp.rmdir(d);
+    } catch {
+      return;
+    }
+  }
 }
 
 /** Removes the job's working copies (all attempts). */
