@@ -217,3 +217,10 @@ test('cancel stops an unbounded job and frees the workers', async () => {
   assert.equal(client.status, 'cancelled');
   assert.ok(seen >= 1000);
 });
+
+test('fromArray / fromSequence given a watermark strategy (JavaScript): refused, naming where the strategy goes', () => {
+  const job = defineJob('t-array-strategy', (env) => {
+    (env.fromArray as (items: number[], s: unknown) => unknown)([1, 2], { timestamp: (x: number) => x });
+  });
+  assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /fromArray: unexpected argument .*assignTimestampsAndWatermarks/.test(e.message));
+});

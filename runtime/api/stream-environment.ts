@@ -30,14 +30,16 @@ export class StreamEnvironment {
   ) {}
 
   /** The integers from `from` to `to` inclusive, split across the source's subtasks. */
-  fromSequence(from: number, to: number): SingleOutputStream<number> {
+  fromSequence(from: number, to: number, ...extra: never[]): SingleOutputStream<number> {
+    noStrategyArgument('fromSequence', extra);
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw invalidArgument(`fromSequence: bounds must be safe integers, got ${from}..${to}`);
     if (to < from) throw invalidArgument(`fromSequence: 'to' (${to}) is before 'from' (${from})`);
     return this.fromSource(sequenceSource(from, to), undefined, 'Sequence');
   }
 
   /** The given items in order (a non-parallel source). The array is rebuilt in every worker by the job module. */
-  fromArray<T>(items: readonly T[]): SingleOutputStream<T> {
+  fromArray<T>(items: readonly T[], ...extra: never[]): SingleOutputStream<T> {
+    noStrategyArgument('fromArray', extra);
     if (!Array.isArray(items)) throw invalidArgument('fromArray: expected an array');
     return this.addSource<T>({ type: 'array', items }, 'Array');
   }
@@ -138,4 +140,12 @@ export class StreamEnvironment {
     if (!isParallelSource(source)) node.parallelism = 1;
     return new SingleOutputStream<T>(this.graph, node);
   }
+}
+
+/**
+ * A source that takes no watermark strategy, given one (JavaScript callers: a second argument
+ * was silently ignored, and every event-time window then failed at run time for want of timestamps).
+ */
+function noStrategyArgument(source: string, extra: readonly unknown[]): void {
+  if (extra.length > 0) throw invalidArgument(`${source}: unexpected argument ${preview(extra[0])}; for event time call .assignTimestampsAndWatermarks(strategy) on the stream (fromSource takes a strategy as its second argument)`);
 }
