@@ -31,6 +31,7 @@ import type { StreamTaskArgs } from './task-args.ts';
 import { SubtaskCheckpointer, type CheckpointedTask } from './subtask-checkpointer.ts';
 import { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
 import type { Frame } from '../../actors/index.ts';
+import { TaskWaits } from './task-waits.ts';
 import { TaskMailbox } from './mailbox.ts';
 import { mailboxScheduler, ProcessingTimeTimers, type TaskServices } from './task-timers.ts';
 import type { ChannelStateWriter } from './channel-state-writer.ts';
@@ -59,8 +60,8 @@ export abstract class StreamTask implements CheckpointedTask {
   currentWatermark = -Infinity;
   recordsIn = 0;
   private lastYield = 0;
-  /** Waits in progress that a mail or a stop must interrupt (see {@link interruptible}). */
-  private readonly wakers = new Set<() => void>();
+  /** Waits in progress that a mail or a stop must interrupt. */
+  private readonly waits = new TaskWaits(() => this.stopping, () => this.mailbox.hasMail);
   /** Busy / idle / back-pressured time. */
   protected readonly times = new TaskTimes();
 
@@ -76,7 +77,7 @@ export abstract class StreamTask implements CheckpointedTask {
     this.doorbell = doorbell;
     this.mailbox = new TaskMailbox(() => {
       this.doorbell.ring();
-      this.wakeWaiters();
+      this.waits.mailArrived();
     });
     this.outputs = new TaskOutputs(this.vertex, args, graph.maxParallelism, this.infoFor(this.vertex.operators[0]!));
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.outputs.writers, this.outputs.collect, () => services.clock.now());
@@ -229,7 +230,7 @@ export abstract class StreamTask implements CheckpointedTask {
       // for a full ring — mails (its completions) and priority input are handled meanwhile.
       const blocked = this.outputs.inputBlocked;
       if (!blocked || this.stopping) return;
-      await this.whileOutputBlocked(Promise.race([blocked, this.stopped]));
+      await this.whileOutputBlocked(this.waits.untilStopped(blocked));
     }
   }
 
@@ -389,37 +390,17 @@ export abstract class StreamTask implements CheckpointedTask {
     this.stop();
   }
 
-  /** Resolves on stop (ends waits that nothing else would end, e.g. an operator's blocked input). */
-  private resolveStopped!: () => void; // declared first: the promise's initializer below sets it
-  private readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
 
   /** Cancel: the loop returns from wherever it waits. */
   stop(): void {
     this.stopping = true;
-    this.resolveStopped();
     this.doorbell.forceRing();
-    this.wakeWaiters();
+    this.waits.stopped();
   }
 
-  /**
-   * Waits for `p`, or until a mail arrives or the task is stopped (then undefined). Each wait
-   * registers its own waker and removes it after: nothing accumulates on long-lived promises
-   * however often the loop waits.
-   */
-  protected async interruptible<T>(p: Promise<T>): Promise<T | undefined> {
-    if (this.mailbox.hasMail || this.stopping) return undefined;
-    let wake!: () => void;
-    const woken = new Promise<undefined>((r) => (wake = () => r(undefined)));
-    this.wakers.add(wake);
-    try {
-      return await Promise.race([p, woken]);
-    } finally {
-      this.wakers.delete(wake);
-    }
-  }
-
-  private wakeWaiters(): void {
-    for (const w of this.wakers) w();
+  /** Waits for `p`, or until a mail arrives or the task is stopped (then undefined): task-waits.ts. */
+  protected interruptible<T>(p: Promise<T>): Promise<T | undefined> {
+    return this.waits.interruptible(p);
   }
 
   /** A read of counters (it mutates nothing, so it answers at once, even while the loop is busy). */
