@@ -19,6 +19,8 @@ export const RuntimeErrorCode = {
   ASYNC_USER_FUNCTION: 'WEIR_ASYNC_USER_FUNCTION',
   /** A source failed to open or read. */
   SOURCE_FAILED: 'WEIR_SOURCE_FAILED',
+  /** A source read input it cannot turn into a record (not restartable: it would be read again). */
+  SOURCE_INVALID_RECORD: 'WEIR_SOURCE_INVALID_RECORD',
   /** A source cannot reach its external system, or lost the connection (restartable). */
   SOURCE_CONNECTION_FAILED: 'WEIR_SOURCE_CONNECTION_FAILED',
   /** A source's external system cannot work as configured: authentication, missing stream (not restartable). */

@@ -52,13 +52,16 @@ test('a user function returning a Promise is refused with WEIR_ASYNC_USER_FUNCTI
   assert.match(err.message, /must be synchronous/);
 });
 
-test('invalid JSON Lines input fails with WEIR_SOURCE_FAILED and the byte offset', async () => {
+test('invalid JSON Lines input fails at once with WEIR_SOURCE_INVALID_RECORD and the byte offset (a restart would read it again)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-bad-'));
   const file = path.join(dir, 'bad.jsonl');
   fs.writeFileSync(file, '{"a":1}\n{"a":2}\n{oops\n');
   try {
-    const err = await rejection(badJsonlJob.execute({ ...base, params: { path: file } }).done);
-    assert.equal(err.code, 'WEIR_SOURCE_FAILED');
+    const client = badJsonlJob.execute({ ...base, params: { path: file }, restartStrategy: { type: 'fixed-delay', attempts: 1000, delayMs: 0 } });
+    const err = await rejection(client.done);
+    assert.equal(err.code, 'WEIR_SOURCE_INVALID_RECORD');
+    assert.equal(client.attempts, 1, 'not restarted');
+    assert.equal(err.details.byteOffset, 16);
     assert.match(err.message, /invalid JSON at byte offset 16/);
     assert.match(err.message, /\{oops/);
   } finally {

@@ -114,7 +114,7 @@ describe('readTextFile in byte ranges', () => {
     const bad = writeFile('bad.jsonl', ['{"n":1}', '{"n":2}', '{oops', '{"n":3}']);
     await assert.rejects(run({ path: bad, format: 'jsonl', sourceParallelism: 1 }, { restartStrategy: { type: 'none' } }).done, (e: unknown) => {
       assert.ok(e instanceof WeirError);
-      assert.equal(e.code, 'WEIR_SOURCE_FAILED');
+      assert.equal(e.code, 'WEIR_SOURCE_INVALID_RECORD');
       assert.match(e.message, /invalid JSON at byte offset 16/);
       return true;
     });

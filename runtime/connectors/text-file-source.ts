@@ -242,7 +242,10 @@ class TextFileReader implements SourceSplitReader<unknown, TextFileSplit> {
       out.push(JSON.parse(text));
     } catch (e) {
       const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
-      throw sourceError(this.ctx.taskInfo.operatorName, this.path, `invalid JSON at byte offset ${lineStart}: ${(e as Error).message} — line: ${shown}`, e);
+      // Deterministic: a restart reads the same line again (an unlimited restart strategy looped on it).
+      const operator = this.ctx.taskInfo.operatorName;
+      throw new WeirError(RuntimeErrorCode.SOURCE_INVALID_RECORD, `file source '${operator}' (${this.path}): invalid JSON at byte offset ${lineStart}: ${(e as Error).message} — line: ${shown}`,
+        { operator, path: this.path, byteOffset: lineStart }, { cause: e });
     }
   }
 
