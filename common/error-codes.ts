@@ -45,6 +45,7 @@ export const ErrorCodes = {
   WEIR_SOURCE_CONNECTION_FAILED: job('A source cannot reach its external system or lost the connection (refused, reset, timed out, the server went away); names the source and host:port, never the password.', true),
   WEIR_SOURCE_MISCONFIGURED: job('A source\'s external system cannot work as configured (authentication rejected, a bounded Redis stream missing, a key that is not a stream); raised when the source opens.', false),
   WEIR_SINK_FAILED: job('A sink failed to write, pre-commit, commit or abort.', true),
+  WEIR_SINK_INVALID_RECORD: job('A sink was given a record it cannot write (no JSON form; a CSV record that is not an object, lacks a column or holds a nested value: details name the column); a restart would meet it again, so the job fails at once.', false),
   WEIR_SINK_CONNECTION_FAILED: job('A sink cannot reach its external system or lost the connection (refused, reset, timed out); names the sink and host:port/database, never the password.', true),
   WEIR_SINK_MISCONFIGURED: job('A sink\'s target cannot work as configured (authentication rejected, database, table or column missing, PostgreSQL max_prepared_transactions = 0); raised when the sink opens.', false),
   WEIR_SINK_RECORD_REJECTED: job('The sink\'s external system rejected a record (a constraint such as NOT NULL or UNIQUE, a value of the wrong type); names the sink and the record.', false),

@@ -27,6 +27,8 @@ export const RuntimeErrorCode = {
   SOURCE_MISCONFIGURED: 'WEIR_SOURCE_MISCONFIGURED',
   /** A sink failed. */
   SINK_FAILED: 'WEIR_SINK_FAILED',
+  /** A sink was given a record it cannot write (not restartable: the record comes again). */
+  SINK_INVALID_RECORD: 'WEIR_SINK_INVALID_RECORD',
   /** A sink cannot reach its external system, or lost the connection (restartable). */
   SINK_CONNECTION_FAILED: 'WEIR_SINK_CONNECTION_FAILED',
   /** A sink's target cannot work as configured: authentication, missing table or column (not restartable). */

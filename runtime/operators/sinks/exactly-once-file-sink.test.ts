@@ -215,13 +215,13 @@ describe('exactly-once file sink: CSV', () => {
     assert.equal(committedText(dir), 'b,"a,1"\r\n2,x\r\n');
   });
 
-  test('bad records fail with WEIR_SINK_FAILED naming operator, subtask, column and record', async () => {
+  test('bad records fail with WEIR_SINK_INVALID_RECORD (no restart) naming operator, subtask, column and record', async () => {
     const dir = newDir();
     const op = await start({ directory: dir, format: 'csv' });
     feed(op, { id: 1, name: 'a' });
     const expectBad = (record: unknown, reason: string, pattern: RegExp, column?: string) => {
       assert.throws(() => op.processElement(record, undefined), (e: WeirError) => {
-        assert.equal(e.code, 'WEIR_SINK_FAILED');
+        assert.equal(e.code, 'WEIR_SINK_INVALID_RECORD');
         assert.match(e.message, /^exactly-once CSV sink 'Files' \(uid files, subtask 1\/1\): record /);
         assert.match(e.message, pattern);
         assert.equal(e.details.reason, reason);
@@ -264,11 +264,11 @@ describe('exactly-once file sink: options and JSONL records', () => {
     assert.throws(() => exactlyOnceFileSink({ directory: 'x', format: 'csv', prefix: 'a/b' }), { code: 'WEIR_INVALID_ARGUMENT' });
   });
 
-  test('a record without a JSON form fails with WEIR_SINK_FAILED', async () => {
+  test('a record without a JSON form fails with WEIR_SINK_INVALID_RECORD', async () => {
     const dir = newDir();
     const op = await start({ directory: dir, format: 'jsonl' });
-    assert.throws(() => op.processElement(() => 1, undefined), (e: WeirError) => e.code === 'WEIR_SINK_FAILED' && e.details.reason === 'not-json');
-    assert.throws(() => op.processElement({ n: 1n }, undefined), (e: WeirError) => e.code === 'WEIR_SINK_FAILED' && /has no JSON form/.test(e.message));
+    assert.throws(() => op.processElement(() => 1, undefined), (e: WeirError) => e.code === 'WEIR_SINK_INVALID_RECORD' && e.details.reason === 'not-json');
+    assert.throws(() => op.processElement({ n: 1n }, undefined), (e: WeirError) => e.code === 'WEIR_SINK_INVALID_RECORD' && /has no JSON form/.test(e.message));
     await op.close();
     assert.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir) : [], []);
   });

@@ -336,7 +336,7 @@ class ExactlyOnceFileWriter<T> implements TwoPhaseCommitSink<T, FileTransaction>
   private badRecord(record: unknown, what: string, details: Record<string, unknown>): WeirError {
     const i = this.info;
     return new WeirError(
-      RuntimeErrorCode.SINK_FAILED,
+      RuntimeErrorCode.SINK_INVALID_RECORD, // deterministic: a restart would meet the record again
       `exactly-once ${this.o.format.toUpperCase()} sink '${i.operatorName}' (uid ${i.uid}, subtask ${i.subtask + 1}/${i.parallelism}): record ${preview(record)} ${what}`,
       { operator: i.operatorName, uid: i.uid, subtask: i.subtask, record: preview(record), ...details },
     );
