@@ -26,6 +26,7 @@
 import { WeirError, preview } from '../common/weir-error.ts';
 import { readOrderedFloat64, writeOrderedFloat64 } from './ordered-float64.ts';
 import { readUtf8 } from '../common/codec/byte-buffers.ts';
+import { isWellFormedString, LONE_SURROGATE_KEY } from '../common/codec/well-formed.ts';
 
 const T_NULL = 0x01;
 const T_FALSE = 0x02;
@@ -95,6 +96,7 @@ function writeEscaped(w: KeyWriter, s: string | Uint8Array): void {
   const start = w.pos;
   let len: number;
   if (typeof s === 'string') {
+    if (!isWellFormedString(s)) throw invalid(s, LONE_SURROGATE_KEY); // map keys and field names too
     w.ensure(s.length * 3 + 2);
     len = w.buf.write(s, start, 'utf8');
   } else {

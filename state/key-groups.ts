@@ -10,6 +10,7 @@
  * as in Flink. It is a pure function of the key's value: stable across threads, processes and runs.
  */
 import { WeirError, preview } from '../common/weir-error.ts';
+import { isWellFormedString, LONE_SURROGATE_KEY } from '../common/codec/well-formed.ts';
 
 export { encodeKey, decodeKey } from './key-codec.ts';
 
@@ -74,6 +75,7 @@ function invalidKey(key: unknown, why: string): WeirError {
 export function keyHash(key: unknown, depth = 0): number {
   switch (typeof key) {
     case 'string':
+      if (!isWellFormedString(key)) throw invalidKey(key, LONE_SURROGATE_KEY);
       return hashString(key);
     case 'number':
       return hashNumber(key);
@@ -106,6 +108,7 @@ export function keyHash(key: unknown, depth = 0): number {
       const rec = key as Record<string, unknown>;
       let h = 7;
       for (const name of Object.keys(rec).sort()) {
+        if (!isWellFormedString(name)) throw invalidKey(key, LONE_SURROGATE_KEY);
         h = (Math.imul(h, 31) + (hashString(name) ^ keyHash(rec[name], depth + 1))) | 0;
       }
       return h;

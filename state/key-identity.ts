@@ -4,6 +4,7 @@
  */
 import { WeirError } from '../common/weir-error.ts';
 import { KeyWriter, writeKey } from './key-codec.ts';
+import { isWellFormedString, LONE_SURROGATE_KEY } from '../common/codec/well-formed.ts';
 
 const writer = new KeyWriter();
 
@@ -15,6 +16,7 @@ const writer = new KeyWriter();
 export function keyIdentity(key: unknown): unknown {
   switch (typeof key) {
     case 'string':
+      if (!isWellFormedString(key)) throw new WeirError('WEIR_INVALID_KEY', `Invalid key: ${LONE_SURROGATE_KEY}`, { why: 'lone surrogate' });
       return key.length > 0 && key.charCodeAt(0) === 0 ? `\u0000${key}` : key;
     case 'number':
       if (Number.isNaN(key)) throw new WeirError('WEIR_INVALID_KEY', 'Invalid key NaN: NaN is not equal to itself and cannot be a key', { why: 'NaN' });

@@ -214,6 +214,8 @@ describe('state handle semantics', () => {
           assert.deepEqual([...m.keys()].sort(), ['x', 'z']);
           assert.deepEqual([...m.values()].sort(), [1, 3]);
           assert.throws(() => m.put(undefined as unknown as string, 1), { code: 'WEIR_INVALID_KEY' });
+          // A lone surrogate: its UTF-8 bytes are U+FFFD's, so on LMDB '\ud800' and '\ufffd' were one map key.
+          assert.throws(() => m.put('\ud800', 1), { code: 'WEIR_INVALID_KEY', message: /lone UTF-16 surrogate/ });
           assert.equal(r.get(), undefined);
           r.add(3);
           r.add(9);
