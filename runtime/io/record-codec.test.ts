@@ -108,9 +108,17 @@ describe('record codec', () => {
     assert.deepStrictEqual(decodeBatch(encodeBatch(local)).records, local);
   });
 
-  test('lone surrogates become U+FFFD on both paths, like TextEncoder', () => {
-    const { records } = decodeBatch(encodeBatch(['a\ud800b', { s: '\udc00' }, ['x\ud800'], 'long\ud800'.repeat(20)]));
-    assert.deepEqual(records, ['a\ufffdb', { s: '\ufffd' }, ['x\ufffd'], 'long\ufffd'.repeat(20)]);
+  test('every string reads back exactly: lone surrogates (WTF-8, not U+FFFD) and a leading U+FEFF, short and long, on both paths', () => {
+    const strings = ['a\ud800b', '\udc00', 'x\ud800', 'long\ud800'.repeat(20), '\udfff'.repeat(3000), '\ud83d\ude00\ud800', '\ufeffBOM', '\ufeff' + 'é'.repeat(80), '\ufffd'];
+    const records = [...strings, { s: '\udc00', t: 'long\ud800'.repeat(20) }, strings];
+    assert.deepStrictEqual(decodeBatch(encodeBatch(records)).records, records);
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 200 }), { maxLength: 8 }), (xs) => {
+        assert.deepStrictEqual(decodeBatch(encodeBatch(xs)).records, xs);
+        assert.deepStrictEqual(decodeBatch(encodeBatch(xs.map((s) => ({ s })))).records, xs.map((s) => ({ s })));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('classes travel as plain objects; functions, symbols and cycles are refused and leave the builder usable', () => {

@@ -18,7 +18,7 @@
  * A missing timestamp is NaN (a batch with no timestamp at all stores none).
  *
  * Round trip is exact for numbers (-0, NaN, ±Infinity, fractions), strings
- * (lone surrogates become U+FFFD, as with TextEncoder), booleans, null,
+ * (any: lone surrogates as WTF-8, byte-buffers.ts), booleans, null,
  * undefined, bigint, arrays, plain and null-prototype objects (including an
  * own `__proto__` key), Uint8Array, Buffer, Date (also invalid), Map, Set,
  * typed arrays and ArrayBuffer. See tagged-values.ts for the rest.
