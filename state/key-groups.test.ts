@@ -127,7 +127,7 @@ describe('key hashing and key groups', () => {
       }),
       { numRuns: 400 },
     );
-    for (const s of ['u4711', 'é', '日本語のキー', '😀x', 'a'.repeat(16) + 'é', 'ß'.repeat(40)]) assert.equal(decodeKey(encodeKey(s)), s, s);
+    for (const s of ['u4711', 'é', '日本語のキー', '😀x', 'a'.repeat(16) + 'é', 'ß'.repeat(40), '\ufeff' + 'x'.repeat(80)]) assert.equal(decodeKey(encodeKey(s)), s, s);
     for (const s of ['\ud800', '\udfff', 'a\ud800b', '😀'.slice(0, 1)]) assert.throws(() => encodeKey(s), { code: 'WEIR_INVALID_KEY', message: /lone UTF-16 surrogate/ }, s);
   });
 
