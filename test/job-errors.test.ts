@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
-import { throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
+import { nanKeyJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
 
@@ -226,4 +226,12 @@ test('fromArray / fromSequence given a watermark strategy (JavaScript): refused,
     (env.fromArray as (items: number[], s: unknown) => unknown)([1, 2], { timestamp: (x: number) => x });
   });
   assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /fromArray: unexpected argument .*assignTimestampsAndWatermarks/.test(e.message));
+});
+
+test('a record with an invalid key fails the job at once (WEIR_INVALID_KEY is not restartable: the record comes again)', async () => {
+  const client = nanKeyJob.execute({ ...base, parallelism: 2, restartStrategy: { type: 'fixed-delay', attempts: 1000, delayMs: 0 } });
+  const err = await rejection(client.done);
+  assert.equal(err.code, 'WEIR_INVALID_KEY');
+  assert.match(err.message, /NaN/);
+  assert.equal(client.attempts, 1);
 });

@@ -89,6 +89,11 @@ export const badJsonlJob = defineJob('t-bad-jsonl', (env, p: { path: string }) =
   env.readTextFile(p.path, { format: 'jsonl' }).collect('out');
 });
 
+/** Record 500 has a NaN key: every restart would meet it again. */
+export const nanKeyJob = defineJob('t-nan-key', (env) => {
+  env.fromSequence(0, 999).keyBy((i) => (i === 500 ? Number.NaN : i % 7)).count().collect('out');
+});
+
 export const unboundedJob = defineJob('t-unbounded', (env) => {
   env.fromGenerator((i) => i, { ratePerSecond: 50_000 }).keyBy((i) => i % 10).count().collect('out');
 });
