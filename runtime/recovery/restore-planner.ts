@@ -26,7 +26,10 @@
  *      subtask s) is re-emitted by new subtask s mod p' through its
  *      partitioner (on a broadcast edge: what was unsent to old consumer t goes
  *      to every new consumer c with c mod p = t). Watermarks in rescaled in-flight
- *      data are dropped (the sources re-emit watermarks).
+ *      data are dropped (the sources re-emit watermarks). In-flight data replays only
+ *      into the same place (vertex-topology.ts): a changed chain or edges holding it
+ *      is WEIR_RESTORE_INCOMPATIBLE, allowNonRestoredState or not; a removed vertex's
+ *      is unmatched state.
  */
 import { keyGroupRangeForSubtask, type KeyedStateHandle, type KeyGroupRange } from '../../state/index.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
