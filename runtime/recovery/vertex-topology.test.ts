@@ -32,6 +32,19 @@ test('the same graph, another parallelism, or edges added after the old ones: in
   assert.equal(placementOf(recorded(before, 'numbers'), withFiles), 'same', "numbers' chain and edges are unchanged");
 });
 
+test('a rescale that turns a forward edge into rebalance (or back) keeps the in-flight data in place', () => {
+  const fanned = defineJob('t-topology-fan', (env) => {
+    env.fromSequence(0, 9).uid('numbers').setParallelism(1).map((i) => i).uid('m').startNewChain().collect('out').uid('sink');
+  });
+  const atTwo = fanned.graph(undefined, 2);
+  const atOne = fanned.graph(undefined, 1);
+  const m = atTwo.vertices.find((v) => v.id === 'm')!;
+  assert.equal(m.inputs[0]!.partitioning, 'rebalance');
+  assert.equal(atOne.vertices.find((v) => v.id === 'm')!.inputs[0]!.partitioning, 'forward');
+  const info: VertexInfo = { vertexId: 'm', parallelism: 2, maxParallelism: 128, ...vertexTopology(atTwo, m) };
+  assert.equal(placementOf(info, atOne), 'same');
+});
+
 test("a head chained into another vertex, or a chain with unsent output that changed: 'changed' (its records have nowhere exact to go)", () => {
   const twoSinks = graph({ fileSink: true });
   assert.deepEqual(twoSinks.vertices.map((v) => v.operators.map((o) => o.uid)), [['numbers', 'to-rec'], ['counter'], ['sink'], ['files']]);

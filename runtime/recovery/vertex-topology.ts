@@ -44,12 +44,15 @@ export function placementOf(old: VertexInfo, graph: JobGraph): 'same' | 'removed
   const uids = new Set(graph.vertices.flatMap((v) => v.operators.map((o) => o.uid)));
   // An edge still matches when only its other end was replaced by a new operator (the old one is
   // gone: its records go to the new one, as a removed operator's state is dropped and a new one
-  // starts empty).
+  // starts empty), or when a rescale turned forward into rebalance or back (both re-route a
+  // record from old subtask x to x mod p': restore-planner.ts).
+  const pointwise = (p: unknown) => (p === 'forward' ? 'rebalance' : p);
   const sameEdge = (now: string, was: string) => {
     if (now === was) return true;
-    const [, ...nowShape] = parseEdge(now);
-    const [wasEnd, ...wasShape] = parseEdge(was);
-    return wasEnd !== undefined && JSON.stringify(nowShape) === JSON.stringify(wasShape) && !uids.has(wasEnd as string);
+    const [nowEnd, nowPartitioning, nowTag] = parseEdge(now);
+    const [wasEnd, wasPartitioning, wasTag] = parseEdge(was);
+    if (wasEnd === undefined || pointwise(nowPartitioning) !== pointwise(wasPartitioning) || nowTag !== wasTag) return false;
+    return nowEnd === wasEnd || !uids.has(wasEnd as string);
   };
   const startsWith = (now: readonly string[], was: readonly string[] | undefined, same: (a: string, b: string) => boolean) =>
     was !== undefined && now.length >= was.length && was.every((x, i) => same(now[i]!, x));
