@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { JobClient } from '../index.ts';
 import { CheckpointStorage } from '../runtime/checkpoint/checkpoint-storage.ts';
 import { unboundedJob } from './support/jobs.ts';
+import { untilJobState } from './support/checkpoint-events.ts';
 
 const JOB_ID = 't-retention';
 
@@ -79,7 +80,7 @@ test('restoring an older incremental checkpoint keeps the shared files of a newe
     const counted = async () => (await first.metrics()).vertices.find((v) => v.name.includes('Count'))!.recordsIn;
     const ids: number[] = [];
     for (const atLeast of [1, 2_000]) {
-      while ((await counted()) < atLeast) await new Promise((r) => setImmediate(r)); // a record count, not a time
+      await untilJobState(first, `${atLeast} records counted`, async () => (await counted()) >= atLeast);
       ids.push((await first.triggerCheckpoint()).checkpointId);
     }
     await first.cancel();
