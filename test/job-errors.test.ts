@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
-import { nanKeyJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
+import { nanKeyJob, throwingKeySelectorJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
 
@@ -234,4 +234,13 @@ test('a record with an invalid key fails the job at once (WEIR_INVALID_KEY is no
   assert.equal(err.code, 'WEIR_INVALID_KEY');
   assert.match(err.message, /NaN/);
   assert.equal(client.attempts, 1);
+});
+
+test('a throwing key selector names the keyed operator it belongs to and the upstream subtask that ran it', async () => {
+  const err = await rejection(throwingKeySelectorJob.execute({ ...base, parallelism: 2, restartStrategy: { type: 'none' } }).done);
+  assert.equal(err.code, 'WEIR_USER_FUNCTION_FAILED');
+  assert.match(err.message, /key selector \(keyBy\) of operator 'Counter' \(uid counter\) threw in subtask [12]\/2 of upstream operator 'Upstream' \(uid up\) on record 500: no key for 500/);
+  assert.equal(err.details.operator, 'Counter');
+  assert.equal(err.details.uid, 'counter');
+  assert.deepEqual({ ...(err.details.upstream as object), subtask: 0 }, { operator: 'Upstream', uid: 'up', subtask: 0 });
 });

@@ -100,13 +100,13 @@ export interface StreamOperator<I = unknown> {
   close?(): void | Promise<void>;
 }
 
-/** Wraps a failure of a user function with the operator, subtask and (truncated) record. */
 /** The `record` of a call that has none (open(), close()): messages then name no record. */
 export const NO_RECORD: unique symbol = Symbol('no record');
 
 const onRecord = (record: unknown, word = 'on'): string => (record === NO_RECORD ? '' : ` ${word} record ${preview(record)}`);
 const recordDetail = (record: unknown): { record?: string } => (record === NO_RECORD ? {} : { record: preview(record) });
 
+/** Wraps a failure of a user function with the operator, subtask and (truncated) record. */
 export function userFunctionFailed(info: TaskInfo, what: string, record: unknown, cause: unknown): WeirError {
   // A typed error keeps its code: one a chained downstream operator raised through the collector
   // (its sink's connection failed, its own user function threw), or one a connector or Weir's API
@@ -125,6 +125,22 @@ export function userFunctionFailed(info: TaskInfo, what: string, record: unknown
     { operator: info.operatorName, uid: info.uid, subtask: info.subtask, ...recordDetail(record), cause: msg },
     { cause },
   );
+}
+
+/**
+ * A keyBy's key selector failed where it runs first: in the upstream subtask, choosing the channel
+ * (Flink's KeyGroupStreamPartitioner runs there too). The error names the keyed operator the
+ * selector belongs to (`details.operator`, `uid`) and the subtask that ran it (`details.upstream`);
+ * a typed cause (WEIR_INVALID_KEY …) keeps its code.
+ */
+export function keySelectorFailed(keyed: { readonly name: string; readonly uid: string }, runBy: TaskInfo, record: unknown, cause: unknown): WeirError {
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  const upstream = { operator: runBy.operatorName, uid: runBy.uid, subtask: runBy.subtask };
+  const code = cause instanceof WeirError ? cause.code : RuntimeErrorCode.USER_FUNCTION_FAILED;
+  return new WeirError(code,
+    `key selector (keyBy) of operator '${keyed.name}' (uid ${keyed.uid}) ${cause instanceof WeirError ? 'failed' : 'threw'} in subtask ${runBy.subtask + 1}/${runBy.parallelism} of upstream operator '${runBy.operatorName}' (uid ${runBy.uid})${onRecord(record)}: ${msg}`,
+    { ...(cause instanceof WeirError ? cause.details : {}), operator: keyed.name, uid: keyed.uid, upstream, ...recordDetail(record), cause: msg },
+    { cause });
 }
 
 /** Calls a user function and turns a throw or a returned Promise into Weir's errors. */

@@ -7,8 +7,6 @@
  *   broadcast: every channel ({@link ALL_CHANNELS}; Flink's BroadcastPartitioner)
  */
 import { keyGroupFor, operatorIndexForKeyGroup } from '../../state/index.ts';
-import type { TaskInfo } from '../api/functions.ts';
-import { userFunctionFailed } from '../operators/operator.ts';
 
 export interface Partitioner {
   /** The channel of `value`, or {@link ALL_CHANNELS}. */
@@ -37,7 +35,8 @@ export function rebalancePartitioner(channels: number, start: number): Partition
   };
 }
 
-export function hashPartitioner(keySelector: (v: any) => unknown, channels: number, maxParallelism: number, info: TaskInfo): Partitioner {
+/** `failed` turns a throw of the key selector (or an invalid key) into the error to raise. */
+export function hashPartitioner(keySelector: (v: any) => unknown, channels: number, maxParallelism: number, failed: (record: unknown, cause: unknown) => Error): Partitioner {
   // The channel of every key group, computed (and validated) once: per record it was ~6 % of a
   // keyed count's source subtask (issue #18 profile).
   const channelOf = new Int32Array(maxParallelism);
@@ -48,12 +47,12 @@ export function hashPartitioner(keySelector: (v: any) => unknown, channels: numb
       try {
         key = keySelector(value);
       } catch (e) {
-        throw userFunctionFailed(info, 'key selector (keyBy)', value, e);
+        throw failed(value, e);
       }
       try {
         return channelOf[keyGroupFor(key, maxParallelism)]!;
       } catch (e) {
-        throw userFunctionFailed(info, 'key selector (keyBy)', value, e);
+        throw failed(value, e);
       }
     },
   };

@@ -79,7 +79,7 @@ export abstract class StreamTask implements CheckpointedTask {
       this.doorbell.ring();
       this.waits.mailArrived();
     });
-    this.outputs = new TaskOutputs(this.vertex, args, graph.maxParallelism, this.infoFor(this.vertex.operators[0]!));
+    this.outputs = new TaskOutputs(this.vertex, graph, args, this.infoFor(this.vertex.operators[this.vertex.operators.length - 1]!));
     this.chain = buildOperatorChain(this.vertex, (n) => this.infoFor(n), this.outputs.writers, this.outputs.collect, () => services.clock.now());
     this.timers = new ProcessingTimeTimers(services.scheduler, services.clock, this.mailbox, (now) => this.fireProcessingTime(now), (e) => this.failWith(e instanceof Error ? e : new Error(String(e))));
     const key = { vertexId: this.vertex.id, subtask: args.subtask };

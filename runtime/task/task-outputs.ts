@@ -6,7 +6,8 @@
  */
 import { ChannelWriter, Doorbell } from '../../actors/index.ts';
 import type { TaskInfo } from '../api/functions.ts';
-import type { JobVertex } from '../graph/job-graph.ts';
+import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
+import { keySelectorFailed } from '../operators/operator.ts';
 import { broadcastPartitioner, forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
 import { OutputBudget, RecordWriter } from './record-writer.ts';
 import type { StreamTaskArgs } from './task-args.ts';
@@ -20,7 +21,8 @@ export class TaskOutputs {
   readonly collect: RecordWriter | undefined;
   private draining: Promise<void> | undefined;
 
-  constructor(vertex: JobVertex, args: StreamTaskArgs, maxParallelism: number, info: TaskInfo) {
+  /** `info`: the chain's tail (it emits what the writers send). */
+  constructor(vertex: JobVertex, graph: JobGraph, args: StreamTaskArgs, info: TaskInfo) {
     const tail = vertex.operators[vertex.operators.length - 1]!;
     const owner = {
       description: `Operator '${tail.name}' (uid ${tail.uid}, subtask ${info.subtask + 1}/${info.parallelism})`,
@@ -35,7 +37,8 @@ export class TaskOutputs {
           ? rebalancePartitioner(outs.length, args.subtask)
           : edge.partitioning === 'broadcast'
             ? broadcastPartitioner()
-            : hashPartitioner(edge.keySelector!, outs.length, maxParallelism, info);
+            : hashPartitioner(edge.keySelector!, outs.length, graph.maxParallelism,
+              (record, cause) => keySelectorFailed(graph.vertices[edge.to]!.operators[0]!, info, record, cause));
       return new RecordWriter(channelWriters, partitioner, args.batching, this.budget, owner);
     });
     this.collect = args.collect

@@ -94,6 +94,13 @@ export const nanKeyJob = defineJob('t-nan-key', (env) => {
   env.fromSequence(0, 999).keyBy((i) => (i === 500 ? Number.NaN : i % 7)).count().collect('out');
 });
 
+/** keyBy's selector throws on one record: the error names the keyed operator and the upstream subtask. */
+export const throwingKeySelectorJob = defineJob('t-throwing-key-selector', (env) => {
+  env.fromSequence(0, 999).map((i) => i).name('Upstream').uid('up')
+    .keyBy((i) => { if (i === 500) throw new Error('no key for 500'); return i % 7; })
+    .count().name('Counter').uid('counter').collect('out');
+});
+
 export const unboundedJob = defineJob('t-unbounded', (env) => {
   env.fromGenerator((i) => i, { ratePerSecond: 50_000 }).keyBy((i) => i % 10).count().collect('out');
 });
