@@ -19,8 +19,8 @@
  * `stopTimeoutMs`), then destroys the pool (bounded by `destroyTimeoutMs`).
  */
 import os from 'node:os';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { isMainThread, MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { reviveError, WeirError } from '../common/weir-error.ts';
 import { collectTransferables, deferred, HostConnection, toModuleSpecifier, withDeadline, type Deferred, type HostEvent, type HostTask } from './control-plane.ts';
@@ -33,6 +33,16 @@ import { HostDeath } from './host-death.ts';
 
 export type { ActorRef, ActorSystemOptions, SpawnSpec } from './actor-system-types.ts';
 export type { ActorFailure, ActorFailureKind } from './supervision.ts';
+
+/**
+ * piscina is loaded when a system starts, not by importing this module: every worker imports
+ * Weir's public entry too (the job module imports 'weir'), and loaded piscina's main module for
+ * nothing (5–10 ms of each worker's start on the 2-vCPU development machine). The main thread
+ * begins loading it when this module loads, so execute() rarely waits for it.
+ */
+let piscinaClass: Promise<typeof Piscina> | undefined;
+const loadPiscina = (): Promise<typeof Piscina> => (piscinaClass ??= import('piscina').then((m) => m.Piscina));
+if (isMainThread) loadPiscina().catch(() => {}); // a failure is reported by start()
 
 type HostState = 'starting' | 'ready' | 'failed' | 'broken' | 'stopping' | 'stopped';
 
@@ -84,7 +94,7 @@ export class ActorSystem {
   #nextHost = 0;
   #shutdown: Promise<void> | undefined;
 
-  private constructor(options: ActorSystemOptions) {
+  private constructor(options: ActorSystemOptions, PiscinaPool: typeof Piscina) {
     const threads = options.threads ?? os.availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) {
       throw new WeirError('WEIR_ACTOR_SYSTEM_OPTIONS_INVALID', `threads must be a positive integer, got ${threads}`, { threads });
@@ -95,7 +105,7 @@ export class ActorSystem {
     this.#budget = new RestartBudget({ maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs, clock: options.clock });
     this.#logger = options.logger ? options.logger.child({ system: this.name, ...options.logBindings }) : createLogger({ system: this.name, ...options.logBindings });
     const execArgv = workerExecArgv(options.execArgv ?? [], options.typescript === undefined ? {} : { typescript: options.typescript });
-    this.#pool = withWorkerAcceptedArgv(execArgv, (argv) => new Piscina({
+    this.#pool = withWorkerAcceptedArgv(execArgv, (argv) => new PiscinaPool({
       filename: HOST_WORKER.href,
       name: 'default',
       minThreads: threads,
@@ -115,7 +125,7 @@ export class ActorSystem {
 
   /** Start the pool and one host per worker; resolves when every host is ready. */
   static async start(options: ActorSystemOptions = {}): Promise<ActorSystem> {
-    const system = new ActorSystem(options);
+    const system = new ActorSystem(options, await loadPiscina());
     for (let i = 0; i < system.threads; i++) system.#hosts.push(system.#startHost(i, 0));
     try {
       await Promise.all(system.#hosts.map((h) => h.ready.promise));

@@ -4,12 +4,9 @@
  * Re-exports only. The control plane's wiring (HostConnection, HostApi, the host worker) is
  * internal; only its error/transfer helpers are public.
  */
-export * from './actor.ts';
+export * from './in-worker.ts';
 export * from './actor-system.ts';
 export * from './supervision.ts';
 export { collectTransferables, serializeError, toModuleSpecifier, unwrapEnvelope, withDeadline, type Envelope, type SerializedError } from './control-plane.ts';
 export * from './logger.ts';
 export * from './worker-exec-argv.ts';
-export * from './ring-buffer.ts';
-export * from './doorbell.ts';
-export * from './channel.ts';

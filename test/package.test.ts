@@ -76,6 +76,14 @@ describe('the packed package, installed into a fresh app', { timeout: 600_000 },
     for (const dep of ['tsx', 'typescript', '@types']) assert.equal(fs.existsSync(path.join(app, 'node_modules', dep)), false, `${dep} is not installed`);
   });
 
+  test('a worker loads no more than it needs: its entries, and `weir` (a job module imports it there), import no piscina (the main thread\'s pool) and no optional connector driver', () => {
+    const dist = path.join(app, 'node_modules', 'weir', 'dist');
+    for (const entry of ['actor-host-worker.js', 'stream-task-actor.js', 'index.js']) {
+      const packages = staticPackageImports(dist, entry);
+      assert.deepEqual(packages.filter((p) => /^(piscina|lmdb|pg|redis|prom-client)$/.test(p)), [], `${entry} loads ${packages.join(', ')}`);
+    }
+  });
+
   test('a plain-ESM JavaScript job: keyed state, checkpoints, one injected failover, exactly-once output (`node app.mjs`)', async () => {
     const { stdout } = await run(process.execPath, ['app.mjs']);
     assert.deepEqual(lastJsonLine(stdout), { status: 'finished', failovers: 1, keys: 4, records: 2400, exactlyOnce: true, weirError: true });
@@ -131,6 +139,24 @@ describe('the packed package, installed into a fresh app', { timeout: 600_000 },
     assert.match(errors[0]!, /^bad\.ts\(5,\d+\): error TS2322/);
   });
 });
+
+/** The npm packages `entry` (a file of `dir`) loads through static imports, its chunks' included. */
+function staticPackageImports(dir: string, entry: string): string[] {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)";|^import\s*"([^"]+)";/gms)) {
+      const spec = m[1] ?? m[2]!;
+      if (spec.startsWith('./')) visit(spec.slice(2));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  };
+  visit(entry);
+  return [...packages].sort();
+}
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));

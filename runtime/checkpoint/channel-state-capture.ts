@@ -29,7 +29,7 @@
  * Hot path: `offerProcessed` is one boolean check when nothing is open.
  */
 import { WeirError } from '../../common/weir-error.ts';
-import type { Frame, IndexedFrame } from '../../actors/index.ts';
+import type { Frame, IndexedFrame } from '../../actors/in-worker.ts';
 
 class CaptureRange {
   end: number | undefined;

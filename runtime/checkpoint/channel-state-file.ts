@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { WeirError } from '../../common/weir-error.ts';
-import type { Frame, IndexedFrame } from '../../actors/index.ts';
+import type { Frame, IndexedFrame } from '../../actors/in-worker.ts';
 
 const MAGIC = Buffer.from('WEIRCS01', 'latin1');
 

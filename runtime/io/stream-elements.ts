@@ -29,7 +29,7 @@
  * silently misread after a restore).
  */
 import { WeirError, preview } from '../../common/weir-error.ts';
-import type { Frame } from '../../actors/index.ts';
+import type { Frame } from '../../actors/in-worker.ts';
 
 /** Frame kind bytes of the stream elements. */
 export const ElementKind = {

@@ -21,7 +21,7 @@
  *      open input channel's ring header (`ChannelReader.setDataLimit`; `maxBytes` = the ring's
  *      capacity = no limit), where the producer's thread reads it without a message.
  */
-import { frameFootprint } from '../../actors/index.ts';
+import { frameFootprint } from '../../actors/in-worker.ts';
 import type { BatchingOptions } from './record-writer.ts';
 
 /** The resolved `bufferDebloat` execute option. */

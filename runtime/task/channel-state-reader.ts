@@ -15,7 +15,7 @@ import { decodeBatch } from '../io/record-codec.ts';
 import { RECORD_BATCH_KIND, decodeElement } from '../io/stream-elements.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import type { ReplayFrame } from './frame-processor.ts';
-import type { Frame } from '../../actors/index.ts';
+import type { Frame } from '../../actors/in-worker.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskOutputs } from './task-outputs.ts';
 

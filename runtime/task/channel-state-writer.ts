@@ -8,7 +8,7 @@
  * {@link NO_OP_CHANNEL_STATE_WRITER} is the writer of subtasks that never capture (sources,
  * at-least-once mode, no checkpointing), so nobody tests for a missing writer.
  */
-import type { Frame, IndexedFrame } from '../../actors/index.ts';
+import type { Frame, IndexedFrame } from '../../actors/in-worker.ts';
 import { ChannelStateCapture } from '../checkpoint/channel-state-capture.ts';
 
 /** Where captured frames come from: the input channels (a peek does not consume). */

@@ -3,8 +3,8 @@
  * rebuilds the graph, checks it is the main thread's, creates the task of the vertex's kind
  * (SourceTask or InputTask) and opens it (keyed state, restore, operators).
  */
-import type { ActorContext } from '../../actors/index.ts';
-import { Doorbell } from '../../actors/index.ts';
+import type { ActorContext } from '../../actors/in-worker.ts';
+import { Doorbell } from '../../actors/in-worker.ts';
 import { loadJobDefinition } from '../graph/job-registry.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { WeirError } from '../../common/weir-error.ts';

@@ -31,7 +31,7 @@
  */
 import { decodeBatch, encodeBatch } from '../io/record-codec.ts';
 import { RECORD_BATCH_KIND } from '../io/stream-elements.ts';
-import type { Frame } from '../../actors/index.ts';
+import type { Frame } from '../../actors/in-worker.ts';
 import type { Output } from '../operators/operator.ts';
 import type { OutputBudget } from './record-writer.ts';
 

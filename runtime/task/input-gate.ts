@@ -14,7 +14,7 @@
  * Buffer debloating (buffer-debloater.ts) reads `bytesRead` and `openChannels` here and
  * publishes its limit on every open channel with `setDataLimit`.
  */
-import type { ChannelReader, Doorbell, IndexedFrame } from '../../actors/index.ts';
+import type { ChannelReader, Doorbell, IndexedFrame } from '../../actors/in-worker.ts';
 
 /** A frame read from input channel `channel`. */
 export interface InputEvent extends IndexedFrame {

@@ -19,7 +19,7 @@
  * With `bufferDebloat`, a mail every `periodMs` measures the bytes the gate read over the time
  * the task was not idle and publishes the new per-channel limit (buffer-debloater.ts).
  */
-import { ChannelReader, Doorbell, type ActorContext, type Frame } from '../../actors/index.ts';
+import { ChannelReader, Doorbell, type ActorContext, type Frame } from '../../actors/in-worker.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import { decodeElement, RECORD_BATCH_KIND } from '../io/stream-elements.ts';

@@ -20,7 +20,7 @@
 import { encodeBatch } from '../io/record-codec.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { encodeElement, type CheckpointBarrier, type StreamElement } from '../io/stream-elements.ts';
-import type { ChannelWriter, Frame } from '../../actors/index.ts';
+import type { ChannelWriter, Frame } from '../../actors/in-worker.ts';
 import { ALL_CHANNELS, type Partitioner } from './partitioners.ts';
 import { ChannelBatch, DEFAULT_BATCHING, type BatchingOptions } from './channel-batch.ts';
 

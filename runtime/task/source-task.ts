@@ -17,7 +17,7 @@
  * operators; with checkpointing it then waits (running mails) for `endInput`, which the job
  * master sends after the final checkpoint completed, and ends its partitions.
  */
-import type { ActorContext, Doorbell, Frame } from '../../actors/index.ts';
+import type { ActorContext, Doorbell, Frame } from '../../actors/in-worker.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';

@@ -2,7 +2,7 @@
  * The actor module every subtask runs as. The main thread spawns it with `StreamTaskArgs`; its
  * methods are the subtask's control plane (task-control-plane.ts: control calls become mails).
  */
-import { defineActor } from '../../actors/index.ts';
+import { defineActor } from '../../actors/in-worker.ts';
 import { createStreamTask } from './create-stream-task.ts';
 import { realTaskServices } from './task-timers.ts';
 import { taskControlPlane } from './task-control-plane.ts';

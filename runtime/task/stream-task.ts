@@ -18,8 +18,8 @@
  * (cancel) is the one exception: it also sets a flag and rings the doorbell, so a loop that
  * waits anywhere returns (Flink's cancel likewise interrupts the mailbox from outside).
  */
-import type { ActorContext } from '../../actors/index.ts';
-import { inCriticalSection, type Doorbell } from '../../actors/index.ts';
+import type { ActorContext } from '../../actors/in-worker.ts';
+import { inCriticalSection, type Doorbell } from '../../actors/in-worker.ts';
 import { createHeapKeyedStateBackend, createLmdbKeyedStateBackend, keyGroupRangeForSubtask, type KeyedStateBackend } from '../../state/index.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import type { TaskInfo } from '../api/functions.ts';
@@ -30,7 +30,7 @@ import { TaskOutputs } from './task-outputs.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 import { SubtaskCheckpointer, type CheckpointedTask } from './subtask-checkpointer.ts';
 import { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
-import type { Frame } from '../../actors/index.ts';
+import type { Frame } from '../../actors/in-worker.ts';
 import { TaskWaits } from './task-waits.ts';
 import { TaskMailbox } from './mailbox.ts';
 import { mailboxScheduler, ProcessingTimeTimers, type TaskServices } from './task-timers.ts';

@@ -40,7 +40,7 @@ import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
 import { toExactJson } from '../../common/codec/exact-json.ts';
 import type { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
-import type { Frame } from '../../actors/index.ts';
+import type { Frame } from '../../actors/in-worker.ts';
 import type { Cancel, Scheduler } from '../checkpoint/scheduler.ts';
 import { alignedDeadline } from '../checkpoint/barrier-handler-state.ts';
 import type { CheckpointMessage } from './task-protocol.ts';

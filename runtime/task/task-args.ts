@@ -1,5 +1,5 @@
 /** What the main thread sends a subtask actor (structured-clone safe: SABs are shared, not copied). */
-import type { ChannelSpec } from '../../actors/index.ts';
+import type { ChannelSpec } from '../../actors/in-worker.ts';
 import type { BatchingOptions } from './record-writer.ts';
 import type { BufferDebloatConfig } from './buffer-debloater.ts';
 import type { SubtaskRestore } from '../recovery/restore-planner.ts';

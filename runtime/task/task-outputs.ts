@@ -4,7 +4,7 @@
  * the shared budget that bounds what is queued (record-writer.ts), draining under
  * backpressure, and the output totals for metrics.
  */
-import { ChannelWriter, Doorbell } from '../../actors/index.ts';
+import { ChannelWriter, Doorbell } from '../../actors/in-worker.ts';
 import type { TaskInfo } from '../api/functions.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import { keySelectorFailed } from '../operators/operator.ts';

@@ -8,7 +8,7 @@
  * Only types and tiny pure helpers: the job side imports this module, and it must load nothing
  * of a subtask (every other import here is type-only).
  */
-import type { ActorContext, ActorRef } from '../../actors/index.ts';
+import type { ActorContext, ActorRef } from '../../actors/in-worker.ts';
 import type { SubtaskKey } from '../checkpoint/checkpoint-metadata.ts';
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';

@@ -5,7 +5,7 @@
  * number of records this source emitted since the job first started; it is the checkpointed
  * offset, and after a failover the main thread re-sends from the restored position.
  */
-import { ChannelReader, Doorbell, type ChannelSpec } from '../../../actors/index.ts';
+import { ChannelReader, Doorbell, type ChannelSpec } from '../../../actors/in-worker.ts';
 import { decodeBatch } from '../../io/record-codec.ts';
 import { RECORD_BATCH_KIND, decodeElement } from '../../io/stream-elements.ts';
 import type { SourceBatch, SourceReader } from './source-reader.ts';
