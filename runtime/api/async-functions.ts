@@ -26,13 +26,13 @@ export interface AsyncRuntimeContext {
  */
 export interface AsyncFunction<IN, OUT> {
   open?(ctx: AsyncRuntimeContext): void | Promise<void>;
-  asyncInvoke(input: IN, resultFuture: ResultFuture<OUT>): void | Promise<void>;
+  asyncInvoke: (input: IN, resultFuture: ResultFuture<OUT>) => void | Promise<void>;
   /**
    * The request did not complete within the operator's timeout. Default (absent): the subtask
    * fails with `WEIR_ASYNC_TIMEOUT`. Complete `resultFuture` here to emit a fallback (or nothing:
    * `complete([])`). A late completion of the timed-out request is ignored.
    */
-  timeout?(input: IN, resultFuture: ResultFuture<OUT>): void;
+  timeout?: (input: IN, resultFuture: ResultFuture<OUT>) => void;
   close?(): void | Promise<void>;
 }
 

@@ -109,8 +109,8 @@ export interface KeyedBroadcastOnTimerContext<K> extends OnTimerContext<K> {
 /** Flink's `BroadcastProcessFunction`: a non-keyed stream connected with a broadcast stream. */
 export interface BroadcastProcessFunction<IN1, IN2, OUT> {
   open?(ctx: CoRuntimeContext): void;
-  processElement(value: IN1, ctx: BroadcastReadOnlyContext, out: Collector<OUT>): void;
-  processBroadcastElement(value: IN2, ctx: BroadcastContext, out: Collector<OUT>): void;
+  processElement: (value: IN1, ctx: BroadcastReadOnlyContext, out: Collector<OUT>) => void;
+  processBroadcastElement: (value: IN2, ctx: BroadcastContext, out: Collector<OUT>) => void;
   close?(): void;
 }
 
@@ -120,8 +120,8 @@ export interface BroadcastProcessFunction<IN1, IN2, OUT> {
  */
 export interface KeyedBroadcastProcessFunction<K, IN1, IN2, OUT> {
   open?(ctx: RuntimeContext): void;
-  processElement(value: IN1, ctx: KeyedBroadcastReadOnlyContext<K>, out: Collector<OUT>): void;
-  processBroadcastElement(value: IN2, ctx: KeyedBroadcastContext, out: Collector<OUT>): void;
-  onTimer?(timestamp: number, ctx: KeyedBroadcastOnTimerContext<K>, out: Collector<OUT>): void;
+  processElement: (value: IN1, ctx: KeyedBroadcastReadOnlyContext<K>, out: Collector<OUT>) => void;
+  processBroadcastElement: (value: IN2, ctx: KeyedBroadcastContext, out: Collector<OUT>) => void;
+  onTimer?: (timestamp: number, ctx: KeyedBroadcastOnTimerContext<K>, out: Collector<OUT>) => void;
   close?(): void;
 }

@@ -2,6 +2,13 @@
  * User function types. All user functions are **synchronous**, like Flink's
  * `processElement`: a function returning a Promise fails the job with
  * `WEIR_ASYNC_USER_FUNCTION`. (Asynchronous I/O belongs in sources and sinks.)
+ *
+ * The members of function interfaces that take records (`processElement`, `onTimer`, `process`,
+ * `add`, `asyncInvoke` …, here and in the other *-functions.ts files) are declared as
+ * function-typed properties, not methods: TypeScript compares method parameters bivariantly even
+ * under `strict`, so a class written for another record type (`KeyedProcessFunction<K, Purchase, O>`
+ * on a stream of `Click`) compiled and read undefined fields at run time. A class or an object
+ * literal still implements them with ordinary methods.
  */
 import type { ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../state/index.ts';
 import type {
@@ -76,8 +83,8 @@ export interface OnTimerContext<K> extends KeyedProcessContext<K> {
  */
 export interface KeyedProcessFunction<K, I, O> {
   open?(ctx: RuntimeContext): void;
-  processElement(value: I, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  processElement: (value: I, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  onTimer?: (timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>) => void;
   close?(): void;
 }
 

@@ -26,6 +26,6 @@ export interface ProcessContext {
 
 export interface ProcessFunction<I, O> {
   open?(ctx: { readonly taskInfo: TaskInfo }): void;
-  processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
+  processElement: (value: I, ctx: ProcessContext, out: Collector<O>) => void;
   close?(): void;
 }

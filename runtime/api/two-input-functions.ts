@@ -35,8 +35,8 @@ export interface CoProcessContext {
  */
 export interface CoProcessFunction<IN1, IN2, OUT> {
   open?(ctx: CoRuntimeContext): void;
-  processElement1(value: IN1, ctx: CoProcessContext, out: Collector<OUT>): void;
-  processElement2(value: IN2, ctx: CoProcessContext, out: Collector<OUT>): void;
+  processElement1: (value: IN1, ctx: CoProcessContext, out: Collector<OUT>) => void;
+  processElement2: (value: IN2, ctx: CoProcessContext, out: Collector<OUT>) => void;
   close?(): void;
 }
 
@@ -48,9 +48,9 @@ export interface CoProcessFunction<IN1, IN2, OUT> {
  */
 export interface KeyedCoProcessFunction<K, IN1, IN2, OUT> {
   open?(ctx: RuntimeContext): void;
-  processElement1(value: IN1, ctx: KeyedProcessContext<K>, out: Collector<OUT>): void;
-  processElement2(value: IN2, ctx: KeyedProcessContext<K>, out: Collector<OUT>): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
+  processElement1: (value: IN1, ctx: KeyedProcessContext<K>, out: Collector<OUT>) => void;
+  processElement2: (value: IN2, ctx: KeyedProcessContext<K>, out: Collector<OUT>) => void;
+  onTimer?: (timestamp: number, ctx: OnTimerContext<K>, out: Collector<OUT>) => void;
   close?(): void;
 }
 
@@ -69,6 +69,6 @@ export interface ProcessJoinContext {
 /** Flink's `ProcessJoinFunction`: called once per joined pair (left, right) of an interval join. */
 export interface ProcessJoinFunction<IN1, IN2, OUT> {
   open?(ctx: RuntimeContext): void;
-  processElement(left: IN1, right: IN2, ctx: ProcessJoinContext, out: Collector<OUT>): void;
+  processElement: (left: IN1, right: IN2, ctx: ProcessJoinContext, out: Collector<OUT>) => void;
   close?(): void;
 }

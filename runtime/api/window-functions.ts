@@ -14,10 +14,10 @@ import type { TimeWindow, Window } from '../operators/windows/windows.ts';
  * accumulator or the updated argument.
  */
 export interface WindowAggregateFunction<IN, ACC, OUT> {
-  createAccumulator(): ACC;
-  add(value: IN, accumulator: ACC): ACC;
-  getResult(accumulator: ACC): OUT;
-  merge?(a: ACC, b: ACC): ACC;
+  createAccumulator: () => ACC;
+  add: (value: IN, accumulator: ACC) => ACC;
+  getResult: (accumulator: ACC) => OUT;
+  merge?: (a: ACC, b: ACC) => ACC;
 }
 
 /** Per-window state of a process window function (not available with merging windows, as in Flink). */
@@ -42,7 +42,7 @@ export interface ProcessWindowContext<W extends Window = TimeWindow> {
 /** Flink's ProcessWindowFunction: all elements of a window (or the pre-aggregated one) at firing. */
 export interface ProcessWindowFunction<IN, OUT, KEY, W extends Window = TimeWindow> {
   open?(ctx: RuntimeContext): void;
-  process(key: KEY, context: ProcessWindowContext<W>, elements: IN[], out: Collector<OUT>): void;
+  process: (key: KEY, context: ProcessWindowContext<W>, elements: IN[], out: Collector<OUT>) => void;
   /** The window is cleaned up (after its allowed lateness): release per-window state here. */
   clear?(context: ProcessWindowContext<W>): void;
   close?(): void;
@@ -51,7 +51,7 @@ export interface ProcessWindowFunction<IN, OUT, KEY, W extends Window = TimeWind
 /** Flink's ProcessAllWindowFunction (windowAll): as ProcessWindowFunction, without a key. */
 export interface ProcessAllWindowFunction<IN, OUT, W extends Window = TimeWindow> {
   open?(ctx: RuntimeContext): void;
-  process(context: ProcessWindowContext<W>, elements: IN[], out: Collector<OUT>): void;
+  process: (context: ProcessWindowContext<W>, elements: IN[], out: Collector<OUT>) => void;
   clear?(context: ProcessWindowContext<W>): void;
   close?(): void;
 }

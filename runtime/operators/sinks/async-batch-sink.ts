@@ -24,7 +24,7 @@ export interface AsyncBatchSinkOptions<T> {
   /** Operator name (errors, metrics). */
   readonly name: string;
   /** Writes one batch (in the worker). Resolve when it is durable; reject to fail the subtask. */
-  write(batch: T[], info: TaskInfo): Promise<void>;
+  write: (batch: T[], info: TaskInfo) => Promise<void>;
   /** Records per batch (default 500). */
   readonly batchSize?: number;
   /** Batches being written at once per subtask (default 2). */
