@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
-import { nanKeyJob, throwingKeySelectorJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
+import { nanKeyJob, stateInOpenJob, throwingKeySelectorJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
 
@@ -233,6 +233,14 @@ test('a record with an invalid key fails the job at once (WEIR_INVALID_KEY is no
   const err = await rejection(client.done);
   assert.equal(err.code, 'WEIR_INVALID_KEY');
   assert.match(err.message, /NaN/);
+  assert.equal(client.attempts, 1);
+});
+
+test('keyed state used in open() fails the job at once with WEIR_NO_CURRENT_KEY, saying where keyed state may be used', async () => {
+  const client = stateInOpenJob.execute({ ...base, restartStrategy: { type: 'fixed-delay', attempts: 1000, delayMs: 0 } });
+  const err = await rejection(client.done);
+  assert.equal(err.code, 'WEIR_NO_CURRENT_KEY');
+  assert.match(err.message, /open\(\) of operator .* only while it processes a record or a timer \(processElement, onTimer, a window function\), not in open\(\) or close\(\)/);
   assert.equal(client.attempts, 1);
 });
 

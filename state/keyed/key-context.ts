@@ -50,7 +50,7 @@ export class KeyContext {
 
   /** Throws `WEIR_NO_CURRENT_KEY` when no key was set. */
   require(): void {
-    if (this.kg < 0) throw new WeirError('WEIR_NO_CURRENT_KEY', 'Keyed state or timers were used with no current key (call setCurrentKey first)');
+    if (this.kg < 0) throw new WeirError('WEIR_NO_CURRENT_KEY', 'Keyed state or timers were used with no current key: a keyed function may use them only while it processes a record or a timer (processElement, onTimer, a window function), not in open() or close() (using a backend directly: call setCurrentKey first)');
   }
 
   /** Canonical bytes of the current key (cached). */

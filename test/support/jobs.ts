@@ -3,7 +3,7 @@
  * jobs are defined at top level; inputs arrive as params (structured clone).
  */
 import { isMainThread } from 'node:worker_threads';
-import { AsyncDataStream, defineJob } from '../../index.ts';
+import { AsyncDataStream, defineJob, ValueStateDescriptor } from '../../index.ts';
 
 export interface Pair { key: string; value: number }
 
@@ -92,6 +92,14 @@ export const badJsonlJob = defineJob('t-bad-jsonl', (env, p: { path: string }) =
 /** Record 500 has a NaN key: every restart would meet it again. */
 export const nanKeyJob = defineJob('t-nan-key', (env) => {
   env.fromSequence(0, 999).keyBy((i) => (i === 500 ? Number.NaN : i % 7)).count().collect('out');
+});
+
+/** Keyed state used in open(): there is no current key. */
+export const stateInOpenJob = defineJob('t-state-in-open', (env) => {
+  env.fromSequence(0, 9).keyBy((i) => i % 2).process<number>({
+    open(ctx) { ctx.getState(new ValueStateDescriptor<number>('n')).update(1); },
+    processElement(i, _ctx, out) { out.collect(i); },
+  }).collect('out');
 });
 
 /** keyBy's selector throws on one record: the error names the keyed operator and the upstream subtask. */
