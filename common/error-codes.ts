@@ -101,7 +101,7 @@ export const ErrorCodes = {
   WEIR_KEY_TOO_LARGE: state('An encoded key exceeds LMDB\'s key size limit (also when a savepoint of heap state is restored into LMDB); a restart would meet it again, so the job fails at once.', false),
   WEIR_INVALID_KEY_GROUP: state('A key group or key-group range is invalid.', false),
   WEIR_INVALID_PARALLELISM: state('A parallelism or max parallelism is invalid for key-group or operator-state assignment.', false),
-  WEIR_INVALID_TIMER: state('A timer was registered with an invalid timestamp.', true),
+  WEIR_INVALID_TIMER: state('A timer was registered with an invalid timestamp (not a finite number), or in a function of a non-keyed stream (timers need keyBy, as in Flink); a restart would meet it again, so the job fails at once.', false),
   WEIR_STATE_CORRUPT: state('A state snapshot file or stored value cannot be decoded.', true),
   WEIR_STATE_MISSING: state('A state snapshot file referenced by a checkpoint is missing.', true),
   WEIR_STATE_INCOMPATIBLE: state('Restored state does not fit the operator (kind, format or key-group layout differs).', false),

@@ -168,8 +168,12 @@ for (const [mistake, operator, pattern] of [
   ['async-open', 'Opener', /open\(\) of operator 'Opener' .*returned a Promise/],
 ] as const) {
   test(`a function mistake fails the job with a message saying what to do: ${mistake}`, async () => {
-    const err = await rejection(functionMistakeJob.execute({ ...base, params: { mistake } }).done);
-    assert.equal(err.code, mistake === 'async-open' ? 'WEIR_ASYNC_USER_FUNCTION' : 'WEIR_USER_FUNCTION_FAILED');
+    // Restarts allowed: a mistake that is a WeirError of its own (a timer on a non-keyed stream) still fails at once.
+    const restartStrategy = mistake === 'non-keyed-timer' ? { type: 'fixed-delay' as const, attempts: 1000, delayMs: 0 } : { type: 'none' as const };
+    const client = functionMistakeJob.execute({ ...base, params: { mistake }, restartStrategy });
+    const err = await rejection(client.done);
+    assert.equal(err.code, mistake === 'async-open' ? 'WEIR_ASYNC_USER_FUNCTION' : mistake === 'non-keyed-timer' ? 'WEIR_INVALID_TIMER' : 'WEIR_USER_FUNCTION_FAILED');
+    if (mistake === 'non-keyed-timer') assert.equal(client.attempts, 1, 'a timer on a non-keyed stream is not restarted (the next record meets it again)');
     assert.match(err.message, new RegExp(`operator '${operator}'`));
     assert.match(err.message, pattern);
   });

@@ -6,6 +6,7 @@ import type { Collector, TaskInfo } from '../api/functions.ts';
 import type { ProcessContext, ProcessFunction } from '../api/process-function.ts';
 import { asyncUserFunction, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { sideOutputId } from './side-output.ts';
+import { WeirError } from '../../common/weir-error.ts';
 
 /**
  * The time queries of a non-keyed function's context. The timer calls JavaScript callers can still
@@ -14,7 +15,7 @@ import { sideOutputId } from './side-output.ts';
  */
 export function nonKeyedTimeQueries(ctx: () => OperatorContext): { currentProcessingTime(): number; currentWatermark(): number } {
   const noTimers = (): never => {
-    throw new TypeError('timers need a keyed stream: call keyBy(...) before process(...) (a non-keyed function has no timers, as in Flink)');
+    throw new WeirError('WEIR_INVALID_TIMER', 'timers need a keyed stream: call keyBy(...) before process(...) (a non-keyed function has no timers, as in Flink)');
   };
   return {
     currentProcessingTime: () => ctx().now(),
