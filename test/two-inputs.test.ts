@@ -71,26 +71,32 @@ describe('connect().keyBy(k1, k2) + KeyedCoProcessFunction: a control stream ena
   }
 });
 
-function joinInput(seed: number, bounds: Pick<JoinParams, 'lower' | 'upper' | 'lowerExclusive' | 'upperExclusive'>): JoinParams {
+/** `fractional`: timestamps with quarter-millisecond parts (Weir's timestamps are any finite number). */
+function joinInput(seed: number, bounds: Pick<JoinParams, 'lower' | 'upper' | 'lowerExclusive' | 'upperExclusive'>, fractional = false): JoinParams {
   const r = rng(seed);
   const bound = 15;
   const key = () => `k${Math.floor(r() * 20)}`;
-  const left = Array.from({ length: 2000 }, (_, i): Ev => ({ id: i, key: key(), t: jitteredTime(i, 1, bound) }));
-  const right = Array.from({ length: 2000 }, (_, i): Ev => ({ id: 10_000 + i, key: key(), t: jitteredTime(i + 7, 1, bound) - 7 }));
+  const part = () => (fractional ? Math.floor(r() * 4) / 4 : 0);
+  const left = Array.from({ length: 2000 }, (_, i): Ev => ({ id: i, key: key(), t: jitteredTime(i, 1, bound) + part() }));
+  const right = Array.from({ length: 2000 }, (_, i): Ev => ({ id: 10_000 + i, key: key(), t: jitteredTime(i + 7, 1, bound) - 7 + part() }));
   return { left, right, bound, ...bounds };
 }
 
 describe('interval join: out-of-order events, inclusive and exclusive bounds, exact vs the reference', () => {
-  const cases: Array<[number, Backend, Pick<JoinParams, 'lower' | 'upper' | 'lowerExclusive' | 'upperExclusive'>]> = [
+  const cases: Array<[number, Backend, Pick<JoinParams, 'lower' | 'upper' | 'lowerExclusive' | 'upperExclusive'>, fractional?: 'fractional timestamps']> = [
     [1, 'lmdb', { lower: -5, upper: 10, lowerExclusive: false, upperExclusive: false }],
     [2, 'heap', { lower: 2, upper: 8, lowerExclusive: true, upperExclusive: false }],
     [2, 'lmdb', { lower: -3, upper: 3, lowerExclusive: false, upperExclusive: true }],
     [4, 'lmdb', { lower: -8, upper: -2, lowerExclusive: true, upperExclusive: true }],
+    // Exclusive ends are exact for any number (Flink's ±1 ms holds only for whole milliseconds).
+    [2, 'lmdb', { lower: 0.5, upper: 6.75, lowerExclusive: true, upperExclusive: true }],
+    [2, 'heap', { lower: -2, upper: 2, lowerExclusive: true, upperExclusive: true }, 'fractional timestamps'],
+    [1, 'lmdb', { lower: -1.25, upper: 3.5, lowerExclusive: true, upperExclusive: false }, 'fractional timestamps'],
   ];
-  for (const [p, backend, bounds] of cases) {
-    const name = `${bounds.lowerExclusive ? '(' : '['}${bounds.lower}, ${bounds.upper}${bounds.upperExclusive ? ')' : ']'}`;
+  for (const [p, backend, bounds, fractional] of cases) {
+    const name = `${bounds.lowerExclusive ? '(' : '['}${bounds.lower}, ${bounds.upper}${bounds.upperExclusive ? ')' : ']'}${fractional ? `, ${fractional}` : ''}`;
     test(`between ${name}, parallelism ${p}, ${backend}`, async () => {
-      const params = joinInput(17 + p + bounds.lower, bounds);
+      const params = joinInput(17 + p + bounds.lower, bounds, fractional !== undefined);
       const result = await intervalJoinJob.execute({ ...run(backend, p), params }).done;
       assert.equal(result.status, 'finished');
       const expected = intervalJoinReference(params.left, params.right, bounds);

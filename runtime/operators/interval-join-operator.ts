@@ -6,13 +6,17 @@
  * elements at that timestamp — and an element is joined on arrival against the other side's
  * buffer. Elements later than the watermark (timestamp < watermark) are dropped, as in Flink.
  *
- * Cleanup, as Flink: a left element at t registers an event-time timer at t + upper (t when
- * upper <= 0), a right element at s one at s − lower (s when lower >= 0); when the watermark
- * passes it, no future element can match and the bucket is removed. Flink keeps the two sides'
- * timers in two namespaces; Weir's keyed timers have none, so one timer at T removes the left
- * bucket whose cleanup time is T and the right bucket whose cleanup time is T. The cleanup
- * time is a bijection of the bucket's timestamp on each side, so a bucket is removed exactly when
- * Flink removes it.
+ * Bounds are compared exactly, whichever side arrives first (`t + lower` and `t + upper` against
+ * s): Flink moves an exclusive bound by 1 ms, which is exact only for whole-millisecond bounds and
+ * timestamps; Weir's are any finite numbers (a fractional bound or timestamp lost pairs that way).
+ *
+ * Cleanup, as Flink: a left bucket at t is removed once the watermark passes t + upper (t when
+ * upper <= 0), a right bucket at s once it passes s − lower (s when lower >= 0): no future element
+ * can match it then. Flink keeps the two sides' timers in two namespaces; Weir's keyed timers have
+ * none, so a third MapState maps each cleanup time to the buckets it removes (written when a
+ * bucket is created): exact for any number, where inverting t + upper is not. A timer with no such
+ * entry was restored from a checkpoint of an earlier version, which derived buckets from the time
+ * with Flink's ±1 ms bounds; it is handled that way.
  */
 import { MapStateDescriptor, type KeyedStateBackend, type MapState } from '../../state/index.ts';
 import type { Collector, TaskInfo } from '../api/functions.ts';
@@ -33,13 +37,19 @@ export interface IntervalJoinBounds {
   readonly upperInclusive: boolean;
 }
 
+/** A bucket a cleanup time removes: its side (0 left, 1 right) and timestamp. */
+type BucketRef = [side: 0 | 1, timestamp: number];
+
 export class IntervalJoinOperator implements TwoInputStreamOperator {
-  /** Inclusive bounds (an exclusive bound moved by 1 ms, as Flink does). */
   private readonly lower: number;
   private readonly upper: number;
+  private readonly lowerInclusive: boolean;
+  private readonly upperInclusive: boolean;
   private backend!: KeyedStateBackend;
   private left!: MapState<number, unknown[]>;
   private right!: MapState<number, unknown[]>;
+  /** Cleanup time → the buckets it removes. */
+  private cleanup!: MapState<number, BucketRef[]>;
   private leftTs = 0;
   private rightTs = 0;
   private readonly collector: Collector<unknown>;
@@ -52,8 +62,10 @@ export class IntervalJoinOperator implements TwoInputStreamOperator {
     private readonly out: Output<unknown>,
     private readonly info: TaskInfo,
   ) {
-    this.lower = bounds.lowerInclusive ? bounds.lowerMs : bounds.lowerMs + 1;
-    this.upper = bounds.upperInclusive ? bounds.upperMs : bounds.upperMs - 1;
+    this.lower = bounds.lowerMs;
+    this.upper = bounds.upperMs;
+    this.lowerInclusive = bounds.lowerInclusive;
+    this.upperInclusive = bounds.upperInclusive;
     this.collector = { collect: (v) => this.out.collect(v, Math.max(this.leftTs, this.rightTs)) };
     this.joinCtx = {
       leftTimestamp: () => this.leftTs,
@@ -67,6 +79,7 @@ export class IntervalJoinOperator implements TwoInputStreamOperator {
     this.backend = requireBackend(ctx);
     this.left = this.backend.getState(new MapStateDescriptor<number, unknown[]>('interval-join-left'));
     this.right = this.backend.getState(new MapStateDescriptor<number, unknown[]>('interval-join-right'));
+    this.cleanup = this.backend.getState(new MapStateDescriptor<number, BucketRef[]>('interval-join-cleanup'));
     const runtimeCtx = runtimeContextOf(this.info, this.backend);
     lifecycle(this.info, 'open()', this.fn.open && (() => this.fn.open!(runtimeCtx)));
   }
@@ -84,12 +97,23 @@ export class IntervalJoinOperator implements TwoInputStreamOperator {
   }
 
   processWatermark(wm: number): void {
-    const { lower, upper } = this;
-    this.backend.timers.advanceWatermark(wm, (t: number) => {
-      this.left.remove(upper <= 0 ? t : t - upper);
-      this.right.remove(lower <= 0 ? t + lower : t);
-    });
+    this.backend.timers.advanceWatermark(wm, (time: number) => this.removeBuckets(time));
     this.out.emitWatermark(wm);
+  }
+
+  /** A cleanup timer (the key is current): remove the buckets no future element can match. */
+  private removeBuckets(time: number): void {
+    const buckets = this.cleanup.get(time);
+    if (buckets) {
+      for (const [side, t] of buckets) (side === 0 ? this.left : this.right).remove(t);
+      this.cleanup.remove(time);
+      return;
+    }
+    // A timer of an earlier version's checkpoint (see the header): Flink's whole-ms bounds.
+    const lower = this.lowerInclusive ? this.lower : this.lower + 1;
+    const upper = this.upperInclusive ? this.upper : this.upper - 1;
+    this.left.remove(upper <= 0 ? time : time - upper);
+    this.right.remove(lower <= 0 ? time + lower : time);
   }
 
   close(): void {
@@ -102,18 +126,32 @@ export class IntervalJoinOperator implements TwoInputStreamOperator {
     if (ts < this.backend.timers.currentWatermark()) return; // late: dropped, as Flink does
     const ours = isLeft ? this.left : this.right;
     const other = isLeft ? this.right : this.left;
-    const relLower = isLeft ? this.lower : -this.upper;
-    const relUpper = isLeft ? this.upper : -this.lower;
     const bucket = ours.get(ts);
     ours.put(ts, bucket ? [...bucket, value] : [value]);
+    if (!bucket) this.registerCleanup(isLeft, ts);
     for (const [t, entries] of other.entries()) {
-      if (t < ts + relLower || t > ts + relUpper) continue;
+      if (!(isLeft ? this.inBounds(ts, t) : this.inBounds(t, ts))) continue;
       for (const e of entries) {
         if (isLeft) this.join(value, e, ts, t);
         else this.join(e, value, t, ts);
       }
     }
-    this.backend.timers.registerEventTimeTimer(relUpper > 0 ? ts + relUpper : ts);
+  }
+
+  /** Whether a right element at s joins a left element at t: s ∈ [t + lower, t + upper], ends per the flags. */
+  private inBounds(t: number, s: number): boolean {
+    const lo = t + this.lower;
+    const hi = t + this.upper;
+    return (s > lo || (this.lowerInclusive && s === lo)) && (s < hi || (this.upperInclusive && s === hi));
+  }
+
+  /** A new bucket: its cleanup timer, and the entry that says which bucket the timer removes. */
+  private registerCleanup(isLeft: boolean, ts: number): void {
+    const time = isLeft ? (this.upper > 0 ? ts + this.upper : ts) : (this.lower < 0 ? ts - this.lower : ts);
+    const refs = this.cleanup.get(time);
+    const ref: BucketRef = [isLeft ? 0 : 1, ts];
+    this.cleanup.put(time, refs ? [...refs, ref] : [ref]);
+    this.backend.timers.registerEventTimeTimer(time);
   }
 
   private join(left: unknown, right: unknown, leftTs: number, rightTs: number): void {
