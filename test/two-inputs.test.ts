@@ -123,6 +123,9 @@ describe('two-input errors name the operator and the bad value', () => {
     assert.throws(() => a.connect(env1.fromArray(['x'])).keyBy((x) => x, 'key' as never), { code: 'WEIR_INVALID_ARGUMENT', message: /keySelector2: expected a function, got string/ });
     assert.throws(() => a.connect(env1.fromArray(['x'])).process({} as never), { code: 'WEIR_INVALID_ARGUMENT', message: /processElement1/ });
     const keyed = a.keyBy((x) => x);
+    const broadcastFn = { processElement: () => {}, processBroadcastElement: () => {} };
+    assert.throws(() => keyed.connect(env1.fromArray(['rule']).broadcast()).process(broadcastFn as never),
+      { code: 'WEIR_INVALID_ARGUMENT', message: /this is a broadcast process function: broadcast the other stream with its state descriptors/ });
     assert.throws(() => keyed.intervalJoin(env1.fromArray([2]).keyBy((x) => x)).between(5, 2), { code: 'WEIR_INVALID_ARGUMENT', message: /lowerMs \(5\) must be <= upperMs \(2\)/ });
     assert.throws(() => keyed.intervalJoin(env1.fromArray([2]) as never), { code: 'WEIR_INVALID_ARGUMENT', message: /expected a KeyedStream/ });
     assert.throws(() => keyed.intervalJoin(env2.fromArray([2]).keyBy((x) => x)), { code: 'WEIR_INVALID_GRAPH', message: /different environments/ });

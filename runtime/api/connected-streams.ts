@@ -108,8 +108,12 @@ function requireSelector(fn: unknown, what: string): void {
 }
 
 function requireTwoMethods(fn: unknown, what: string): void {
-  const f = fn as { processElement1?: unknown; processElement2?: unknown } | null | undefined;
+  const f = fn as { processElement1?: unknown; processElement2?: unknown; processBroadcastElement?: unknown } | null | undefined;
   if (!f || typeof f.processElement1 !== 'function' || typeof f.processElement2 !== 'function') {
-    throw invalidArgument(`${what}: expected an object with processElement1(value, ctx, out) and processElement2(value, ctx, out) methods`);
+    // A broadcast function on a stream broadcast without descriptors: connect() saw a plain stream.
+    const hint = f && typeof f.processBroadcastElement === 'function'
+      ? ' (this is a broadcast process function: broadcast the other stream with its state descriptors, stream.broadcast(new MapStateDescriptor(name)), before connect())'
+      : '';
+    throw invalidArgument(`${what}: expected an object with processElement1(value, ctx, out) and processElement2(value, ctx, out) methods${hint}`);
   }
 }
