@@ -81,6 +81,24 @@ describe('push sources', () => {
     }
   });
 
+  test('with checkpointing but no intervalMs, a full push source asks for a checkpoint itself: awaited pushes never wait for good', { timeout: 120_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-push-'));
+    try {
+      const client = pushJob.execute({
+        params: { maxBufferedRecords: 50, spinMicros: 0 }, parallelism: 1,
+        checkpointing: { directory: path.join(dir, 'checkpoints') }, // no intervalMs: only triggers
+      });
+      for (let i = 0; i < 500; i++) await client.push('numbers', i); // 10× the bound: hung at 50 before
+      await client.endPush('numbers');
+      const result = await client.done;
+      assert.deepEqual([...(result.collected.out as number[])].sort((a, b) => a - b), range(0, 500));
+      const completed = result.checkpoints?.counts.completed ?? 0;
+      assert.ok(completed >= 9, `the source asked for checkpoints (${completed} completed)`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('restored in another process: pushPosition says where the input resumes; pushing from there completes it exactly', { timeout: 120_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-push-'));
     try {

@@ -108,7 +108,7 @@ export class JobMaster implements JobControl {
     this.checkpointStatsTracker?.onFinished((stats) => this.life.checkpoint(stats));
     this.restUrl = rest ? rest.url : Promise.reject(new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${def.name}' runs without a REST endpoint: pass the 'rest' option to execute()`));
     this.restUrl.catch(() => {});
-    this.push = new PushSources(graph, opts.checkpointing !== undefined);
+    this.push = new PushSources(graph, opts.checkpointing !== undefined, opts.checkpointing?.intervalMs === null ? () => this.triggerCheckpoint() : undefined);
     this.checkpointControl = new JobCheckpointControl({
       name: this.name,
       jobId: () => this.jobId, // changes when a restore continues another run's checkpoints

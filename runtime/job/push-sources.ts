@@ -28,6 +28,8 @@ import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 
 const SEND_BATCH = 256;
+/** How often a full push source without periodic checkpoints asks for a checkpoint again. */
+const CHECKPOINT_REQUEST_MS = 1000;
 
 class PushFeeder {
   private log: unknown[] = [];
@@ -44,7 +46,13 @@ class PushFeeder {
   private pumpWaker: (() => void) | undefined;
   private closedWith: Error | undefined;
 
-  constructor(readonly name: string, readonly vertexId: string, readonly uid: string, private readonly max: number, private readonly retain: boolean) {}
+  /**
+   * `needCheckpoint`: given when checkpointing has no `intervalMs` — a full log (records kept until
+   * a checkpoint covers them) asks for one, again every {@link CHECKPOINT_REQUEST_MS} while full,
+   * instead of every push waiting for a manual trigger (an app awaiting its pushes hung for good).
+   */
+  constructor(readonly name: string, readonly vertexId: string, readonly uid: string, private readonly max: number, private readonly retain: boolean,
+    private readonly needCheckpoint?: () => void) {}
 
   get nextSeq(): number {
     return this.base + this.log.length;
@@ -63,7 +71,7 @@ class PushFeeder {
       return Promise.reject(new WeirError(RuntimeErrorCode.RECORD_NOT_SERIALIZABLE, `push('${this.name}', record): the record cannot be encoded (records cross threads as data): ${why}`, { source: this.name, ...(e instanceof WeirError ? e.details : {}) }, { cause: e }));
     }
     const p = this.admitted.then(async () => {
-      while (this.log.length >= this.max && !this.closedWith) await new Promise<void>((r) => (this.spaceWaiter = r));
+      while (this.log.length >= this.max && !this.closedWith) await this.spaceFreed();
       if (this.closedWith) throw this.closedWith;
       this.log.push(record);
       this.pumpWaker?.();
@@ -71,6 +79,16 @@ class PushFeeder {
     });
     this.admitted = p.catch(() => {});
     return p;
+  }
+
+  /** Resolves when a trim frees space (or the job ends); with `needCheckpoint`, also to ask again. */
+  private spaceFreed(): Promise<void> {
+    const freed = new Promise<void>((r) => (this.spaceWaiter = r));
+    if (!this.needCheckpoint) return freed;
+    this.needCheckpoint();
+    let timer: NodeJS.Timeout | undefined;
+    const again = new Promise<void>((r) => { timer = setTimeout(r, CHECKPOINT_REQUEST_MS); });
+    return Promise.race([freed, again]).finally(() => clearTimeout(timer));
   }
 
   end(): Promise<void> {
@@ -153,12 +171,21 @@ class PushFeeder {
 export class PushSources {
   private readonly feeders = new Map<string, PushFeeder>();
 
-  constructor(graph: JobGraph, checkpointing: boolean) {
+  private checkpointRequested = false;
+
+  /** `triggerCheckpoint`: with checkpointing but no `intervalMs`, what a full push source calls (see PushFeeder). */
+  constructor(graph: JobGraph, checkpointing: boolean, triggerCheckpoint?: () => Promise<unknown>) {
+    // One request at a time; a refused one (the job is restarting …) is asked again by the feeder.
+    const needCheckpoint = triggerCheckpoint && ((): void => {
+      if (this.checkpointRequested) return;
+      this.checkpointRequested = true;
+      void triggerCheckpoint().catch(() => {}).finally(() => { this.checkpointRequested = false; });
+    });
     for (const v of graph.vertices) {
       const head = v.operators[0]!;
       if (head.spec.kind !== 'source' || head.spec.source.type !== 'push') continue;
       const { name, maxBufferedRecords } = head.spec.source;
-      this.feeders.set(name, new PushFeeder(name, v.id, head.uid, maxBufferedRecords, checkpointing));
+      this.feeders.set(name, new PushFeeder(name, v.id, head.uid, maxBufferedRecords, checkpointing, checkpointing ? needCheckpoint : undefined));
     }
   }
 
