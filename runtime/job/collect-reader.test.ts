@@ -1,12 +1,13 @@
 /**
  * The main thread's end of a collect sink, fed by a real subtask (driven in this thread by the
  * task harness): with checkpointing, records reach the app only once the checkpoint they
- * belong to completed, and a failover drops the rest (the restored job re-emits them).
+ * belong to completed, and a failover drops the rest (the restored job re-emits them); without
+ * retention, what the backlog before the first reader keeps and drops.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelReader, Doorbell } from '../../actors/index.ts';
-import { CollectReader, CollectedRecords } from './collect-reader.ts';
+import { BACKLOG_LIMIT, CollectReader, CollectedRecords } from './collect-reader.ts';
 import { StreamTaskTestHarness } from '../task/test-support/stream-task-test-harness.ts';
 import { relayJob } from '../task/test-support/harness-jobs.ts';
 
@@ -78,4 +79,19 @@ test('exactly-once collect: stopping reads what the channel still holds, so reco
   } finally {
     await h.close();
   }
+});
+
+test('without retention, the backlog before the first reader keeps the newest BACKLOG_LIMIT records and reports its first drop once per sink', () => {
+  const drops: Array<[string, number]> = [];
+  const sink = new CollectedRecords(['a', 'b'], false, (name, limit) => drops.push([name, limit]));
+  sink.deliver('a', Array.from({ length: BACKLOG_LIMIT }, (_, i) => i));
+  assert.deepEqual(drops, [], 'nothing dropped at the limit');
+  sink.deliver('a', [BACKLOG_LIMIT, BACKLOG_LIMIT + 1]);
+  sink.deliver('a', [BACKLOG_LIMIT + 2]);
+  assert.deepEqual(drops, [['a', BACKLOG_LIMIT]], 'reported once');
+  assert.equal(sink.droppedBeforeFirstReader('a'), 3);
+  const got: unknown[] = [];
+  sink.subscribe('a', (records) => got.push(...records));
+  assert.equal(got.length, BACKLOG_LIMIT);
+  assert.equal(got[0], 3);
 });

@@ -180,7 +180,8 @@ export class CollectedRecords {
   /** Without retention: records delivered while a sink never had a subscriber (undefined once one came). */
   private readonly backlog = new Map<string, unknown[] | undefined>();
   private readonly dropped = new Map<string, number>();
-  constructor(names: readonly string[], private readonly retain: boolean) {
+  /** `onFirstDrop`: called once per sink when its backlog first drops records (the job master warns). */
+  constructor(names: readonly string[], private readonly retain: boolean, private readonly onFirstDrop?: (name: string, limit: number) => void) {
     for (const n of names) {
       this.retained.set(n, []);
       if (!retain) this.backlog.set(n, []);
@@ -218,7 +219,9 @@ export class CollectedRecords {
         if (b.length > BACKLOG_LIMIT) {
           const over = b.length - BACKLOG_LIMIT;
           b.splice(0, over);
-          this.dropped.set(name, (this.dropped.get(name) ?? 0) + over);
+          const before = this.dropped.get(name) ?? 0;
+          this.dropped.set(name, before + over);
+          if (before === 0) this.onFirstDrop?.(name, BACKLOG_LIMIT);
         }
       }
     }

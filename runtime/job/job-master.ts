@@ -98,7 +98,8 @@ export class JobMaster implements JobControl {
     this.jobId = opts.jobId;
     this.name = def.name;
     this.sinkNameList = [...new Set(graph.vertices.flatMap((v) => v.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.type === 'collect' ? [o.spec.sink.name] : []))))];
-    this.collected = new CollectedRecords(this.sinkNameList, opts.retainCollected);
+    this.collected = new CollectedRecords(this.sinkNameList, opts.retainCollected, (sink, limit) => this.logger.warn({ sink, limit },
+      `collect sink '${sink}' has no results() reader yet and retainCollected is false: it keeps only the newest ${limit} records for the first reader, older ones are dropped — create the iterator before the job produces, or retain`));
     this.readingEnded = new Promise((r) => (this.endReading = r));
     this.logger = jobLogger(embedding, opts.jobId);
     this.life = new JobLifeLog(this.logger, def.name);
