@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { WeirError } from '../index.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
 import { injectFailuresInOrder } from './support/checkpoint-events.ts';
@@ -77,7 +78,7 @@ function execute(r: Run) {
     restartStrategy: r.restart === false ? { type: 'none' } : { type: 'fixed-delay', attempts: 8, delayMs: 0 },
   });
   const injected = injectFailuresInOrder(client, faults.map((f) => f.marker));
-  return { done: Promise.all([client.done, injected]).then(([result]) => result) };
+  return { client, done: Promise.all([client.done, injected]).then(([result]) => result) };
 }
 
 const exactReference = (n: number) => Array.from({ length: n }, (_, i) => pgRecord(i));
@@ -205,5 +206,50 @@ describe('PostgreSQL sink in a running job', () => {
     const committed = await rows('bad_record');
     assert.ok(committed.length > 0 && committed.length < bad, `committed rows: ${committed.length}`);
     assert.deepEqual(committed, exactReference(committed.length));
+  });
+});
+
+describe('PostgreSQL sink: too few prepared-transaction slots on the server', () => {
+  /** Sets max_prepared_transactions (needs a server restart); null: back to the test server's own setting. */
+  async function setMaxPrepared(n: number | null): Promise<void> {
+    await server.query(n === null ? 'ALTER SYSTEM RESET max_prepared_transactions' : `ALTER SYSTEM SET max_prepared_transactions = ${n}`);
+    await server.kill();
+    await server.restart();
+  }
+
+  test('fewer than 2 per sink subtask fails at open with WEIR_SINK_MISCONFIGURED saying how many are needed; all taken at a checkpoint fails at once, not restarted', async () => {
+    try {
+      await setMaxPrepared(3);
+      await createTable('few_prepared', false);
+      await assert.rejects(execute({ table: 'few_prepared', mode: 'exactly-once', n: 100, parallelism: 2, spinMicros: 0 }).done, (e: unknown) => {
+        assert.ok(e instanceof WeirError, String(e));
+        assert.equal(e.code, 'WEIR_SINK_MISCONFIGURED', e.message);
+        assert.match(e.message, /max_prepared_transactions is 3 on the server: this sink at parallelism 2 needs at least 4/);
+        return true;
+      });
+      // Enough for the sink, but other writers hold every slot when it prepares (53200).
+      await setMaxPrepared(2);
+      await server.query('CREATE TABLE slot_holder (x integer)');
+      const holders = [0, 1].map(async (i) => {
+        const c = new pg.Client({ connectionString: server.connectionString });
+        await c.connect();
+        await c.query('BEGIN');
+        await c.query(`INSERT INTO slot_holder VALUES (${i})`);
+        await c.query(`PREPARE TRANSACTION 'slot-holder-${i}'`);
+        await c.end();
+      });
+      await Promise.all(holders);
+      const run = execute({ table: 'few_prepared', mode: 'exactly-once', n: 100, parallelism: 1, spinMicros: 0 });
+      await assert.rejects(run.done, (e: unknown) => {
+        assert.ok(e instanceof WeirError, String(e));
+        assert.equal(e.code, 'WEIR_SINK_MISCONFIGURED', e.message);
+        assert.match(e.message, /maximum number of prepared transactions reached.*max_prepared_transactions is too small/);
+        return true;
+      });
+      assert.equal(run.client.attempts, 1, 'not restarted: every attempt would meet it again');
+    } finally {
+      for (const i of [0, 1]) await server.query(`ROLLBACK PREPARED 'slot-holder-${i}'`).catch(() => {});
+      await setMaxPrepared(null);
+    }
   });
 });

@@ -99,7 +99,7 @@ export class OpenTransactions<T> {
         } catch (e) {
           this.pool!.discard(c);
           l.conn = undefined;
-          throw e;
+          throw tooFewPreparedTransactions(e) ?? e;
         }
       }, { transaction: txn.gid });
       l.conn = undefined;
@@ -206,4 +206,14 @@ export class OpenTransactions<T> {
     const rec = culprit !== undefined ? preview(culprit) : `(one of ${records.length}, first ${preview(records[0])})`;
     return this.failures.recordRejected(rec, cause);
   }
+}
+
+/**
+ * The server's prepared-transaction slots are all taken (53200, which also means out of memory:
+ * told apart by its message): a setting, not a passing fault — every restart would meet it again.
+ */
+function tooFewPreparedTransactions(e: unknown): Error | undefined {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  if (err?.code !== '53200' || typeof err.message !== 'string' || !/prepared transactions/i.test(err.message)) return undefined;
+  return Object.assign(new Error(`${err.message}: max_prepared_transactions is too small for the sinks writing to this server (each exactly-once sink subtask may hold 2 prepared transactions; other jobs' count too) — raise it and restart PostgreSQL`), { code: '53200', forceKind: 'misconfigured' });
 }

@@ -92,8 +92,15 @@ class PostgresWriter<T> implements TwoPhaseCommitSink<T, PostgresTransaction> {
         if (this.upsert) await this.checkUpsertKey(c);
         else {
           const r = await c.query<{ max_prepared_transactions: string }>('SHOW max_prepared_transactions');
-          if (Number(r.rows[0]?.max_prepared_transactions ?? 0) <= 0) {
+          const max = Number(r.rows[0]?.max_prepared_transactions ?? 0);
+          if (max <= 0) {
             throw Object.assign(new Error('max_prepared_transactions is 0 on the server: exactly-once needs PREPARE TRANSACTION (set it > 0 and restart PostgreSQL, or use mode upsert)'), { code: '55000', forceKind: 'misconfigured' });
+          }
+          // Each subtask may hold two prepared transactions (checkpoint n's, awaiting its commit,
+          // while n + 1 prepares): fewer slots fail a checkpoint sooner or later.
+          const needed = 2 * this.info.parallelism;
+          if (max < needed) {
+            throw Object.assign(new Error(`max_prepared_transactions is ${max} on the server: this sink at parallelism ${this.info.parallelism} needs at least ${needed} (2 per subtask, more for other writers) — raise it and restart PostgreSQL`), { code: '55000', forceKind: 'misconfigured' });
           }
         }
       });
