@@ -103,10 +103,23 @@ describe('postgresLookup', () => {
     });
   });
 
+  test('a query running past queryTimeoutMs is cancelled by the server: WEIR_LOOKUP_FAILED (restartable), and no backend keeps running it', async () => {
+    await assert.rejects(run({ slowId: IDS[5]!, queryTimeoutMs: 300 }), (e: unknown) => {
+      assert.ok(e instanceof WeirError);
+      assert.equal(e.code, 'WEIR_LOOKUP_FAILED');
+      assert.match(e.message, /canceling statement due to statement timeout \(57014\)/);
+      assert.equal(isRestartable(e.code), true);
+      return true;
+    });
+    const running = await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND state = 'active' AND pid <> pg_backend_pid()");
+    assert.equal(Number(running[0]!.n), 0, 'the slow query was cancelled on the server, not left running');
+  });
+
   test('bad options are refused when the job is built', () => {
     assert.throws(() => postgresLookup({ connection: 'postgres://x', query: '', params: () => [] }), { code: 'WEIR_INVALID_ARGUMENT', message: /query must be SQL text/ });
     assert.throws(() => postgresLookup({ connection: 'postgres://x', query: 'SELECT 1', params: 'x' as never }), { code: 'WEIR_INVALID_ARGUMENT', message: /params must be a function/ });
     assert.throws(() => postgresLookup({ connection: 'postgres://x', query: 'SELECT 1', params: () => [], cache: { maxEntries: 0, ttlMs: 1 } }), { code: 'WEIR_INVALID_ARGUMENT', message: /cache.maxEntries must be an integer >= 1/ });
     assert.throws(() => postgresLookup({ connection: 'postgres://x', query: 'SELECT 1', params: () => [], poolSize: 0 }), { code: 'WEIR_INVALID_ARGUMENT', message: /poolSize must be an integer >= 1/ });
+    assert.throws(() => postgresLookup({ connection: 'postgres://x', query: 'SELECT 1', params: () => [], queryTimeoutMs: 0 }), { code: 'WEIR_INVALID_ARGUMENT', message: /queryTimeoutMs must be an integer >= 1/ });
   });
 });

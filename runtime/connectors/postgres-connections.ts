@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { WeirError } from '../../common/weir-error.ts';
-import { RuntimeErrorCode } from '../errors.ts';
+import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
 
 export type PgModule = typeof pg;
 
@@ -33,10 +33,29 @@ export function describeEndpoint(e: Endpoint): string {
 }
 
 /** pg's client configuration from a connection string or parameters. */
-export function clientConfig(connection: string | pg.ClientConfig, connectTimeoutMs: number): pg.ClientConfig {
-  return typeof connection === 'string'
-    ? { connectionString: connection, connectionTimeoutMillis: connectTimeoutMs }
-    : { ...connection, connectionTimeoutMillis: connectTimeoutMs };
+/**
+ * Refuses a `connection` option that is neither `{ host, port, … }` nor a connection string pg
+ * understands as one (`postgres://` / `postgresql://` URL, or a Unix socket directory): anything
+ * else was read as a host name and failed later as a *connection* failure, restarted forever.
+ */
+export function checkConnectionOption(what: string, connection: unknown): void {
+  if (typeof connection === 'string') {
+    const url = /^postgres(ql)?:\/\//i.test(connection);
+    if (url) {
+      try {
+        new URL(connection);
+        return;
+      } catch { /* refused below */ }
+    } else if (connection.startsWith('/')) return;
+    throw invalidArgument(`${what}: connection '${connection.replace(/:[^:@/]*@/, ':***@')}' is not a connection string: expected postgres://user:password@host:port/database (or { host, port, user, password, database })`, { option: 'connection' });
+  }
+  if (connection === null || typeof connection !== 'object') throw invalidArgument(`${what}: connection must be a connection string or { host, port, user, password, database }`, { option: 'connection' });
+}
+
+/** `statementTimeoutMs`: the server cancels a statement running longer (PostgreSQL's statement_timeout). */
+export function clientConfig(connection: string | pg.ClientConfig, connectTimeoutMs: number, statementTimeoutMs?: number): pg.ClientConfig {
+  const limits = { connectionTimeoutMillis: connectTimeoutMs, ...(statementTimeoutMs !== undefined ? { statement_timeout: statementTimeoutMs } : {}) };
+  return typeof connection === 'string' ? { connectionString: connection, ...limits } : { ...connection, ...limits };
 }
 
 /** Where `config` connects (pg's defaults and the connection string applied), and the password it uses. */

@@ -18,7 +18,7 @@ import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode, invalidArgument } from '../errors.ts';
 import type { PostgresConnectionOptions } from './postgres-sink-options.ts';
 import {
-  ConnectError, ConnectionPool, causeText, classify, clientConfig, describeEndpoint, endpointOf, loadPg, toParam, type Endpoint, type FailureKind,
+  ConnectError, ConnectionPool, causeText, checkConnectionOption, classify, clientConfig, describeEndpoint, endpointOf, loadPg, toParam, type Endpoint, type FailureKind,
 } from './postgres-connections.ts';
 import { LookupCache, type LookupCacheOptions } from './lookup-cache.ts';
 
@@ -45,6 +45,13 @@ export interface PostgresLookupOptions<IN, OUT> {
   readonly maxRetries?: number;
   /** Connection timeout. Default 10000 ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * The server cancels a lookup query (and the check at open) running longer than this
+   * (PostgreSQL's statement_timeout): a lookup the async operator timed out, or one torn down by a
+   * failover, stops holding a server backend then. Default 30000 ms; keep it at or below the async
+   * operator's timeout.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /** An AsyncFunction looking each input up in PostgreSQL; see {@link PostgresLookupOptions}. */
@@ -65,8 +72,8 @@ type Resolved<IN, OUT> = Required<Omit<PostgresLookupOptions<IN, OUT>, 'cache'>>
 
 function resolve<IN, OUT>(options: PostgresLookupOptions<IN, OUT>): Resolved<IN, OUT> {
   if (!options || typeof options !== 'object') throw invalidArgument('postgresLookup: expected options { connection, query, params }');
-  const { connection, query, params, poolSize = 4, maxRetries = 3, connectTimeoutMs = 10_000, cache } = options;
-  if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) throw invalidArgument('postgresLookup: connection must be a connection string or { host, port, user, password, database }', { option: 'connection' });
+  const { connection, query, params, poolSize = 4, maxRetries = 3, connectTimeoutMs = 10_000, queryTimeoutMs = 30_000, cache } = options;
+  checkConnectionOption('postgresLookup', connection);
   if (typeof query !== 'string' || query.trim().length === 0) throw invalidArgument('postgresLookup: query must be SQL text with $1 … $n placeholders', { option: 'query' });
   if (typeof params !== 'function') throw invalidArgument('postgresLookup: params must be a function input => [values for $1 … $n]', { option: 'params' });
   if (options.result !== undefined && typeof options.result !== 'function') throw invalidArgument('postgresLookup: result must be a function (input, rows) => outputs', { option: 'result' });
@@ -76,14 +83,18 @@ function resolve<IN, OUT>(options: PostgresLookupOptions<IN, OUT>): Resolved<IN,
   integer('poolSize', poolSize, 1);
   integer('maxRetries', maxRetries, 0);
   integer('connectTimeoutMs', connectTimeoutMs, 1);
+  integer('queryTimeoutMs', queryTimeoutMs, 1);
   if (cache !== undefined) {
     if (cache === null || typeof cache !== 'object') throw invalidArgument('postgresLookup: cache must be { maxEntries, ttlMs }', { option: 'cache' });
     integer('cache.maxEntries', cache.maxEntries, 1);
     if (typeof cache.ttlMs !== 'number' || !(cache.ttlMs > 0)) throw invalidArgument(`postgresLookup: cache.ttlMs must be a number > 0, got ${preview(cache.ttlMs)}`, { option: 'cache.ttlMs' });
   }
   const result = options.result ?? ((input: IN, rows: readonly LookupRow[]) => rows.map((r) => ({ ...(input as object), ...r }) as OUT));
-  return { connection, query, params, result, poolSize, maxRetries, connectTimeoutMs, cache };
+  return { connection, query, params, result, poolSize, maxRetries, connectTimeoutMs, queryTimeoutMs, cache };
 }
+
+/** SQLSTATE query_canceled: what a statement cut off by statement_timeout fails with. */
+const QUERY_CANCELED = '57014';
 
 const CODE_OF: Record<FailureKind, string> = {
   connection: RuntimeErrorCode.LOOKUP_CONNECTION_FAILED,
@@ -107,7 +118,7 @@ class PostgresLookup<IN, OUT> {
 
   async open(): Promise<void> {
     const pgm = await loadPg();
-    const config = clientConfig(this.o.connection as string | pg.ClientConfig, this.o.connectTimeoutMs);
+    const config = clientConfig(this.o.connection as string | pg.ClientConfig, this.o.connectTimeoutMs, this.o.queryTimeoutMs);
     const where = endpointOf(pgm, config);
     this.endpoint = where.endpoint;
     this.password ??= where.password;
@@ -118,8 +129,10 @@ class PostgresLookup<IN, OUT> {
     } catch (e) {
       const cause = e instanceof ConnectError ? e.original : e;
       const kind = classify(cause);
-      // A query the server cannot plan is a configuration error, whatever its SQLSTATE class.
-      throw this.error(kind === 'connection' ? 'connection' : 'misconfigured', 'open (connect and check the query)', cause);
+      // A query the server cannot plan is a configuration error, whatever its SQLSTATE class; one
+      // cancelled by queryTimeoutMs (57014: a lock on the table …) may go through after a restart.
+      const cancelled = (cause as { code?: unknown })?.code === QUERY_CANCELED;
+      throw this.error(kind === 'connection' ? 'connection' : cancelled ? 'other' : 'misconfigured', 'open (connect and check the query)', cause);
     }
   }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { TaskInfo } from '../api/functions.ts';
 import { invalidArgument } from '../errors.ts';
 import { preview } from '../../common/weir-error.ts';
+import { checkConnectionOption } from './postgres-connections.ts';
 
 /** Each field may be `undefined` (absent): `password: process.env.PGPASSWORD` type-checks under exactOptionalPropertyTypes. */
 export interface PostgresConnectionOptions {
@@ -58,7 +59,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 export function resolveOptions<T>(options: PostgresSinkOptions<T>): ResolvedOptions<T> {
   if (!options || typeof options !== 'object') throw invalidArgument('postgresSink: expected options { connection, table, columns, mode }');
   const { connection, table, columns, mode = 'exactly-once', key, batchRows = 500, maxBufferedRows = 100_000, poolSize = 4, connectTimeoutMs = 10_000 } = options;
-  if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) throw invalidArgument('postgresSink: connection must be a connection string or { host, port, user, password, database }', { option: 'connection' });
+  checkConnectionOption('postgresSink', connection);
   if (typeof table !== 'string' || !table.split('.').every((p) => IDENT.test(p)) || table.split('.').length > 2) {
     throw invalidArgument(`postgresSink: table '${String(table)}' must be 'table' or 'schema.table' (letters, digits, _ and $)`, { option: 'table' });
   }
