@@ -48,6 +48,9 @@ export interface JobCheckpointingOptions {
   readonly stats?: CheckpointStatsTracker;
 }
 
+/** How long a requested checkpoint or savepoint waits for the checkpoints in flight to leave room. */
+export const TRIGGER_WAIT_MS = 60_000;
+
 export class JobCheckpointing {
   readonly storage: CheckpointStorage;
   coordinator: CheckpointCoordinator;
@@ -286,21 +289,31 @@ export class JobCheckpointing {
    * checkpoint` on a job checkpointing every few ms must not answer 409.
    */
   private async triggerInTurn(request: TriggerOptions): Promise<CompletedCheckpoint> {
-    for (let waited = 0; ; waited += 2) {
-      const coordinator = this.coordinator;
+    // At most TRIGGER_WAIT_MS for room (wall time, every wait counted); then TOO_MANY_CHECKPOINT_REQUESTS
+    // (the REST endpoint's 409). Once started, the checkpoint takes as long as it takes.
+    const deadline = systemClock.now() + TRIGGER_WAIT_MS;
+    const coordinator = this.coordinator;
+    for (;;) {
       for (;;) {
         // Refused as soon as it can never start (a stop-with-savepoint too: once the input ended, the
         // job finishes by itself and its final checkpoint is the last), not after what it waited for.
         const refused = coordinator.requestRefusal(request.kind ?? 'checkpoint');
         if (refused) throw refused;
-        if (coordinator.pendingCheckpointIds().length === 0) break;
+        const pending = coordinator.pendingCheckpointIds();
+        if (pending.length === 0) break;
+        if (systemClock.now() > deadline) {
+          const kind = request.kind ?? 'checkpoint';
+          throw new WeirError('WEIR_CHECKPOINT_FAILED',
+            `Cannot trigger ${kind}: checkpoint(s) ${pending.join(', ')} still in progress after ${TRIGGER_WAIT_MS / 1000} s (under backpressure an aligned checkpoint can take minutes: consider unaligned checkpoints or buffer debloating)`,
+            { reason: 'TOO_MANY_CHECKPOINT_REQUESTS', kind, pending, waitedMs: TRIGGER_WAIT_MS });
+        }
         await sleep(2);
       }
       try {
         return await coordinator.trigger(request);
       } catch (e) {
         const reason = (e as WeirError).details?.reason;
-        if (reason !== 'TOO_MANY_CHECKPOINT_REQUESTS' || waited > 60_000) throw e;
+        if (reason !== 'TOO_MANY_CHECKPOINT_REQUESTS' || systemClock.now() > deadline) throw e;
       }
     }
   }
