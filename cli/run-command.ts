@@ -70,6 +70,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     result = await client.done;
     await stopping;
+  } catch (e) {
+    // Failed for good: what an operator needs next — why it failed over before, and where to restore from.
+    stopStatus();
+    console.log(failedText(client, plan));
+    throw e;
   } finally {
     stopStatus();
     process.off('SIGINT', onSignal);
@@ -162,21 +167,31 @@ function resultText(result: JobResult, plan: RunPlan, collected: readonly Collec
   }
   for (const v of result.metrics.vertices) out.push(`  ${v.name} (p=${v.parallelism}): in ${v.recordsIn}, out ${v.recordsOut}`);
   if (result.restoredFrom) out.push(`restored from ${result.restoredFrom.path} (id ${result.restoredFrom.checkpointId})`);
-  for (const f of result.failovers ?? []) {
-    out.push(`failover ${f.attempt}: ${f.cause.code ? `${f.cause.code}: ` : ''}${f.cause.message} → restored ${f.restoredCheckpointId === null ? 'nothing (fresh start)' : `checkpoint ${f.restoredCheckpointId}`}, recovery ${f.recoveryMs} ms`);
-  }
-  const cp = result.checkpoints;
-  if (cp) {
-    out.push(`checkpoints: ${cp.counts.completed} completed, ${cp.counts.failed} failed (of ${cp.counts.triggered} triggered)`);
-    const latest = cp.latest.completed;
-    if (latest && latest.kind === 'checkpoint') {
-      const dir = path.join(checkpointDirOf(plan)!, result.jobId, `chk-${latest.checkpointId}`);
-      out.push(existsSync(dir)
-        ? `  latest: ${dir} (restore with: --restore ${dir}, or --restore latest)`
-        : `  latest: chk-${latest.checkpointId}, discarded when the job ended (keep it with --retention retain-on-cancel)`);
-    }
-  }
+  out.push(...failoverLines(result.failovers ?? []), ...checkpointLines(result.checkpoints, plan, result.jobId));
   return out.join('\n');
+}
+
+/** What `weir run` prints when the job failed for good (the error itself follows on stderr). */
+function failedText(client: JobClient, plan: RunPlan): string {
+  return [`job ${client.jobId} failed`, ...failoverLines(client.failovers), ...checkpointLines(client.checkpointStats(), plan, client.jobId)].join('\n');
+}
+
+function failoverLines(failovers: JobResult['failovers']): string[] {
+  return failovers.map((f) => `failover ${f.attempt}: ${f.cause.code ? `${f.cause.code}: ` : ''}${f.cause.message} → restored ${f.restoredCheckpointId === null ? 'nothing (fresh start)' : `checkpoint ${f.restoredCheckpointId}`}, recovery ${f.recoveryMs} ms`);
+}
+
+/** The checkpoint counts and the latest completed checkpoint: its path while it exists (a failed job keeps its checkpoints). */
+function checkpointLines(cp: JobResult['checkpoints'], plan: RunPlan, jobId: string): string[] {
+  if (!cp) return [];
+  const out = [`checkpoints: ${cp.counts.completed} completed, ${cp.counts.failed} failed (of ${cp.counts.triggered} triggered)`];
+  const latest = cp.latest.completed;
+  if (latest && latest.kind === 'checkpoint') {
+    const dir = path.join(checkpointDirOf(plan)!, jobId, `chk-${latest.checkpointId}`);
+    out.push(existsSync(dir)
+      ? `  latest: ${dir} (restore with: --restore ${dir}, or --restore latest)`
+      : `  latest: chk-${latest.checkpointId}, discarded when the job ended (keep it with --retention retain-on-cancel)`);
+  }
+  return out;
 }
 
 /** `job.execute()`: an option execute() refuses (a value the flags let through, e.g. --rest-port 99999, or --rest-host 0.0.0.0 without a token) is a usage error (exit 2), as the flags' own checks are. */

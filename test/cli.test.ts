@@ -253,6 +253,26 @@ describe('weir run with checkpoints, then weir checkpoints and weir inspect', ()
   });
 });
 
+describe('weir run of a job that fails for good', () => {
+  test('prints the failovers and the latest checkpoint to restore from before the error, exit 1', async () => {
+    const cpDir = path.join(tmp, 'checkpoints-failing');
+    const flag = path.join(tmp, 'fail-now');
+    const outcome = weir(['run', JOB, '--job-id', 'cli-fail', '--params', JSON.stringify({ n: 10_000_000, keys: KEYS, sinkMicros: 20, failFlag: flag }), '--parallelism', '2',
+      '--state-dir', path.join(tmp, 'state-failing'), '--checkpoint-dir', cpDir, '--checkpoint-interval', '20', ...CHECKPOINT_SAFETY,
+      '--restart-strategy', JSON.stringify({ type: 'fixed-delay', attempts: 1, delayMs: 0 })]);
+    assert.ok(await completeCheckpointIn(path.join(cpDir, 'cli-fail')), 'a checkpoint completed');
+    fs.writeFileSync(flag, '');
+    const run = await outcome;
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /^job cli-fail failed$/m);
+    assert.match(run.stdout, /^failover 1: WEIR_USER_FUNCTION_FAILED: .*injected sink failure → restored checkpoint \d+, recovery \d+ ms$/m);
+    assert.match(run.stdout, /^checkpoints: [1-9]\d* completed, \d+ failed \(of \d+ triggered\)$/m);
+    const latest = /^ {2}latest: (\S+) \(restore with: --restore \1, or --restore latest\)$/m.exec(run.stdout);
+    assert.ok(latest && fs.existsSync(path.join(latest[1]!, '_metadata')), `the latest checkpoint's path, kept: ${run.stdout}`);
+    assert.match(run.stderr, /WEIR_USER_FUNCTION_FAILED/);
+  });
+});
+
 describe('stop with a savepoint on SIGTERM, then restore from it', () => {
   const N = 300_000; // 6 s of sink time in the first run: the signal always comes first
 

@@ -4,10 +4,12 @@
  * that periodic checkpoints happen while it runs. Params: `n` records, `keys`
  * keys, `sinkMicros` spent per record in the sink.
  */
+import fs from 'node:fs';
 import { defineJob } from '../../index.ts';
 import { counter, spin, type Rec } from './checkpoint-jobs.ts';
 
-export interface CliJobParams { n: number; keys: number; sinkMicros: number }
+/** `failFlag`: once that file exists, the sink throws on every record (the job fails over, then for good). */
+export interface CliJobParams { n: number; keys: number; sinkMicros: number; failFlag?: string }
 
 export const cliJob = defineJob('t-cli', (env, p: CliJobParams) => {
   env.fromSequence(0, p.n - 1).setParallelism(2).uid('numbers')
@@ -17,6 +19,7 @@ export const cliJob = defineJob('t-cli', (env, p: CliJobParams) => {
     .setParallelism(2)
     .uid('counter')
     .map((c) => {
+      if (p.failFlag && fs.existsSync(p.failFlag)) throw new Error('injected sink failure');
       spin(p.sinkMicros);
       return c;
     })
