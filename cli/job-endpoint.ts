@@ -28,6 +28,8 @@ export interface JobTarget {
   readonly state?: string;
   readonly durationMs?: number;
   readonly attempts?: number;
+  /** Failovers so far (a restarting job counts the one in progress). */
+  readonly restarts?: number;
 }
 
 export class JobEndpoints {
@@ -52,8 +54,8 @@ export class JobEndpoints {
     const out: JobTarget[] = [];
     for (const url of urls) {
       try {
-        const body = (await this.request('GET', `${url}/jobs`)) as { jobs: Array<{ id: string; name: string; state: string; durationMs: number; attempts: number }> };
-        for (const j of body.jobs) out.push({ jobId: j.id, name: j.name, url, state: j.state, durationMs: j.durationMs, attempts: j.attempts });
+        const body = (await this.request('GET', `${url}/jobs`)) as { jobs: Array<{ id: string; name: string; state: string; durationMs: number; attempts: number; restarts?: number }> };
+        for (const j of body.jobs) out.push({ jobId: j.id, name: j.name, url, state: j.state, durationMs: j.durationMs, attempts: j.attempts, ...(j.restarts !== undefined ? { restarts: j.restarts } : {}) });
       } catch (e) {
         if (this.url) throw e; // the endpoint named explicitly must answer
         if ((e as WeirError).details?.status === 401) {

@@ -19,7 +19,7 @@ export async function listCommand(argv: readonly string[]): Promise<number> {
     console.log('no running jobs');
     return 0;
   }
-  const rows = [['JOB ID', 'NAME', 'STATE', 'UPTIME', 'RESTARTS', 'URL'], ...jobs.map((j) => [j.jobId, j.name, j.state ?? '', uptime(j.durationMs), String(Math.max(0, (j.attempts ?? 1) - 1)), j.url])];
+  const rows = [['JOB ID', 'NAME', 'STATE', 'UPTIME', 'RESTARTS', 'URL'], ...jobs.map((j) => [j.jobId, j.name, j.state ?? '', uptime(j.durationMs), String(j.restarts ?? Math.max(0, (j.attempts ?? 1) - 1)), j.url])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
   return 0;

@@ -152,7 +152,7 @@ test('REST API: jobs, job with its plan, metrics, checkpoints; bad requests get 
     const seen = { count: 0 };
     await pushAndDrain(client, 0, 100, seen, true);
     const jobs = await json(`${url}/jobs`);
-    assert.deepEqual(jobs.body.jobs.map((j: any) => [j.id, j.name, j.state]), [[client.jobId, 't-observed', 'running']]);
+    assert.deepEqual(jobs.body.jobs.map((j: any) => [j.id, j.name, j.state, j.attempts, j.restarts]), [[client.jobId, 't-observed', 'running', 1, 0]]);
     const detail = await json(`${url}/jobs/${client.jobId}`);
     assert.equal(detail.status, 200);
     assert.deepEqual(detail.body.plan.vertices.map((v: any) => [v.id, v.parallelism]), [['events', 1], ['slow-map', 1], ['count', 1]]);

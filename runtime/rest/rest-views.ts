@@ -16,6 +16,8 @@ export function jobOverview(client: JobClient, sample: JobSample | undefined) {
     startTime: client.startTime,
     durationMs: sample?.metrics.durationMs ?? Date.now() - client.startTime,
     attempts: client.attempts,
+    /** Failovers so far (counted when the job fails over; `attempts` grows when the next attempt deploys). */
+    restarts: client.failovers.length,
   };
 }
 
