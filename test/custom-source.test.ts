@@ -16,6 +16,9 @@ import { linesJob } from '../examples/custom-source/job.ts';
 import { checkpointMidStreamThenCancel, injectFailures } from './support/checkpoint-events.ts';
 import { brokenSourceJob, linesFaultJob, startGateJob, taskInfoSourceJob } from './support/custom-source-jobs.ts';
 import { rng } from './support/random.ts';
+import { linesSource } from '../examples/custom-source/lines-source.ts';
+import { StreamEnvironment } from '../index.ts';
+import { buildJobGraph } from '../runtime/graph/job-graph.ts';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
 
@@ -155,5 +158,18 @@ describe('the Source API: a source reading the lines of several files', () => {
     const result = await taskInfoSourceJob.execute({ parallelism: 1, maxParallelism: 64, restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 } }).done;
     assert.equal(result.failovers.length, 1, 'attempt 0 failed once');
     assert.deepEqual((result.collected.out as string[]).map((s) => JSON.parse(s)), [{ operatorName: 'Info', uid: 'info-source', subtask: 0, parallelism: 1, maxParallelism: 64, attempt: 1 }]);
+  });
+});
+
+describe('fromSource with a watermark strategy is one operator to the user, as in Flink', () => {
+  test('uid() names the source (its split positions) and setParallelism() sets source and assigner, which stay chained', () => {
+    const env = new StreamEnvironment(2, 128);
+    env.fromSequence(1, 3).collect('early'); // an earlier source: automatic uids shift, explicit ones do not
+    env.fromSource(linesSource(['/nonexistent']), { timestamp: () => 0 }, 'Lines').uid('lines').setParallelism(3).collect('out');
+    const graph = buildJobGraph(env.graph, { parallelism: 2, maxParallelism: 128 });
+    const vertex = graph.vertices.find((v) => v.operators[0]!.uid === 'lines');
+    assert.ok(vertex, `the source itself has uid 'lines': ${graph.vertices.map((v) => v.operators.map((o) => o.uid).join('+')).join(', ')}`);
+    assert.deepEqual(vertex.operators.map((o) => o.uid).slice(0, 2), ['lines', 'lines-watermarks']);
+    assert.equal(vertex.parallelism, 3);
   });
 });

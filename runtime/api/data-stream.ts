@@ -350,6 +350,30 @@ export class SinkHandle {
   name(name: string): this { this.nodeRef.name = name; return this; }
 }
 
+/**
+ * `fromSource(source, watermarkStrategy)`: the source with its timestamp/watermark assigner chained,
+ * one operator to the user as in Flink (where the source generates the watermarks itself). `uid`
+ * names the source — its split positions are what the uid must keep across job changes — and the
+ * assigner gets `<uid>-watermarks`; `setParallelism` sets both (so they stay chained).
+ */
+export class SourceWithWatermarks<T> extends SingleOutputStream<T> {
+  /** @internal */
+  constructor(graph: StreamGraph, assigner: StreamNode, /** @internal */ readonly sourceRef: StreamNode) {
+    super(graph, assigner);
+  }
+
+  override setParallelism(parallelism: number): this {
+    setNodeParallelism(this.sourceRef, parallelism);
+    return super.setParallelism(parallelism);
+  }
+
+  override uid(uid: string): this {
+    setNodeUid(this.graph, this.sourceRef, uid);
+    setNodeUid(this.graph, this.nodeRef, `${uid}-watermarks`);
+    return this;
+  }
+}
+
 /** @internal Appends a one-input operator after `stream` (for builders outside this module, e.g. AsyncDataStream). */
 export function appendOperator<R>(stream: DataStream<any>, spec: OperatorSpec, name: string): SingleOutputStream<R> {
   return (stream as unknown as { append<X>(spec: OperatorSpec, name: string): SingleOutputStream<X> }).append<R>(spec, name);

@@ -11,7 +11,7 @@ import { generatorSource, sequenceSource } from '../connectors/numeric-sources.t
 import { textFileSource } from '../connectors/text-file-source.ts';
 import type { RedisStreamEntry, RedisStreamsOptions } from '../connectors/redis-streams-options.ts';
 import { isParallelSource } from '../graph/source-spec.ts';
-import { SingleOutputStream } from './data-stream.ts';
+import { SingleOutputStream, SourceWithWatermarks } from './data-stream.ts';
 import { invalidArgument } from '../errors.ts';
 import type { Source, SourceSplit } from './source-api.ts';
 import type { WatermarkStrategy } from './functions.ts';
@@ -87,7 +87,9 @@ export class StreamEnvironment {
     }
     if (typeof name !== 'string' || name.length === 0) throw invalidArgument('fromSource: name must be a non-empty string');
     const stream = this.addSource<T>({ type: 'custom', source: source as unknown as Source<unknown, SourceSplit> }, name);
-    return watermarkStrategy ? stream.assignTimestampsAndWatermarks(watermarkStrategy) : stream;
+    if (!watermarkStrategy) return stream;
+    // One operator to the user, as Flink's fromSource: uid() and setParallelism() reach the source.
+    return new SourceWithWatermarks<T>(this.graph, stream.assignTimestampsAndWatermarks(watermarkStrategy).nodeRef, stream.nodeRef);
   }
 
   /**
