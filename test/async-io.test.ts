@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asyncLookupJob, type Looked } from './support/async-jobs.ts';
-import { injectFailures } from './support/checkpoint-events.ts';
+import { asyncLookupJob, gatedLookupJob, rejectingLookupJob, type Looked } from './support/async-jobs.ts';
+import { injectFailures, untilJobState } from './support/checkpoint-events.ts';
 import { AsyncDataStream, StreamEnvironment } from '../index.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -52,6 +52,32 @@ describe('async I/O', () => {
       }
     });
   }
+
+  test('chained to its source and at capacity, the results of completed requests leave the subtask while slow ones hold it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-async-gated-'));
+    try {
+      const gate = path.join(dir, 'gate');
+      const client = gatedLookupJob.execute({ params: { n: 100, gate }, parallelism: 1 });
+      // Before the gate opens: the 27 fast results ahead of request 30 (they sat in a partial batch until the slow ones answered).
+      await untilJobState(client, '27 fast results collected while the slow requests wait', () => client.collected('out').length >= 27);
+      assert.deepEqual([...(client.collected('out') as number[])].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 10 !== 0));
+      fs.writeFileSync(gate, '');
+      const result = await client.done;
+      assert.deepEqual([...(result.collected.out as number[])].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a rejected request and a rejected open() say which they were', async () => {
+    await assert.rejects(rejectingLookupJob.execute({ params: { failOpen: false }, parallelism: 1, restartStrategy: { type: 'none' } }).done,
+      { code: 'WEIR_USER_FUNCTION_FAILED', message: /asyncInvoke \(its Promise rejected\) of operator 'Lookup' .* on record 3: lookup of 3 failed/ });
+    await assert.rejects(rejectingLookupJob.execute({ params: { failOpen: true }, parallelism: 1, restartStrategy: { type: 'none' } }).done, (e: Error) => {
+      assert.match(e.message, /open\(\) of operator 'Lookup' \(uid lookup, subtask 1\/1\) threw: no connection/);
+      assert.doesNotMatch(e.message, /record undefined/);
+      return true;
+    });
+  });
 
   test('bad arguments are typed errors', () => {
     const env = new StreamEnvironment(1, 128);

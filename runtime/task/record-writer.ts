@@ -45,6 +45,10 @@ export class OutputBudget {
   operatorBlocked(): void {
     this.blocking++;
   }
+  /** An operator (not an output channel) holds the input back now. */
+  get blockedByOperator(): boolean {
+    return this.blocking > 0;
+  }
   operatorUnblocked(): void {
     this.blocking--;
   }

@@ -130,6 +130,7 @@ export class SourceTask extends StreamTask {
     const input = this.chain.input;
     const budget = this.outputs.budget;
     let want = 1;
+    let operatorPaused = false;
     try {
       while (!this.stopping) {
         let batch: SourceBatch | Promise<SourceBatch> | undefined = reader.read(want);
@@ -154,12 +155,17 @@ export class SourceTask extends StreamTask {
           if (budget.exceeded && i < records.length) {
             // Bounded in-flight data (record-writer.ts): wait for the output before the next record.
             paused = true;
+            operatorPaused ||= budget.blockedByOperator;
             this.batchOpen = true;
             await this.drain();
           }
         }
         if (paused) this.closeBatch();
-        want = paused ? Math.max(1, want >> 1) : Math.min(SOURCE_BATCH, want * 2);
+        // A chained operator at capacity (async I/O) pauses the batch on a request that may take
+        // long, and a barrier waits for the batch's end (see the top): read one record at a time
+        // then, so a checkpoint waits for one record's room at most, as in Flink.
+        want = operatorPaused ? 1 : paused ? Math.max(1, want >> 1) : Math.min(SOURCE_BATCH, want * 2);
+        operatorPaused = false;
         await this.drain();
         if (batch.done) break;
         await this.maybeYield();

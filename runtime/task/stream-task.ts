@@ -230,6 +230,10 @@ export abstract class StreamTask implements CheckpointedTask {
       // for a full ring — mails (its completions) and priority input are handled meanwhile.
       const blocked = this.outputs.inputBlocked;
       if (!blocked || this.stopping) return;
+      // No input until then: publish what the operators emitted (the completions' results), as an
+      // idle input does — partial batches waited for the blocking request otherwise.
+      this.outputs.flushAll();
+      for (const f of this.chain.flushables) f.flush();
       await this.whileOutputBlocked(this.waits.untilStopped(blocked));
     }
   }

@@ -50,3 +50,24 @@ export const asyncLookupJob = defineJob('t-async-lookup', (env, p: AsyncJobParam
     }).setParallelism(p.parallelism).uid('after')
     .collect('out');
 });
+
+/**
+ * A lookup chained to its source (parallelism 1) whose every tenth request waits until `gate`
+ * exists: with capacity 4 the slow requests 0, 10, 20 and 30 fill it, and the 27 fast ones before
+ * 30 have answered. Outputs each input.
+ */
+export const gatedLookupJob = defineJob('t-async-gated', (env, p: { n: number; gate: string }) => {
+  const numbers = env.fromSequence(0, p.n - 1).setParallelism(1);
+  AsyncDataStream.unorderedWait(numbers, async (i: number) => {
+    if (i % 10 === 0) while (!fs.existsSync(p.gate)) await new Promise((r) => setTimeout(r, 5));
+    return [i];
+  }, 600_000, 4).setParallelism(1).uid('gated').collect('out');
+});
+
+/** A lookup whose Promise rejects for input 3, or (failOpen) whose open() rejects. */
+export const rejectingLookupJob = defineJob('t-async-rejecting', (env, p: { failOpen: boolean }) => {
+  AsyncDataStream.orderedWait<number, number>(env.fromSequence(0, 9), {
+    open: async () => { if (p.failOpen) throw new Error('no connection'); },
+    asyncInvoke: async (i: number, future) => { if (i === 3) throw new Error('lookup of 3 failed'); future.complete([i]); },
+  }, 60_000, 4).name('Lookup').uid('lookup').collect('out');
+});

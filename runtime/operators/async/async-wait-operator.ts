@@ -18,7 +18,7 @@
 import type { TaskInfo } from '../../api/functions.ts';
 import type { AsyncFunction, ResultFuture } from '../../api/async-functions.ts';
 import { WeirError, preview } from '../../../common/weir-error.ts';
-import { isThenable, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
+import { isThenable, NO_RECORD, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
 import { StreamElementQueue, type RecordEntry } from './stream-element-queue.ts';
 
 export interface AsyncWaitConfig {
@@ -65,7 +65,7 @@ export class AsyncWaitOperator implements StreamOperator {
       try {
         await this.fn.open({ taskInfo: this.info });
       } catch (e) {
-        throw userFunctionFailed(this.info, 'open()', undefined, e);
+        throw userFunctionFailed(this.info, 'open()', NO_RECORD, e);
       }
     }
     // Re-issue what was queued at the checkpoint, in order.
@@ -147,7 +147,7 @@ export class AsyncWaitOperator implements StreamOperator {
     } catch (e) {
       throw userFunctionFailed(this.info, 'asyncInvoke', entry.value, e);
     }
-    if (isThenable(r)) (r as Promise<unknown>).then(undefined, (e) => rf.completeExceptionally(e));
+    if (isThenable(r)) (r as Promise<unknown>).then(undefined, (e) => this.rejected(entry, e));
   }
 
   /** Completions only submit mails; the mail applies them on the loop. */
@@ -171,8 +171,17 @@ export class AsyncWaitOperator implements StreamOperator {
         }
         settle(() => this.onComplete(entry, list, what));
       },
-      completeExceptionally: (error) => settle(() => { throw userFunctionFailed(this.info, what, entry.value, error); }),
+      completeExceptionally: (error) => settle(() => { throw userFunctionFailed(this.info, `${what} (ResultFuture.completeExceptionally)`, entry.value, error); }),
     };
+  }
+
+  /** asyncInvoke's Promise rejected: the request fails, named as such (not as a synchronous throw). */
+  private rejected(entry: RecordEntry, error: unknown): void {
+    if (this.closed || entry.results !== undefined || this.settled.has(entry)) return;
+    this.ctx.executeMail('async asyncInvoke rejection', () => {
+      if (entry.results !== undefined || this.settled.has(entry)) return;
+      throw userFunctionFailed(this.info, 'asyncInvoke (its Promise rejected)', entry.value, error);
+    });
   }
 
   private onComplete(entry: RecordEntry, results: unknown[], what: 'asyncInvoke' | 'timeout'): void {
