@@ -275,6 +275,15 @@ export class ActorSystem {
     }
   }
 
+  /** Terminates the worker of an unresponsive host: piscina then rejects its task (#onHostEnded). */
+  #terminate(slot: HostSlot, why: string): void {
+    if (slot.observed.terminated !== undefined) return;
+    slot.observed.terminated = why;
+    this.#logger.warn({ host: slot.index, thread: slot.threadId, actors: [...slot.actors] }, `terminating host ${slot.index}: ${why}`);
+    const worker = this.#pool.threads.find((w) => w.threadId === slot.threadId);
+    void worker?.terminate();
+  }
+
   #onHostEnded(slot: HostSlot, error: unknown): void {
     if (this.#shutdown || slot.state === 'stopping' || slot.state === 'stopped' || slot.state === 'failed') {
       slot.dead.reject(new WeirError('WEIR_ACTOR_SYSTEM_SHUT_DOWN', `host ${slot.index} was shut down`, { host: slot.index }));
@@ -378,8 +387,15 @@ export class ActorSystem {
         if (!live()) return;
         const { stopTimeoutMs } = system.#opts;
         const stopped = slot.dead.race(slot.connection.stop(id, reason, stopTimeoutMs));
-        await withDeadline(stopped, stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer stop("${id}")`, { actorId: id, host: slot.index }));
-        // The done/failed event was posted before the reply, on the events port.
+        try {
+          await withDeadline(stopped, stopTimeoutMs + REPLY_GRACE_MS, () => new WeirError('WEIR_ACTOR_HOST_UNRESPONSIVE', `host ${slot.index} did not answer stop("${id}")`, { actorId: id, host: slot.index }));
+        } catch (e) {
+          if (!(e instanceof WeirError && e.code === 'WEIR_ACTOR_HOST_UNRESPONSIVE')) throw e;
+          // Its thread is stuck (a record or callback that never returns): only terminating the
+          // worker stops it. Its actors are then lost as in a crash, and the host is restarted.
+          system.#terminate(slot, `it did not answer stop("${id}") within ${stopTimeoutMs + REPLY_GRACE_MS} ms (a record or a callback that never returns blocks its thread)`);
+        }
+        // The done/failed event was posted before the reply, on the events port (or the host died).
         await record.done.promise.catch(() => undefined);
       },
     };

@@ -34,6 +34,8 @@ export interface HostFailureClass {
   kind: 'worker-exit' | 'worker-error';
   /** Present for `worker-exit`. */
   exitCode?: number;
+  /** Why the actor system terminated the worker itself (its thread no longer answered). */
+  terminated?: string;
 }
 
 /** piscina's message when a worker exits while running a task: "worker exited with code: 3". */
@@ -45,6 +47,8 @@ export interface WorkerObservation {
   exitCode?: number;
   /** True when the worker emitted 'error' (uncaught exception, out of memory, failed load). */
   errored?: boolean;
+  /** Set before the actor system terminates an unresponsive worker: why. */
+  terminated?: string;
 }
 
 /**
@@ -54,6 +58,7 @@ export interface WorkerObservation {
  * the reliable source; failing that, piscina's message is parsed.
  */
 export function classifyHostFailure(error: unknown, observed: WorkerObservation = {}): HostFailureClass {
+  if (observed.terminated !== undefined) return { kind: 'worker-exit', exitCode: observed.exitCode ?? 1, terminated: observed.terminated };
   if (observed.errored) return { kind: 'worker-error' };
   if (observed.exitCode !== undefined) return { kind: 'worker-exit', exitCode: observed.exitCode };
   const message = error instanceof Error ? error.message : String(error);
@@ -81,6 +86,7 @@ export const HOST_FAILURE_CODES = {
 /** One-line description of a host death, e.g. "host 1 (worker thread 7) exited with exit code 3". */
 export function describeHostDeath(death: HostDeath): string {
   const where = death.threadId >= 0 ? `host ${death.host} (worker thread ${death.threadId})` : `host ${death.host}`;
+  if (death.failure.terminated !== undefined) return `${where} was terminated: ${death.failure.terminated}`;
   if (death.failure.kind === 'worker-exit') return `${where} exited with exit code ${death.failure.exitCode}`;
   const message = death.error instanceof Error ? death.error.message : String(death.error);
   const code = (death.error as { code?: unknown } | null)?.code;

@@ -178,3 +178,17 @@ export const exactlyOnceJob = defineJob('t-exactly-once', (env, p: FaultJobParam
   slow.collect('out');
   slow.sinkTo(fileSink).setParallelism(p.parallelism).uid('files');
 });
+
+/**
+ * A record that never returns: once `marker` exists, the first subtask to claim it loops forever
+ * in the map (its worker thread stops answering). Otherwise a slow pass-through to collect.
+ */
+export const stuckRecordJob = defineJob('t-stuck-record', (env, p: { n: number; marker: string }) => {
+  env.fromSequence(0, p.n - 1)
+    .map((i) => {
+      if (fs.existsSync(p.marker) && claim(p.marker)) for (;;) { /* stuck */ }
+      spin(50);
+      return i;
+    }).uid('maybe-stuck')
+    .collect('out');
+});
