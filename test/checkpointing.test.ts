@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backpressuredJob, type Counted } from './support/checkpoint-jobs.ts';
+import { backpressuredJob, countingJob, type Counted } from './support/checkpoint-jobs.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
+import type { WeirError } from '../index.ts';
 
 const A = 30_000;
 const B = 6_000;
@@ -124,4 +125,34 @@ test('a checkpoint that times out is aborted; the job keeps running and finishes
   assert.ok(expired.length > 0, `expired checkpoints: ${JSON.stringify(s.counts)}`);
   const lastExpired = Math.max(...expired.map((c) => c.id));
   assert.ok(s.ended.some((c) => c.status === 'completed' && c.id > lastExpired), 'a checkpoint completed after the last expired one (the final one at least)');
+});
+
+test('a subtask whose checkpoint directory cannot be created declines that checkpoint (counted toward tolerableFailures), no failover', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-cp-dir-'));
+  try {
+    const n = 60_000;
+    const client = countingJob.execute({
+      params: { n, keys: 8, sinkMicros: 30 }, parallelism: 2, jobId: 'blocked-dir', stateBackend: 'heap',
+      checkpointing: { directory: dir, tolerableFailures: 5 }, // manual triggers only
+      restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
+    });
+    await client.running;
+    assert.equal((await client.triggerCheckpoint()).checkpointId, 1);
+    // chk-2/counter-0 is a file: subtask 0 of the counter cannot create its directory for checkpoint 2.
+    fs.mkdirSync(path.join(dir, 'blocked-dir', 'chk-2'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'blocked-dir', 'chk-2', 'counter-0'), '');
+    await assert.rejects(client.triggerCheckpoint(), (e: WeirError) => e.code === 'WEIR_CHECKPOINT_FAILED' && /cannot create the checkpoint directory .*chk-2\/counter-0/.test(e.message));
+    assert.equal((await client.triggerCheckpoint()).checkpointId, 3, 'the next checkpoint completes');
+    const result = await client.done;
+    assert.deepEqual(result.failovers, [], 'declined, not a task failure');
+    const second = result.checkpoints!.history.find((c) => c.checkpointId === 2);
+    assert.equal(second?.failureReason, 'TASK_CHECKPOINT_FAILURE');
+    const out = result.collected.out as Counted[];
+    assert.equal(out.length, n);
+    const perKey = new Map<number, number[]>();
+    for (const c of out) (perKey.get(c.k) ?? perKey.set(c.k, []).get(c.k)!).push(c.n);
+    for (const [k, counts] of perKey) assert.deepEqual(counts.sort((a, b) => a - b), Array.from({ length: counts.length }, (_, i) => i + 1), `key ${k}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -28,16 +28,18 @@
  *   5. Asynchronous part: materialize keyed state, wait until channel state is
  *      complete (input captured; every queued aligned-with-timeout barrier
  *      published or overtaken), write it, then acknowledge with handles, files and metrics.
- * A failure in step 2 fails the task (Flink semantics); a failure in step 5
- * declines the checkpoint.
+ * A failure in step 2 fails the task (Flink semantics) — except that its checkpoint directory
+ * cannot be created (storage, not the task), which declines as a failure in step 5 does;
+ * a failure in step 5 declines the checkpoint.
  */
-import type { KeyedStateBackend, KeyedStateHandle, SnapshotInProgress } from '../../state/index.ts';
+import type { KeyedStateBackend, KeyedStateHandle, SnapshotInProgress, SnapshotTarget } from '../../state/index.ts';
 import type { TriggerInfo } from '../checkpoint/barrier-handler.ts';
 import { channelStateBytes, isEmptyChannelState, writeChannelStateFile, type ChannelStateContents, type OutputChannelState } from '../checkpoint/channel-state-file.ts';
 import type { SubtaskAck } from '../checkpoint/pending-checkpoint.ts';
 import { CheckpointFailureReason } from '../checkpoint/checkpoint-failure-reason.ts';
 import type { CheckpointFile } from '../checkpoint/checkpoint-metadata.ts';
 import { toExactJson } from '../../common/codec/exact-json.ts';
+import { WeirError } from '../../common/weir-error.ts';
 import type { SubtaskCheckpointLocations } from '../checkpoint/checkpoint-locations.ts';
 import type { CheckpointBarrier } from '../io/stream-elements.ts';
 import type { Frame } from '../../actors/in-worker.ts';
@@ -135,7 +137,19 @@ export class SubtaskCheckpointer {
     const task = this.task;
     // 2. Synchronous part (a throw here fails the task).
     for (const w of task.outputs.writers) w.flushAll();
-    const keyed = task.keyedState?.snapshot(id, this.locations.snapshotTarget(barrier));
+    let target: SnapshotTarget | undefined;
+    if (task.keyedState) {
+      try {
+        target = this.locations.snapshotTarget(barrier);
+      } catch (e) {
+        if (!(e instanceof WeirError && e.code === 'WEIR_STATE_WRITE_FAILED')) throw e;
+        // The storage failed, not the task (its directory cannot be created): decline, which
+        // counts toward tolerableFailures as a failed write in the asynchronous part does.
+        this.declineHere(id, e.message);
+        return;
+      }
+    }
+    const keyed = target ? task.keyedState!.snapshot(id, target) : undefined;
     const operator = task.snapshotOperatorState(id);
     // 3. Forward the barrier.
     const output: OutputChannelState[] = [];
@@ -184,6 +198,13 @@ export class SubtaskCheckpointer {
     this.inProgress.set(id, p);
     // 5. Asynchronous part.
     void this.completeAsync(p);
+  }
+
+  /** Checkpoint n cannot be taken here (storage): decline it, counted, and tell downstream with a cancel marker. */
+  private declineHere(checkpointId: number, message: string): void {
+    this.task.keyedState?.notifyCheckpointAborted(checkpointId);
+    for (const w of this.task.outputs.writers) w.broadcast({ type: 'cancel-checkpoint', checkpointId });
+    this.send({ type: 'decline', checkpointId, reason: CheckpointFailureReason.TASK_CHECKPOINT_FAILURE, message });
   }
 
   /** Give up checkpoint n here: decline it, and tell downstream with a cancel marker. */
