@@ -77,10 +77,13 @@ export function workerLost(actorId: string, reason: string, details: Record<stri
   // The actor layer's error says the same as `reason` ("actor … was lost: its host …"); loggers print
   // the cause chain after the message (pino), so chain the worker's own error instead.
   const hostLoss = cause instanceof WeirError && HOST_LOSS.has(cause.code);
+  // Actor ids are `<vertex>#<subtask>@<attempt>` (job/attempt.ts): named as messages name subtasks (from 1).
+  const id = /^(.*)#(\d+)@(\d+)$/.exec(actorId);
+  const who = id ? `subtask ${Number(id[2]) + 1} of '${id[1]}' (attempt ${id[3]})` : `subtask ${actorId}`;
   return new WeirError(
     RuntimeErrorCode.WORKER_LOST,
-    `subtask ${actorId} was lost: its ${reason}`,
-    { subtask: actorId, ...details, ...(hostLoss ? { actorError: cause.code } : {}) },
+    `${who} was lost: its ${reason}`,
+    { ...(id ? { vertex: id[1], subtask: Number(id[2]), attempt: Number(id[3]) } : {}), actor: actorId, ...details, ...(hostLoss ? { actorError: cause.code } : {}) },
     { cause: hostLoss && cause.cause !== undefined ? cause.cause : cause },
   );
 }

@@ -71,13 +71,13 @@ test('a lost worker\'s message says what happened once', async () => {
   const err = await client.done.then(() => assert.fail('the job must fail'), (e: unknown) => e);
   assert.ok(err instanceof WeirError);
   assert.equal(err.code, 'WEIR_WORKER_LOST');
-  assert.match(err.message, /subtask \S+ was lost: its host \d+ \(worker thread \d+\) exited with exit code 7$/);
+  assert.match(err.message, /subtask 1 of '[^']+' \(attempt 0\) was lost: its host \d+ \(worker thread \d+\) exited with exit code 7$/);
   assert.equal(err.message.split('was lost').length, 2, `"was lost" once: ${err.message}`);
   // What a logger prints (pino appends each cause's message): the lost worker's error says it once too.
   const lost = err.cause as WeirError;
   assert.equal(lost.code, 'WEIR_WORKER_LOST');
   const logged = pino.stdSerializers.err(lost).message;
-  assert.match(logged, /^subtask \S+ was lost: its host \d+ \(worker thread \d+\) exited with exit code 7: worker exited with code: 7$/);
+  assert.match(logged, /^subtask 1 of '[^']+' \(attempt 0\) was lost: its host \d+ \(worker thread \d+\) exited with exit code 7: worker exited with code: 7$/);
 });
 
 test('instanceof WeirError holds across two copies of Weir in one process (sources and build, two versions)', async () => {

@@ -155,7 +155,8 @@ export function resolveCheckpointConfig(input: CheckpointConfigInput = {}): Chec
   if (unaligned && maxConcurrent > 1) {
     throw invalid('maxConcurrent', maxConcurrent, 'must be 1 with unaligned checkpoints (at most one unaligned checkpoint at a time)');
   }
-  if (raw.alignedCheckpointTimeoutMs !== undefined && !unaligned) {
+  // 0 is the default (no timeout): saying so explicitly is not a mistake.
+  if (raw.alignedCheckpointTimeoutMs !== undefined && raw.alignedCheckpointTimeoutMs !== 0 && !unaligned) {
     throw invalid('alignedCheckpointTimeoutMs', raw.alignedCheckpointTimeoutMs, 'is only allowed together with unaligned: true');
   }
 

@@ -87,7 +87,7 @@ export function fileTransactionNames(t: FileTransaction): { inProgress: string; 
  * file, CRLF line ends, fields quoted when they hold a comma, quote, CR or LF;
  * `null` is an empty field, `""` an empty string; numbers, booleans and bigints
  * as text, a Date as ISO 8601. A missing field or a nested object/array fails
- * the job with `WEIR_SINK_FAILED` naming the operator, subtask, column and record.
+ * the job with `WEIR_SINK_INVALID_RECORD` naming the operator, subtask, column and record.
  */
 export function exactlyOnceFileSink<T = unknown>(options: ExactlyOnceFileSinkOptions): TwoPhaseCommitSinkDefinition<T, FileTransaction> {
   const o = validateOptions(options);
