@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defineJob, KeyedStream, TumblingEventTimeWindows, WeirError } from '../index.ts';
+import { defineJob, KeyedStream, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WeirError } from '../index.ts';
 import { nanKeyJob, stateInOpenJob, throwingKeySelectorJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
@@ -127,6 +127,27 @@ test('a windowAll given parallelism 2 is refused (it is non-parallel, as in Flin
       .windowAll(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b).name('All').setParallelism(2).collect();
   });
   assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /operator 'All' .*non-parallel .*must be 1, got 2/.test(e.message));
+});
+
+test('an event-time window (or window join) whose input carries no timestamps is refused before it runs; a processing-time one or a timestamped input is not', () => {
+  const job = defineJob('t-window-no-timestamps', (env) => {
+    env.fromArray([1, 2, 3]).keyBy((n) => n % 2).window(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b).name('Sums').collect();
+  });
+  assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH'
+    && /operator 'Sums' .*is an event-time window \(TumblingEventTimeWindows\) but its input 'Array' carries no timestamps: call assignTimestampsAndWatermarks\(\)/.test(e.message));
+  const joined = defineJob('t-window-join-no-timestamps', (env) => {
+    const a = env.fromArray([1, 2]);
+    const b = env.fromArray([1, 2]).assignTimestampsAndWatermarks({ timestamp: (n) => n });
+    a.join(b).where((x) => x).equalTo((y) => y).window(TumblingEventTimeWindows.of(10)).apply((x, y) => x + y).collect();
+  });
+  assert.throws(() => joined.graph(undefined, 1), (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /event-time window .*carries no timestamps/.test(e.message));
+  const fine = defineJob('t-window-timestamps', (env) => {
+    env.fromArray([1, 2, 3]).assignTimestampsAndWatermarks({ timestamp: (n) => n }).map((n) => n).keyBy((n) => n % 2)
+      .window(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b).collect('a');
+    env.fromArray([1, 2, 3]).keyBy((n) => n % 2).window(TumblingProcessingTimeWindows.of(10)).reduce((a, b) => a + b).collect('b');
+    env.fromArray([1, 2, 3]).keyBy((n) => n % 2).countWindow(2).reduce((a, b) => a + b).collect('c');
+  });
+  assert.doesNotThrow(() => fine.graph(undefined, 1));
 });
 
 let badWatermarkJobs = 0;

@@ -20,6 +20,7 @@ import type { StreamGraph, StreamNode, Partitioning } from './stream-graph.ts';
 import { isParallelSource } from './source-spec.ts';
 import { invalidGraph } from '../errors.ts';
 import { isBroadcastOperatorKind, isTwoInputOperatorKind, validateTwoInputNode } from './two-input-spec.ts';
+import { timestampedNodes } from './timestamps.ts';
 
 export const MAX_MAX_PARALLELISM = 32768;
 
@@ -149,6 +150,7 @@ export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: numbe
 function validate(graph: StreamGraph, parallelismOf: (n: StreamNode) => number, maxParallelism: number): void {
   const consumed = new Set<number>();
   for (const n of graph.nodes) for (const e of n.inputs) consumed.add(e.from);
+  const timestamped = timestampedNodes(graph);
   let sinks = 0;
   for (const n of graph.nodes) {
     const where = `operator '${n.name}' (uid ${n.uid})`;
@@ -176,6 +178,12 @@ function validate(graph: StreamGraph, parallelismOf: (n: StreamNode) => number, 
       }
     }
     validateTwoInputNode(graph, n);
+    if (n.spec.kind === 'window' && n.spec.window.assigner?.isEventTime()) {
+      const untimed = n.inputs.find((e) => !timestamped(e.from));
+      if (untimed) {
+        throw invalidGraph(`${where} is an event-time window (${n.spec.window.assigner.constructor.name}) but its input '${graph.node(untimed.from).name}' carries no timestamps: call assignTimestampsAndWatermarks() before keyBy()/window(), or use a processing-time assigner`, { uid: n.uid });
+      }
+    }
     if (n.spec.kind === 'sink') sinks++;
     else if (!consumed.has(n.id)) {
       throw invalidGraph(`${where} has no consumer: its output reaches no sink (add a sink such as collect(), print() or writeJsonl())`, { uid: n.uid });

@@ -5,6 +5,7 @@
  * (`StreamEdge.input`, 0 or 1), so a union of several upstreams on one side still maps to
  * the right input. A two-input operator always heads its vertex (it is never chained).
  */
+import { timestampedNodes } from './timestamps.ts';
 import type { StreamGraph, StreamNode } from './stream-graph.ts';
 import type { CoProcessFunction, KeyedCoProcessFunction, ProcessJoinFunction } from '../api/two-input-functions.ts';
 import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from '../api/broadcast-functions.ts';
@@ -63,16 +64,7 @@ export function validateTwoInputNode(graph: StreamGraph, n: StreamNode): void {
     if (bad) throw invalidGraph(`${where}: only its second input may be (and must be) a broadcast stream; connect a stream with stream.broadcast(descriptor)`, { uid: n.uid });
   }
   if (n.spec.kind !== 'intervalJoin') return;
-  const memo = new Map<number, boolean>();
-  const timestamped = (id: number): boolean => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    memo.set(id, false); // no cycles in a stream graph; guards anyway
-    const up = graph.node(id);
-    const r = up.spec.kind === 'watermarks' || (up.spec.kind !== 'source' && up.inputs.length > 0 && up.inputs.every((e) => timestamped(e.from)));
-    memo.set(id, r);
-    return r;
-  };
+  const timestamped = timestampedNodes(graph);
   for (const e of n.inputs) {
     if (!timestamped(e.from)) {
       const side = (e.input ?? 0) === 0 ? 'left' : 'right';

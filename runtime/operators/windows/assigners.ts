@@ -8,7 +8,7 @@ import { invalidArgument } from '../../errors.ts';
 import { GlobalWindow, TimeWindow } from './windows.ts';
 import type { Trigger, WindowAssigner } from './window-operator-spec.ts';
 import { EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger } from './triggers.ts';
-import { preview } from '../../../common/weir-error.ts';
+import { preview, WeirError } from '../../../common/weir-error.ts';
 
 function checkDuration(what: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
@@ -27,7 +27,9 @@ function checkOffset(what: string, offset: unknown, bound: number, boundName: st
 /** The element's event timestamp, or a clear error when none was assigned. */
 function eventTime(assigner: string, ts: number | undefined): number {
   if (ts === undefined || Number.isNaN(ts)) {
-    throw new TypeError(`${assigner}: the record has no timestamp (event-time windows need one: call assignTimestampsAndWatermarks(...) before, or use a processing-time assigner)`);
+    // Not restartable: the record comes again after every restart (job graphs where no input can
+    // carry timestamps are refused before they run: graph/timestamps.ts).
+    throw new WeirError('WEIR_INVALID_GRAPH', `${assigner}: the record has no timestamp (event-time windows need one: call assignTimestampsAndWatermarks(...) before, or use a processing-time assigner)`, { assigner });
   }
   return ts;
 }
