@@ -173,7 +173,7 @@ describe('window arguments are checked as Flink checks them', () => {
 });
 
 describe('window function failures name the operator', () => {
-  async function failure(what: 'reduce' | 'no-timestamps' | 'async'): Promise<WeirError> {
+  async function failure(what: 'reduce' | 'no-timestamps' | 'async' | 'trigger-throws' | 'trigger-result'): Promise<WeirError> {
     try {
       await failingWindowJob.execute({ params: { what }, parallelism: 2, stateBackend: 'heap' }).done;
     } catch (e) {
@@ -192,6 +192,15 @@ describe('window function failures name the operator', () => {
     // Refused when the graph is built (graph/timestamps.ts), no longer at the first record.
     assert.throws(() => failingWindowJob.execute({ params: { what: 'no-timestamps' }, parallelism: 2, stateBackend: 'heap' }),
       (e: WeirError) => e.code === 'WEIR_INVALID_GRAPH' && /event-time window \(TumblingEventTimeWindows\) but its input 'Array' carries no timestamps: call assignTimestampsAndWatermarks\(\)/.test(e.message));
+  });
+  test('a trigger that throws names the record; one that answers no TriggerResult fails instead of never firing', async () => {
+    const thrown = await failure('trigger-throws');
+    assert.equal(thrown.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.match(thrown.message, /trigger MyTrigger onElement of operator 'FailingWindow' .* on record \{"k":"k1","ts":7,"v":7\}: trigger failed on 7/);
+    const bad = await failure('trigger-result');
+    assert.equal(bad.code, 'WEIR_USER_FUNCTION_FAILED');
+    assert.match(bad.message, /trigger MyTrigger result of operator 'FailingWindow' .* threw: returned "fire": a TriggerResult is 'CONTINUE', 'FIRE', 'PURGE' or 'FIRE_AND_PURGE'/);
+    assert.doesNotMatch(bad.message, /record undefined/);
   });
   test('an aggregate function returning a Promise: WEIR_ASYNC_USER_FUNCTION', async () => {
     const err = await failure('async');

@@ -6,7 +6,7 @@
  */
 import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from '../../state/index.ts';
 import type { Collector, KeyedProcessFunction, OnTimerContext, RuntimeContext, TaskInfo, TimerContext } from '../api/functions.ts';
-import { asyncUserFunction, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { asyncUserFunction, NO_RECORD, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { WeirError, preview } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import { sideOutputId } from './side-output.ts';
@@ -121,7 +121,7 @@ export class KeyedProcessOperator implements StreamOperator {
       try {
         this.fn.close();
       } catch (e) {
-        throw userFunctionFailed(this.info, 'close()', undefined, e);
+        throw userFunctionFailed(this.info, 'close()', NO_RECORD, e);
       }
     }
   }

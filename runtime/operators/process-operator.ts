@@ -4,7 +4,7 @@
  */
 import type { Collector, TaskInfo } from '../api/functions.ts';
 import type { ProcessContext, ProcessFunction } from '../api/process-function.ts';
-import { asyncUserFunction, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
+import { asyncUserFunction, NO_RECORD, isThenable, lifecycle, userFunctionFailed, type OperatorContext, type Output, type StreamOperator } from './operator.ts';
 import { sideOutputId } from './side-output.ts';
 import { WeirError } from '../../common/weir-error.ts';
 
@@ -57,7 +57,7 @@ export class ProcessOperator implements StreamOperator {
     try {
       this.fn.close();
     } catch (e) {
-      throw userFunctionFailed(this.info, 'close()', undefined, e);
+      throw userFunctionFailed(this.info, 'close()', NO_RECORD, e);
     }
   }
 }

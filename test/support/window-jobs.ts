@@ -176,14 +176,22 @@ export const windowRecoveryJob = defineJob('t-window-recovery', (env, p: WindowR
 // ---- failures ----
 
 /** A window job that fails: `what` = 'reduce' (the reduce function throws on v = 7), 'no-timestamps' (event-time windows without timestamps), 'async' (an aggregate returns a Promise). */
-export const failingWindowJob = defineJob('t-window-failures', (env, p: { what: 'reduce' | 'no-timestamps' | 'async' }) => {
+export const failingWindowJob = defineJob('t-window-failures', (env, p: { what: 'reduce' | 'no-timestamps' | 'async' | 'trigger-throws' | 'trigger-result' }) => {
   const src = env.fromArray(Array.from({ length: 20 }, (_, i): Ev => ({ k: `k${i % 2}`, ts: i, v: i })));
   const input = p.what === 'no-timestamps' ? src : src.assignTimestampsAndWatermarks({ timestamp: (e) => e.ts });
-  const windowed = input.keyBy((e) => e.k).window(TumblingEventTimeWindows.of(5));
+  let windowed = input.keyBy((e) => e.k).window(TumblingEventTimeWindows.of(5));
+  if (p.what === 'trigger-throws' || p.what === 'trigger-result') {
+    // A JavaScript user's trigger: throws on v = 7, or answers 'fire' (not a TriggerResult).
+    const what = p.what;
+    windowed = windowed.trigger({
+      onElement: (e: Ev) => { if (what === 'trigger-throws' && e.v === 7) throw new Error('trigger failed on 7'); return (what === 'trigger-result' ? 'fire' : 'CONTINUE') as never; },
+      onEventTime: () => 'FIRE', onProcessingTime: () => 'CONTINUE', clear: () => {}, toString: () => 'MyTrigger',
+    });
+  }
   const out = p.what === 'async'
     ? windowed.aggregate({ createAccumulator: () => 0, add: (_e, a: number) => Promise.resolve(a) as unknown as number, getResult: (a) => a })
     : windowed.reduce((a, b) => {
-      if (b.v === 7) throw new Error('reduce failed on 7');
+      if (p.what === 'reduce' && b.v === 7) throw new Error('reduce failed on 7');
       return { ...a, v: a.v + b.v };
     });
   out.uid('failing-window').name('FailingWindow').collect('out');

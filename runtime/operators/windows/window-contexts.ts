@@ -8,7 +8,7 @@
 import type { RuntimeContext, TaskInfo } from '../../api/functions.ts';
 import type { OutputTag } from '../../api/output-tag.ts';
 import type { ProcessWindowContext } from '../../api/window-functions.ts';
-import { asyncUserFunction, isThenable, userFunctionFailed } from '../operator.ts';
+import { asyncUserFunction, NO_RECORD, isThenable, userFunctionFailed } from '../operator.ts';
 import type { OnMergeContext, Trigger, TriggerContext } from './window-operator-spec.ts';
 import type { TimerDomain, WindowCodec, WindowKey, WindowState } from './window-state.ts';
 import type { Window } from './windows.ts';
@@ -45,9 +45,9 @@ export class TriggerCalls {
     try {
       r = fn();
     } catch (e) {
-      throw userFunctionFailed(this.info, this.what(what), undefined, e);
+      throw userFunctionFailed(this.info, this.what(what), NO_RECORD, e);
     }
-    if (isThenable(r)) throw asyncUserFunction(this.info, this.what(what), undefined);
+    if (isThenable(r)) throw asyncUserFunction(this.info, this.what(what), NO_RECORD);
     return r;
   }
 }

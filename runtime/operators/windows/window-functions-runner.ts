@@ -18,7 +18,7 @@
  */
 import type { Collector, TaskInfo } from '../../api/functions.ts';
 import type { ProcessWindowContext } from '../../api/window-functions.ts';
-import { asyncUserFunction, callUser, isThenable, userFunctionFailed } from '../operator.ts';
+import { asyncUserFunction, NO_RECORD, callUser, isThenable, userFunctionFailed } from '../operator.ts';
 import type { WindowFunctionSpec } from './window-operator-spec.ts';
 
 
@@ -158,9 +158,9 @@ export class WindowFunctionRunner {
       try {
         single = fn.agg.getResult(acc);
       } catch (e) {
-        throw userFunctionFailed(this.info, 'aggregate function getResult', undefined, e);
+        throw userFunctionFailed(this.info, 'aggregate function getResult', NO_RECORD, e);
       }
-      if (isThenable(single)) throw asyncUserFunction(this.info, 'aggregate function getResult', undefined);
+      if (isThenable(single)) throw asyncUserFunction(this.info, 'aggregate function getResult', NO_RECORD);
     }
     if (fn.process) {
       const p = fn.process;

@@ -38,7 +38,7 @@ import { RuntimeErrorCode } from '../../errors.ts';
 import { type OperatorContext, type Output, type StreamOperator } from '../operator.ts';
 import { sideOutputId } from '../side-output.ts';
 import { isUnionState, unionState } from '../union-state.ts';
-import { asyncUserFunction, callUser, isThenable, userFunctionFailed } from '../operator.ts';
+import { asyncUserFunction, NO_RECORD, callUser, isThenable, userFunctionFailed } from '../operator.ts';
 import { GlobalWindows } from './assigners.ts';
 import { CountTrigger, EventTimeTrigger, PurgingTrigger } from './triggers.ts';
 import { fixedEventTimePath, fixedWindowSize, is, isBuiltInTrigger, isStatelessTrigger, onlyDerivedTimers } from './window-shortcuts.ts';
@@ -50,6 +50,7 @@ import { WindowFunctionRunner } from './window-functions-runner.ts';
 import { TimeWindow, type Window } from './windows.ts';
 
 const NOT_READ = Symbol('not read');
+const TRIGGER_RESULTS: ReadonlySet<string> = new Set<TriggerResult>(['CONTINUE', 'FIRE', 'PURGE', 'FIRE_AND_PURGE']);
 
 export class WindowOperator implements StreamOperator {
   /** Late records dropped (no late side output), for tests and debugging. */
@@ -216,9 +217,9 @@ export class WindowOperator implements StreamOperator {
         try {
           result = this.trigger.onElement(value, ts, w, this.contexts.triggerContext(w, wk));
         } catch (e) {
-          throw userFunctionFailed(this.info, this.triggers.what('onElement'), undefined, e);
+          throw userFunctionFailed(this.info, this.triggers.what('onElement'), value, e);
         }
-        if (isThenable(result)) throw asyncUserFunction(this.info, this.triggers.what('onElement'), undefined);
+        if (isThenable(result)) throw asyncUserFunction(this.info, this.triggers.what('onElement'), value);
       }
       if (result !== 'CONTINUE') this.handle(result, w, wk, false, NOT_READ);
       if (cleanupAt !== this.lastDerivedTimer) this.registerCleanupTimer(w, wk); // else: registered already
@@ -341,6 +342,11 @@ export class WindowOperator implements StreamOperator {
    * window is cleaned up right after; `prefetched`: its contents, if just read.
    */
   private handle(result: TriggerResult, w: Window, wk: WindowKey, cleanup: boolean, prefetched: unknown): void {
+    if (!TRIGGER_RESULTS.has(result)) {
+      // A JavaScript trigger returning 'fire' (or nothing) would otherwise never fire, silently.
+      throw userFunctionFailed(this.info, this.triggers.what('result'), NO_RECORD,
+        new TypeError(`returned ${preview(result)}: a TriggerResult is 'CONTINUE', 'FIRE', 'PURGE' or 'FIRE_AND_PURGE'`));
+    }
     const purge = result === 'PURGE' || result === 'FIRE_AND_PURGE';
     if (result === 'FIRE' || result === 'FIRE_AND_PURGE') {
       let contents = prefetched === NOT_READ ? this.state.getContents(wk) : prefetched;
