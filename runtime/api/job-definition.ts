@@ -81,7 +81,11 @@ export function defineJob<P = undefined>(name: string, build: JobBuildFunction<P
   if (typeof build !== 'function') throw invalidArgument(`defineJob('${name}'): expected a build function (env, params) => void`);
   const moduleUrl = options.module !== undefined ? normalizeModuleUrl(options.module) : callerModuleUrl();
   if (!moduleUrl) {
-    throw new WeirError(RuntimeErrorCode.JOB_MODULE, `defineJob('${name}'): could not tell which module defines the job; pass { module: import.meta.url }`, { job: name });
+    // In practice: the job module was loaded as CommonJS (a `.ts` file under a package.json with
+    // "type": "commonjs" or none — what `npm init -y` writes), whose stack frames are no file URLs.
+    throw new WeirError(RuntimeErrorCode.JOB_MODULE,
+      `defineJob('${name}'): could not tell which module defines the job. Job modules are ES modules: if this one loads as CommonJS (a package.json with "type": "commonjs", or none, next to a .ts/.js file; a .cts/.cjs file), set "type": "module" (npm pkg set type=module) or name it .mts/.mjs; in an ES module, pass { module: import.meta.url }`,
+      { job: name });
   }
   const def = new JobDefinition<P>(name, moduleUrl, build);
   registerJob(def);
