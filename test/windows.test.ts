@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { windowJob, sideOutputJob, failingWindowJob, type Ev, type WindowCase } from './support/window-jobs.ts';
+import { windowJob, sideOutputJob, failingWindowJob, sessionMisuseJob, type Ev, type WindowCase } from './support/window-jobs.ts';
 import { referenceWindows, referenceCountWindows, type Stamped } from './support/window-reference.ts';
 import { outOfOrderEvents, OOO as WINDOW_OOO } from './support/window-rescale-jobs.ts';
 import {
@@ -201,6 +201,13 @@ describe('window function failures name the operator', () => {
     assert.equal(bad.code, 'WEIR_USER_FUNCTION_FAILED');
     assert.match(bad.message, /trigger MyTrigger result of operator 'FailingWindow' .* threw: returned "fire": a TriggerResult is 'CONTINUE', 'FIRE', 'PURGE' or 'FIRE_AND_PURGE'/);
     assert.doesNotMatch(bad.message, /record undefined/);
+  });
+  test('session-window misuses (per-window state, a dynamic gap of 0) fail the job at once: no restart would help', async () => {
+    for (const [what, pattern] of [['window-state', /per-window state \(windowState\(\)\) is not available with merging \(session\) windows/], ['zero-gap', /the dynamic session gap must be a number > 0, got 0/]] as const) {
+      const client = sessionMisuseJob.execute({ params: { what }, stateBackend: 'heap', restartStrategy: { type: 'fixed-delay', attempts: 1000, delayMs: 0 } });
+      await assert.rejects(client.done, (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && pattern.test(e.message) && /operator 'Sessions'/.test(e.message));
+      assert.equal(client.attempts, 1, what);
+    }
   });
   test('an aggregate function returning a Promise: WEIR_ASYNC_USER_FUNCTION', async () => {
     const err = await failure('async');

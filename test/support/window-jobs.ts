@@ -196,3 +196,15 @@ export const failingWindowJob = defineJob('t-window-failures', (env, p: { what: 
     });
   out.uid('failing-window').name('FailingWindow').collect('out');
 });
+
+/** Session-window misuses every restart would meet again: per-window state, or a dynamic gap of 0. */
+export const sessionMisuseJob = defineJob('t-session-misuse', (env, p: { what: 'window-state' | 'zero-gap' }) => {
+  const input = env.fromArray(Array.from({ length: 10 }, (_, i): Ev => ({ k: 'k', ts: i, v: i }))).assignTimestampsAndWatermarks({ timestamp: (e) => e.ts });
+  const sessions = p.what === 'zero-gap' ? EventTimeSessionWindows.withDynamicGap<Ev>((e) => (e.v === 5 ? 0 : 3)) : EventTimeSessionWindows.withGap(3);
+  input.keyBy((e) => e.k).window(sessions).process<number>({
+    process(_k, ctx, elements, out) {
+      if (p.what === 'window-state') ctx.windowState().getState<number>('n').update(1);
+      out.collect(elements.length);
+    },
+  }).name('Sessions').collect('out');
+});

@@ -126,7 +126,8 @@ abstract class SessionWindows<T> implements WindowAssigner<T, TimeWindow> {
     if (typeof gap === 'function') {
       gap = gap(element);
       if (typeof gap !== 'number' || !(gap > 0) || !Number.isFinite(gap)) {
-        throw new TypeError(`${this.label}: the dynamic session gap must be a number > 0, got ${preview(gap)}`);
+        // Not restartable: the same record gives the same gap after every restart.
+        throw new WeirError('WEIR_INVALID_ARGUMENT', `${this.label}: the dynamic session gap must be a number > 0, got ${preview(gap)}`, { gap: preview(gap) });
       }
     }
     return [new TimeWindow(t, t + gap)];

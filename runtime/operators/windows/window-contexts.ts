@@ -5,6 +5,7 @@
  * throw becomes WEIR_USER_FUNCTION_FAILED naming the trigger, a returned Promise
  * WEIR_ASYNC_USER_FUNCTION). The operator supplies time, timers and state (`WindowContextHost`).
  */
+import { WeirError } from '../../../common/weir-error.ts';
 import type { RuntimeContext, TaskInfo } from '../../api/functions.ts';
 import type { OutputTag } from '../../api/output-tag.ts';
 import type { ProcessWindowContext } from '../../api/window-functions.ts';
@@ -109,7 +110,8 @@ export class WindowContexts {
       currentWatermark: () => host.watermark(),
       currentProcessingTime: () => host.now(),
       windowState: () => {
-        if (host.merging) throw new TypeError('per-window state is not available with merging (session) windows (as in Flink)');
+        // A misuse every restart meets again: not restartable.
+        if (host.merging) throw new WeirError('WEIR_INVALID_ARGUMENT', 'per-window state (windowState()) is not available with merging (session) windows (as in Flink): use globalState()');
         return { getState: (name: string) => host.state.value(wk, 'p', name) };
       },
       globalState: () => host.runtimeCtx,
