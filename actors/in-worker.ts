@@ -4,8 +4,9 @@
  *
  * Why a second entry beside index.ts: index.ts also exports the ActorSystem (the main thread's
  * side), which imports piscina; a worker that imported it through index.ts loaded piscina's main
- * module for nothing (~13 ms of every worker's start-up on the 2-vCPU development machine).
- * `.dependency-cruiser.cjs` (worker-entries-never-load-the-pool) keeps the worker entries off it.
+ * module for nothing (5–10 ms of every worker's start-up on the 2-vCPU development machine; the
+ * actor system now loads piscina only when it starts, too). test/package.test.ts checks that the
+ * worker entries of the build, and `weir` itself, import no piscina.
  */
 export * from './actor.ts';
 export * from './ring-buffer.ts';
