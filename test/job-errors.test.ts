@@ -277,3 +277,16 @@ test('a throwing key selector names the keyed operator it belongs to and the ups
   assert.equal(err.details.uid, 'counter');
   assert.deepEqual({ ...(err.details.upstream as object), subtask: 0 }, { operator: 'Upstream', uid: 'up', subtask: 0 });
 });
+
+test('results() refuses a highWaterMark below 1 (it paused the sink for good); without a name, results() and collected() use the job\'s only collect sink', async () => {
+  const client = statelessJob.execute({ ...base, params: { items: [1, 2, 3, 4] } });
+  for (const hwm of [0, -1, Number.NaN, 1.5]) {
+    assert.throws(() => client.results('out', { highWaterMark: hwm }), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /highWaterMark must be an integer >= 1/.test(e.message), String(hwm));
+  }
+  const seen: unknown[] = [];
+  for await (const r of client.results()) seen.push(r); // the only sink, 'out'
+  await client.done;
+  assert.deepEqual(client.collected(), client.collected('out'));
+  assert.deepEqual([...seen].sort(), [...client.collected('out')].sort());
+  assert.throws(() => client.collected('nope'), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /no collect sink named 'nope' .*\(collect sinks: out\)/.test(e.message));
+});

@@ -245,8 +245,8 @@ export class JobClient {
   }
 
   /** Records a collect sink delivered so far. */
-  collected<T = unknown>(name = 'default'): T[] {
-    this.checkName(name);
+  collected<T = unknown>(sink?: string): T[] {
+    const name = this.sinkName(sink);
     return this.control.collectedRecords(name) as T[];
   }
 
@@ -260,9 +260,13 @@ export class JobClient {
    * iterator of a sink also gets the records that arrived before it (up to 10 000, the oldest
    * dropped beyond), later iterators only what arrives after they were created.
    */
-  results<T = unknown>(name = 'default', options: { highWaterMark?: number } = {}): AsyncIterableIterator<T> {
-    this.checkName(name);
+  results<T = unknown>(sink?: string, options: { highWaterMark?: number } = {}): AsyncIterableIterator<T> {
+    const name = this.sinkName(sink);
     const hwm = options.highWaterMark ?? 10_000;
+    // 0, a negative or NaN bound would pause the sink for good after its first record.
+    if (!Number.isSafeInteger(hwm) || hwm < 1) {
+      throw invalidArgument(`results('${name}'): highWaterMark must be an integer >= 1, got ${String(hwm)}`, { option: 'highWaterMark' });
+    }
     const control = this.control;
     let queue: unknown[] = [];
     let head = 0;
@@ -323,11 +327,14 @@ export class JobClient {
     return iterator;
   }
 
-  private checkName(name: string): void {
+  /** The sink a call names; without a name, `collect()`'s unnamed sink ('default'), else the job's only collect sink. */
+  private sinkName(sink: string | undefined): string {
     const names = this.control.sinkNames();
+    const name = sink ?? (names.length === 1 && !names.includes('default') ? names[0]! : 'default');
     if (!names.includes(name)) {
       throw invalidArgument(`no collect sink named '${name}' in job '${this.name}' (collect sinks: ${names.length ? names.join(', ') : 'none'})`, { sink: name });
     }
+    return name;
   }
 }
 

@@ -184,7 +184,8 @@ export class JobMaster implements JobControl {
         const latest = this.checkpointing?.latestForRecovery();
         restore = latest ? { checkpoint: latest, rootDir: latest.kind === 'savepoint' ? latest.directory : checkpointRoot(this.opts.checkpointing!, this.jobId) } : restore;
         this.failovers.push({ attempt: this.attemptNumber + 1, cause: { ...(code ? { code } : {}), message: outcome.message, ...(outcome instanceof WeirError ? { details: outcome.details } : {}) }, failedAt, restoredCheckpointId: restore?.checkpoint.checkpointId ?? null, runningAt: 0, recoveryMs: 0, replayedAt: 0, replayMs: 0, checkpointsDuringReplay: 0 });
-        if (decision.delayMs > 0) {
+        // A cancel during the failover's teardown came before the delay existed: no delay then.
+        if (decision.delayMs > 0 && !this.cancelRequested) {
           const delay = restartDelay(decision.delayMs);
           this.endRestartDelay = delay.end; // a cancel ends the delay at once
           await delay.done;
