@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { redisEntryTime, type JobClient, type WeirError } from '../index.ts';
 import { startRedis, type RedisServer } from './support/redis-server.ts';
-import { redisJob, redisParseJob, redisWindowJob, type Out, type RedisJobParams } from './support/redis-jobs.ts';
+import { redisJob, redisMergedEventTimeJob, redisParseJob, redisWindowJob, type Out, type RedisJobParams } from './support/redis-jobs.ts';
 import { checkpointCompletedWhen, checkpointsCompleted, injectFailures } from './support/checkpoint-events.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import { freePort } from './support/free-port.ts';
@@ -120,6 +120,15 @@ describe('bounded reads', () => {
     } finally {
       await ended(client);
     }
+  });
+
+  test('several streams on one subtask are handed out in entry-id (event-time) order: none is late behind another stream\'s batch', { timeout: 60_000 }, async () => {
+    // Same time range, different densities: 'dense' one entry per ms, 'sparse' one per 2 ms; batches of 100.
+    for (let i = 0; i < 3000; i++) await redis.client.xAdd('merge-dense', `${1000 + i}-0`, { n: String(i) });
+    for (let i = 0; i < 1500; i++) await redis.client.xAdd('merge-sparse', `${1000 + 2 * i}-0`, { n: String(i) });
+    const result = await redisMergedEventTimeJob.execute({ params: { url: redis.url, streams: ['merge-dense', 'merge-sparse'], batchSize: 100 }, parallelism: 1 }).done;
+    assert.deepEqual(result.collected.late, [], 'no entry late');
+    assert.deepEqual(result.collected.windows, [{ start: 1000, count: 1500 }, { start: 2000, count: 1500 }, { start: 3000, count: 1500 }]);
   });
 
   test('the parse option makes the records; redisEntryTime is the id\'s ms part', async () => {

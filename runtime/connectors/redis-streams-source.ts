@@ -125,7 +125,8 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
       try {
         record = parse ? parse(e.fields, e.id, e.split.stream) : { ...e.fields, id: e.id, stream: e.split.stream };
       } catch (err) {
-        throw this.fail(RuntimeErrorCode.SOURCE_FAILED, `parse threw on entry ${e.id} of stream '${e.split.stream}': ${(err as Error)?.message ?? String(err)}`, err, { stream: e.split.stream, id: e.id });
+        // Not restartable: the entry comes again after every restart (as readTextFile's invalid lines).
+        throw this.fail(RuntimeErrorCode.SOURCE_INVALID_RECORD, `parse threw on entry ${e.id} of stream '${e.split.stream}': ${(err as Error)?.message ?? String(err)}`, err, { stream: e.split.stream, id: e.id });
       }
       this.bufferPos++;
       records.push(record);
@@ -221,18 +222,29 @@ class RedisStreamsReader implements SourceSplitReader<unknown, RedisStreamSplit>
     }
     if (this.closed) return;
     const byStream = new Map((reply ?? []).map((r) => [r.name, r.messages]));
-    const buffer: Buffered[] = [];
+    const perStream: Buffered[][] = [];
+    // Entry ids are event time (redisEntryTime): the streams of this subtask are handed out merged
+    // in id order, and only up to the smallest last id of a stream that may hold more (it returned a
+    // full batch) — beyond it, another stream's next batch could bring earlier entries, late behind
+    // the watermark. What is cut off is read again by the next XREAD (positions advance only as
+    // entries are handed out). Flink's Kafka source gets the same by a watermark per partition.
+    let cutoff: string | undefined;
     for (const split of splits) {
-      let n = 0;
-      for (const m of byStream.get(split.stream) ?? []) {
+      const messages = byStream.get(split.stream) ?? [];
+      const entries: Buffered[] = [];
+      for (const m of messages) {
         if (bounded && compareEntryIds(m.id, split.end!) > 0) break;
-        buffer.push({ split, id: m.id, fields: m.message });
-        n++;
+        entries.push({ split, id: m.id, fields: m.message });
       }
       // Bounded: nothing up to the end is left (entries up to it were deleted): the split is done.
-      if (bounded && n === 0) this.finish(split);
+      if (bounded && entries.length === 0) this.finish(split);
+      const mayHoldMore = messages.length >= this.spec.batchSize && entries.length === messages.length;
+      const last = entries[entries.length - 1];
+      if (mayHoldMore && last && (cutoff === undefined || compareEntryIds(last.id, cutoff) < 0)) cutoff = last.id;
+      perStream.push(entries);
     }
-    this.buffer = buffer;
+    const merged = perStream.length === 1 ? perStream[0]! : perStream.flat().sort((a, b) => compareEntryIds(a.id, b.id));
+    this.buffer = cutoff === undefined ? merged : merged.filter((e) => compareEntryIds(e.id, cutoff) <= 0);
     this.bufferPos = 0;
   }
 

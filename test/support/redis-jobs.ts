@@ -7,7 +7,7 @@
  * can be checked per stream: every id once, in id order.
  */
 import fs from 'node:fs';
-import { defineJob, redisEntryTime, TumblingEventTimeWindows, type RedisStreamEntry } from '../../index.ts';
+import { defineJob, OutputTag, redisEntryTime, TumblingEventTimeWindows, type RedisStreamEntry } from '../../index.ts';
 import { claim } from './fault-jobs.ts';
 import { spin } from './checkpoint-jobs.ts';
 
@@ -81,4 +81,24 @@ export const redisWindowJob = defineJob('t-redis-streams-windows', (env, p: { ur
       },
     })
     .collect('windows');
+});
+
+/**
+ * Bounded, event time from the entry ids, every stream on one subtask: one-second tumbling windows
+ * over everything, late entries to a side output — what a subtask reading several streams must
+ * hand out in id order for (none is late with maxOutOfOrdernessMs 0).
+ */
+export const redisMergedEventTimeJob = defineJob('t-redis-streams-merged', (env, p: { url: string; streams: string[]; batchSize: number }) => {
+  const late = new OutputTag<RedisStreamEntry>('late');
+  const windows = env.fromRedisStreams({ url: p.url, streams: p.streams, bounded: true, batchSize: p.batchSize }).uid('redis').setParallelism(1)
+    .assignTimestampsAndWatermarks({ timestamp: (e) => redisEntryTime(e.id), maxOutOfOrdernessMs: 0, intervalMs: 0 })
+    .windowAll(TumblingEventTimeWindows.of(1000))
+    .sideOutputLateData(late)
+    .process<{ start: number; count: number }>({
+      process(ctx, elements, out) {
+        out.collect({ start: ctx.window.start, count: elements.length });
+      },
+    });
+  windows.collect('windows');
+  windows.getSideOutput(late).collect('late');
 });
