@@ -66,3 +66,7 @@ export {
   type ValueState, type ListState, type MapState, type ReducingState, type AggregatingState, type StateTtlConfig,
 } from './state/index.ts';
 export type { CheckpointStats, CheckpointStatsSnapshot, SubtaskCheckpointStats, RestoreStats, CheckpointStatus } from './runtime/checkpoint/checkpoint-stats.ts';
+// What execute()'s options and the client's checkpoint calls take and return, for an app's own types.
+export type { CompletedCheckpoint } from './runtime/checkpoint/checkpoint-metadata.ts';
+export type { CheckpointConfigInput } from './runtime/checkpoint/checkpoint-config.ts';
+export type { RestartStrategyConfig } from './runtime/recovery/restart-strategy.ts';

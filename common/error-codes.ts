@@ -56,7 +56,7 @@ export const ErrorCodes = {
   WEIR_JOB_MODULE: job('The job module could not be imported in a worker, or does not define the job at top level.', false),
   WEIR_JOB_GRAPH_MISMATCH: job('The graph a worker rebuilt from the job module differs from the main thread\'s (non-deterministic build function).', false),
   WEIR_WORKER_LOST: job('A worker thread running subtasks exited or crashed (process.exit, out of memory, native crash).', true),
-  WEIR_JOB_CANCELLED: job('The job was cancelled (what a pending `running` or checkpoint request rejects with).', false),
+  WEIR_JOB_CANCELLED: job('The job was cancelled (what a pending `running` rejects with; checkpoint and savepoint requests made before it ran reject with WEIR_JOB_NOT_RUNNING).', false),
   WEIR_TASK_ENDED: runtime('A control action reached a subtask after its loop ended (its mailbox is closed); the job master treats it as a late call.', false),
   WEIR_JOB_NOT_RUNNING: job('A checkpoint or savepoint was requested from a job that has ended, is stopping with a savepoint, or ended while the request waited for it to run.', false),
   WEIR_JOB_FAILED: job('The job failed and will not be restarted, with a cause that carried no code of its own.', false),

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { backpressuredJob, countingJob, type Counted } from './support/checkpoint-jobs.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import type { WeirError } from '../index.ts';
@@ -152,6 +154,24 @@ test('a subtask whose checkpoint directory cannot be created declines that check
     const perKey = new Map<number, number[]>();
     for (const c of out) (perKey.get(c.k) ?? perKey.set(c.k, []).get(c.k)!).push(c.n);
     for (const [k, counts] of perKey) assert.deepEqual(counts.sort((a, b) => a - b), Array.from({ length: counts.length }, (_, i) => i + 1), `key ${k}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an onCheckpoint listener that throws is logged at warn; the job and the other listeners go on', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-cp-listener-'));
+  try {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }));
+    const client = countingJob.execute({ params: { n: 2000, keys: 4, sinkMicros: 0 }, parallelism: 1, stateBackend: 'heap', logger, checkpointing: { directory: dir } });
+    let others = 0;
+    client.onCheckpoint(() => { throw new Error('listener bug'); });
+    client.onCheckpoint(() => { others++; });
+    const result = await client.done;
+    assert.equal(result.status, 'finished');
+    assert.ok(others >= 1, 'the other listener ran');
+    assert.ok(lines.some((l) => /an onCheckpoint listener threw on checkpoint \d+/.test(l) && /listener bug/.test(l)), lines.join(''));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

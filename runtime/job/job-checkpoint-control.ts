@@ -31,6 +31,8 @@ export interface CheckpointControlHost {
   collect(): CollectReader | undefined;
   /** Ends the job after a terminal savepoint: it then reports 'finished' with that savepoint. */
   stopAfterSavepoint(savepointDirectory: string): Promise<void>;
+  /** An `onCheckpoint` listener threw: reported (the job and the other listeners go on). */
+  listenerFailed(error: unknown, stats: CheckpointStats): void;
 }
 
 /** How long stop-with-savepoint waits for the collect sinks' records up to the savepoint's barrier. */
@@ -65,7 +67,13 @@ export class JobCheckpointControl {
     const tracker = this.job.statsTracker;
     if (!tracker) throw new WeirError('WEIR_INVALID_ARGUMENT', `onCheckpoint: job ${this.job.jobId()} runs without checkpointing`, { jobId: this.job.jobId() });
     if (typeof listener !== 'function') throw new WeirError('WEIR_INVALID_ARGUMENT', 'onCheckpoint: expected a function (stats) => void', { jobId: this.job.jobId() });
-    return tracker.onFinished(listener);
+    return tracker.onFinished((stats) => {
+      try {
+        listener(stats);
+      } catch (e) {
+        this.job.listenerFailed(e, stats);
+      }
+    });
   }
 
   async stopWithSavepoint(directory: string): Promise<CompletedCheckpoint> {

@@ -123,6 +123,7 @@ export class JobMaster implements JobControl {
         this.stopSavepointPath = savepointDirectory;
         await this.cancel();
       },
+      listenerFailed: (err, stats) => this.logger.warn({ err, checkpointId: stats.checkpointId }, `an onCheckpoint listener threw on checkpoint ${stats.checkpointId} (ignored: the job and the other listeners go on)`),
     });
     this.done = this.run();
   }
