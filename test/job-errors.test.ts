@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineJob, KeyedStream, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WeirError } from '../index.ts';
+import { jobWorkingStatePath } from '../runtime/task/working-state.ts';
 import { nanKeyJob, stateInOpenJob, throwingKeySelectorJob, throwingJob, asyncFunctionJob, badJsonlJob, unboundedJob, nondeterministicJob, statelessJob, infiniteTimestampJob, functionMistakeJob, badTimerJob, unencodableRecordJob } from './support/jobs.ts';
 
 const base = { stateBackend: 'heap' as const };
@@ -289,4 +290,15 @@ test('results() refuses a highWaterMark below 1 (it paused the sink for good); w
   assert.deepEqual(client.collected(), client.collected('out'));
   assert.deepEqual([...seen].sort(), [...client.collected('out')].sort());
   assert.throws(() => client.collected('nope'), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /no collect sink named 'nope' .*\(collect sinks: out\)/.test(e.message));
+});
+
+test('a jobId or uid of only dots is refused before anything runs (\'..\' named the state directory\'s parent, which the job removed at its end)', () => {
+  for (const jobId of ['.', '..', '...']) {
+    assert.throws(() => statelessJob.execute({ ...base, params: { items: [1] }, jobId }), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /cannot be only dots/.test(e.message) && e.details.option === 'jobId', jobId);
+  }
+  const job = defineJob('t-dots-uid', (env) => {
+    env.fromArray([1]).map((x) => x).uid('..').collect();
+  });
+  assert.throws(() => job.execute(base), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /uid '\.\.' cannot be only dots/.test(e.message));
+  assert.throws(() => jobWorkingStatePath('/tmp/state', '..'), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT');
 });

@@ -398,6 +398,7 @@ function setNodeParallelism(node: StreamNode, parallelism: number): void {
 function setNodeUid(graph: StreamGraph, node: StreamNode, uid: string): void {
   if (typeof uid !== 'string' || uid.length === 0) throw invalidArgument('uid must be a non-empty string');
   if (!/^[A-Za-z0-9._-]+$/.test(uid)) throw invalidArgument(`uid '${uid}' may only contain letters, digits, '.', '_' and '-' (it names state directories)`);
+  if (/^\.+$/.test(uid)) throw invalidArgument(`uid '${uid}' cannot be only dots (it names state directories)`);
   const clash = graph.nodes.find((n) => n !== node && n.uid === uid);
   if (clash) throw invalidGraph(`uid '${uid}' is used twice (operators '${clash.name}' and '${node.name}')`, { uid });
   node.uid = uid;

@@ -141,6 +141,9 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptionFields
   if (stateBackend !== 'lmdb' && stateBackend !== 'heap') throw invalidArgument(`execute(): stateBackend must be 'lmdb' or 'heap', got ${preview(stateBackend)}`, { option: 'stateBackend' });
   const jobId = o.jobId ?? generatedJobId(jobName);
   if (!/^[A-Za-z0-9._-]+$/.test(jobId)) throw invalidArgument(`execute(): jobId '${jobId}' may only contain letters, digits, '.', '_' and '-'`, { option: 'jobId' });
+  // It names directories (checkpoints, state): '.' and '..' would be the parent or the root itself,
+  // which a job removes when it ends.
+  if (/^\.+$/.test(jobId)) throw invalidArgument(`execute(): jobId '${jobId}' cannot be only dots (it names the job's checkpoint and state directories)`, { option: 'jobId' });
   const batching = { ...DEFAULT_BATCHING, ...(o.batching ?? {}) };
   int('batching.maxBatchRecords', batching.maxBatchRecords, 1);
   int('batching.targetBatchBytes', batching.targetBatchBytes, 64);

@@ -6,12 +6,18 @@
  * ends (what a killed worker left included), so a shared `stateDirectory` does not fill up with
  * the directories of jobs that ended.
  */
+import { WeirError } from '../../common/weir-error.ts';
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 /** The job's directory of working copies (every attempt's). */
 export function jobWorkingStatePath(directory: string, jobId: string): string {
-  return path.join(directory, jobId);
+  const p = path.join(directory, jobId);
+  // Removed recursively when the job ends: never anything but a child of `directory` ('..' would be its parent).
+  if (path.dirname(path.resolve(p)) !== path.resolve(directory)) {
+    throw new WeirError('WEIR_INVALID_ARGUMENT', `jobId ${JSON.stringify(jobId)} cannot name a directory inside ${directory}`, { jobId });
+  }
+  return p;
 }
 
 /** One subtask attempt's working copy. */
