@@ -176,3 +176,17 @@ test('an onCheckpoint listener that throws is logged at warn; the job and the ot
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('with checkpointing but no intervalMs, a collect sink holding many records asks for checkpoints: its records are released along the way, not all at the end', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-cp-collect-'));
+  try {
+    // More records than every ring between source and app can hold: the collect reader holds
+    // HELD_FOR_CHECKPOINT records long before the input ends, and asks for a checkpoint then.
+    const n = 200_000;
+    const result = await countingJob.execute({ params: { n, keys: 8, sinkMicros: 0 }, parallelism: 2, stateBackend: 'heap', checkpointing: { directory: dir } }).done;
+    assert.equal((result.collected.out as Counted[]).length, n);
+    assert.ok((result.checkpoints?.counts.completed ?? 0) >= 2, `checkpoints asked for along the way: ${JSON.stringify(result.checkpoints?.counts)}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

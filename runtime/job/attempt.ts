@@ -31,6 +31,8 @@ export interface AttemptSpec {
   readonly checkpointing: TaskCheckpointingArgs | undefined;
   readonly restore: RestorePlan | undefined;
   readonly collected: CollectedRecords;
+  /** With checkpointing but no interval: what the collect reader calls when it holds many records (on-demand-checkpoints.ts). */
+  readonly collectNeedsCheckpoint?: () => void;
   /** User sources' splits per vertex and subtask (job/source-splits.ts). */
   readonly initialSplits: InitialSplits;
 }
@@ -135,7 +137,7 @@ export class Attempt {
         ...(vertex.isSource ? { awaitStart: true } : {}),
       };
     });
-    this.collect = new CollectReader(collectSources, mainBell, this.spec.collected, this.spec.checkpointing !== undefined);
+    this.collect = new CollectReader(collectSources, mainBell, this.spec.collected, this.spec.checkpointing !== undefined, this.spec.collectNeedsCheckpoint);
     const spawned = Promise.allSettled(plan.subtasks.map((st, i) => system.spawn({
       id: this.actorIds[i]!,
       module: TASK_MODULE,

@@ -26,6 +26,9 @@ export interface CollectSource {
 
 type Listener = (records: unknown[]) => void;
 
+/** Without a checkpoint interval, a collect reader holding this many records asks for a checkpoint. */
+export const HELD_FOR_CHECKPOINT = 10_000;
+
 export class CollectReader {
   private readonly ended: boolean[];
   private endedCount = 0;
@@ -42,11 +45,19 @@ export class CollectReader {
   private resume: (() => void) | undefined;
   readonly done: Promise<void>;
 
+  /** Records held for checkpoints to complete (transactional). */
+  private held = 0;
+
+  /**
+   * `needCheckpoint`: with checkpointing but no interval, called while {@link HELD_FOR_CHECKPOINT}
+   * or more records are held — nothing else would release them before the final checkpoint.
+   */
   constructor(
     private readonly sources: readonly CollectSource[],
     private readonly doorbell: Doorbell,
     private readonly sink: CollectedRecords,
     private readonly transactional: boolean,
+    private readonly needCheckpoint?: () => void,
   ) {
     this.ended = sources.map(() => false);
     this.open = sources.map(() => []);
@@ -59,7 +70,11 @@ export class CollectReader {
   release(checkpointId: number): void {
     this.releasedUpTo = Math.max(this.releasedUpTo, checkpointId);
     this.sealed.forEach((epochs, i) => {
-      while (epochs.length > 0 && epochs[0]!.checkpointId <= checkpointId) this.sink.deliver(this.sources[i]!.name, epochs.shift()!.records);
+      while (epochs.length > 0 && epochs[0]!.checkpointId <= checkpointId) {
+        const records = epochs.shift()!.records;
+        this.held -= records.length;
+        this.sink.deliver(this.sources[i]!.name, records);
+      }
     });
   }
 
@@ -114,8 +129,11 @@ export class CollectReader {
   private handleFrame(i: number, f: { kind: number; payload: Uint8Array }): void {
     if (f.kind === RECORD_BATCH_KIND) {
       const records = decodeBatch(f.payload).records;
-      if (this.transactional) for (const r of records) this.open[i]!.push(r);
-      else this.sink.deliver(this.sources[i]!.name, records);
+      if (this.transactional) {
+        for (const r of records) this.open[i]!.push(r);
+        this.held += records.length;
+        if (this.held >= HELD_FOR_CHECKPOINT) this.needCheckpoint?.();
+      } else this.sink.deliver(this.sources[i]!.name, records);
       return;
     }
     const el = decodeElement(f.kind, f.payload);

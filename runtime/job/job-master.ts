@@ -35,6 +35,7 @@ import { RuntimeErrorCode, workerLost } from '../errors.ts';
 import { isRestartable } from '../../common/error-codes.ts';
 import { createInitialSplits, type InitialSplits } from './source-splits.ts';
 import { PushSources } from './push-sources.ts';
+import { onDemandCheckpoints } from './on-demand-checkpoints.ts';
 import { JobCheckpointing, checkpointRoot } from './job-checkpointing.ts';
 import type { CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.ts';
 import { CheckpointStatsTracker, type CheckpointStats, type CheckpointStatsSnapshot } from '../checkpoint/checkpoint-stats.ts';
@@ -84,6 +85,8 @@ export class JobMaster implements JobControl {
   private readonly gate: RunningGate;
   /** What the app pushes into push sources (job/push-sources.ts). */
   private readonly push: PushSources;
+  /** Checkpoints a full buffer asks for when checkpointing has no interval (on-demand-checkpoints.ts). */
+  private readonly needCheckpoint: (() => void) | undefined;
   /** triggerCheckpoint, savepoints, abort, onCheckpoint, stop-with-savepoint (job-checkpoint-control.ts). */
   private readonly checkpointControl: JobCheckpointControl;
 
@@ -109,7 +112,8 @@ export class JobMaster implements JobControl {
     this.checkpointStatsTracker?.onFinished((stats) => this.life.checkpoint(stats));
     this.restUrl = rest ? rest.url : Promise.reject(new WeirError(RuntimeErrorCode.INVALID_ARGUMENT, `job '${def.name}' runs without a REST endpoint: pass the 'rest' option to execute()`));
     this.restUrl.catch(() => {});
-    this.push = new PushSources(graph, opts.checkpointing !== undefined, opts.checkpointing?.intervalMs === null ? () => this.triggerCheckpoint() : undefined);
+    this.needCheckpoint = opts.checkpointing?.intervalMs === null ? onDemandCheckpoints(() => this.triggerCheckpoint()) : undefined;
+    this.push = new PushSources(graph, opts.checkpointing !== undefined, this.needCheckpoint);
     this.checkpointControl = new JobCheckpointControl({
       name: this.name,
       jobId: () => this.jobId, // changes when a restore continues another run's checkpoints
@@ -312,7 +316,8 @@ export class JobMaster implements JobControl {
       graph: this.graph,
       options: this.opts,
       checkpointing: cp ? { mode: cp.mode, root: checkpointRoot(cp, this.jobId), incremental: cp.incremental } : undefined,
-      restore: plan,
+restore: plan,
+      ...(this.needCheckpoint ? { collectNeedsCheckpoint: this.needCheckpoint } : {}),
       collected: this.collected,
       initialSplits: this.initialSplits ?? new Map(),
     });

@@ -171,16 +171,8 @@ class PushFeeder {
 export class PushSources {
   private readonly feeders = new Map<string, PushFeeder>();
 
-  private checkpointRequested = false;
-
-  /** `triggerCheckpoint`: with checkpointing but no `intervalMs`, what a full push source calls (see PushFeeder). */
-  constructor(graph: JobGraph, checkpointing: boolean, triggerCheckpoint?: () => Promise<unknown>) {
-    // One request at a time; a refused one (the job is restarting …) is asked again by the feeder.
-    const needCheckpoint = triggerCheckpoint && ((): void => {
-      if (this.checkpointRequested) return;
-      this.checkpointRequested = true;
-      void triggerCheckpoint().catch(() => {}).finally(() => { this.checkpointRequested = false; });
-    });
+  /** `needCheckpoint`: with checkpointing but no `intervalMs`, what a full push source calls (see PushFeeder; on-demand-checkpoints.ts). */
+  constructor(graph: JobGraph, checkpointing: boolean, needCheckpoint?: () => void) {
     for (const v of graph.vertices) {
       const head = v.operators[0]!;
       if (head.spec.kind !== 'source' || head.spec.source.type !== 'push') continue;
