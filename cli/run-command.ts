@@ -199,7 +199,10 @@ function executeJob(job: JobDefinition<unknown>, options: ExecuteOptions<unknown
   try {
     return job.execute(options);
   } catch (e) {
-    if (e instanceof WeirError && ((e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) || e.code === 'WEIR_REST_INSECURE')) {
+    // A parallelism above the max parallelism comes from --parallelism / --max-parallelism too.
+    const flagsTooHigh = e instanceof WeirError && e.code === 'WEIR_INVALID_GRAPH' && e.details.maxParallelism !== undefined
+      && (options.parallelism !== undefined || options.maxParallelism !== undefined);
+    if (e instanceof WeirError && ((e.code === 'WEIR_INVALID_ARGUMENT' && e.details.option !== undefined) || e.code === 'WEIR_REST_INSECURE' || flagsTooHigh)) {
       throw usageError(`${inFlagTerms(e.message)}${e.code === 'WEIR_INVALID_ARGUMENT' ? '' : ` (${e.code})`}`, { ...e.details, refusedWith: e.code });
     }
     throw e;
@@ -208,5 +211,6 @@ function executeJob(job: JobDefinition<unknown>, options: ExecuteOptions<unknown
 
 /** execute()'s wording of an option, as the flag an operator typed: `execute(): rest.host` → `--rest-host`. */
 function inFlagTerms(message: string): string {
-  return message.replace(/^execute\(\): /, '').replace(/\brest\.(port|host|token)\b/g, (_m, name: string) => `--rest-${name}`);
+  return message.replace(/^execute\(\): /, '').replace(/\brest\.(port|host|token)\b/g, (_m, name: string) => `--rest-${name}`)
+    .replace(/\bmaxParallelism\b/g, '--max-parallelism').replace(/\bbufferBytes\b/g, '--buffer-bytes');
 }

@@ -350,6 +350,7 @@ describe('usage and lookup errors', () => {
     // Refused by execute() rather than by the flag's own check: a usage error all the same, in the flags' terms.
     [['run', JOB, '--rest-port', '99999'], 'weir: WEIR_CLI_USAGE: --rest-port must be an integer in [0, 65535], got 99999'],
     [['run', JOB, '--rest-port', '0', '--rest-host', '0.0.0.0'], "weir: WEIR_CLI_USAGE: --rest-host '0.0.0.0' is not a loopback address: pass --rest-token so that every request must carry it (Authorization: Bearer <token>), or bind 127.0.0.1 (WEIR_REST_INSECURE)"],
+    [['run', JOB, '--params', '{"n":10,"keys":2,"sinkMicros":0}', '--max-parallelism', '1'], "weir: WEIR_CLI_USAGE: operator 'Sequence' (uid numbers) has parallelism 2, above the max parallelism 1 (the number of key groups) (WEIR_INVALID_GRAPH)"],
   ];
   for (const [args, message] of cases) {
     test(`exit 2: weir ${args.join(' ')}`, async () => {

@@ -68,7 +68,7 @@ export function isKeyedOperatorKind(kind: string): boolean {
 export function buildJobGraph(graph: StreamGraph, defaults: { parallelism: number; maxParallelism: number }): JobGraph {
   const { maxParallelism } = defaults;
   if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > MAX_MAX_PARALLELISM) {
-    throw invalidGraph(`maxParallelism must be an integer in [1, ${MAX_MAX_PARALLELISM}], got ${maxParallelism}`);
+    throw invalidGraph(`maxParallelism must be an integer in [1, ${MAX_MAX_PARALLELISM}], got ${maxParallelism}`, { maxParallelism });
   }
   if (!Number.isInteger(defaults.parallelism) || defaults.parallelism < 1) {
     throw invalidGraph(`parallelism must be an integer >= 1, got ${defaults.parallelism}`);
