@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { backpressuredJob, countingJob, type Counted } from './support/checkpoint-jobs.ts';
+import { observedJob } from './support/observability-jobs.ts';
 import type { CheckpointConfigInput } from '../runtime/checkpoint/checkpoint-config.ts';
 import type { WeirError } from '../index.ts';
 
@@ -132,28 +133,29 @@ test('a checkpoint that times out is aborted; the job keeps running and finishes
 test('a subtask whose checkpoint directory cannot be created declines that checkpoint (counted toward tolerableFailures), no failover', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-cp-dir-'));
   try {
-    const n = 60_000;
-    const client = countingJob.execute({
-      params: { n, keys: 8, sinkMicros: 30 }, parallelism: 2, jobId: 'blocked-dir', stateBackend: 'heap',
+    // A push source: the job runs until the test ends its input, whatever the machine's speed.
+    const client = observedJob.execute({
+      params: { spinMicros: 0 }, parallelism: 1, jobId: 'blocked-dir', stateBackend: 'heap',
       checkpointing: { directory: dir, tolerableFailures: 5 }, // manual triggers only
       restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
     });
     await client.running;
+    const push = async (from: number, n: number) => { for (let i = from; i < from + n; i++) await client.push('events', { k: i % 4, t: i }); };
+    await push(0, 100);
     assert.equal((await client.triggerCheckpoint()).checkpointId, 1);
-    // chk-2/counter-0 is a file: subtask 0 of the counter cannot create its directory for checkpoint 2.
+    // chk-2/count-0 is a file: the keyed count's subtask cannot create its directory for checkpoint 2.
     fs.mkdirSync(path.join(dir, 'blocked-dir', 'chk-2'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'blocked-dir', 'chk-2', 'counter-0'), '');
-    await assert.rejects(client.triggerCheckpoint(), (e: WeirError) => e.code === 'WEIR_CHECKPOINT_FAILED' && /cannot create the checkpoint directory .*chk-2\/counter-0/.test(e.message));
+    fs.writeFileSync(path.join(dir, 'blocked-dir', 'chk-2', 'count-0'), '');
+    await assert.rejects(client.triggerCheckpoint(), (e: WeirError) => e.code === 'WEIR_CHECKPOINT_FAILED' && /cannot create the checkpoint directory .*chk-2\/count-0/.test(e.message));
     assert.equal((await client.triggerCheckpoint()).checkpointId, 3, 'the next checkpoint completes');
+    await push(100, 100);
+    await client.endPush('events');
     const result = await client.done;
     assert.deepEqual(result.failovers, [], 'declined, not a task failure');
-    const second = result.checkpoints!.history.find((c) => c.checkpointId === 2);
-    assert.equal(second?.failureReason, 'TASK_CHECKPOINT_FAILURE');
-    const out = result.collected.out as Counted[];
-    assert.equal(out.length, n);
-    const perKey = new Map<number, number[]>();
-    for (const c of out) (perKey.get(c.k) ?? perKey.set(c.k, []).get(c.k)!).push(c.n);
-    for (const [k, counts] of perKey) assert.deepEqual(counts.sort((a, b) => a - b), Array.from({ length: counts.length }, (_, i) => i + 1), `key ${k}`);
+    assert.equal(result.checkpoints!.history.find((c) => c.checkpointId === 2)?.failureReason, 'TASK_CHECKPOINT_FAILURE');
+    // Exactly once: per key, the counts 1 … 50 once each.
+    const out = result.collected.out as Array<[number, number]>;
+    for (let k = 0; k < 4; k++) assert.deepEqual(out.filter(([key]) => key === k).map(([, n]) => n).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), `key ${k}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
