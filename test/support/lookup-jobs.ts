@@ -15,7 +15,7 @@ export interface LookupJobParams {
   parallelism: number;
   /** The query names a $2 that `params` does not give (a misconfiguration only seen at run time). */
   unboundParam?: boolean;
-  /** The lookup of this id runs for 30 s on the server (pg_sleep), beyond `queryTimeoutMs`. */
+  /** The lookup of this id would run for an hour on the server (pg_sleep), far beyond `queryTimeoutMs`. */
   slowId?: number;
   queryTimeoutMs?: number;
 }
@@ -26,7 +26,7 @@ export const lookupJob = defineJob('t-postgres-lookup', (env, p: LookupJobParams
   const input = env.fromArray(p.ids.map((id) => ({ id }))).rebalance().map((x) => x).setParallelism(p.parallelism);
   const fn = postgresLookup<{ id: number | string }, Looked>({
     connection: p.connection,
-    query: `SELECT name, tier FROM ${p.table} WHERE id = $1${p.unboundParam ? ' AND $2::text IS NULL' : ''}${p.slowId !== undefined ? ` AND (id <> ${p.slowId} OR pg_sleep(30)::text = '')` : ''} ORDER BY name`,
+    query: `SELECT name, tier FROM ${p.table} WHERE id = $1${p.unboundParam ? ' AND $2::text IS NULL' : ''}${p.slowId !== undefined ? ` AND (id <> ${p.slowId} OR pg_sleep(3600)::text = '')` : ''} ORDER BY name`,
     params: (x) => [x.id],
     ...(p.join === 'left' ? { result: (x, rows) => (rows.length > 0 ? rows.map((r) => ({ ...x, ...r }) as Looked) : [{ ...x, name: 'missing' }]) } : {}),
     ...(p.cache ? { cache: { maxEntries: 10, ttlMs: 60_000 } } : {}),
