@@ -163,7 +163,7 @@ function resultText(result: JobResult, plan: RunPlan, collected: readonly Collec
   for (const { name, count, first } of collected) {
     out.push(`collect '${name}': ${count} records`);
     for (const r of first) out.push(`  ${preview(r, 200)}`);
-    if (count > first.length) out.push(`  … ${count - first.length} more`);
+    if (count > first.length && first.length > 0) out.push(`  … ${count - first.length} more`); // --print 0: the count alone
   }
   for (const v of result.metrics.vertices) out.push(`  ${v.name} (p=${v.parallelism}): in ${v.recordsIn}, out ${v.recordsOut}`);
   if (result.restoredFrom) out.push(`restored from ${result.restoredFrom.path} (id ${result.restoredFrom.checkpointId})`);

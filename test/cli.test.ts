@@ -227,7 +227,7 @@ describe('weir run with checkpoints, then weir checkpoints and weir inspect', ()
       assert.rejects(inspectCheckpoint(target), (e: unknown) => e instanceof WeirError && e.code === code && message.test(e.message));
     await rejects(truncated, 'WEIR_CHECKPOINT_CORRUPT', /^Checkpoint metadata .*_metadata is corrupt: not valid JSON .* the file may be truncated$/);
     fs.mkdirSync(path.join(bad, 'cli-a', 'chk-4'));
-    await rejects(path.join(bad, 'cli-a', 'chk-4'), 'WEIR_CHECKPOINT_INCOMPLETE', /chk-4: it has no _metadata/);
+    await rejects(path.join(bad, 'cli-a', 'chk-4'), 'WEIR_CHECKPOINT_INCOMPLETE', /chk-4 is not a complete checkpoint: it has no _metadata/);
 
     const list = await listCheckpoints(bad);
     assert.deepEqual(list.jobs[0].checkpoints.map((c: { id: number; complete: boolean; status: string }) => [c.id, c.complete, c.status]),

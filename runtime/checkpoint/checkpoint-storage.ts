@@ -280,7 +280,8 @@ export class CheckpointStorage {
       text = await readFile(metadataPath, 'utf8');
     } catch {
       const why = (await exists(path.join(directory, TMP_NAME))) ? 'its _metadata write was interrupted (_metadata.tmp present)' : 'it has no _metadata (an incomplete checkpoint, or not a checkpoint directory)';
-      throw new WeirError('WEIR_CHECKPOINT_INCOMPLETE', `Cannot restore from ${directory}: ${why}`, { path: directory });
+      // Worded for every reader (a restore, `weir inspect`): not "cannot restore" when nothing restores.
+      throw new WeirError('WEIR_CHECKPOINT_INCOMPLETE', `${directory} is not a complete checkpoint: ${why}`, { path: directory });
     }
     const metadata = parseMetadata(text, metadataPath);
     const rootDir = metadata.kind === 'savepoint' ? directory : path.dirname(directory);
