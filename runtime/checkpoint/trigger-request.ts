@@ -20,9 +20,13 @@ export interface TriggerPreflight {
 }
 
 /** Why a `kind` checkpoint with trigger reason `trigger` cannot start now (WeirError `WEIR_CHECKPOINT_FAILED`), or undefined if it can. */
+/** A request for a `kind` checkpoint that cannot start: `WEIR_CHECKPOINT_FAILED` with its reason. */
+export function cannotTrigger(kind: 'checkpoint' | 'savepoint', reason: CheckpointFailureReason, message: string, details: Record<string, unknown> = {}): WeirError {
+  return new WeirError('WEIR_CHECKPOINT_FAILED', `Cannot trigger ${kind}: ${message}`, { reason, kind, ...details });
+}
+
 export function triggerRefusal(kind: 'checkpoint' | 'savepoint', trigger: string, s: TriggerPreflight): WeirError | undefined {
-  const reject = (reason: CheckpointFailureReason, message: string): WeirError =>
-    new WeirError('WEIR_CHECKPOINT_FAILED', `Cannot trigger ${kind}: ${message}`, { reason, kind });
+  const reject = (reason: CheckpointFailureReason, message: string): WeirError => cannotTrigger(kind, reason, message);
   if (s.stopped) return reject(CheckpointFailureReason.CHECKPOINT_COORDINATOR_SHUTDOWN, 'the checkpoint coordinator is stopped');
   if (s.allFinished) return reject(CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING, 'every subtask has finished');
   if (s.inputEnded && trigger !== 'final') {

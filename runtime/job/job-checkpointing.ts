@@ -24,6 +24,8 @@ import type { JobTerminalStatus } from '../checkpoint/pending-checkpoint.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { vertexTopology } from '../recovery/vertex-topology.ts';
 import { CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.ts';
+import { cannotTrigger } from '../checkpoint/trigger-request.ts';
+import { CheckpointFailureReason } from '../checkpoint/checkpoint-failure-reason.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { RuntimeErrorCode } from '../errors.ts';
 import { ErrorCodes, isErrorCode } from '../../common/error-codes.ts';
@@ -302,10 +304,9 @@ export class JobCheckpointing {
         const pending = coordinator.pendingCheckpointIds();
         if (pending.length === 0) break;
         if (systemClock.now() > deadline) {
-          const kind = request.kind ?? 'checkpoint';
-          throw new WeirError('WEIR_CHECKPOINT_FAILED',
-            `Cannot trigger ${kind}: checkpoint(s) ${pending.join(', ')} still in progress after ${TRIGGER_WAIT_MS / 1000} s (under backpressure an aligned checkpoint can take minutes: consider unaligned checkpoints or buffer debloating)`,
-            { reason: 'TOO_MANY_CHECKPOINT_REQUESTS', kind, pending, waitedMs: TRIGGER_WAIT_MS });
+          throw cannotTrigger(request.kind ?? 'checkpoint', CheckpointFailureReason.TOO_MANY_CHECKPOINT_REQUESTS,
+            `checkpoint(s) ${pending.join(', ')} still in progress after ${TRIGGER_WAIT_MS / 1000} s (under backpressure an aligned checkpoint can take minutes: consider unaligned checkpoints or buffer debloating)`,
+            { pending, waitedMs: TRIGGER_WAIT_MS });
         }
         await sleep(2);
       }

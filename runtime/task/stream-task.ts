@@ -213,9 +213,14 @@ export abstract class StreamTask implements CheckpointedTask {
 
   /** Flush partial batches and buffered sinks (input idle), then wait for full rings. */
   async flushOutputs(): Promise<void> {
+    this.flushPartial();
+    await this.drain();
+  }
+
+  /** Encode every partial batch and flush buffered sinks (publishing is `drain`'s). */
+  private flushPartial(): void {
     this.outputs.flushAll();
     for (const f of this.chain.flushables) f.flush();
-    await this.drain();
   }
 
   /**
@@ -232,8 +237,7 @@ export abstract class StreamTask implements CheckpointedTask {
       if (!blocked || this.stopping) return;
       // No input until then: publish what the operators emitted (the completions' results), as an
       // idle input does — partial batches waited for the blocking request otherwise.
-      this.outputs.flushAll();
-      for (const f of this.chain.flushables) f.flush();
+      this.flushPartial();
       await this.whileOutputBlocked(this.waits.untilStopped(blocked));
     }
   }
