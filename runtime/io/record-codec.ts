@@ -58,7 +58,7 @@ const SHAPED = 1;
 const TAGGED = 2;
 const FLAG_TIMESTAMPS = 1;
 const MAX_SWITCHES = 16;
-/** A builder whose buffer grew past this (one huge batch) drops it before the next batch. */
+/** By default, a builder whose buffer grew past this (one huge batch) drops it before the next batch. */
 const SHRINK_ABOVE_BYTES = 4 << 20;
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -84,9 +84,12 @@ export class BatchBuilder {
   private segCount = 0;
   private shape: RecordShape | null = null;
   private switches = 0;
+  private readonly shrinkAboveBytes: number;
 
-  constructor(options: { initialBytes?: number } = {}) {
+  /** `shrinkAboveBytes`: a buffer that grew past it (one huge batch) is dropped before the next batch (default 4 MiB). */
+  constructor(options: { initialBytes?: number; shrinkAboveBytes?: number } = {}) {
     this.initialBytes = Math.max(64, options.initialBytes ?? 1 << 16);
+    this.shrinkAboveBytes = Math.max(this.initialBytes, options.shrinkAboveBytes ?? SHRINK_ABOVE_BYTES);
     this.sink = new ByteSink(this.initialBytes);
     this.sink.pos = HEADER_BYTES;
   }
@@ -103,7 +106,7 @@ export class BatchBuilder {
 
   /** Append a record (and its event timestamp, if any). Throws WEIR_RECORD_NOT_SERIALIZABLE for functions/symbols/cycles. */
   add(record: unknown, timestamp?: number): void {
-    if (this.records === 0 && this.segStart < 0) this.sink.shrink(SHRINK_ABOVE_BYTES, this.initialBytes);
+    if (this.records === 0 && this.segStart < 0) this.sink.shrink(this.shrinkAboveBytes, this.initialBytes);
     const hadTimestamps = this.timestamps !== null;
     if (timestamp !== undefined || hadTimestamps) this.addTimestamp(timestamp);
     if (this.segType === SHAPED && this.shape!.encode(record, this.sink)) {

@@ -116,8 +116,8 @@ describe('buffer debloater', () => {
     const largest = 100;
     const full = inFlightBytesBound(RING, DEFAULT_BATCHING, largest);
     assert.ok(debloatedInFlightBytesBound(RING, DEFAULT_BATCHING, largest) <= full);
-    // 4 KiB: the ring's 4 KiB + a 1 KiB queue + three batches of max(1 KiB, 16 records).
-    assert.equal(debloatedInFlightBytesBound(4096, DEFAULT_BATCHING, largest), 4096 + 1024 + 3 * 1600);
-    assert.equal(debloatedInFlightBytesBound(4096, DEFAULT_BATCHING, 10), 4096 + 1024 + 3 * 1024);
+    // 4 KiB: the ring's 4 KiB + a 1 KiB queue + three batches of 1 KiB plus the record (and timestamp) that crossed it.
+    assert.equal(debloatedInFlightBytesBound(4096, DEFAULT_BATCHING, largest), 4096 + 1024 + 3 * (1024 + 100 + 8));
+    assert.equal(debloatedInFlightBytesBound(4096, DEFAULT_BATCHING, 10), 4096 + 1024 + 3 * (1024 + 10 + 8));
   });
 });

@@ -22,7 +22,7 @@
  *      capacity = no limit), where the producer's thread reads it without a message.
  */
 import { frameFootprint } from '../../actors/in-worker.ts';
-import type { BatchingOptions } from './record-writer.ts';
+import { batchBytesBound, type BatchingOptions } from './channel-batch.ts';
 
 /** The resolved `bufferDebloat` execute option. */
 export interface BufferDebloatConfig {
@@ -103,10 +103,10 @@ export class BufferDebloater {
  * limit, or one frame when a larger one entered it empty; the producer's queue outside the ring
  * at most a quarter of the limit (or `maxPendingBytes`); and three batches (the one being built,
  * the frame that crossed the queue's budget, the rest of the frame the consumer is processing) of
- * about a quarter of the limit (or `targetBatchBytes`, or one record when records are larger; up
- * to 16 when record sizes jump). The batch being built when the limit dropped keeps its old size.
+ * up to a quarter of the limit (or `targetBatchBytes`) plus one record. The batch being built when
+ * the limit dropped keeps its old size.
  */
 export function debloatedInFlightBytesBound(limitBytes: number, batching: BatchingOptions, largestRecordBytes: number): number {
-  const batch = Math.max(Math.min(batching.targetBatchBytes, Math.max(64, limitBytes >>> 2)), 16 * largestRecordBytes);
+  const batch = batchBytesBound(Math.min(batching.targetBatchBytes, Math.max(64, limitBytes >>> 2)), largestRecordBytes);
   return Math.max(limitBytes, frameFootprint(batch)) + Math.min(batching.maxPendingBytes, limitBytes >>> 2) + 3 * batch;
 }

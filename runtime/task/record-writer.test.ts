@@ -73,3 +73,35 @@ describe('RecordWriter: producer-side timeout', () => {
     assert.equal(resolved, true);
   });
 });
+
+describe('RecordWriter: draining', () => {
+  test('a consumer that does not read blocks only its own channel: frames queued for another channel are published meanwhile', async () => {
+    const specs = [createChannel({ capacityBytes: 1024 }), createChannel({ capacityBytes: 1024 })];
+    const byField = { select: (r: { ch: number }) => r.ch } as unknown as Partitioner;
+    const writer = new RecordWriter(specs.map((s) => new ChannelWriter(s, Doorbell.create().buffer)), byField, { targetBatchBytes: 64, maxBatchRecords: 1, maxPendingBytes: 1 << 20 });
+    const pad = 'x'.repeat(100);
+    for (let i = 0; i < 30; i++) writer.emit({ ch: 0, i, pad }, undefined); // channel 0's 1 KiB ring fills, the rest queues
+    for (let i = 0; i < 30; i++) writer.emit({ ch: 1, i, pad }, undefined); // so does channel 1's
+    assert.ok(writer.queuedBytes(0) > 0 && writer.queuedBytes(1) > 0, 'both channels queue frames outside their rings');
+    const drained = writer.drain();
+    // Only channel 1 is read: every one of its records arrives although channel 0 stays full.
+    const reader = new ChannelReader(specs[1]!);
+    const got: number[] = [];
+    for (let turns = 0; got.length < 30 && turns < 100_000; turns++) {
+      const f = reader.tryRead();
+      if (f) got.push(...(decodeBatch(f.payload).records as Array<{ i: number }>).map((r) => r.i));
+      else await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(got, Array.from({ length: 30 }, (_, i) => i), 'channel 1 received all its records, in order');
+    assert.equal(writer.queuedBytes(1), 0);
+    assert.ok(writer.queuedBytes(0) > 0, 'channel 0 still waits for its consumer');
+    const reader0 = new ChannelReader(specs[0]!);
+    let n0 = 0;
+    while (n0 < 30) {
+      const f = reader0.tryRead();
+      if (f) n0 += decodeBatch(f.payload).records.length;
+      else await new Promise((r) => setImmediate(r));
+    }
+    await drained;
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Output side of a subtask for one output edge: partitions records to the
- * edge's channels, batches them per channel, encodes a batch into one frame
- * and publishes it on the channel's ring.
+ * edge's channels, encodes them into a batch per channel as they are emitted
+ * (a record that cannot be encoded fails in the `collect` that emitted it) and
+ * publishes a full batch as one frame on the channel's ring.
  *
  * User functions are synchronous, so a full ring cannot be awaited in the
  * middle of processing a record. Frames that do not fit are queued per channel
@@ -10,14 +11,13 @@
  * taking input after the current record (frame-processor.ts, the source loop)
  * until `drain()` published the queue. In-flight data per output channel is so
  * bounded by: the ring (`bufferBytes`) + `maxPendingBytes` + the batch being
- * built (≈ `targetBatchBytes`, see ChannelBatch) + the output of one record.
+ * built (≤ `targetBatchBytes` + one record, see ChannelBatch) + the output of one record.
  * Buffer debloating: when the consumer limits the channel's ring (read once per
  * flush), the batch target and the queue's budget shrink to a quarter of the limit.
  *
  * Ordering: once a channel has pending frames, every later frame (records,
  * watermarks, barriers, end-of-partition) queues behind them.
  */
-import { encodeBatch } from '../io/record-codec.ts';
 import { WeirError } from '../../common/weir-error.ts';
 import { encodeElement, type CheckpointBarrier, type StreamElement } from '../io/stream-elements.ts';
 import type { ChannelWriter, Frame } from '../../actors/in-worker.ts';
@@ -73,6 +73,8 @@ export class RecordWriter {
   private readonly overBudget: boolean[];
   /** Per channel: the frame handed to ChannelWriter.write() whose promise has not settled … */
   private readonly inFlight: (Frame | undefined)[];
+  /** … and that write, settled once the frame is published and accounted for. */
+  private readonly writing: (Promise<void> | undefined)[];
   /** … and the writer's published-frame count when that write started (published iff it grew). */
   private readonly inFlightBase: number[];
   /** Frames ever handed to each channel, in order: the data-lane index the next frame will get. */
@@ -100,6 +102,7 @@ export class RecordWriter {
     this.pendingLimit = writers.map(() => opts.maxPendingBytes);
     this.overBudget = writers.map(() => false);
     this.inFlight = writers.map(() => undefined);
+    this.writing = writers.map(() => undefined);
     this.inFlightBase = writers.map(() => 0);
     this.enqueued = writers.map((w) => w.dataFramesWritten);
   }
@@ -126,68 +129,50 @@ export class RecordWriter {
       return;
     }
     const b = this.batches[ch]!;
-    b.records.push(value);
-    if (timestamp !== undefined) {
-      if (!b.hasTimestamps) {
-        b.hasTimestamps = true;
-        for (let i = 0; i < b.records.length - 1; i++) b.timestamps.push(NaN);
-      }
-      b.timestamps.push(timestamp);
-    } else if (b.hasTimestamps) b.timestamps.push(NaN);
-    if (b.records.length >= b.limit || b.outgrown(value)) this.flushChannel(ch);
+    try {
+      b.builder.add(value, timestamp);
+    } catch (e) {
+      throw this.cannotEncode(e);
+    }
+    if (b.full) this.flushChannel(ch);
   }
 
   /** Emit `value` on channel `ch`, whatever the partitioner says (re-routing restored broadcast output). */
   emitTo(ch: number, value: unknown, timestamp: number | undefined): void {
     const b = this.batches[ch]!;
-    b.records.push(value);
-    if (timestamp !== undefined) {
-      if (!b.hasTimestamps) {
-        b.hasTimestamps = true;
-        for (let i = 0; i < b.records.length - 1; i++) b.timestamps.push(NaN);
-      }
-      b.timestamps.push(timestamp);
-    } else if (b.hasTimestamps) b.timestamps.push(NaN);
-    if (b.records.length >= b.limit || b.outgrown(value)) this.flushChannel(ch);
+    try {
+      b.builder.add(value, timestamp);
+    } catch (e) {
+      throw this.cannotEncode(e);
+    }
+    if (b.full) this.flushChannel(ch);
   }
 
-  /** Encode and publish (or queue) the batch of one channel. */
+  /** Publish (or queue) the batch of one channel. */
   flushChannel(ch: number): void {
     const b = this.batches[ch]!;
-    const n = b.records.length;
+    const n = b.builder.count;
     if (n === 0) return;
-    const payload = this.encode(b.records, b.hasTimestamps ? b.timestamps : null);
+    const view = b.builder.finishView();
     // Buffer debloating: the consumer's limit on this channel's ring (one atomic load per flush)
     // also shrinks the next batches and the queue outside the ring to a quarter of it each.
     const limit = this.writers[ch]!.dataLimit;
     b.debloat(limit);
     this.pendingLimit[ch] = limit > 0 ? Math.min(this.maxPendingBytes, limit >>> 2) : this.maxPendingBytes;
-    b.adapt(payload.byteLength, n);
-    b.records = [];
-    b.timestamps = [];
-    b.hasTimestamps = false;
     this.recordsOut += n;
-    this.bytesOut += payload.byteLength;
-    this.put(ch, RECORD_BATCH_KIND, payload);
+    this.bytesOut += view.byteLength;
+    // The view is the builder's memory: copied onto the ring now, or copied to be queued.
+    this.put(ch, RECORD_BATCH_KIND, view, false);
   }
 
   flushAll(): void {
     for (let ch = 0; ch < this.batches.length; ch++) this.flushChannel(ch);
   }
 
-  /** Encodes a batch; a record that cannot be encoded fails naming who emitted it (batches are encoded later than records are emitted, outside the user function). */
-  private encode(records: unknown[], timestamps: number[] | null): Uint8Array {
-    try {
-      return encodeBatch(records, timestamps);
-    } catch (e) {
-      if (!(e instanceof WeirError)) throw e;
-      throw new WeirError(e.code, `${this.owner.description} emitted a record that cannot be encoded for its output (records cross threads as data): ${e.message.replace(/^A record cannot be encoded: /, '')}`, { ...e.details, ...this.owner.details }, { cause: e });
-    }
-  }
-
-  /** Records buffered but not yet encoded, per channel (output state of unaligned checkpoints). */
-  bufferedRecords(ch: number): number {
-    return this.batches[ch]!.records.length;
+  /** A record that cannot be encoded fails naming who emitted it (the codec knows only the record). */
+  private cannotEncode(e: unknown): unknown {
+    if (!(e instanceof WeirError)) return e;
+    return new WeirError(e.code, `${this.owner.description} emitted a record that cannot be encoded for its output (records cross threads as data): ${e.message.replace(/^A record cannot be encoded: /, '')}`, { ...e.details, ...this.owner.details }, { cause: e });
   }
 
   /** Send a frame to channel `ch` after everything emitted to it before (output state replay). */
@@ -240,35 +225,49 @@ export class RecordWriter {
     return this.writers[ch]!;
   }
 
+  /** Wait until every queued frame is on its ring (backpressure); see {@link drainWriters}. */
+  drain(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
+    return drainWriters([this], whileBlocked);
+  }
+
   /**
-   * Wait until every queued frame is on its ring (backpressure). `whileBlocked`, when
-   * given, is awaited in a race with a blocked write: it resolves when something else
-   * needs the task (a priority barrier) and is called again until the write completes.
+   * Starts a write on every channel that has queued frames and none going, and adds every write
+   * going to `active`; true if one of them waits for room on its ring.
    */
-  async drain(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
+  startWrites(active: Promise<void>[]): boolean {
+    let blocked = false;
     for (let ch = 0; ch < this.pending.length; ch++) {
-      const q = this.pending[ch]!;
-      while (q.length > 0) {
-        const f = q.shift()!;
-        const w = this.writers[ch]!;
-        this.inFlightBase[ch] = w.dataFramesWritten;
-        this.inFlight[ch] = f;
-        try {
-          const p = w.write(f.kind, f.payload);
-          if (whileBlocked && w.pendingDataWrites > 0) {
-            let settled = false;
-            p.then(() => (settled = true), () => (settled = true));
-            while (!settled) await whileBlocked(p);
-          }
-          await p;
-        } finally {
-          this.inFlight[ch] = undefined;
-          this.pendingCount--;
-          this.release(ch, f.payload.byteLength);
-          if (this.publishWaiters.length > 0) this.settlePublishWaiters(ch);
-        }
-      }
+      const w = this.writing[ch] ?? this.startWrite(ch);
+      if (w === undefined) continue;
+      active.push(w);
+      if (this.writers[ch]!.pendingDataWrites > 0) blocked = true;
     }
+    return blocked;
+  }
+
+  /** Hands channel `ch`'s next queued frame to its ring writer; undefined when none is queued. */
+  private startWrite(ch: number): Promise<void> | undefined {
+    const f = this.pending[ch]!.shift();
+    if (f === undefined) return undefined;
+    const w = this.writers[ch]!;
+    this.inFlightBase[ch] = w.dataFramesWritten;
+    this.inFlight[ch] = f;
+    let write: Promise<void>;
+    try {
+      write = w.write(f.kind, f.payload);
+    } catch (e) {
+      write = Promise.reject(e);
+    }
+    const done = write.finally(() => {
+      this.inFlight[ch] = undefined;
+      this.writing[ch] = undefined;
+      this.pendingCount--;
+      this.release(ch, f.payload.byteLength);
+      if (this.publishWaiters.length > 0) this.settlePublishWaiters(ch);
+    });
+    done.catch(() => {}); // awaited by drain(); a failure it has stopped waiting for is the task's already
+    this.writing[ch] = done;
+    return done;
   }
 
   /** Resolves once frame `index` of channel `ch` is published on its ring (at once if it is). */
@@ -304,10 +303,12 @@ export class RecordWriter {
     for (const w of due) w.resolve();
   }
 
-  private put(ch: number, kind: number, payload: Uint8Array): void {
+  /** `owned`: false when `payload` is borrowed memory (a builder's view), copied if it must be queued. */
+  private put(ch: number, kind: number, payload: Uint8Array, owned = true): void {
     const q = this.pending[ch]!;
     this.enqueued[ch]!++;
     if (q.length === 0 && this.inFlight[ch] === undefined && this.writers[ch]!.tryWrite(kind, payload)) return;
+    if (!owned) payload = payload.slice();
     q.push({ kind, payload });
     this.pendingCount++;
     const before = this.pendingBytes[ch]!;
@@ -325,5 +326,29 @@ export class RecordWriter {
       this.overBudget[ch] = false;
       this.budget.channelBack();
     }
+  }
+}
+
+/**
+ * Wait until every frame the writers queued is on its ring (backpressure). Every channel with
+ * queued frames has one write going at a time, all channels of all writers at once: a consumer that
+ * does not read blocks only its own channel, never another channel's frames queued behind it
+ * (Flink's subpartitions send on their own credit). `whileBlocked`, when given, is awaited in a
+ * race with the blocked writes: it resolves when something else needs the task (a priority
+ * barrier) and is called again until a write completes; it may queue more frames.
+ */
+export async function drainWriters(writers: readonly RecordWriter[], whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
+  for (;;) {
+    const active: Promise<void>[] = [];
+    let blocked = false;
+    for (const w of writers) if (w.startWrites(active)) blocked = true;
+    if (active.length === 0) return;
+    const next = active.length === 1 ? active[0]! : Promise.race(active);
+    if (whileBlocked && blocked) {
+      let settled = false;
+      next.then(() => (settled = true), () => (settled = true));
+      while (!settled) await whileBlocked(next);
+    }
+    await next;
   }
 }

@@ -256,6 +256,9 @@ export abstract class StreamTask implements CheckpointedTask {
   }
 
   private whileOutputBlocked(write: Promise<void>): Promise<void> {
+    // Before waiting for one full ring, publish the partial batches of every channel: the other
+    // channels' consumers must not wait for this one's (Flink flushes them on its buffer timeout).
+    this.outputs.flushAll();
     return this.times.backPressure(async () => {
       for (;;) {
         if (this.stopping) {

@@ -9,7 +9,7 @@ import type { TaskInfo } from '../api/functions.ts';
 import type { JobGraph, JobVertex } from '../graph/job-graph.ts';
 import { keySelectorFailed } from '../operators/operator.ts';
 import { broadcastPartitioner, forwardPartitioner, hashPartitioner, rebalancePartitioner } from './partitioners.ts';
-import { OutputBudget, RecordWriter } from './record-writer.ts';
+import { drainWriters, OutputBudget, RecordWriter } from './record-writer.ts';
 import type { StreamTaskArgs } from './task-args.ts';
 
 export class TaskOutputs {
@@ -93,9 +93,8 @@ export class TaskOutputs {
     }
   }
 
-  private async drainOnce(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
-    for (const w of this.writers) if (w.hasPending) await w.drain(whileBlocked);
-    if (this.collect?.hasPending) await this.collect.drain(whileBlocked);
+  private drainOnce(whileBlocked?: (write: Promise<void>) => Promise<void>): Promise<void> {
+    return drainWriters(this.collect ? [...this.writers, this.collect] : this.writers, whileBlocked);
   }
 
   /** Records and encoded bytes handed to every channel so far. */
