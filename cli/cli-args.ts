@@ -61,14 +61,15 @@ export function flagOption(args: ParsedArgs, name: string): boolean {
 }
 
 /**
- * A positive (or, with `min: 0`, non-negative) integer option.
+ * A positive (or, with `min: 0`, non-negative) integer option, written in decimal digits (`Number()`
+ * alone took `0x10`, `1e3` and `  5 ` too).
  * @throws WeirError `WEIR_CLI_USAGE` naming the option and the value.
  */
 export function intOption(args: ParsedArgs, name: string, min = 1): number | undefined {
   const v = stringOption(args, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) {
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
     throw usageError(`--${name} must be ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got '${v}'`, { option: name, value: v });
   }
   return n;

@@ -58,6 +58,9 @@ describe('weir run options', () => {
     usage(['a.ts', 'b.ts'], `run: unexpected argument 'b.ts' (job parameters go into --params JSON)`);
     usage(['job.ts', '--parallelism', '0'], `--parallelism must be a positive integer, got '0'`);
     usage(['job.ts', '--parallelism', '2.5'], `--parallelism must be a positive integer, got '2.5'`);
+    usage(['job.ts', '--parallelism', '0x2'], `--parallelism must be a positive integer, got '0x2'`);
+    usage(['job.ts', '--checkpoint-interval', '1e3'], `--checkpoint-interval must be a positive integer, got '1e3'`);
+    usage(['job.ts', '--parallelism', ' 2'], `--parallelism must be a positive integer, got ' 2'`);
     usage(['job.ts', '--print=-1'], `--print must be an integer >= 0, got '-1'`);
     usage(['job.ts', '--tolerable-failures', 'x'], `--tolerable-failures must be an integer >= 0, got 'x'`);
     usage(['job.ts', '--buffer-bytes', '512'], `--buffer-bytes must be at least 1024, got '512'`);
