@@ -20,7 +20,7 @@
  * fires, the window whose cleanup time it is is derived from the time and handled if it exists
  * (it has contents, or per-window values: trigger state, process-function state, or the purged
  * mark a purge leaves while anything could still observe its cleanup) — exactly the windows
- * whose cleanup timer Flink would have registered. With Weir's built-in triggers (which delete
+ * whose cleanup timer Flink would have registered (the bookkeeping: window-timers.ts). With Weir's built-in triggers (which delete
  * timers only in `clear`), a trigger's timer at that same time (EventTimeTrigger's end timer when
  * the allowed lateness is 0) is derived too: it is the same (key, window, time) timer, as in
  * Flink. Other timers (a custom trigger's, ContinuousEventTimeTrigger's early firings, the end
@@ -48,6 +48,7 @@ import { SessionMerger } from './window-merging.ts';
 import { WindowState, windowCodec, type TimerDomain, type WindowCodec, type WindowKey } from './window-state.ts';
 import { WindowFunctionRunner } from './window-functions-runner.ts';
 import { TimeWindow, type Window } from './windows.ts';
+import { WindowTimers } from './window-timers.ts';
 
 const NOT_READ = Symbol('not read');
 const TRIGGER_RESULTS: ReadonlySet<string> = new Set<TriggerResult>(['CONTINUE', 'FIRE', 'PURGE', 'FIRE_AND_PURGE']);
@@ -79,16 +80,12 @@ export class WindowOperator implements StreamOperator {
   private readonly codec: WindowCodec;
   /** Fixed-size windows: their size; cleanup timers are derived (see the header). */
   private readonly fixedSize: number | undefined;
-  /** The domain of cleanup timers. */
-  private readonly cleanupDomain: TimerDomain;
-  /** The trigger's timers at a window's cleanup time are derived too. */
-  private readonly builtInTrigger: boolean;
+  /** Timer bookkeeping: derived and namespaced timers (created in open()). */
+  private windowTimers!: WindowTimers;
   /** Whether namespace entries of timers can exist (else a fired timer is only ever derived). */
   private readonly namespacedTimers: boolean;
   /** Whether per-window values can exist (trigger state, process-function state, the purged mark). */
   private readonly valuesUsed: boolean;
-  /** The derived timer registered last while processing the current (element, window): not again (NaN outside). */
-  private lastDerivedTimer = Number.NaN;
   /** The trigger is Weir's EventTimeTrigger itself: its decisions are inlined (the same ones). */
   private readonly eventTimeTrigger: boolean;
   /**
@@ -114,8 +111,6 @@ export class WindowOperator implements StreamOperator {
     this.collector = { collect: (v) => this.out.collect(v, this.emitTimestamp) };
     this.fixedSize = this.merging ? undefined : fixedWindowSize(this.assigner);
     this.codec = windowCodec(this.fixedSize);
-    this.cleanupDomain = this.eventTime ? 'e' : 'p';
-    this.builtInTrigger = isBuiltInTrigger(this.trigger);
     this.namespacedTimers = this.fixedSize === undefined || !onlyDerivedTimers(this.trigger, this.eventTime, this.lateness);
     this.valuesUsed = !isStatelessTrigger(this.trigger) || this.processFn !== undefined;
     this.eventTimeTrigger = is(this.trigger, EventTimeTrigger) && this.eventTime;
@@ -129,6 +124,10 @@ export class WindowOperator implements StreamOperator {
     this.backend = ctx.keyedState;
     this.timers = this.backend.timers;
     this.state = new WindowState(this.backend);
+    this.windowTimers = new WindowTimers(
+      { fixedSize: this.fixedSize, eventTime: this.eventTime, lateness: this.lateness, builtInTrigger: isBuiltInTrigger(this.trigger), valuesUsed: this.valuesUsed },
+      this.timers, ctx, this.state, this.codec,
+    );
     const count = this.spec.count;
     this.runner = new WindowFunctionRunner(this.spec.fn, this.info, count?.slide !== undefined ? count.size : undefined);
     const b = this.backend;
@@ -147,17 +146,17 @@ export class WindowOperator implements StreamOperator {
       runtimeCtx: this.runtimeCtx,
       now: () => ctx.now(),
       watermark: () => this.watermark(),
-      registerTimer: (domain, t, w, wk) => this.registerTimer(domain, t, w, wk),
-      deleteTimer: (domain, t, w, wk) => this.deleteTimer(domain, t, w, wk),
+      registerTimer: (domain, t, w, wk) => this.windowTimers.register(domain, t, w, wk),
+      deleteTimer: (domain, t, w, wk) => this.windowTimers.delete(domain, t, w, wk),
       sideOutput: (tag, v, ts) => this.out.sideOutput?.(sideOutputId(tag), v, ts),
     });
     if (this.merging) {
       this.sessions = new SessionMerger({
         info: this.info, assigner: this.assigner, trigger: this.trigger, triggers: this.triggers, state: this.state, codec: this.codec,
         contexts: this.contexts, runner: this.runner, valuesUsed: this.valuesUsed,
-        isLate: (w) => this.eventTime && this.cleanupTime(w) <= this.watermark(),
+        isLate: (w) => this.eventTime && this.windowTimers.cleanupTime(w) <= this.watermark(),
         watermark: () => this.watermark(),
-        deleteCleanupTimer: (w, wk) => this.deleteCleanupTimer(w, wk),
+        deleteCleanupTimer: (w, wk) => this.windowTimers.deleteCleanupTimer(w, wk),
       });
     }
     if (this.processFn?.open) callUser(this.info, 'open()', undefined, () => this.processFn!.open!(this.runtimeCtx));
@@ -192,7 +191,7 @@ export class WindowOperator implements StreamOperator {
     for (let i = 0; i < windows.length; i++) {
       const assigned = windows[i]!;
       const w = this.sessions ? this.sessions.add(assigned as TimeWindow) : assigned;
-      if (this.eventTime && this.cleanupTime(w) <= wm) { // late: Flink's isWindowLate
+      if (this.eventTime && this.windowTimers.cleanupTime(w) <= wm) { // late: Flink's isWindowLate
         if (this.merging) this.state.retireMergingWindow(w);
         continue;
       }
@@ -202,15 +201,15 @@ export class WindowOperator implements StreamOperator {
       this.state.putContents(wk, this.runner.add(contents, value));
       // A window with contents has its derived (event-time) cleanup timer already: it is only
       // removed when it fires, and the window is cleaned up then.
-      const cleanupAt = this.cleanupTime(w);
-      this.lastDerivedTimer = contents !== undefined && this.derivedEventTime ? cleanupAt : Number.NaN;
+      const cleanupAt = this.windowTimers.cleanupTime(w);
+      this.windowTimers.lastDerivedTimer = contents !== undefined && this.derivedEventTime ? cleanupAt : Number.NaN;
       let result: TriggerResult;
       if (this.eventTimeTrigger) {
         // EventTimeTrigger.onElement, inlined.
         const max = w.maxTimestamp();
         if (max <= wm) result = 'FIRE';
         else {
-          if (max !== this.lastDerivedTimer) this.registerTimer('e', max, w, wk); // else: registered already
+          if (max !== this.windowTimers.lastDerivedTimer) this.windowTimers.register('e', max, w, wk); // else: registered already
           result = 'CONTINUE';
         }
       } else {
@@ -222,8 +221,8 @@ export class WindowOperator implements StreamOperator {
         if (isThenable(result)) throw asyncUserFunction(this.info, this.triggers.what('onElement'), value);
       }
       if (result !== 'CONTINUE') this.handle(result, w, wk, false, NOT_READ);
-      if (cleanupAt !== this.lastDerivedTimer) this.registerCleanupTimer(w, wk); // else: registered already
-      this.lastDerivedTimer = Number.NaN;
+      if (cleanupAt !== this.windowTimers.lastDerivedTimer) this.windowTimers.registerCleanupTimer(w, wk); // else: registered already
+      this.windowTimers.lastDerivedTimer = Number.NaN;
     }
     if (skipped && this.eventTime && ts !== undefined && ts + this.lateness <= wm) {
       if (this.spec.lateDataTag !== undefined) this.out.sideOutput?.(this.spec.lateDataTag, value, ts);
@@ -250,16 +249,16 @@ export class WindowOperator implements StreamOperator {
       const contents = this.state.getContents(start);
       this.state.putContents(start, this.runner.add(contents, value));
       const existed = contents !== undefined; // then its derived cleanup timer is registered already
-      this.lastDerivedTimer = existed ? cleanupAt : Number.NaN;
+      this.windowTimers.lastDerivedTimer = existed ? cleanupAt : Number.NaN;
       if (max <= wm) {
         this.handle('FIRE', new TimeWindow(start, start + size), start, false, NOT_READ); // late, within the allowed lateness
       } else if (lateness === 0) {
-        if (!existed) this.registerDerivedTimer(max); // the end timer is the cleanup timer
+        if (!existed) this.windowTimers.registerDerived(max); // the end timer is the cleanup timer
       } else {
         this.state.registerTimer('e', max, start); // the end timer, namespaced
       }
-      if (!existed) this.registerDerivedTimer(cleanupAt);
-      this.lastDerivedTimer = Number.NaN;
+      if (!existed) this.windowTimers.registerDerived(cleanupAt);
+      this.windowTimers.lastDerivedTimer = Number.NaN;
     }
     if (skipped && ts + lateness <= wm) {
       if (this.spec.lateDataTag !== undefined) this.out.sideOutput?.(this.spec.lateDataTag, value, ts);
@@ -309,7 +308,7 @@ export class WindowOperator implements StreamOperator {
       this.onWindowTimer(domain, time, w, wk, NOT_READ);
     }
     // The window whose (derived) cleanup timer this is, unless it was namespaced too.
-    if (this.fixedSize !== undefined && domain === this.cleanupDomain) {
+    if (this.fixedSize !== undefined && domain === this.windowTimers.cleanupDomain) {
       const end = time - this.lateness + 1;
       const w = this.codec.window(end - this.fixedSize);
       const wk = this.codec.key(w);
@@ -321,7 +320,7 @@ export class WindowOperator implements StreamOperator {
   }
 
   private onWindowTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey, contents: unknown): void {
-    this.lastDerivedTimer = Number.NaN;
+    this.windowTimers.lastDerivedTimer = Number.NaN;
     let result: TriggerResult;
     if (this.eventTimeTrigger) {
       // EventTimeTrigger.onEventTime / onProcessingTime, inlined.
@@ -332,7 +331,7 @@ export class WindowOperator implements StreamOperator {
         ? this.triggers.call('onEventTime', () => this.trigger.onEventTime(time, w, ctx))
         : this.triggers.call('onProcessingTime', () => this.trigger.onProcessingTime(time, w, ctx));
     }
-    const cleanup = (domain === 'e') === this.eventTime && time === this.cleanupTime(w);
+    const cleanup = (domain === 'e') === this.eventTime && time === this.windowTimers.cleanupTime(w);
     if (result !== 'CONTINUE') this.handle(result, w, wk, cleanup, contents);
     if (cleanup) this.clearAllState(w, wk);
   }
@@ -372,66 +371,10 @@ export class WindowOperator implements StreamOperator {
     this.runner.emit(this.backend.getCurrentKey(), contents, w, this.makeProcessContext, this.collector, dropped);
   }
 
-  /** Event time: max timestamp + allowed lateness; processing time: max timestamp (+Infinity: never). */
-  private cleanupTime(w: Window): number {
-    return w.maxTimestamp() + this.lateness;
-  }
-
-  private registerCleanupTimer(w: Window, wk: WindowKey): void {
-    const t = this.cleanupTime(w);
-    if (!Number.isFinite(t)) return;
-    if (this.fixedSize !== undefined) this.registerDerivedTimer(t);
-    else this.registerTimer(this.cleanupDomain, t, w, wk);
-  }
-
-  private deleteCleanupTimer(w: Window, wk: WindowKey): void {
-    const t = this.cleanupTime(w);
-    if (Number.isFinite(t)) this.deleteTimer(this.cleanupDomain, t, w, wk);
-  }
-
-  /** Whether a timer is a derived one: a window's cleanup time in the cleanup domain (built-in triggers, or the operator's own). */
-  private isDerived(domain: TimerDomain, time: number, w: Window): boolean {
-    return this.fixedSize !== undefined && this.builtInTrigger && domain === this.cleanupDomain && time === this.cleanupTime(w);
-  }
-
-  private registerDerivedTimer(time: number): void {
-    if (time === this.lastDerivedTimer) return; // already, for this element and window
-    this.lastDerivedTimer = time;
-    if (this.eventTime) this.timers.registerEventTimeTimer(time);
-    else {
-      this.timers.registerProcessingTimeTimer(time);
-      this.ctx.requestProcessingTime(time);
-    }
-  }
-
-  /** A trigger's timer (or a namespaced cleanup timer). */
-  private registerTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey): void {
-    if (typeof time !== 'number' || Number.isNaN(time)) throw new WeirError('WEIR_INVALID_TIMER', `timer timestamp must be a number (epoch ms), got ${preview(time)}`, { timestamp: preview(time) });
-    if (this.isDerived(domain, time, w)) {
-      this.registerDerivedTimer(time);
-      return;
-    }
-    this.state.registerTimer(domain, time, wk);
-    if (domain === 'p') this.ctx.requestProcessingTime(time);
-  }
-
-  private deleteTimer(domain: TimerDomain, time: number, w: Window, wk: WindowKey): void {
-    // A derived timer lives as long as its window (built-in triggers delete timers only when it is cleared).
-    if (this.isDerived(domain, time, w)) return;
-    this.state.deleteTimer(domain, time, wk, () => this.hasDerivedTimer(domain, time));
-  }
-
-  /** Whether the backend timer (current key, domain, time) is also a live window's derived cleanup timer. */
-  private hasDerivedTimer(domain: TimerDomain, time: number): boolean {
-    if (this.fixedSize === undefined || domain !== this.cleanupDomain) return false;
-    const wk = this.codec.key(this.codec.window(time - this.lateness + 1 - this.fixedSize));
-    return this.state.getContents(wk) !== undefined || (this.valuesUsed && this.state.hasValues(wk));
-  }
-
   /** The window is done: its contents, trigger state and timers, per-window state, set entry. */
   private clearAllState(w: Window, wk: WindowKey): void {
     this.state.clearContents(wk);
-    if (this.eventTimeTrigger) this.deleteTimer('e', w.maxTimestamp(), w, wk); // EventTimeTrigger.clear, inlined
+    if (this.eventTimeTrigger) this.windowTimers.delete('e', w.maxTimestamp(), w, wk); // EventTimeTrigger.clear, inlined
     else this.triggers.call('clear', () => this.trigger.clear(w, this.contexts.triggerContext(w, wk)));
     if (this.processFn?.clear) {
       const max = w.maxTimestamp();
