@@ -21,10 +21,10 @@ const channelState = (h: StreamTaskTestHarness, i = 0) => h.acks()[i]!.ack.chann
 
 const kinds = (items: OutputItem[]) => items.map((o) => (o.type === 'record' ? o.value : `${o.priority ? '!' : ''}${o.element.type}${'barrier' in o.element ? `#${o.element.barrier.checkpointId}` : ''}`));
 
-async function relay(opts: { sources?: number; slowValue?: number; slowMs?: number; checkpointing?: boolean; outputBufferBytes?: number; restore?: SubtaskRestore; batching?: { maxBatchRecords?: number } } = {}) {
+async function relay(opts: { sources?: number; downstream?: number; slowValue?: number; slowMs?: number; checkpointing?: boolean; outputBufferBytes?: number; restore?: SubtaskRestore; batching?: { maxBatchRecords?: number; maxPendingBytes?: number } } = {}) {
   return StreamTaskTestHarness.open({
     job: relayJob,
-    params: { sources: opts.sources ?? 2, ...(opts.slowValue !== undefined ? { slowValue: opts.slowValue, slowMs: opts.slowMs ?? 5 } : {}) },
+    params: { sources: opts.sources ?? 2, downstream: opts.downstream ?? 1, ...(opts.slowValue !== undefined ? { slowValue: opts.slowValue, slowMs: opts.slowMs ?? 5 } : {}) },
     vertex: 1,
     ...(opts.checkpointing === false ? {} : { checkpointing: {} }),
     ...(opts.outputBufferBytes ? { outputBufferBytes: opts.outputBufferBytes } : {}),
@@ -115,6 +115,30 @@ test('output blocked on a full ring: an unaligned barrier and a control call are
     await h.waitUntil(() => h.outputRecords().length === 40, 'all 40 records');
     assert.deepEqual(h.outputRecords(), Array.from({ length: 40 }, (_, i) => i * 10));
     assert.ok(h.output().some((o) => o.type === 'element' && o.priority && o.element.type === 'priority-barrier'));
+  } finally {
+    await h.close();
+  }
+});
+
+test('output blocked on one channel: the partial batches of the other channels are published before the task waits', async () => {
+  // Two downstream channels (rebalance: records alternate, the first to channel 0); batches of up
+  // to 10 records; nobody reads channel 0, so its ring fills and its queue passes the budget in the
+  // middle of an input frame — the task stops taking input with more of it waiting (no idle flush).
+  const h = await relay({ downstream: 2, checkpointing: false, outputBufferBytes: 256, batching: { maxBatchRecords: 10, maxPendingBytes: 64 } });
+  try {
+    h.start();
+    const input = Array.from({ length: 400 }, (_, i) => i);
+    await h.records(0, input);
+    await h.waitUntil(() => h.task.backPressured, 'the output to block');
+    const taken = h.task.recordsIn;
+    assert.ok(taken < input.length, `the task stopped taking input (${taken} of ${input.length} records taken)`);
+    // Channel 1 gets every record routed to it so far, not only its full batches of 10.
+    const toChannel1 = input.slice(0, taken).filter((_, i) => i % 2 === 1).map((x) => x * 10);
+    await h.waitUntil(() => h.channelRecords(0, 1).length >= toChannel1.length, `the ${toChannel1.length} records routed to channel 1`);
+    assert.deepEqual(h.channelRecords(0, 1).slice(0, toChannel1.length), toChannel1);
+    // Once channel 0 is read too, everything arrives, each record once.
+    await h.waitUntil(() => h.outputRecords().length === input.length, 'all records');
+    assert.deepEqual(h.outputRecords().map(Number).sort((a, b) => a - b), input.map((x) => x * 10));
   } finally {
     await h.close();
   }

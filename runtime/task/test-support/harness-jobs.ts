@@ -12,9 +12,9 @@ function spin(ms: number): void {
 
 /**
  * vertex 0: source (parallelism `sources`) → rebalance → vertex 1: map (x → x * 10; a record
- * equal to `slowValue` takes `slowMs`) → rebalance → vertex 2: map → collect.
+ * equal to `slowValue` takes `slowMs`) → rebalance → vertex 2: map (parallelism `downstream`, default 1) → collect.
  */
-export const relayJob = defineJob('harness-relay', (env, p: { sources: number; slowValue?: number; slowMs?: number }) => {
+export const relayJob = defineJob('harness-relay', (env, p: { sources: number; slowValue?: number; slowMs?: number; downstream?: number }) => {
   env.fromSequence(1, 3).setParallelism(p.sources)
     .rebalance()
     .map((x: number) => {
@@ -22,7 +22,7 @@ export const relayJob = defineJob('harness-relay', (env, p: { sources: number; s
       return x * 10;
     }).setParallelism(1).name('relay')
     .rebalance()
-    .map((x: number) => x).setParallelism(1)
+    .map((x: number) => x).setParallelism(p.downstream ?? 1)
     .collect('out');
 });
 

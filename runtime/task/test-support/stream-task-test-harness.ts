@@ -202,6 +202,13 @@ export class StreamTaskTestHarness {
     return readers.flatMap((r, ch) => this.drainReader(`${edge}/${ch}`, r, ch));
   }
 
+  /** Records read so far from channel `channel` of output `edge` alone (its other channels stay unread: their consumers stall). */
+  channelRecords(edge: number, channel: number): unknown[] {
+    const reader = this.outputs[edge]?.[channel];
+    if (!reader) throw new Error(`harness: the task has no output channel ${edge}/${channel}`);
+    return this.drainReader(`${edge}/${channel}`, reader, channel).flatMap((o) => (o.type === 'record' ? [o.value] : []));
+  }
+
   /** Records read so far from output `edge`, in order per channel. */
   outputRecords(edge = 0): unknown[] {
     return this.output(edge).flatMap((o) => (o.type === 'record' ? [o.value] : []));
