@@ -160,6 +160,16 @@ describe('record codec', () => {
     assert.deepStrictEqual([...d1.timestamps!], [NaN, 1000, NaN, NaN]);
     assert.deepStrictEqual(decodeBatch(second), { records: [{ id: 4, v: 4 }], timestamps: null });
     assert.deepStrictEqual(decodeBatch(encodeBatch([])), { records: [], timestamps: null });
+    // The timestamp array is reused by the next batch with timestamps: nothing of the previous one shows.
+    for (let i = 0; i < 100; i++) b.add(i, 5000 + i);
+    assert.deepStrictEqual([...decodeBatch(b.finish()).timestamps!], Array.from({ length: 100 }, (_, i) => 5000 + i));
+    b.add('a');
+    b.add('b');
+    b.add('c', 7);
+    b.add('d');
+    assert.deepStrictEqual([...decodeBatch(b.finish()).timestamps!], [NaN, NaN, 7, NaN]);
+    for (let i = 0; i < 150; i++) b.add(i, i % 3 === 0 ? undefined : i); // longer than the reused array
+    assert.deepStrictEqual([...decodeBatch(b.finish()).timestamps!], Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? NaN : i)));
   });
 
   test('a builder keeps working after a batch larger than its shrink threshold', () => {

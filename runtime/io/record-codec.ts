@@ -79,6 +79,7 @@ export class BatchBuilder {
   private readonly initialBytes: number;
   private records = 0;
   private timestamps: Float64Array | null = null;
+  private spareTimestamps: Float64Array | null = null;
   private segStart = -1;
   private segType = 0;
   private segCount = 0;
@@ -128,7 +129,11 @@ export class BatchBuilder {
     }
     let ts = this.timestamps;
     if (ts === null) {
-      ts = this.timestamps = new Float64Array(Math.max(64, this.records * 2)).fill(NaN);
+      // The previous batch's array when it is large enough (a batch of event-time records would
+      // otherwise allocate it anew, doubling from 64, every batch).
+      const spare = this.spareTimestamps;
+      ts = this.timestamps = spare !== null && spare.length > this.records ? spare : new Float64Array(Math.max(64, this.records * 2));
+      ts.fill(NaN, 0, this.records); // the records before the first timestamp have none
     } else if (this.records >= ts.length) {
       const next = new Float64Array(ts.length * 2).fill(NaN);
       next.set(ts);
@@ -215,6 +220,7 @@ export class BatchBuilder {
     const out = sink.buf.subarray(0, sink.pos);
     sink.pos = HEADER_BYTES;
     this.records = 0;
+    if (ts !== null) this.spareTimestamps = ts;
     this.timestamps = null;
     this.switches = 0;
     return out;
