@@ -148,6 +148,7 @@ export function resolveExecuteOptions<P>(jobName: string, o: ExecuteOptionFields
   int('batching.maxBatchRecords', batching.maxBatchRecords, 1);
   int('batching.targetBatchBytes', batching.targetBatchBytes, 64);
   int('batching.maxPendingBytes', batching.maxPendingBytes, 0);
+  int('batching.bufferTimeoutMs', batching.bufferTimeoutMs, 0);
   return {
     params: assertCloneable(o.params) as P, // structured-cloned to every worker: refuse what cannot be, now
     parallelism: int('parallelism', o.parallelism, 1) ?? os.availableParallelism(),

@@ -15,9 +15,16 @@ export interface BatchingOptions {
    * buffers). Beyond it the subtask takes no more input until the queue is published.
    */
   maxPendingBytes: number;
+  /**
+   * A subtask that keeps busy publishes its partial batches at least this often, ms (Flink's
+   * `execution.buffer-timeout`, 100 ms): a low-rate output of a busy subtask waits at most about
+   * this long. 0: at every chance (after each input frame or source batch, and every ~2 ms within
+   * a frame). An idle subtask publishes them at once.
+   */
+  bufferTimeoutMs: number;
 }
 
-export const DEFAULT_BATCHING: BatchingOptions = { targetBatchBytes: 32 * 1024, maxBatchRecords: 1024, maxPendingBytes: 64 * 1024 };
+export const DEFAULT_BATCHING: BatchingOptions = { targetBatchBytes: 32 * 1024, maxBatchRecords: 1024, maxPendingBytes: 64 * 1024, bufferTimeoutMs: 100 };
 
 /** A channel's builder starts this small and grows with its batches (many channels, mostly idle, hold little). */
 const INITIAL_BUILDER_BYTES = 1024;

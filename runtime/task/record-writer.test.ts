@@ -16,7 +16,7 @@ const barrier: CheckpointBarrier = { checkpointId: 7, timestamp: 1000, kind: 'ch
 function setup() {
   const spec = createChannel({ capacityBytes: 1024 });
   const bell = Doorbell.create();
-  const writer = new RecordWriter([new ChannelWriter(spec, bell.buffer)], toChannel0, { targetBatchBytes: 64, maxBatchRecords: 1, maxPendingBytes: 1 << 20 });
+  const writer = new RecordWriter([new ChannelWriter(spec, bell.buffer)], toChannel0, { targetBatchBytes: 64, maxBatchRecords: 1, maxPendingBytes: 1 << 20, bufferTimeoutMs: 100 });
   return { writer, reader: new ChannelReader(spec) };
 }
 
@@ -78,7 +78,7 @@ describe('RecordWriter: draining', () => {
   test('a consumer that does not read blocks only its own channel: frames queued for another channel are published meanwhile', async () => {
     const specs = [createChannel({ capacityBytes: 1024 }), createChannel({ capacityBytes: 1024 })];
     const byField = { select: (r: { ch: number }) => r.ch } as unknown as Partitioner;
-    const writer = new RecordWriter(specs.map((s) => new ChannelWriter(s, Doorbell.create().buffer)), byField, { targetBatchBytes: 64, maxBatchRecords: 1, maxPendingBytes: 1 << 20 });
+    const writer = new RecordWriter(specs.map((s) => new ChannelWriter(s, Doorbell.create().buffer)), byField, { targetBatchBytes: 64, maxBatchRecords: 1, maxPendingBytes: 1 << 20, bufferTimeoutMs: 100 });
     const pad = 'x'.repeat(100);
     for (let i = 0; i < 30; i++) writer.emit({ ch: 0, i, pad }, undefined); // channel 0's 1 KiB ring fills, the rest queues
     for (let i = 0; i < 30; i++) writer.emit({ ch: 1, i, pad }, undefined); // so does channel 1's

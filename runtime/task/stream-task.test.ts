@@ -21,12 +21,13 @@ const channelState = (h: StreamTaskTestHarness, i = 0) => h.acks()[i]!.ack.chann
 
 const kinds = (items: OutputItem[]) => items.map((o) => (o.type === 'record' ? o.value : `${o.priority ? '!' : ''}${o.element.type}${'barrier' in o.element ? `#${o.element.barrier.checkpointId}` : ''}`));
 
-async function relay(opts: { sources?: number; downstream?: number; slowValue?: number; slowMs?: number; checkpointing?: boolean; outputBufferBytes?: number; restore?: SubtaskRestore; batching?: { maxBatchRecords?: number; maxPendingBytes?: number } } = {}) {
+async function relay(opts: { sources?: number; downstream?: number; slowValue?: number; slowMs?: number; checkpointing?: boolean; bufferBytes?: number; outputBufferBytes?: number; restore?: SubtaskRestore; batching?: { maxBatchRecords?: number; maxPendingBytes?: number; bufferTimeoutMs?: number } } = {}) {
   return StreamTaskTestHarness.open({
     job: relayJob,
     params: { sources: opts.sources ?? 2, downstream: opts.downstream ?? 1, ...(opts.slowValue !== undefined ? { slowValue: opts.slowValue, slowMs: opts.slowMs ?? 5 } : {}) },
     vertex: 1,
     ...(opts.checkpointing === false ? {} : { checkpointing: {} }),
+    ...(opts.bufferBytes ? { bufferBytes: opts.bufferBytes } : {}),
     ...(opts.outputBufferBytes ? { outputBufferBytes: opts.outputBufferBytes } : {}),
     ...(opts.restore ? { restore: opts.restore } : {}),
     batching: { maxBatchRecords: 1, ...opts.batching },
@@ -139,6 +140,47 @@ test('output blocked on one channel: the partial batches of the other channels a
     // Once channel 0 is read too, everything arrives, each record once.
     await h.waitUntil(() => h.outputRecords().length === input.length, 'all records');
     assert.deepEqual(h.outputRecords().map(Number).sort((a, b) => a - b), input.map((x) => x * 10));
+  } finally {
+    await h.close();
+  }
+});
+
+test('a busy subtask publishes its partial batches on the buffer timeout, not only when its input idles', async () => {
+  // 40 records of 5 ms each, all queued before the task starts: it stays busy for ~200 ms. Batches
+  // of up to 1000 records would not fill; with bufferTimeoutMs 0 every chance to flush is taken.
+  const h = await relay({ slowValue: 7, slowMs: 5, checkpointing: false, batching: { maxBatchRecords: 1000, bufferTimeoutMs: 0 } });
+  try {
+    await h.records(0, Array.from({ length: 40 }, () => 7));
+    h.start();
+    let takenWhenFirstOut = -1;
+    await h.waitUntil(() => {
+      if (h.outputRecords().length > 0) takenWhenFirstOut = h.task.recordsIn;
+      return takenWhenFirstOut >= 0;
+    }, 'the first record out');
+    assert.ok(takenWhenFirstOut < 40, `output was published while input remained (${takenWhenFirstOut} of 40 records taken)`);
+    await h.waitUntil(() => h.outputRecords().length === 40, 'all 40 records');
+  } finally {
+    await h.close();
+  }
+});
+
+test('input channels take turns by bytes: a channel of one-record frames is not held to one record per turn of a busy channel', async () => {
+  // Channel 0: three frames of ~36 KiB (more than a turn's 32 KiB each); channel 1: twenty
+  // one-record frames, as a low-rate producer that idles between records publishes them. All are
+  // queued before the task starts. One frame per turn took channel 1's records one per channel-0
+  // frame; now a turn of channel 1 delivers all twenty, right after channel 0's first frame.
+  const h = await relay({ checkpointing: false, bufferBytes: 512 * 1024, batching: { maxBatchRecords: 100_000 } });
+  try {
+    const big = (f: number) => Array.from({ length: 9000 }, (_, i) => 1_000_000 * (f + 1) + i);
+    for (let f = 0; f < 3; f++) await h.records(0, big(f));
+    for (let i = 0; i < 20; i++) await h.records(1, [i]);
+    h.start();
+    await h.waitUntil(() => h.outputRecords().length === 3 * 9000 + 20, 'every record');
+    const out = h.outputRecords() as number[];
+    const small = Array.from({ length: 20 }, (_, i) => i * 10);
+    assert.deepEqual(out.slice(0, 9000), big(0).map((x) => x * 10), 'channel 0 first: its first frame');
+    assert.deepEqual(out.slice(9000, 9020), small, 'then all of channel 1 in one turn');
+    assert.deepEqual(out.slice(9020), [...big(1), ...big(2)].map((x) => x * 10));
   } finally {
     await h.close();
   }

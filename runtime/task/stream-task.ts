@@ -60,6 +60,8 @@ export abstract class StreamTask implements CheckpointedTask {
   currentWatermark = -Infinity;
   recordsIn = 0;
   private lastYield = 0;
+  /** When the partial batches are published next while the subtask stays busy (`batching.bufferTimeoutMs`). */
+  private nextTimedFlush = 0;
   /** Waits in progress that a mail or a stop must interrupt. */
   private readonly waits = new TaskWaits(() => this.stopping, () => this.mailbox.hasMail);
   /** Busy / idle / back-pressured time. */
@@ -189,6 +191,12 @@ export abstract class StreamTask implements CheckpointedTask {
    */
   maybeYield(): Promise<void> | undefined {
     const now = performance.now();
+    if (now >= this.nextTimedFlush) {
+      // The buffer timeout: a busy subtask's partial batches and buffered sinks go out (the frames
+      // are drained with the next output), as when its input idles.
+      this.nextTimedFlush = now + this.args.batching.bufferTimeoutMs;
+      this.flushPartial();
+    }
     if (now - this.lastYield >= 2) {
       this.lastYield = now;
       return this.yieldThenRunMails();
