@@ -22,18 +22,18 @@ describe('weir run options', () => {
   });
 
   test('every option maps to its execute() option', () => {
-    const p = plan('job.ts', '--job', 'wc', '--job-id', 'wc-1', '--params', '{"file":"x"}', '--parallelism', '3', '--max-parallelism', '64',
+    const p = plan('job.ts', '--job', 'wc', '--job-id', 'wc-1', '--params', '{"file":"x"}', '--parallelism', '3', '--max-parallelism', '64', '--threads', '2',
       '--state', 'heap', '--state-dir', 's', '--buffer-bytes', '4096', '--buffer-debloat-ms', '300', '--print', '0', '--checkpoint-dir', 'cp', '--checkpoint-interval', '500', '--checkpoint-mode', 'exactly-once',
-      '--checkpoint-timeout', '2000', '--tolerable-failures', '0', '--unaligned', '--incremental', '--retained', '3', '--retention', 'retain-on-cancel',
+      '--checkpoint-timeout', '2000', '--tolerable-failures', '0', '--unaligned', '--aligned-checkpoint-timeout', '100', '--min-pause', '50', '--incremental', '--retained', '3', '--retention', 'retain-on-cancel',
       '--restore', 'sp/savepoint-x', '--allow-non-restored-state', '--restart-strategy', '{"type":"fixed-delay","attempts":3,"delayMs":100}',
       '--stop-with-savepoint-on-signal', 'out');
     assert.deepEqual(p, {
       module: 'job.ts',
       jobName: 'wc',
       execute: {
-        params: { file: 'x' }, parallelism: 3, maxParallelism: 64, bufferBytes: 4096, bufferDebloat: { targetMs: 300 }, stateBackend: 'heap', stateDirectory: 's', jobId: 'wc-1',
+        params: { file: 'x' }, parallelism: 3, maxParallelism: 64, threads: 2, bufferBytes: 4096, bufferDebloat: { targetMs: 300 }, stateBackend: 'heap', stateDirectory: 's', jobId: 'wc-1',
         restore: path.resolve('sp/savepoint-x'), allowNonRestoredState: true,
-        checkpointing: { directory: 'cp', intervalMs: 500, mode: 'exactly-once', timeoutMs: 2000, tolerableFailures: 0, unaligned: true, incremental: true, retained: 3, retention: 'retain-on-cancel' },
+        checkpointing: { directory: 'cp', intervalMs: 500, mode: 'exactly-once', timeoutMs: 2000, tolerableFailures: 0, unaligned: true, alignedCheckpointTimeoutMs: 100, minPauseMs: 50, incremental: true, retained: 3, retention: 'retain-on-cancel' },
         restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 100 },
       },
       savepointOnSignal: path.resolve('out'),
@@ -72,6 +72,8 @@ describe('weir run options', () => {
     usage(['job.ts', '--allow-non-restored-state'], '--allow-non-restored-state only makes sense with --restore');
     usage(['job.ts', '--checkpoint-interval', '5'], 'checkpoint options: Invalid checkpoint config: intervalMs must be a number >= 10 (or null to disable periodic checkpoints), got 5');
     usage(['job.ts', '--retention', 'forever'], `checkpoint options: Invalid checkpoint config: retention must be one of 'delete-on-cancel', 'retain-on-cancel', got "forever"`);
+    usage(['job.ts', '--aligned-checkpoint-timeout', '100'],
+      'checkpoint options: Invalid checkpoint config: alignedCheckpointTimeoutMs is only allowed together with unaligned: true, got 100');
     usage(['job.ts', '--checkpoint-mode', 'at-least-once', '--unaligned'],
       `checkpoint options: Invalid checkpoint config: unaligned requires mode 'exactly-once' (unaligned checkpoints are exactly-once only; mode is 'at-least-once'), got true`);
     usage(['job.ts', '--restart-strategy', '{"type":"fixed-delay","attempts":3}'],

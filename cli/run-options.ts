@@ -5,7 +5,8 @@
  *
  * Checkpointing is enabled when any checkpoint option is given
  * (`--checkpoint-dir`, `--checkpoint-interval`, `--checkpoint-mode`,
- * `--checkpoint-timeout`, `--tolerable-failures`, `--unaligned`, `--incremental`, `--retained`,
+ * `--checkpoint-timeout`, `--tolerable-failures`, `--unaligned`, `--aligned-checkpoint-timeout`,
+ * `--min-pause`, `--incremental`, `--retained`,
  * `--retention`), and also by
  * `--restore latest` (it looks in the checkpoint directory) and
  * `--stop-with-savepoint-on-signal` (a savepoint needs the coordinator).
@@ -21,6 +22,7 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'job-id': 'string',
   parallelism: 'string',
   'max-parallelism': 'string',
+  threads: 'string',
   state: 'string',
   'state-dir': 'string',
   'buffer-bytes': 'string',
@@ -33,6 +35,8 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'checkpoint-timeout': 'string',
   'tolerable-failures': 'string',
   unaligned: 'boolean',
+  'aligned-checkpoint-timeout': 'string',
+  'min-pause': 'string',
   incremental: 'boolean',
   retained: 'string',
   retention: 'string',
@@ -45,7 +49,7 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'rest-token': 'string',
 };
 
-const CHECKPOINT_FLAGS = ['checkpoint-dir', 'checkpoint-interval', 'checkpoint-mode', 'checkpoint-timeout', 'tolerable-failures', 'unaligned', 'incremental', 'retained', 'retention'];
+const CHECKPOINT_FLAGS = ['checkpoint-dir', 'checkpoint-interval', 'checkpoint-mode', 'checkpoint-timeout', 'tolerable-failures', 'unaligned', 'aligned-checkpoint-timeout', 'min-pause', 'incremental', 'retained', 'retention'];
 
 /** What `weir run` will do. */
 export interface RunPlan {
@@ -89,6 +93,8 @@ export function planRun(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env):
   if (parallelism !== undefined) execute.parallelism = parallelism;
   const maxParallelism = intOption(args, 'max-parallelism');
   if (maxParallelism !== undefined) execute.maxParallelism = maxParallelism;
+  const threads = intOption(args, 'threads');
+  if (threads !== undefined) execute.threads = threads;
   const state = stringOption(args, 'state');
   if (state !== undefined && state !== 'lmdb' && state !== 'heap') throw usageError(`--state must be lmdb or heap, got '${state}'`);
   if (state !== undefined) execute.stateBackend = state;
@@ -135,6 +141,10 @@ export function planRun(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env):
     const tolerable = intOption(args, 'tolerable-failures', 0);
     if (tolerable !== undefined) cp.tolerableFailures = tolerable;
     if (flagOption(args, 'unaligned')) cp.unaligned = true;
+    const alignedTimeout = intOption(args, 'aligned-checkpoint-timeout', 0);
+    if (alignedTimeout !== undefined) cp.alignedCheckpointTimeoutMs = alignedTimeout;
+    const minPause = intOption(args, 'min-pause', 0);
+    if (minPause !== undefined) cp.minPauseMs = minPause;
     if (flagOption(args, 'incremental')) cp.incremental = true;
     const retained = intOption(args, 'retained');
     if (retained !== undefined) cp.retained = retained;

@@ -21,6 +21,7 @@ const USAGE = `usage:
       --job-id ID                job id (names the checkpoint and state directories)
       --params JSON              job parameters (passed to the build function)
       --parallelism N  --max-parallelism N
+      --threads N                worker threads hosting the subtasks (default min(cores, subtasks))
       --state lmdb|heap  --state-dir DIR
       --buffer-bytes N           ring buffer per channel (default 256 KiB; smaller = less in-flight data)
       --buffer-debloat-ms MS     buffer debloating: in-flight data per channel ≈ MS of the consumer's throughput
@@ -30,6 +31,9 @@ const USAGE = `usage:
       --checkpoint-interval MS   periodic checkpoints (>= 10); else only the final one
       --checkpoint-mode exactly-once|at-least-once
       --unaligned                unaligned checkpoints
+      --aligned-checkpoint-timeout MS
+                                 with --unaligned: start aligned, switch to unaligned after MS
+      --min-pause MS             least time between the end of a checkpoint and the next trigger
       --incremental              incremental checkpoints (keyed state: only what changed since the last one)
       --checkpoint-timeout MS    a checkpoint not complete by then is aborted (default 600000)
       --tolerable-failures N     consecutive failed checkpoints tolerated before a failover (default 0)
