@@ -216,6 +216,7 @@ test('bad options are refused with WEIR_INVALID_ARGUMENT', () => {
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, retainCollected: 'no' } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /retainCollected must be true or false, got "no"/.test(e.message));
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, allowNonRestoredState: 1 } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /allowNonRestoredState must be true or false, got 1/.test(e.message));
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, parallelism: '2' } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /parallelism must be an integer .*got "2"/.test(e.message));
+  assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, restore: { directory: '/sp/savepoint-x', metadata: {} } } as never), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /got a completed checkpoint object: pass its \.directory \('\/sp\/savepoint-x'\)$/.test(e.message));
   assert.throws(() => statelessJob.execute({ ...base, params: { items: [] }, batching: { bufferTimeoutMs: -1 } }), (e: WeirError) => e.code === 'WEIR_INVALID_ARGUMENT' && /batching.bufferTimeoutMs must be an integer/.test(e.message));
 });
 

@@ -202,6 +202,10 @@ function resolveBufferDebloat(
 
 function checkRestore(r: unknown): string | undefined {
   if (r === undefined) return undefined;
-  if (typeof r !== 'string' || r.length === 0) throw invalidArgument(`execute(): restore must be 'latest' or a checkpoint/savepoint path, got ${JSON.stringify(r)}`, { option: 'restore' });
+  if (typeof r === 'object' && r !== null && typeof (r as { directory?: unknown }).directory === 'string') {
+    // What triggerSavepoint()/triggerCheckpoint() resolve with: say which field to pass (its whole metadata was printed).
+    throw invalidArgument(`execute(): restore must be 'latest' or a checkpoint/savepoint path; got a completed checkpoint object: pass its .directory ('${(r as { directory: string }).directory}')`, { option: 'restore' });
+  }
+  if (typeof r !== 'string' || r.length === 0) throw invalidArgument(`execute(): restore must be 'latest' or a checkpoint/savepoint path, got ${preview(r)}`, { option: 'restore' });
   return r;
 }
