@@ -60,7 +60,8 @@ describe('asyncBatchSink', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-async-sink-'));
     try {
       await assert.rejects(
-        asyncSinkJob.execute({ params: { n: 100, parallelism: 1, directory: dir, batchSize: 10, maxInFlightBatches: 1, alwaysFail: true }, parallelism: 1, restartStrategy: { type: 'none' } }).done,
+        // No buffer timeout within the test (its subject is the failure of a full batch's write).
+        asyncSinkJob.execute({ params: { n: 100, parallelism: 1, directory: dir, batchSize: 10, maxInFlightBatches: 1, alwaysFail: true }, parallelism: 1, restartStrategy: { type: 'none' }, batching: { bufferTimeoutMs: 600_000 } }).done,
         { code: 'WEIR_SINK_FAILED', message: /sink 'BatchFile' \(subtask 1\/1\) failed in write \(10 records\): the store refused the batch/ },
       );
     } finally {

@@ -149,6 +149,7 @@ export abstract class StreamTask implements CheckpointedTask {
   async invoke(): Promise<void> {
     this.times.start();
     this.lastYield = performance.now();
+    this.nextTimedFlush = this.lastYield + this.args.batching.bufferTimeoutMs;
     try {
       this.timers.fireDue();
       await this.runLoop();

@@ -82,9 +82,13 @@ export class AsyncBatchSinkOperator<T> implements StreamOperator<T> {
     if (this.buffer.length >= this.batchSize) this.writeBuffer();
   }
 
-  /** Input idle: write the partial batch (the task calls flushables when its input goes idle). */
+  /**
+   * Input idle, or the buffer timeout while the subtask stays busy: write the partial batch — unless
+   * `maxInFlightBatches` writes are running (the subtask is held at capacity then, and the batch
+   * goes with the next flush, barrier or end of input).
+   */
   flush(): void {
-    if (this.buffer.length > 0 && !this.failure) this.writeBuffer();
+    if (this.buffer.length > 0 && !this.failure && this.inFlight.size < this.maxInFlight) this.writeBuffer();
   }
 
   /** The barrier: the partial batch goes out too; the checkpoint waits for every write started so far. */
