@@ -68,3 +68,24 @@ test('a failed write declines the checkpoint and fails the subtask with WEIR_SIN
     await h.close();
   }
 });
+
+test('at the in-flight limit a partial batch waits for room (no write beyond maxInFlightBatches), then goes out without more input', async () => {
+  // One input record reaches the sink three times: [1, 1.1] fills a batch (the one write allowed),
+  // 1.2 stays in a partial batch while the sink is at its limit, and no more input comes.
+  const h = await StreamTaskTestHarness.open({ job: asyncSinkHarnessJob, params: { batchSize: 2, maxInFlightBatches: 1, copies: 3 }, vertex: 1, batching: { maxBatchRecords: 1, bufferTimeoutMs: 600_000 } });
+  try {
+    h.start();
+    await h.records(0, [1]);
+    await h.waitUntil(() => writes.length === 1, 'the full batch written');
+    await settle(h);
+    assert.deepEqual(writes.map((w) => w.batch), [[1, 1.1]], 'no second write while one runs (maxInFlightBatches 1)');
+    writes[0]!.resolve();
+    await h.waitUntil(() => writes.length === 2, 'the partial batch written once there is room');
+    assert.deepEqual(writes[1]!.batch, [1.2]);
+    writes[1]!.resolve();
+    await h.endInput();
+    await h.finished();
+  } finally {
+    await h.close();
+  }
+});

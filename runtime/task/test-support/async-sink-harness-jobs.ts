@@ -7,8 +7,10 @@ import { asyncBatchSink, defineJob } from '../../../index.ts';
 
 export const writes: Array<{ batch: number[]; resolve: () => void; reject: (e: Error) => void }> = [];
 
-export const asyncSinkHarnessJob = defineJob('harness-async-sink', (env, p: { batchSize: number; maxInFlightBatches: number }) => {
+export const asyncSinkHarnessJob = defineJob('harness-async-sink', (env, p: { batchSize: number; maxInFlightBatches: number; copies?: number }) => {
   env.fromArray<number>([]).rebalance()
+    // `copies`: each input record reaches the sink that many times (x, x + 0.1, …: one input record can fill a batch and start another).
+    .flatMap((x: number) => Array.from({ length: p.copies ?? 1 }, (_, i) => x + i / 10)).setParallelism(1)
     .sinkTo(asyncBatchSink<number>({
       name: 'Store',
       batchSize: p.batchSize,
