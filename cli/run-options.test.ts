@@ -23,7 +23,7 @@ describe('weir run options', () => {
 
   test('every option maps to its execute() option', () => {
     const p = plan('job.ts', '--job', 'wc', '--job-id', 'wc-1', '--params', '{"file":"x"}', '--parallelism', '3', '--max-parallelism', '64', '--threads', '2',
-      '--state', 'heap', '--state-dir', 's', '--buffer-bytes', '4096', '--buffer-debloat-ms', '300', '--print', '0', '--checkpoint-dir', 'cp', '--checkpoint-interval', '500', '--checkpoint-mode', 'exactly-once',
+      '--state', 'heap', '--state-dir', 's', '--buffer-bytes', '4096', '--buffer-debloat-ms', '300', '--buffer-timeout', '0', '--print', '0', '--checkpoint-dir', 'cp', '--checkpoint-interval', '500', '--checkpoint-mode', 'exactly-once',
       '--checkpoint-timeout', '2000', '--tolerable-failures', '0', '--unaligned', '--aligned-checkpoint-timeout', '100', '--min-pause', '50', '--incremental', '--retained', '3', '--retention', 'retain-on-cancel',
       '--restore', 'sp/savepoint-x', '--allow-non-restored-state', '--restart-strategy', '{"type":"fixed-delay","attempts":3,"delayMs":100}',
       '--stop-with-savepoint-on-signal', 'out');
@@ -31,7 +31,7 @@ describe('weir run options', () => {
       module: 'job.ts',
       jobName: 'wc',
       execute: {
-        params: { file: 'x' }, parallelism: 3, maxParallelism: 64, threads: 2, bufferBytes: 4096, bufferDebloat: { targetMs: 300 }, stateBackend: 'heap', stateDirectory: 's', jobId: 'wc-1',
+        params: { file: 'x' }, parallelism: 3, maxParallelism: 64, threads: 2, bufferBytes: 4096, bufferDebloat: { targetMs: 300 }, batching: { bufferTimeoutMs: 0 }, stateBackend: 'heap', stateDirectory: 's', jobId: 'wc-1',
         restore: path.resolve('sp/savepoint-x'), allowNonRestoredState: true,
         checkpointing: { directory: 'cp', intervalMs: 500, mode: 'exactly-once', timeoutMs: 2000, tolerableFailures: 0, unaligned: true, alignedCheckpointTimeoutMs: 100, minPauseMs: 50, incremental: true, retained: 3, retention: 'retain-on-cancel' },
         restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 100 },

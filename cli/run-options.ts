@@ -27,6 +27,7 @@ export const RUN_OPTION_SPEC: OptionSpec = {
   'state-dir': 'string',
   'buffer-bytes': 'string',
   'buffer-debloat-ms': 'string',
+  'buffer-timeout': 'string',
   params: 'string',
   print: 'string',
   'checkpoint-dir': 'string',
@@ -105,6 +106,8 @@ export function planRun(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env):
   }
   const debloatMs = intOption(args, 'buffer-debloat-ms');
   if (debloatMs !== undefined) execute.bufferDebloat = { targetMs: debloatMs };
+  const bufferTimeout = intOption(args, 'buffer-timeout', 0);
+  if (bufferTimeout !== undefined) execute.batching = { bufferTimeoutMs: bufferTimeout };
   const stateDir = stringOption(args, 'state-dir');
   if (stateDir !== undefined) execute.stateDirectory = stateDir;
   const jobId = stringOption(args, 'job-id');

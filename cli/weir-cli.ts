@@ -25,6 +25,7 @@ const USAGE = `usage:
       --state lmdb|heap  --state-dir DIR
       --buffer-bytes N           ring buffer per channel (default 256 KiB; smaller = less in-flight data)
       --buffer-debloat-ms MS     buffer debloating: in-flight data per channel ≈ MS of the consumer's throughput
+      --buffer-timeout MS        a busy subtask publishes partial batches at least this often (default 100)
       --print N                  records shown per collect sink (default 10)
     checkpointing (any of these enables it):
       --checkpoint-dir DIR       default .weir/checkpoints
