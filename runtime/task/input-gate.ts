@@ -1,6 +1,7 @@
 /**
  * Reads a subtask's input channels fairly and hands out one event at a time: round-robin, a
- * channel's turn lasting until it has delivered {@link TURN_BYTES} or has nothing more. One frame
+ * channel's turn lasting until it has delivered a full batch's bytes (`batching.targetBatchBytes`,
+ * {@link TURN_BYTES} by default) or has nothing more. One frame
  * per turn was unfair to a low-rate channel, whose producer publishes one record per frame when
  * it idles: behind a busy channel's 32 KiB frames it got one record per turn and fell behind for
  * good (a 20 records/s input beside a back-pressured one, a user's review). Flink's input gate
@@ -30,7 +31,7 @@ export interface InputEvent extends IndexedFrame {
   readonly priority: boolean;
 }
 
-/** Bytes of data frames a channel may deliver in one turn (a full batch: `batching.targetBatchBytes` by default). */
+/** Bytes of data frames a channel may deliver in one turn by default: a full batch of the default `batching.targetBatchBytes`. */
 export const TURN_BYTES = 32 * 1024;
 
 export class InputGate {
@@ -50,7 +51,8 @@ export class InputGate {
   /** Bytes taken off the data lanes so far (ring footprint of the frames: buffer debloating's throughput). */
   bytesRead = 0;
 
-  constructor(readonly readers: readonly ChannelReader[], private readonly doorbell: Doorbell) {
+  /** `turnQuantum`: a turn's bytes — the job's `batching.targetBatchBytes`, so a full batch is one turn. */
+  constructor(readonly readers: readonly ChannelReader[], private readonly doorbell: Doorbell, private readonly turnQuantum = TURN_BYTES) {
     this.blocked = readers.map(() => false);
     this.ended = readers.map(() => false);
     this.dataEnded = readers.map(() => false);
@@ -122,7 +124,7 @@ export class InputGate {
         this.turnBytes = 0;
       }
       this.turnBytes += footprint;
-      this.nextChannel = this.turnBytes < TURN_BYTES ? ch : (ch + 1) % n;
+      this.nextChannel = this.turnBytes < this.turnQuantum ? ch : (ch + 1) % n;
       this.nextIndex[ch] = f.index + 1;
       this.bytesRead += footprint;
       return { channel: ch, kind: f.kind, payload: f.payload, index: f.index, priority: false };

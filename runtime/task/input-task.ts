@@ -53,7 +53,7 @@ export class InputTask extends StreamTask {
 
   static build(ctx: ActorContext, args: StreamTaskArgs, graph: JobGraph, services: TaskServices): InputTask {
     const doorbell = new Doorbell(args.doorbell);
-    const gate = new InputGate(args.inputs.map((c) => new ChannelReader(c)), doorbell);
+    const gate = new InputGate(args.inputs.map((c) => new ChannelReader(c)), doorbell, args.batching.targetBatchBytes);
     // Only exactly-once checkpoints capture in-flight input (unaligned, or aligned after a timeout).
     const writer = args.checkpointing?.mode === 'exactly-once' ? new CapturingChannelStateWriter(gate) : NO_OP_CHANNEL_STATE_WRITER;
     return new InputTask(ctx, args, graph, services, doorbell, gate, writer);
